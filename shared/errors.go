@@ -1,0 +1,43 @@
+package stockalert
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors shared by every layer. Adapters wrap them with context; edges map them to a status
+// (HTTP), a reply (Telegram) or an acknowledgement (Kafka) in one place each.
+var (
+	// ErrNotFound: the user, subscription, price or link code does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the change collides with existing state (an e-mail already registered, a PATCH of
+	// the ticker for a user who watches several tickers).
+	ErrConflict = errors.New("conflict")
+	// ErrUnauthorized: the credentials are missing or wrong. It never says whether the user exists.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrIdempotencyKeyReused: an idempotency key was sent again with a different payload.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+)
+
+// ValidationError reports input that breaks a domain rule. Field names the offending input as the
+// client spelled it (for example "high_value"); nothing is written when it is returned.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason)
+}
+
+// Invalid returns a *ValidationError for field.
+func Invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// AsValidation reports whether err is or wraps a *ValidationError and returns it.
+func AsValidation(err error) (*ValidationError, bool) {
+	var v *ValidationError
+	ok := errors.As(err, &v)
+	return v, ok
+}
