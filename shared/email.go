@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Email is a normalised e-mail address: the bare address, with the domain lower-cased.
+// Email is a normalised e-mail address: the bare address in lower case (mailbox names that differ only in
+// case are one person in practice, and one account here).
 type Email string
 
 // MaxEmailLen is the longest address accepted (RFC 5321's path limit).
@@ -25,12 +26,11 @@ func ParseEmail(s string) (Email, error) {
 	if err != nil || addr.Name != "" || addr.Address != s {
 		return "", Invalid("email", "%q is not an e-mail address", s)
 	}
-	at := strings.LastIndexByte(s, '@')
-	local, domain := s[:at], strings.ToLower(s[at+1:])
+	domain := s[strings.LastIndexByte(s, '@')+1:]
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
 		return "", Invalid("email", "%q has no valid domain", s)
 	}
-	return Email(local + "@" + domain), nil
+	return Email(strings.ToLower(s)), nil
 }
 
 func (e Email) String() string { return string(e) }

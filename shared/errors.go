@@ -17,6 +17,9 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrIdempotencyKeyReused: an idempotency key was sent again with a different payload.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrUndeliverable: a notification can never be delivered (no chat linked, the bot was blocked);
+	// retrying will not help.
+	ErrUndeliverable = errors.New("undeliverable")
 )
 
 // ValidationError reports input that breaks a domain rule. Field names the offending input as the
@@ -40,4 +43,29 @@ func AsValidation(err error) (*ValidationError, bool) {
 	var v *ValidationError
 	ok := errors.As(err, &v)
 	return v, ok
+}
+
+// ConflictError is an ErrConflict that names the field whose value collides (for example "email").
+type ConflictError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConflictError) Error() string { return e.Reason + ": " + ErrConflict.Error() }
+
+// Is makes errors.Is(err, ErrConflict) true for a *ConflictError.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// IsClientError reports whether err was caused by the request or the state it met (validation, not
+// found, conflict, unauthorized, reused idempotency key) rather than by a fault of the system.
+func IsClientError(err error) bool {
+	if _, ok := AsValidation(err); ok {
+		return true
+	}
+	for _, target := range []error{ErrNotFound, ErrConflict, ErrUnauthorized, ErrIdempotencyKeyReused} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

@@ -64,3 +64,15 @@ func (t Thresholds) Check(price float64) (Condition, float64, bool) {
 
 // Float returns a pointer to v, for building Thresholds.
 func Float(v float64) *float64 { return &v }
+
+// Equal reports whether both ranges watch the same bounds.
+func (t Thresholds) Equal(o Thresholds) bool {
+	return sameBound(t.High, o.High) && sameBound(t.Low, o.Low)
+}
+
+func sameBound(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

@@ -1,0 +1,108 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/query"
+)
+
+// EvaluatePrice applies the alert policy to a price event: every subscription of the ticker that the
+// price breaches and that the policy says to alert gets an AlertEvent queued on
+// stockalert.TopicAlerts, and its state records the alert; subscriptions the price is back inside re-arm.
+// All in one transaction. The alert ids derive from the event id, so handling a redelivered event never
+// yields a second, different alert.
+type EvaluatePrice struct {
+	Event stockalert.PriceEvent
+}
+
+// AlertStore holds subscriptions' alert state.
+type AlertStore interface {
+	Transactor
+	query.BreachReader
+	// MarkAlerted records that the subscriptions were alerted about a breach on side state at at.
+	MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time) error
+	// Rearm re-arms the breached subscriptions of ticker whose range contains price.
+	Rearm(ctx context.Context, ticker stockalert.Ticker, price float64) error
+	outboxWriter
+}
+
+// EvaluatePriceHandler handles EvaluatePrice: *stockalert.ValidationError for a malformed event (it will
+// never succeed: dead-letter it); store faults otherwise (retry).
+type EvaluatePriceHandler decorator.CommandHandler[EvaluatePrice]
+
+// NewEvaluatePriceHandler builds the handler over store.
+func NewEvaluatePriceHandler(store AlertStore, logger *slog.Logger, m *decorator.Metrics) EvaluatePriceHandler {
+	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store}, logger, m)
+}
+
+type evaluatePriceHandler struct{ store AlertStore }
+
+// MaxEventIDLen bounds event ids.
+const MaxEventIDLen = 64
+
+func validEventID(id string) error {
+	if id == "" || len(id) > MaxEventIDLen {
+		return stockalert.Invalid("event_id", "must be 1 to %d characters", MaxEventIDLen)
+	}
+	return nil
+}
+
+func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) error {
+	ev := cmd.Event
+	if err := validEventID(ev.EventID); err != nil {
+		return err
+	}
+	if err := ev.Quote().Validate(); err != nil {
+		return err
+	}
+	at := ev.Time.UTC()
+	return h.store.InTx(ctx, func(ctx context.Context) error {
+		breached, err := h.store.BreachedSubscriptions(ctx, ev.Ticker, ev.Price)
+		if err != nil {
+			return fmt.Errorf("evaluate %s at %g: %w", ev.Ticker, ev.Price, err)
+		}
+		alerted := map[stockalert.AlertState][]int64{}
+		var msgs []stockalert.OutboxMessage
+		for _, b := range breached {
+			cond, threshold, ok := b.Thresholds.Check(ev.Price)
+			if !ok || !b.ShouldAlert(cond, at, b.NotifyInterval) {
+				continue
+			}
+			alert := stockalert.AlertEvent{
+				EventID:        stockalert.AlertEventID(ev.EventID, b.ID),
+				Email:          b.Email,
+				TelegramChatID: b.TelegramChatID,
+				Ticker:         ev.Ticker,
+				Condition:      cond,
+				Price:          ev.Price,
+				Currency:       ev.Currency,
+				Threshold:      threshold,
+				Time:           at,
+			}
+			body, err := json.Marshal(alert)
+			if err != nil {
+				return fmt.Errorf("encode alert %s: %w", alert.EventID, err)
+			}
+			msgs = append(msgs, stockalert.OutboxMessage{Topic: stockalert.TopicAlerts, Key: string(b.Email), Value: body})
+			alerted[stockalert.AlertState(cond)] = append(alerted[stockalert.AlertState(cond)], b.ID)
+		}
+		for state, ids := range alerted {
+			if err := h.store.MarkAlerted(ctx, ids, state, at); err != nil {
+				return fmt.Errorf("mark %d subscriptions of %s alerted: %w", len(ids), ev.Ticker, err)
+			}
+		}
+		if err := h.store.Rearm(ctx, ev.Ticker, ev.Price); err != nil {
+			return fmt.Errorf("re-arm subscriptions of %s: %w", ev.Ticker, err)
+		}
+		if err := h.store.AppendOutbox(ctx, msgs...); err != nil {
+			return fmt.Errorf("queue %d alerts of %s: %w", len(msgs), ev.Ticker, err)
+		}
+		return nil
+	})
+}

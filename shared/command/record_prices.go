@@ -1,0 +1,92 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/decorator"
+)
+
+// RecordPrices stores a batch of quotes and, in the same transaction, queues one PriceEvent on
+// stockalert.TopicPrices for every quote not recorded before. Recording the same (ticker, time) twice
+// changes nothing and queues nothing, so a retried batch is harmless.
+type RecordPrices struct {
+	Quotes []stockalert.Quote
+}
+
+// outboxWriter queues events in the transaction of the change they announce.
+type outboxWriter interface {
+	// AppendOutbox queues messages for publishing.
+	AppendOutbox(ctx context.Context, msgs ...stockalert.OutboxMessage) error
+}
+
+// PriceRecorder stores prices.
+type PriceRecorder interface {
+	Transactor
+	// RecordPrices stores the quotes whose (ticker, time) is not recorded yet and returns those.
+	RecordPrices(ctx context.Context, quotes []stockalert.Quote) ([]stockalert.Quote, error)
+	outboxWriter
+}
+
+// RecordPricesHandler handles RecordPrices: *stockalert.ValidationError naming the bad quote
+// ("quotes[3].price") and nothing written; store faults otherwise.
+type RecordPricesHandler decorator.CommandHandler[RecordPrices]
+
+// NewRecordPricesHandler builds the handler over store.
+func NewRecordPricesHandler(store PriceRecorder, logger *slog.Logger, m *decorator.Metrics) RecordPricesHandler {
+	return decorator.ApplyCommand[RecordPrices](recordPricesHandler{store}, logger, m)
+}
+
+type recordPricesHandler struct{ store PriceRecorder }
+
+type quoteKey struct {
+	ticker stockalert.Ticker
+	ms     int64
+}
+
+func (h recordPricesHandler) Handle(ctx context.Context, cmd RecordPrices) error {
+	quotes := make([]stockalert.Quote, 0, len(cmd.Quotes))
+	seen := make(map[quoteKey]bool, len(cmd.Quotes))
+	for i, q := range cmd.Quotes {
+		if err := q.Validate(); err != nil {
+			v, _ := stockalert.AsValidation(err)
+			return stockalert.Invalid(fmt.Sprintf("quotes[%d].%s", i, v.Field), "%s", v.Reason)
+		}
+		k := quoteKey{q.Ticker, q.Time.UnixMilli()}
+		if !seen[k] {
+			seen[k] = true
+			quotes = append(quotes, q)
+		}
+	}
+	if len(quotes) == 0 {
+		return nil
+	}
+	return h.store.InTx(ctx, func(ctx context.Context) error {
+		fresh, err := h.store.RecordPrices(ctx, quotes)
+		if err != nil {
+			return fmt.Errorf("record %d prices: %w", len(quotes), err)
+		}
+		msgs := make([]stockalert.OutboxMessage, 0, len(fresh))
+		for _, q := range fresh {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return fmt.Errorf("event id: %w", err)
+			}
+			ev := stockalert.PriceEvent{EventID: id.String(), Ticker: q.Ticker, Price: q.Price, Currency: q.Currency, Time: q.Time.UTC()}
+			body, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("encode price event %s: %w", q.Ticker, err)
+			}
+			msgs = append(msgs, stockalert.OutboxMessage{Topic: stockalert.TopicPrices, Key: string(q.Ticker), Value: body})
+		}
+		if err := h.store.AppendOutbox(ctx, msgs...); err != nil {
+			return fmt.Errorf("queue %d price events: %w", len(msgs), err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,89 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/decorator"
+)
+
+// RegisterUser creates a user watching one ticker. The caller generates the API token and the Telegram
+// link code, shows them once, and passes only their hashes.
+type RegisterUser struct {
+	Email          string
+	Ticker         string
+	Thresholds     stockalert.Thresholds
+	TelegramChatID *int64
+	TokenHash      string
+	LinkCodeHash   string
+}
+
+// NewUser is a validated registration as the store receives it.
+type NewUser struct {
+	Email          stockalert.Email
+	TelegramChatID *int64
+	TokenHash      string
+	LinkCodeHash   string
+	NotifyInterval int64 // seconds
+}
+
+// UserRegistrar stores new users.
+type UserRegistrar interface {
+	Transactor
+	// CreateUser inserts the user and returns its id, or stockalert.ErrConflict when the e-mail (field
+	// "email") or the chat (field "telegram_chat_id") already belongs to a user.
+	CreateUser(ctx context.Context, u NewUser) (int64, error)
+	subscriptionWriter
+}
+
+// RegisterUserHandler handles RegisterUser: *stockalert.ValidationError for bad input,
+// stockalert.ErrConflict when the e-mail is taken.
+type RegisterUserHandler decorator.CommandHandler[RegisterUser]
+
+// NewRegisterUserHandler builds the handler over store.
+func NewRegisterUserHandler(store UserRegistrar, logger *slog.Logger, m *decorator.Metrics) RegisterUserHandler {
+	return decorator.ApplyCommand[RegisterUser](registerUserHandler{store}, logger, m)
+}
+
+type registerUserHandler struct{ store UserRegistrar }
+
+func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error {
+	email, err := stockalert.ParseEmail(cmd.Email)
+	if err != nil {
+		return err
+	}
+	ticker, err := stockalert.ParseTicker(cmd.Ticker)
+	if err != nil {
+		return err
+	}
+	if err := cmd.Thresholds.Validate(); err != nil {
+		return err
+	}
+	if cmd.TelegramChatID != nil {
+		if err := stockalert.ValidateChatID(*cmd.TelegramChatID); err != nil {
+			return err
+		}
+	}
+	if cmd.TokenHash == "" || cmd.LinkCodeHash == "" {
+		return fmt.Errorf("register %s: token and link code hashes are required", email)
+	}
+	u := NewUser{
+		Email:          email,
+		TelegramChatID: cmd.TelegramChatID,
+		TokenHash:      cmd.TokenHash,
+		LinkCodeHash:   cmd.LinkCodeHash,
+		NotifyInterval: int64(stockalert.DefaultNotifyInterval.Seconds()),
+	}
+	return h.store.InTx(ctx, func(ctx context.Context) error {
+		id, err := h.store.CreateUser(ctx, u)
+		if err != nil {
+			return fmt.Errorf("register %s: %w", email, err)
+		}
+		if err := h.store.PutSubscription(ctx, id, ticker, cmd.Thresholds); err != nil {
+			return fmt.Errorf("register %s: subscribe %s: %w", email, ticker, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,76 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/decorator"
+)
+
+// Subscribe makes a user watch Ticker with exactly these thresholds (creating or replacing the
+// subscription: a bound left nil is not watched).
+type Subscribe struct {
+	Email      string
+	Ticker     string
+	Thresholds stockalert.Thresholds
+}
+
+// Subscriber changes subscriptions.
+type Subscriber interface {
+	Transactor
+	userLocker
+	subscriptionWriter
+}
+
+// SubscribeHandler handles Subscribe: *stockalert.ValidationError for bad input or a user at
+// MaxSubscriptionsPerUser, stockalert.ErrNotFound for an unknown user.
+type SubscribeHandler decorator.CommandHandler[Subscribe]
+
+// NewSubscribeHandler builds the handler over store.
+func NewSubscribeHandler(store Subscriber, logger *slog.Logger, m *decorator.Metrics) SubscribeHandler {
+	return decorator.ApplyCommand[Subscribe](subscribeHandler{store}, logger, m)
+}
+
+type subscribeHandler struct{ store Subscriber }
+
+func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
+	email, err := stockalert.ParseEmail(cmd.Email)
+	if err != nil {
+		return err
+	}
+	ticker, err := stockalert.ParseTicker(cmd.Ticker)
+	if err != nil {
+		return err
+	}
+	if err := cmd.Thresholds.Validate(); err != nil {
+		return err
+	}
+	return h.store.InTx(ctx, func(ctx context.Context) error {
+		u, err := h.store.LockUser(ctx, email)
+		if err != nil {
+			return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
+		}
+		subs, err := h.store.Subscriptions(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
+		}
+		known := false
+		for _, s := range subs {
+			if s.Ticker == ticker {
+				if s.Thresholds.Equal(cmd.Thresholds) {
+					return nil // unchanged: keep the alert state
+				}
+				known = true
+			}
+		}
+		if !known && len(subs) >= MaxSubscriptionsPerUser {
+			return stockalert.Invalid("ticker", "a user can watch at most %d tickers", MaxSubscriptionsPerUser)
+		}
+		if err := h.store.PutSubscription(ctx, u.ID, ticker, cmd.Thresholds); err != nil {
+			return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,122 @@
+// Package decorator wraps command and query handlers with the cross-cutting concerns every use case
+// gets exactly once: structured logging and Prometheus metrics. Handlers stay free of both.
+package decorator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+)
+
+// CommandHandler handles a command of type C. Commands change state and return only an error.
+type CommandHandler[C any] interface {
+	Handle(ctx context.Context, cmd C) error
+}
+
+// QueryHandler handles a query of type Q and returns a read model R.
+type QueryHandler[Q any, R any] interface {
+	Handle(ctx context.Context, q Q) (R, error)
+}
+
+// Metrics counts and times handled commands and queries. Create one per process with NewMetrics and
+// share it between all handlers.
+type Metrics struct {
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the use-case metrics with reg. It returns an error if they are already
+// registered there.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "stockalert_usecase_duration_seconds",
+		Help:    "Time spent handling commands and queries, by kind, name and outcome.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+	}, []string{"kind", "name", "outcome"})}
+	if err := reg.Register(m.duration); err != nil {
+		return nil, fmt.Errorf("register use-case metrics: %w", err)
+	}
+	return m, nil
+}
+
+// ApplyCommand wraps h with logging and metrics. A nil logger or metrics skips that decorator.
+func ApplyCommand[C any](h CommandHandler[C], logger *slog.Logger, m *Metrics) CommandHandler[C] {
+	return commandDecorator[C]{base: h, logger: logger, metrics: m}
+}
+
+// ApplyQuery wraps h with logging and metrics. A nil logger or metrics skips that decorator.
+func ApplyQuery[Q any, R any](h QueryHandler[Q, R], logger *slog.Logger, m *Metrics) QueryHandler[Q, R] {
+	return queryDecorator[Q, R]{base: h, logger: logger, metrics: m}
+}
+
+type commandDecorator[C any] struct {
+	base    CommandHandler[C]
+	logger  *slog.Logger
+	metrics *Metrics
+}
+
+func (d commandDecorator[C]) Handle(ctx context.Context, cmd C) error {
+	start := time.Now()
+	err := d.base.Handle(ctx, cmd)
+	observe(ctx, d.logger, d.metrics, "command", nameOf(cmd), start, err)
+	return err
+}
+
+type queryDecorator[Q any, R any] struct {
+	base    QueryHandler[Q, R]
+	logger  *slog.Logger
+	metrics *Metrics
+}
+
+func (d queryDecorator[Q, R]) Handle(ctx context.Context, q Q) (R, error) {
+	start := time.Now()
+	r, err := d.base.Handle(ctx, q)
+	observe(ctx, d.logger, d.metrics, "query", nameOf(q), start, err)
+	return r, err
+}
+
+func observe(ctx context.Context, logger *slog.Logger, m *Metrics, kind, name string, start time.Time, err error) {
+	elapsed := time.Since(start)
+	outcome := Outcome(err)
+	if m != nil {
+		m.duration.WithLabelValues(kind, name, outcome).Observe(elapsed.Seconds())
+	}
+	if logger == nil {
+		return
+	}
+	level := slog.LevelDebug
+	switch outcome {
+	case "error":
+		level = slog.LevelError
+	case "rejected":
+		level = slog.LevelInfo
+	}
+	attrs := []slog.Attr{slog.String(kind, name), slog.Duration("took", elapsed), slog.String("outcome", outcome)}
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+	}
+	logger.LogAttrs(ctx, level, kind+" handled", attrs...)
+}
+
+// Outcome classifies an error for logs and metrics: "ok", "rejected" (the caller's input or the
+// current state refused it: validation, not found, conflict, unauthorized) or "error" (a fault).
+func Outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case stockalert.IsClientError(err):
+		return "rejected"
+	default:
+		return "error"
+	}
+}
+
+func nameOf(v any) string {
+	n := fmt.Sprintf("%T", v)
+	return n[strings.LastIndexByte(n, '.')+1:]
+}

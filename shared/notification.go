@@ -1,0 +1,15 @@
+package stockalert
+
+// DeliveryState is where an alert stands in the notification log.
+type DeliveryState string
+
+// Delivery states. Sent and Undeliverable are final: a redelivered alert in either state is not sent
+// again. Failed alerts are retried.
+const (
+	Sent          DeliveryState = "sent"
+	Undeliverable DeliveryState = "undeliverable"
+	Failed        DeliveryState = "failed"
+)
+
+// Final reports whether no further delivery attempt should be made.
+func (s DeliveryState) Final() bool { return s == Sent || s == Undeliverable }

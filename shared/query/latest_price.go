@@ -1,0 +1,47 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/decorator"
+)
+
+// LatestPrice asks for the most recent recorded price of Ticker, or of the user's only ticker when
+// Ticker is empty.
+type LatestPrice struct {
+	Email  string
+	Ticker string
+}
+
+// PriceReader reads recorded prices.
+type PriceReader interface {
+	ProfileReader
+	// LatestPrice returns the most recent price of ticker, or stockalert.ErrNotFound if none is recorded.
+	LatestPrice(ctx context.Context, ticker stockalert.Ticker) (Price, error)
+}
+
+// LatestPriceHandler answers LatestPrice: the price, a *stockalert.ValidationError ("ticker", "email"),
+// or stockalert.ErrNotFound when no price of that ticker is recorded yet.
+type LatestPriceHandler decorator.QueryHandler[LatestPrice, Price]
+
+// NewLatestPriceHandler builds the handler over r.
+func NewLatestPriceHandler(r PriceReader, logger *slog.Logger, m *decorator.Metrics) LatestPriceHandler {
+	return decorator.ApplyQuery[LatestPrice, Price](latestPriceHandler{r}, logger, m)
+}
+
+type latestPriceHandler struct{ r PriceReader }
+
+func (h latestPriceHandler) Handle(ctx context.Context, q LatestPrice) (Price, error) {
+	t, err := tickerOf(ctx, h.r, q.Email, q.Ticker)
+	if err != nil {
+		return Price{}, err
+	}
+	p, err := h.r.LatestPrice(ctx, t)
+	if err != nil {
+		return Price{}, fmt.Errorf("latest price of %s: %w", t, err)
+	}
+	return p, nil
+}

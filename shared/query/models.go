@@ -1,0 +1,67 @@
+package query
+
+import (
+	"time"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+)
+
+// Profile is a user with the subscriptions they watch.
+type Profile struct {
+	UserID         int64
+	Email          stockalert.Email
+	TelegramChatID *int64
+	NotifyInterval time.Duration
+	Paused         bool
+	CreatedAt      time.Time
+	Subscriptions  []Subscription // ordered by ticker
+}
+
+// Subscription is one watched ticker as its owner sees it.
+type Subscription struct {
+	Ticker     stockalert.Ticker
+	Thresholds stockalert.Thresholds
+	State      stockalert.AlertState
+	// LastAlertedAt is when the last alert was raised; zero if never.
+	LastAlertedAt time.Time
+}
+
+// Tickers lists the profile's tickers in order.
+func (p Profile) Tickers() []stockalert.Ticker {
+	out := make([]stockalert.Ticker, len(p.Subscriptions))
+	for i, s := range p.Subscriptions {
+		out[i] = s.Ticker
+	}
+	return out
+}
+
+// Price is a recorded quote.
+type Price struct {
+	Ticker   stockalert.Ticker
+	Price    float64
+	Currency string
+	Time     time.Time
+}
+
+// Average is the mean of a ticker's most recent prices; Count is how many were averaged (fewer than
+// asked when fewer are recorded).
+type Average struct {
+	Ticker  stockalert.Ticker
+	Average float64
+	Count   int
+}
+
+// BreachedSubscription is a subscription whose range a price left, with what the alert policy and the
+// notifier need to know about its owner.
+type BreachedSubscription struct {
+	stockalert.Subscription
+	Email          stockalert.Email
+	TelegramChatID *int64
+	NotifyInterval time.Duration
+}
+
+// Principal is an authenticated user.
+type Principal struct {
+	UserID int64
+	Email  stockalert.Email
+}

@@ -1,0 +1,134 @@
+// Package sqlite opens the embedded store: an SQLite database file through the pure-Go
+// modernc.org/sqlite driver (no cgo), in WAL mode so that several function processes can share it,
+// with the schema migrated on open. It is the default when no MySQL DSN is configured.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/stockalert/stockalert/schema"
+	"github.com/stockalert/stockalert/shared/sqlstore"
+)
+
+// Dialect is the SQLite dialect of the SQL store. Every transaction is BEGIN IMMEDIATE (the DSN's
+// _txlock), so writers queue on the database lock instead of failing on upgrade, and no row locks are
+// needed.
+var Dialect = sqlstore.Dialect{
+	Name:        "sqlite3",
+	Migrations:  schema.SQLite(),
+	UpsertStyle: sqlstore.OnConflict,
+	IsDuplicate: func(err error) bool {
+		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	IsRetryable: func(err error) bool { return hasPrimaryCode(err, sqlite3.SQLITE_BUSY) },
+}
+
+func hasCode(err error, code int) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == code
+}
+
+func hasPrimaryCode(err error, code int) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == code
+}
+
+// BusyTimeout is how long a statement waits for another connection's write lock.
+const BusyTimeout = 10 * time.Second
+
+// Open opens (creating if needed) the database file at path, migrates its schema and returns the store.
+// The folder is created too. Errors: the folder or file cannot be created or opened, or a migration
+// failed.
+func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
+	db, err := OpenDB(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := sqlstore.Migrate(ctx, db, Dialect, &fileLock{path: path + ".migrate.lock"}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return sqlstore.New(db, Dialect, opts...), nil
+}
+
+// OpenDB opens the database file with the settings the store relies on (WAL, foreign keys, immediate
+// transactions, a busy timeout), without migrating.
+func OpenDB(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: no path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("open sqlite: create folder: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+abs+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	return db, nil
+}
+
+// fileLock serialises migrations across processes with an advisory lock on a file beside the database.
+type fileLock struct {
+	path string
+	f    *os.File
+}
+
+func (l *fileLock) Lock(ctx context.Context, _ *sql.DB) error {
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			l.f = f
+			return nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return fmt.Errorf("migration lock: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (l *fileLock) Unlock(context.Context, *sql.DB) error {
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close() // closing releases the lock
+	l.f = nil
+	return err
+}

@@ -1,0 +1,8 @@
+// Package sqlstore is the storage adapter behind every command and query: one implementation over
+// database/sql, parameterised by a Dialect that the mysql and sqlite packages provide. It implements
+// each store interface the command and query packages declare.
+//
+// Transactions travel in the context: InTx begins one (or joins the one ctx already carries) and every
+// method called with that ctx runs inside it. Errors: stockalert.ErrNotFound, stockalert.ErrConflict and
+// stockalert.ErrIdempotencyKeyReused where the method says so; everything else is a wrapped driver error.
+package sqlstore

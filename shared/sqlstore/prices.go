@@ -1,0 +1,131 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/query"
+)
+
+// priceChunk bounds the rows per statement (placeholders: 2 per row to look up, 5 to insert).
+const priceChunk = 500
+
+// RecordPrices stores the quotes whose (ticker, time) is not recorded yet and returns those. The batch
+// is written with one look-up and one multi-row insert per 500 quotes; a row that appears between the
+// two (a concurrent writer) is skipped by the insert, and reported fresh by both writers.
+func (s *Store) RecordPrices(ctx context.Context, quotes []stockalert.Quote) ([]stockalert.Quote, error) {
+	var fresh []stockalert.Quote
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		fresh = fresh[:0]
+		for start := 0; start < len(quotes); start += priceChunk {
+			chunk := quotes[start:min(start+priceChunk, len(quotes))]
+			known, err := s.recordedPrices(ctx, chunk)
+			if err != nil {
+				return err
+			}
+			var args []any
+			rows := 0
+			recorded := ms(s.now())
+			for _, q := range chunk {
+				k := quoteKey{q.Ticker, ms(q.Time)}
+				if known[k] {
+					continue
+				}
+				known[k] = true
+				fresh = append(fresh, q)
+				args = append(args, q.Ticker, ms(q.Time), q.Price, q.Currency, recorded)
+				rows++
+			}
+			if rows == 0 {
+				continue
+			}
+			_, err = s.q(ctx).ExecContext(ctx,
+				`INSERT INTO prices (ticker, quoted_at, price, currency, recorded_at) VALUES `+
+					placeholders(rows, 5)+s.d.onConflictDoNothing("ticker"), args...)
+			if err != nil {
+				return fmt.Errorf("insert %d prices: %w", rows, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fresh, nil
+}
+
+type quoteKey struct {
+	ticker stockalert.Ticker
+	ms     int64
+}
+
+// recordedPrices returns which of the quotes' (ticker, time) keys are already recorded: one statement
+// of primary-key point look-ups.
+func (s *Store) recordedPrices(ctx context.Context, quotes []stockalert.Quote) (map[quoteKey]bool, error) {
+	args := make([]any, 0, 2*len(quotes))
+	for _, q := range quotes {
+		args = append(args, q.Ticker, ms(q.Time))
+	}
+	cond := strings.TrimSuffix(strings.Repeat("(ticker = ? AND quoted_at = ?) OR ", len(quotes)), " OR ")
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT ticker, quoted_at FROM prices WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("look up recorded prices: %w", err)
+	}
+	defer rows.Close()
+	known := make(map[quoteKey]bool, len(quotes))
+	for rows.Next() {
+		var k quoteKey
+		if err := rows.Scan(&k.ticker, &k.ms); err != nil {
+			return nil, fmt.Errorf("scan recorded price: %w", err)
+		}
+		known[k] = true
+	}
+	return known, rows.Err()
+}
+
+// LatestPrice returns the most recent price of ticker, or stockalert.ErrNotFound.
+func (s *Store) LatestPrice(ctx context.Context, ticker stockalert.Ticker) (query.Price, error) {
+	var (
+		p  query.Price
+		at int64
+	)
+	err := s.q(ctx).QueryRowContext(ctx,
+		`SELECT ticker, price, currency, quoted_at FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`, ticker).
+		Scan(&p.Ticker, &p.Price, &p.Currency, &at)
+	if err != nil {
+		return query.Price{}, notFound(err, "price of "+string(ticker))
+	}
+	p.Time = time.UnixMilli(at).UTC()
+	return p, nil
+}
+
+// LatestPrices returns the latest price of each ticker that has one.
+func (s *Store) LatestPrices(ctx context.Context, tickers []stockalert.Ticker) (map[stockalert.Ticker]query.Price, error) {
+	out := make(map[stockalert.Ticker]query.Price, len(tickers))
+	for _, t := range tickers {
+		p, err := s.LatestPrice(ctx, t)
+		switch {
+		case err == nil:
+			out[t] = p
+		case !isNotFound(err):
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AveragePrice averages the last n prices of ticker; Count is 0 when none is recorded.
+func (s *Store) AveragePrice(ctx context.Context, ticker stockalert.Ticker, n int) (query.Average, error) {
+	a := query.Average{Ticker: ticker}
+	err := s.q(ctx).QueryRowContext(ctx,
+		`SELECT COUNT(*), COALESCE(AVG(price), 0) FROM
+		   (SELECT price FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT ?) recent`, ticker, n).
+		Scan(&a.Count, &a.Average)
+	if err != nil {
+		return query.Average{}, fmt.Errorf("average price: %w", err)
+	}
+	return a, nil
+}

@@ -1,0 +1,172 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+)
+
+// Store is the SQL implementation of the command and query ports. It is safe for concurrent use; keep
+// one per process.
+type Store struct {
+	db             *sql.DB
+	d              Dialect
+	now            func() time.Time
+	idempotencyTTL time.Duration
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithIdempotencyTTL sets how long idempotency records are kept (default
+// stockalert.DefaultIdempotencyTTL).
+func WithIdempotencyTTL(d time.Duration) Option { return func(s *Store) { s.idempotencyTTL = d } }
+
+// New wraps an open database whose schema is migrated (see Migrate). The Store owns db: Close closes it.
+func New(db *sql.DB, d Dialect, opts ...Option) *Store {
+	s := &Store{db: db, d: d, now: time.Now, idempotencyTTL: stockalert.DefaultIdempotencyTTL}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// DB returns the underlying database (for health checks and tests).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the store's dialect name.
+func (s *Store) Dialect() string { return s.d.Name }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+type txKey struct{ s *Store }
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q returns the transaction ctx carries for this store, or the database.
+func (s *Store) q(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
+		return tx
+	}
+	return s.db
+}
+
+func (s *Store) inTx(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{s}).(*sql.Tx)
+	return ok
+}
+
+// maxTxAttempts bounds how often a transaction that deadlocked is run again.
+const maxTxAttempts = 4
+
+// InTx runs fn in a transaction (joining the one ctx carries, if any). The transaction commits when fn
+// returns nil and rolls back otherwise; fn's error is returned as is. An outermost transaction that
+// fails with a deadlock or lock timeout is run again, up to a few times, so fn must not have effects
+// outside the database.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.inTx(ctx) {
+		return fn(ctx)
+	}
+	var err error
+	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		err = s.runTx(ctx, fn)
+		if err == nil || !s.d.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	tx, err := s.db.BeginTx(ctx, s.d.TxOptions)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+				err = errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
+			}
+		}
+	}()
+	if err = fn(context.WithValue(ctx, txKey{s}, tx)); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func nullFloat(p *float64) sql.NullFloat64 {
+	if p == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *p, Valid: true}
+}
+
+func floatPtr(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	f := v.Float64
+	return &f
+}
+
+func int64Ptr(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	i := v.Int64
+	return &i
+}
+
+func nullInt(p *int64) sql.NullInt64 {
+	if p == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *p, Valid: true}
+}
+
+// rowsAffected returns how many rows a statement changed.
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return n, nil
+}

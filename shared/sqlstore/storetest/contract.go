@@ -1,0 +1,27 @@
+package storetest
+
+import (
+	"testing"
+)
+
+// contractCase is one case of the store contract.
+type contractCase struct {
+	name string
+	run  func(t *testing.T, f *fixture)
+}
+
+// Run runs the whole contract suite against the stores open makes, one fresh store per case.
+func Run(t *testing.T, open Opener) {
+	var cases []contractCase
+	cases = append(cases, userCases...)
+	cases = append(cases, subscriptionCases...)
+	cases = append(cases, priceCases...)
+	cases = append(cases, alertCases...)
+	cases = append(cases, telegramCases...)
+	cases = append(cases, idempotencyCases...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.run(t, newFixture(t, open))
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/query"
+)
+
+var telegramCases = []contractCase{
+	{"LinkTelegram/the one-time code links the chat, once", func(t *testing.T, f *fixture) {
+		r := f.registerUser("tess@example.com", "AAPL", th(nil, nil))
+		requireIs(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: "not-the-code", ChatID: 5}), stockalert.ErrNotFound)
+		f.linkChat(r, 5)
+		require.Equal(t, int64(5), *f.mustProfile(r.email).TelegramChatID)
+		requireIs(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: r.linkCode, ChatID: 6}), stockalert.ErrNotFound,
+			"a used code cannot link another chat")
+		require.Equal(t, int64(5), *f.mustProfile(r.email).TelegramChatID)
+		requireField(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: "", ChatID: 5}), "code")
+		requireField(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: "has space", ChatID: 5}), "code")
+		requireField(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: r.linkCode, ChatID: 0}), "telegram_chat_id")
+	}},
+	{"LinkTelegram/a chat moves to the account whose code it used", func(t *testing.T, f *fixture) {
+		old := f.registerUser("old@example.com", "AAPL", th(nil, nil))
+		fresh := f.registerUser("new@example.com", "AAPL", th(nil, nil))
+		f.linkChat(old, 8)
+		f.linkChat(fresh, 8)
+		require.Nil(t, f.mustProfile(old.email).TelegramChatID)
+		require.Equal(t, int64(8), *f.mustProfile(fresh.email).TelegramChatID)
+	}},
+	{"IssueLinkCode/replaces the code", func(t *testing.T, f *fixture) {
+		r := f.registerUser("uma@example.com", "AAPL", th(nil, nil))
+		code := stockalert.NewSecret()
+		require.NoError(t, f.issueCode.Handle(f.ctx, command.IssueLinkCode{Email: r.email, CodeHash: stockalert.HashSecret(code)}))
+		requireIs(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: r.linkCode, ChatID: 3}), stockalert.ErrNotFound)
+		require.NoError(t, f.link.Handle(f.ctx, command.LinkTelegram{Code: code, ChatID: 3}))
+		requireIs(t, f.issueCode.Handle(f.ctx, command.IssueLinkCode{Email: "no@example.com", CodeHash: stockalert.HashSecret(code)}),
+			stockalert.ErrNotFound)
+	}},
+	{"SetNotifyInterval and SetPaused/act on the linked user only", func(t *testing.T, f *fixture) {
+		r := f.registerUser("val@example.com", "AAPL", th(nil, nil))
+		f.linkChat(r, 12)
+		require.NoError(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 12, Seconds: 90}))
+		require.Equal(t, int64(90), int64(f.mustProfile(r.email).NotifyInterval.Seconds()))
+		require.NoError(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 12, Seconds: 90}), "setting the same value again is fine")
+		for _, s := range []int64{-1, 30*24*3600 + 1} {
+			requireField(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 12, Seconds: s}), "interval")
+		}
+		requireIs(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 13, Seconds: 60}), stockalert.ErrNotFound)
+		require.NoError(t, f.setPaused.Handle(f.ctx, command.SetPaused{ChatID: 12, Paused: true}))
+		require.True(t, f.mustProfile(r.email).Paused)
+		requireIs(t, f.setPaused.Handle(f.ctx, command.SetPaused{ChatID: 13, Paused: true}), stockalert.ErrNotFound)
+	}},
+	{"ChatProfile/the linked user's tickers with their latest prices", func(t *testing.T, f *fixture) {
+		r := f.registerUser("wes@example.com", "AAPL", th(f64(200), nil))
+		require.NoError(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: "MSFT"}))
+		f.linkChat(r, 21)
+		f.recordQuotes(quote("AAPL", 190, f.clock.Now()))
+		st, err := f.chatProfile.Handle(f.ctx, query.ChatProfile{ChatID: 21})
+		require.NoError(t, err)
+		require.Equal(t, stockalert.Email("wes@example.com"), st.Profile.Email)
+		require.Equal(t, []stockalert.Ticker{"AAPL", "MSFT"}, st.Profile.Tickers())
+		require.Equal(t, 190.0, st.Prices["AAPL"].Price)
+		_, ok := st.Prices["MSFT"]
+		require.False(t, ok, "no price yet")
+		_, err = f.chatProfile.Handle(f.ctx, query.ChatProfile{ChatID: 22})
+		requireIs(t, err, stockalert.ErrNotFound)
+	}},
+}

@@ -1,0 +1,204 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/query"
+)
+
+const userColumns = "id, email, telegram_chat_id, notify_interval_s, paused, created_at"
+
+func scanUser(row interface{ Scan(...any) error }) (stockalert.User, error) {
+	var (
+		u        stockalert.User
+		chat     sql.NullInt64
+		interval int64
+		created  int64
+	)
+	if err := row.Scan(&u.ID, &u.Email, &chat, &interval, &u.Paused, &created); err != nil {
+		return stockalert.User{}, err
+	}
+	u.TelegramChatID = int64Ptr(chat)
+	u.NotifyInterval = time.Duration(interval) * time.Second
+	u.CreatedAt = time.UnixMilli(created).UTC()
+	return u, nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, stockalert.ErrNotFound)
+	}
+	return err
+}
+
+// CreateUser inserts a user. It returns a *stockalert.ConflictError (an ErrConflict) naming "email" or
+// "telegram_chat_id" when either already belongs to a user.
+func (s *Store) CreateUser(ctx context.Context, u command.NewUser) (int64, error) {
+	res, err := s.q(ctx).ExecContext(ctx,
+		`INSERT INTO users (email, token_hash, link_code_hash, telegram_chat_id, notify_interval_s, paused, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.Email, u.TokenHash, u.LinkCodeHash, nullInt(u.TelegramChatID), u.NotifyInterval, false, ms(s.now()))
+	if err != nil {
+		if s.d.IsDuplicate(err) {
+			return 0, s.userConflict(ctx, u)
+		}
+		return 0, fmt.Errorf("insert user: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("user id: %w", err)
+	}
+	return id, nil
+}
+
+// userConflict tells which unique column a failed insert collided with.
+func (s *Store) userConflict(ctx context.Context, u command.NewUser) error {
+	var n int
+	err := s.q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, u.Email).Scan(&n)
+	if err == nil && n == 0 && u.TelegramChatID != nil {
+		return &stockalert.ConflictError{Field: "telegram_chat_id", Reason: "the Telegram chat is linked to another user"}
+	}
+	return &stockalert.ConflictError{Field: "email", Reason: "the e-mail address is already registered"}
+}
+
+// UserByEmail returns the user, or stockalert.ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email stockalert.Email) (stockalert.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	if err != nil {
+		return stockalert.User{}, notFound(err, "user "+string(email))
+	}
+	return u, nil
+}
+
+// LockUser returns the user, locking the row until the transaction ends, or stockalert.ErrNotFound.
+func (s *Store) LockUser(ctx context.Context, email stockalert.Email) (stockalert.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`+s.d.ForUpdate, email))
+	if err != nil {
+		return stockalert.User{}, notFound(err, "user "+string(email))
+	}
+	return u, nil
+}
+
+// DeleteUser deletes the user; the foreign keys cascade to subscriptions, notifications and idempotency
+// records. It returns stockalert.ErrNotFound for an unknown e-mail.
+func (s *Store) DeleteUser(ctx context.Context, email stockalert.Email) error {
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM users WHERE email = ?`, email)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	return expectOne(res, "user "+string(email))
+}
+
+func expectOne(res sql.Result, what string) error {
+	n, err := rowsAffected(res)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, stockalert.ErrNotFound)
+	}
+	return nil
+}
+
+// Credentials returns the user's id and token hash, or stockalert.ErrNotFound.
+func (s *Store) Credentials(ctx context.Context, email stockalert.Email) (int64, string, error) {
+	var (
+		id   int64
+		hash string
+	)
+	err := s.q(ctx).QueryRowContext(ctx, `SELECT id, token_hash FROM users WHERE email = ?`, email).Scan(&id, &hash)
+	if err != nil {
+		return 0, "", notFound(err, "user "+string(email))
+	}
+	return id, hash, nil
+}
+
+// SetLinkCode stores a new link code hash for the user, or returns stockalert.ErrNotFound.
+func (s *Store) SetLinkCode(ctx context.Context, email stockalert.Email, codeHash string) error {
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET link_code_hash = ? WHERE email = ?`, codeHash, email)
+	if err != nil {
+		return fmt.Errorf("set link code: %w", err)
+	}
+	return expectOne(res, "user "+string(email))
+}
+
+// LinkTelegram moves chatID to the user holding the link code hash and uses the code up, or returns
+// stockalert.ErrNotFound when no user holds it.
+func (s *Store) LinkTelegram(ctx context.Context, codeHash string, chatID int64) error {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		var id int64
+		err := s.q(ctx).QueryRowContext(ctx, `SELECT id FROM users WHERE link_code_hash = ?`+s.d.ForUpdate, codeHash).Scan(&id)
+		if err != nil {
+			return notFound(err, "link code")
+		}
+		if _, err := s.q(ctx).ExecContext(ctx,
+			`UPDATE users SET telegram_chat_id = NULL WHERE telegram_chat_id = ? AND id <> ?`, chatID, id); err != nil {
+			return fmt.Errorf("unlink chat from previous user: %w", err)
+		}
+		if _, err := s.q(ctx).ExecContext(ctx,
+			`UPDATE users SET telegram_chat_id = ?, link_code_hash = NULL WHERE id = ?`, chatID, id); err != nil {
+			return fmt.Errorf("link chat: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetNotifyInterval sets the interval of the user linked to chatID, or returns stockalert.ErrNotFound.
+func (s *Store) SetNotifyInterval(ctx context.Context, chatID int64, seconds int64) error {
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET notify_interval_s = ? WHERE telegram_chat_id = ?`, seconds, chatID)
+	if err != nil {
+		return fmt.Errorf("set interval: %w", err)
+	}
+	return expectOne(res, fmt.Sprintf("user of chat %d", chatID))
+}
+
+// SetPaused pauses or resumes the user linked to chatID, or returns stockalert.ErrNotFound.
+func (s *Store) SetPaused(ctx context.Context, chatID int64, paused bool) error {
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET paused = ? WHERE telegram_chat_id = ?`, paused, chatID)
+	if err != nil {
+		return fmt.Errorf("set paused: %w", err)
+	}
+	return expectOne(res, fmt.Sprintf("user of chat %d", chatID))
+}
+
+// UserProfile returns the user's profile, or stockalert.ErrNotFound.
+func (s *Store) UserProfile(ctx context.Context, email stockalert.Email) (query.Profile, error) {
+	return s.profile(ctx, `email = ?`, email)
+}
+
+// ChatProfile returns the profile of the user linked to chatID, or stockalert.ErrNotFound.
+func (s *Store) ChatProfile(ctx context.Context, chatID int64) (query.Profile, error) {
+	return s.profile(ctx, `telegram_chat_id = ?`, chatID)
+}
+
+func (s *Store) profile(ctx context.Context, where string, arg any) (query.Profile, error) {
+	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	if err != nil {
+		return query.Profile{}, notFound(err, fmt.Sprintf("user %v", arg))
+	}
+	subs, err := s.Subscriptions(ctx, u.ID)
+	if err != nil {
+		return query.Profile{}, err
+	}
+	p := query.Profile{
+		UserID:         u.ID,
+		Email:          u.Email,
+		TelegramChatID: u.TelegramChatID,
+		NotifyInterval: u.NotifyInterval,
+		Paused:         u.Paused,
+		CreatedAt:      u.CreatedAt,
+		Subscriptions:  make([]query.Subscription, len(subs)),
+	}
+	for i, sub := range subs {
+		p.Subscriptions[i] = query.Subscription{
+			Ticker: sub.Ticker, Thresholds: sub.Thresholds, State: sub.State, LastAlertedAt: sub.LastAlertedAt,
+		}
+	}
+	return p, nil
+}
