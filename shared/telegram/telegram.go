@@ -1,0 +1,235 @@
+// Package telegram sends alerts through the Telegram Bot API with github.com/go-telegram/bot.
+//
+// Send sorts every failure into one of three classes, so the notifier can map them to a Kafka
+// acknowledgement in one place:
+//
+//   - *RetryAfterError (429): Telegram asks us to wait After before sending again. It also wraps
+//     ErrTransient.
+//   - ErrUndeliverable: this message will never be accepted (a 400 or 403). Retrying is useless.
+//     ErrChatGone, which wraps ErrUndeliverable, narrows it to the chat itself: not found, bot blocked
+//     or kicked, user deactivated, group migrated.
+//   - ErrTransient: everything else (5xx, network errors, timeouts, an unreadable answer). Send again
+//     later. ErrMisconfigured, which wraps ErrTransient, narrows it to Telegram refusing the bot
+//     itself (401 or 404: a wrong token or API URL): nothing will get through until an operator fixes
+//     the configuration.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/go-telegram/bot"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+)
+
+// DefaultAPIURL is the Bot API's address.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// DefaultTimeout bounds one Send when WithTimeout is not given.
+const DefaultTimeout = 10 * time.Second
+
+// MaxMessageLen is the longest text Telegram accepts, in UTF-16 code units.
+const MaxMessageLen = 4096
+
+// The error classes of Send; see the package documentation.
+var (
+	ErrUndeliverable = errors.New("undeliverable")
+	ErrChatGone      = fmt.Errorf("chat gone: %w", ErrUndeliverable)
+	ErrTransient     = errors.New("transient failure")
+	ErrMisconfigured = fmt.Errorf("bot rejected, check the token and API URL: %w", ErrTransient)
+)
+
+// RetryAfterError is Telegram's flood control (429): wait After before sending again. It wraps
+// ErrTransient.
+type RetryAfterError struct {
+	After       time.Duration
+	Description string
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("too many requests, retry after %s: %s", e.After, e.Description)
+}
+
+// Unwrap makes errors.Is(err, ErrTransient) hold.
+func (e *RetryAfterError) Unwrap() error { return ErrTransient }
+
+// Sender sends text messages as one bot. It is safe for concurrent use.
+type Sender struct {
+	bot     *bot.Bot
+	timeout time.Duration
+}
+
+type options struct {
+	timeout time.Duration
+	client  *http.Client
+	logger  *slog.Logger
+}
+
+// Option configures NewSender.
+type Option func(*options)
+
+// WithTimeout bounds each Send (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithHTTPClient sets the HTTP client (default: a plain client; Send's context bounds each call).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// WithLogger receives the bot library's internal errors (default: discarded).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+var tokenPattern = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+
+// NewSender returns a Sender for the bot with token, talking to apiURL (DefaultAPIURL when empty). It
+// makes no network call. It returns an error when the token is malformed (without repeating it) or
+// apiURL is not an http(s) URL.
+func NewSender(token, apiURL string, opts ...Option) (*Sender, error) {
+	o := options{timeout: DefaultTimeout, client: &http.Client{}, logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !tokenPattern.MatchString(token) {
+		return nil, errors.New("telegram bot token is malformed: want <bot id>:<secret>")
+	}
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("telegram API URL %q is not an http(s) URL", apiURL)
+	}
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("telegram send timeout %s must be positive", o.timeout)
+	}
+	logger := o.logger
+	b, err := bot.New(token,
+		bot.WithServerURL(strings.TrimSuffix(apiURL, "/")),
+		bot.WithSkipGetMe(),
+		bot.WithHTTPClient(o.timeout, o.client),
+		bot.WithErrorsHandler(func(err error) { logger.Warn("telegram client error", "err", err) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram client: %w", err)
+	}
+	return &Sender{bot: b, timeout: o.timeout}, nil
+}
+
+// Send sends text, as plain text, to chatID.
+//
+// Errors: *RetryAfterError on flood control; an error wrapping ErrUndeliverable (and, when the chat
+// itself is unreachable, ErrChatGone) if Telegram refuses the message for good, or if chatID is 0 or
+// text is empty or too long (then also a *stockalert.ValidationError; nothing is sent); an error
+// wrapping ErrTransient otherwise (and ErrMisconfigured when the bot itself is refused, and ctx's error
+// when ctx ended).
+func (s *Sender) Send(ctx context.Context, chatID int64, text string) error {
+	if err := validate(chatID, text); err != nil {
+		return fmt.Errorf("telegram send to chat %d: %w: %w", chatID, ErrUndeliverable, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err := s.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text})
+	if err != nil {
+		return fmt.Errorf("telegram send to chat %d: %w", chatID, classify(err))
+	}
+	return nil
+}
+
+func validate(chatID int64, text string) error {
+	if err := stockalert.ValidateChatID(chatID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(text) == "" {
+		return stockalert.Invalid("text", "is empty")
+	}
+	if n := len(utf16.Encode([]rune(text))); n > MaxMessageLen {
+		return stockalert.Invalid("text", "is %d characters long, the limit is %d", n, MaxMessageLen)
+	}
+	return nil
+}
+
+// chatGone are (lower-cased) fragments of 400 descriptions that mean the chat cannot be written to.
+var chatGone = []string{"chat not found", "user not found", "peer_id_invalid", "user is deactivated",
+	"bot was kicked", "bot was blocked", "not enough rights", "have no rights", "chat_write_forbidden",
+	"group chat was upgraded"}
+
+// classify maps an error of go-telegram/bot to our classes, keeping it in the chain.
+func classify(err error) error {
+	var tooMany *bot.TooManyRequestsError
+	if errors.As(err, &tooMany) {
+		after := time.Duration(tooMany.RetryAfter) * time.Second
+		if after <= 0 {
+			after = time.Second // Telegram's per-chat pace
+		}
+		return &RetryAfterError{After: after, Description: tooMany.Message}
+	}
+	var migrated *bot.MigrateError
+	if errors.As(err, &migrated) {
+		return fmt.Errorf("%w: %w", ErrChatGone, err) // the message names the new chat id
+	}
+	switch {
+	case errors.Is(err, bot.ErrorForbidden):
+		return fmt.Errorf("%w: %w", ErrChatGone, err)
+	case errors.Is(err, bot.ErrorBadRequest):
+		msg := strings.ToLower(err.Error())
+		for _, frag := range chatGone {
+			if strings.Contains(msg, frag) {
+				return fmt.Errorf("%w: %w", ErrChatGone, err)
+			}
+		}
+		return fmt.Errorf("%w: %w", ErrUndeliverable, err)
+	case errors.Is(err, bot.ErrorUnauthorized), errors.Is(err, bot.ErrorNotFound):
+		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
+	}
+	return fmt.Errorf("%w: %w", ErrTransient, err)
+}
+
+// FormatAlert renders an alert as plain text (Send uses no parse mode, so no character needs
+// escaping), naming the ticker, the side, the threshold, the price and, when known, the currency and
+// time. For example:
+//
+//	🔔 BRK-B is above your high threshold of 480.00 USD
+//	Price: 481.23 USD at 2025-03-14 19:59 UTC
+func FormatAlert(ev stockalert.AlertEvent) string {
+	side := "crossed your threshold"
+	switch ev.Condition {
+	case stockalert.Above:
+		side = "is above your high threshold"
+	case stockalert.Below:
+		side = "is below your low threshold"
+	}
+	cur := ""
+	if ev.Currency != "" {
+		cur = " " + ev.Currency
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "🔔 %s %s of %s%s\nPrice: %s%s", ev.Ticker, side, FormatPrice(ev.Threshold), cur, FormatPrice(ev.Price), cur)
+	if !ev.Time.IsZero() {
+		fmt.Fprintf(&b, " at %s", ev.Time.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	return b.String()
+}
+
+// FormatPrice writes a price with at least two decimals and as many more as it needs, up to six:
+// 200 → "200.00", 1.08745 → "1.08745", 0.000012345 → "0.000012".
+func FormatPrice(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', 6, 64)
+	s = strings.TrimRight(s, "0")
+	dot := strings.IndexByte(s, '.')
+	for len(s)-dot-1 < 2 {
+		s += "0"
+	}
+	return s
+}

@@ -1,0 +1,793 @@
+// Package telegramtest is a fake Telegram Bot API for tests: an httptest server on 127.0.0.1 that
+// speaks the real wire format. Requests are POST (or GET) {URL}/bot<token>/<method> with parameters in
+// the query, a JSON body, a form or multipart/form-data (what github.com/go-telegram/bot sends);
+// answers are {"ok":true,"result":…} or {"ok":false,"error_code":…,"description":…,"parameters":…}.
+//
+// It implements getMe, sendMessage (recorded; MarkdownV2 text is checked for unescaped reserved
+// characters), getUpdates (a queue with offset, limit and long-poll timeout semantics, so bot.Start
+// works against it; a second poller terminates the first with 409 like the real API), and
+// setWebhook, deleteWebhook and getWebhookInfo (recorded; it never calls the webhook: build a
+// delivery with Update and NewWebhookRequest). A wrong token gets 401 Unauthorized, an unknown method
+// 404 Not Found. Failures can be injected per method and per chat. It is safe for concurrent use.
+package telegramtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf16"
+)
+
+// Descriptions the real API gives for chats a bot cannot write to, for RejectChat and FailNext.
+const (
+	DescBlocked         = "Forbidden: bot was blocked by the user"
+	DescUserDeactivated = "Forbidden: user is deactivated"
+	DescKicked          = "Forbidden: bot was kicked from the group chat"
+	DescChatNotFound    = "Bad Request: chat not found"
+)
+
+// BotUsername and BotFirstName describe the fake's bot in getMe and in sent messages.
+const (
+	BotUsername  = "stockalert_test_bot"
+	BotFirstName = "StockAlert Test Bot"
+)
+
+// MaxMessageLen is sendMessage's text limit, in UTF-16 code units.
+const MaxMessageLen = 4096
+
+// SentMessage is a sendMessage call the fake accepted.
+type SentMessage struct {
+	MessageID int64
+	ChatID    int64
+	Text      string
+	ParseMode string
+	// ReplyMarkup is the raw reply_markup parameter (JSON), empty if none.
+	ReplyMarkup string
+	Date        time.Time
+}
+
+// WebhookInfo is what setWebhook recorded.
+type WebhookInfo struct {
+	URL            string
+	SecretToken    string
+	MaxConnections int
+	AllowedUpdates []string
+}
+
+// Server is a running fake. Build it with NewServer.
+type Server struct {
+	srv     *httptest.Server
+	token   string
+	botID   int64
+	closing chan struct{}
+	once    sync.Once
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every change waiters care about
+	messages []SentMessage
+	nextMsg  int64
+	updates  []json.RawMessage // pending, oldest first, each with its update_id
+	ids      []int64           // update_id of each pending update
+	nextUpd  int64
+	pollGen  int64
+	webhook  WebhookInfo
+	faults   []fault
+	chats    map[int64]apiError
+	calls    map[string]int
+}
+
+// fault is an injected failure: an API error, a raw HTTP answer, or no answer at all.
+type fault struct {
+	method string // lower case; "" for any
+	stall  bool
+	err    *apiError
+	status int    // HTTP status of a raw answer, when err is nil and stall is false
+	raw    string // raw body
+}
+
+type apiError struct {
+	code       int
+	desc       string
+	retryAfter int
+	migrateTo  int64
+}
+
+// NewServer starts a fake for the bot with token (its numeric prefix is the bot's id) and closes it
+// when the test ends.
+func NewServer(tb testing.TB, token string) *Server {
+	tb.Helper()
+	id, _, _ := strings.Cut(token, ":")
+	botID, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || botID <= 0 {
+		botID = 1
+	}
+	s := &Server{
+		token:   token,
+		botID:   botID,
+		closing: make(chan struct{}),
+		changed: make(chan struct{}),
+		nextMsg: 1,
+		nextUpd: 100000001,
+		chats:   map[int64]apiError{},
+		calls:   map[string]int{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// URL is the server URL to give the client (bot.WithServerURL).
+func (s *Server) URL() string { return s.srv.URL }
+
+// BotID is the bot's user id, from the token.
+func (s *Server) BotID() int64 { return s.botID }
+
+// Close answers waiting long polls with no updates, releases stalled requests and stops the server.
+// It is safe to call more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.closing)
+		s.srv.Close()
+	})
+}
+
+// Messages returns the messages sent so far, oldest first.
+func (s *Server) Messages() []SentMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.messages)
+}
+
+// WaitMessages waits until at least n messages were sent and returns them all. It returns ctx's
+// error, with the messages so far, if ctx ends first.
+func (s *Server) WaitMessages(ctx context.Context, n int) ([]SentMessage, error) {
+	for {
+		s.mu.Lock()
+		msgs, changed := slices.Clone(s.messages), s.changed
+		s.mu.Unlock()
+		if len(msgs) >= n {
+			return msgs, nil
+		}
+		select {
+		case <-ctx.Done():
+			return msgs, fmt.Errorf("waiting for %d messages, have %d: %w", n, len(msgs), ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// Calls returns how many requests named method (case-insensitively; "" for all) with the right token.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if method == "" {
+		n := 0
+		for _, c := range s.calls {
+			n += c
+		}
+		return n
+	}
+	return s.calls[strings.ToLower(method)]
+}
+
+// FailNext makes the next call of method ("" for any) fail with the API error code and description,
+// plus parameters.retry_after when retryAfter > 0. For 429 an empty description becomes the real
+// "Too Many Requests: retry after N". Injected failures are used in the order they were added.
+func (s *Server) FailNext(method string, code int, description string, retryAfter int) {
+	if code == http.StatusTooManyRequests && description == "" {
+		description = fmt.Sprintf("Too Many Requests: retry after %d", retryAfter)
+	}
+	s.addFault(fault{method: strings.ToLower(method), err: &apiError{code: code, desc: description, retryAfter: retryAfter}})
+}
+
+// FailNextHTTP makes the next call of method ("" for any) answer status with body as text/html, like a
+// proxy in front of the API (a 502 page, say).
+func (s *Server) FailNextHTTP(method string, status int, body string) {
+	s.addFault(fault{method: strings.ToLower(method), status: status, raw: body})
+}
+
+// StallNext makes the next call of method ("" for any) get no answer until the client gives up or the
+// server closes.
+func (s *Server) StallNext(method string) {
+	s.addFault(fault{method: strings.ToLower(method), stall: true})
+}
+
+func (s *Server) addFault(f fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// RejectChat makes every sendMessage to chatID fail with the API error code and description, for
+// example 403 DescBlocked or 400 DescChatNotFound. A code of 0 accepts the chat again.
+func (s *Server) RejectChat(chatID int64, code int, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == 0 {
+		delete(s.chats, chatID)
+		return
+	}
+	s.chats[chatID] = apiError{code: code, desc: description}
+}
+
+// MigrateChat makes every sendMessage to the group chatID fail as Telegram does once the group became
+// a supergroup: 400 "Bad Request: group chat was upgraded to a supergroup chat" with
+// parameters.migrate_to_chat_id set to toChatID.
+func (s *Server) MigrateChat(chatID, toChatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: toChatID}
+}
+
+// PushUpdate queues an update (a JSON object such as Update returns) for getUpdates. The fake assigns
+// its update_id, increasing, and returns it.
+func (s *Server) PushUpdate(update []byte) int64 {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(update, &obj); err != nil || obj == nil {
+		panic(fmt.Sprintf("telegramtest: PushUpdate needs a JSON object: %v", err))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextUpd
+	s.nextUpd++
+	obj["update_id"] = json.RawMessage(strconv.FormatInt(id, 10))
+	raw, _ := json.Marshal(obj)
+	s.updates = append(s.updates, raw)
+	s.ids = append(s.ids, id)
+	s.notify()
+	return id
+}
+
+// PushText queues a text message from chatID (a private chat with a user of the same id when positive,
+// a group otherwise) and returns its update_id.
+func (s *Server) PushText(chatID int64, text string) int64 {
+	return s.PushUpdate(Update(chatID, text))
+}
+
+// Pending returns how many queued updates no getUpdates call has confirmed yet.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
+}
+
+// Webhook returns what the last setWebhook recorded; a zero URL means no webhook.
+func (s *Server) Webhook() WebhookInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.webhook
+	w.AllowedUpdates = slices.Clone(w.AllowedUpdates)
+	return w
+}
+
+// notify wakes everyone waiting for a change. s.mu must be held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+var updateSeq atomic.Int64
+
+func init() { updateSeq.Store(500000000) }
+
+// Update returns the JSON of an update carrying a text message from chatID, as Telegram delivers it to
+// a webhook or in getUpdates: update_id, message_id, from, chat, date, text, and bot_command entities
+// for words starting with "/". Positive ids are private chats with the user of that id; negative ids
+// are groups ("supergroup" from -1000000000000).
+func Update(chatID int64, text string) []byte {
+	id := updateSeq.Add(1)
+	user := map[string]any{"id": chatID, "is_bot": false, "first_name": "Test", "username": fmt.Sprintf("user%d", chatID), "language_code": "en"}
+	chat := map[string]any{"id": chatID, "first_name": "Test", "username": fmt.Sprintf("user%d", chatID), "type": "private"}
+	if chatID < 0 {
+		user = map[string]any{"id": 7000001, "is_bot": false, "first_name": "Test", "username": "user7000001", "language_code": "en"}
+		chat = map[string]any{"id": chatID, "title": "Test group", "type": "group"}
+		if chatID <= -1000000000000 {
+			chat["type"] = "supergroup"
+		}
+	}
+	msg := map[string]any{
+		"message_id": id % 1000000,
+		"from":       user,
+		"chat":       chat,
+		"date":       time.Now().Unix(),
+		"text":       text,
+	}
+	if ents := commandEntities(text); len(ents) > 0 {
+		msg["entities"] = ents
+	}
+	b, _ := json.Marshal(map[string]any{"update_id": id, "message": msg})
+	return b
+}
+
+var commandPattern = regexp.MustCompile(`(^|\s)(/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?)`)
+
+// commandEntities finds bot commands, with offsets and lengths in UTF-16 code units like Telegram's.
+func commandEntities(text string) []map[string]any {
+	var out []map[string]any
+	for _, m := range commandPattern.FindAllStringSubmatchIndex(text, -1) {
+		start, end := m[4], m[5]
+		out = append(out, map[string]any{
+			"offset": utf16Len(text[:start]),
+			"length": utf16Len(text[start:end]),
+			"type":   "bot_command",
+		})
+	}
+	return out
+}
+
+func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// NewWebhookRequest builds the request Telegram sends to a webhook, for calling a handler's ServeHTTP
+// directly: POST target with the update as JSON and, when secretToken is not empty, the
+// X-Telegram-Bot-Api-Secret-Token header.
+func NewWebhookRequest(target string, update []byte, secretToken string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(update))
+	r.Header.Set("Content-Type", "application/json")
+	if secretToken != "" {
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", secretToken)
+	}
+	return r
+}
+
+// serving
+
+type response struct {
+	OK          bool            `json:"ok"`
+	Result      json.RawMessage `json:"result,omitempty"`
+	ErrorCode   int             `json:"error_code,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Parameters  *responseParams `json:"parameters,omitempty"`
+}
+
+type responseParams struct {
+	RetryAfter      int   `json:"retry_after,omitempty"`
+	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeOK(w http.ResponseWriter, result any, description string) {
+	raw, err := json.Marshal(result)
+	if err != nil {
+		panic(fmt.Sprintf("telegramtest: marshal result: %v", err))
+	}
+	writeJSON(w, http.StatusOK, response{OK: true, Result: raw, Description: description})
+}
+
+func writeErr(w http.ResponseWriter, e apiError) {
+	r := response{ErrorCode: e.code, Description: e.desc}
+	if e.retryAfter > 0 || e.migrateTo != 0 {
+		r.Parameters = &responseParams{RetryAfter: e.retryAfter, MigrateToChatID: e.migrateTo}
+	}
+	status := e.code
+	if status < 400 || status > 599 {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, r)
+}
+
+func badRequest(desc string) apiError {
+	return apiError{code: http.StatusBadRequest, desc: "Bad Request: " + desc}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	token, method, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || method == "" || strings.Contains(method, "/") {
+		writeErr(w, apiError{code: http.StatusNotFound, desc: "Not Found"})
+		return
+	}
+	if token != s.token {
+		writeErr(w, apiError{code: http.StatusUnauthorized, desc: "Unauthorized"})
+		return
+	}
+	method = strings.ToLower(method)
+
+	s.mu.Lock()
+	s.calls[method]++
+	var f *fault
+	for i := range s.faults {
+		if s.faults[i].method == "" || s.faults[i].method == method {
+			taken := s.faults[i]
+			f = &taken
+			s.faults = slices.Delete(s.faults, i, i+1)
+			break
+		}
+	}
+	s.mu.Unlock()
+
+	if f != nil {
+		switch {
+		case f.stall:
+			select {
+			case <-r.Context().Done():
+			case <-s.closing:
+			}
+		case f.err != nil:
+			writeErr(w, *f.err)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(f.status)
+			_, _ = io.WriteString(w, f.raw)
+		}
+		return
+	}
+
+	p, err := readParams(r)
+	if err != nil {
+		writeErr(w, badRequest(err.Error()))
+		return
+	}
+	switch method {
+	case "getme":
+		writeOK(w, s.me(), "")
+	case "sendmessage":
+		s.sendMessage(w, p)
+	case "getupdates":
+		s.getUpdates(w, r, p)
+	case "setwebhook":
+		s.setWebhook(w, p)
+	case "deletewebhook":
+		s.deleteWebhook(w, p)
+	case "getwebhookinfo":
+		s.getWebhookInfo(w)
+	default:
+		writeErr(w, apiError{code: http.StatusNotFound, desc: "Not Found"})
+	}
+}
+
+func (s *Server) me() map[string]any {
+	return map[string]any{
+		"id": s.botID, "is_bot": true, "first_name": BotFirstName, "username": BotUsername,
+		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+		"can_connect_to_business": false, "has_main_web_app": false,
+	}
+}
+
+type params map[string]string
+
+// readParams merges query parameters with the body's, whichever encoding the client chose. JSON
+// strings are unquoted; other JSON values keep their text, as in a form.
+func readParams(r *http.Request) (params, error) {
+	p := params{}
+	for k, v := range r.URL.Query() {
+		p[k] = v[0]
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 50<<20))
+	if err != nil {
+		return nil, fmt.Errorf("can't read request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return p, nil // go-telegram/bot sends a multipart content type with an empty body when there are no parameters
+	}
+	mediaType, mp, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mediaType {
+	case "application/json":
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(body, &obj); err != nil {
+			return nil, fmt.Errorf("can't parse JSON object: %v", err)
+		}
+		for k, v := range obj {
+			var str string
+			if json.Unmarshal(v, &str) == nil {
+				p[k] = str
+			} else {
+				p[k] = string(v)
+			}
+		}
+	case "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("can't parse form: %v", err)
+		}
+		for k, v := range vals {
+			p[k] = v[0]
+		}
+	case "multipart/form-data":
+		mr := multipart.NewReader(bytes.NewReader(body), mp["boundary"])
+		form, err := mr.ReadForm(50 << 20)
+		if err != nil {
+			return nil, fmt.Errorf("can't parse multipart form: %v", err)
+		}
+		defer func() { _ = form.RemoveAll() }()
+		for k, v := range form.Value {
+			p[k] = v[0]
+		}
+	default:
+		return nil, fmt.Errorf("unsupported Content-Type %q", mediaType)
+	}
+	return p, nil
+}
+
+func (p params) int(name string, def int64) (int64, error) {
+	v, ok := p[name]
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("field %q must be an integer", name)
+	}
+	return n, nil
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, p params) {
+	raw, ok := p["chat_id"]
+	if !ok || raw == "" {
+		writeErr(w, badRequest("chat_id is empty"))
+		return
+	}
+	chatID, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || chatID == 0 {
+		writeErr(w, badRequest("chat not found")) // an unknown @username, as far as the fake knows
+		return
+	}
+	text := p["text"]
+	if strings.TrimSpace(text) == "" {
+		writeErr(w, badRequest("message text is empty"))
+		return
+	}
+	if utf16Len(text) > MaxMessageLen {
+		writeErr(w, badRequest("message is too long"))
+		return
+	}
+	mode := p["parse_mode"]
+	switch mode {
+	case "", "HTML", "Markdown":
+	case "MarkdownV2":
+		if err := checkMarkdownV2(text); err != nil {
+			writeErr(w, badRequest("can't parse entities: "+err.Error()))
+			return
+		}
+	default:
+		writeErr(w, badRequest("unsupported parse_mode"))
+		return
+	}
+
+	s.mu.Lock()
+	if e, rejected := s.chats[chatID]; rejected {
+		s.mu.Unlock()
+		writeErr(w, e)
+		return
+	}
+	m := SentMessage{MessageID: s.nextMsg, ChatID: chatID, Text: text, ParseMode: mode, ReplyMarkup: p["reply_markup"], Date: time.Now().Truncate(time.Second)}
+	s.nextMsg++
+	s.messages = append(s.messages, m)
+	s.notify()
+	s.mu.Unlock()
+
+	chat := map[string]any{"id": chatID, "first_name": "Test", "username": fmt.Sprintf("user%d", chatID), "type": "private"}
+	if chatID < 0 {
+		chat = map[string]any{"id": chatID, "title": "Test group", "type": "group"}
+	}
+	writeOK(w, map[string]any{
+		"message_id": m.MessageID,
+		"from":       map[string]any{"id": s.botID, "is_bot": true, "first_name": BotFirstName, "username": BotUsername},
+		"chat":       chat,
+		"date":       m.Date.Unix(),
+		"text":       text,
+	}, "")
+}
+
+// checkMarkdownV2 reports the first reserved character left unescaped outside code and link targets.
+// It does not check that entities are balanced.
+func checkMarkdownV2(text string) error {
+	const never = "#+-={}.!" // characters that are never markup outside code and link targets
+	rs := []rune(text)
+	for i := 0; i < len(rs); i++ {
+		c := rs[i]
+		switch {
+		case c == '\\':
+			i++ // escapes the next character
+		case c == '`':
+			// code or pre: skip to the closing backtick(s); inside, only ` and \ are escaped.
+			fence := 1
+			if i+2 < len(rs) && rs[i+1] == '`' && rs[i+2] == '`' {
+				fence = 3
+			}
+			j := i + fence
+			for ; j < len(rs); j++ {
+				if rs[j] == '\\' {
+					j++
+					continue
+				}
+				if rs[j] == '`' {
+					break
+				}
+			}
+			if j >= len(rs) {
+				return fmt.Errorf("can't find end of %s entity", map[int]string{1: "Code", 3: "Pre"}[fence])
+			}
+			i = j + fence - 1
+		case c == ']' && i+1 < len(rs) && rs[i+1] == '(':
+			// link target: skip to the unescaped ')'.
+			j := i + 2
+			for ; j < len(rs) && rs[j] != ')'; j++ {
+				if rs[j] == '\\' {
+					j++
+				}
+			}
+			if j >= len(rs) {
+				return fmt.Errorf("can't find end of URL")
+			}
+			i = j
+		case c == '!' && i+1 < len(rs) && rs[i+1] == '[':
+			// custom emoji ![…](tg://emoji?id=…)
+		case c == '(' || c == ')' || strings.ContainsRune(never, c):
+			return fmt.Errorf("Character '%c' is reserved and must be escaped with the preceding '\\'", c)
+		}
+	}
+	return nil
+}
+
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
+	offset, err := p.int("offset", 0)
+	if err == nil {
+		var limit, timeout int64
+		if limit, err = p.int("limit", 100); err == nil {
+			if timeout, err = p.int("timeout", 0); err == nil {
+				s.poll(w, r, offset, min(max(limit, 1), 100), time.Duration(min(max(timeout, 0), 60))*time.Second)
+				return
+			}
+		}
+	}
+	writeErr(w, badRequest(err.Error()))
+}
+
+func (s *Server) poll(w http.ResponseWriter, r *http.Request, offset, limit int64, timeout time.Duration) {
+	s.mu.Lock()
+	if s.webhook.URL != "" {
+		s.mu.Unlock()
+		writeErr(w, apiError{code: http.StatusConflict, desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})
+		return
+	}
+	s.pollGen++
+	gen := s.pollGen
+	s.notify() // a poll already waiting is terminated
+	s.confirm(offset)
+	s.mu.Unlock()
+
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		if s.pollGen != gen {
+			s.mu.Unlock()
+			writeErr(w, apiError{code: http.StatusConflict, desc: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})
+			return
+		}
+		if s.webhook.URL != "" {
+			s.mu.Unlock()
+			writeErr(w, apiError{code: http.StatusConflict, desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})
+			return
+		}
+		n := min(int64(len(s.updates)), limit)
+		batch := append([]json.RawMessage{}, s.updates[:n]...) // [] rather than null when empty
+		changed := s.changed
+		s.mu.Unlock()
+
+		if n > 0 || timeout == 0 {
+			writeOK(w, batch, "")
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			timeout = 0
+		case <-s.closing:
+			timeout = 0
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// confirm forgets updates before offset; a negative offset keeps only the last -offset. s.mu held.
+func (s *Server) confirm(offset int64) {
+	drop := 0
+	switch {
+	case offset > 0:
+		for drop < len(s.ids) && s.ids[drop] < offset {
+			drop++
+		}
+	case offset < 0:
+		drop = max(len(s.ids)+int(offset), 0)
+	}
+	s.updates = s.updates[drop:]
+	s.ids = s.ids[drop:]
+}
+
+var secretTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+func (s *Server) setWebhook(w http.ResponseWriter, p params) {
+	u := p["url"]
+	if u == "" {
+		s.deleteWebhook(w, p)
+		return
+	}
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Scheme != "https" || parsed.Host == "" {
+		writeErr(w, badRequest("bad webhook: An HTTPS URL must be provided for webhook"))
+		return
+	}
+	secret := p["secret_token"]
+	if secret != "" && !secretTokenPattern.MatchString(secret) {
+		writeErr(w, badRequest("secret token contains unallowed characters"))
+		return
+	}
+	maxConn, err := p.int("max_connections", 0)
+	if err != nil || maxConn < 0 || maxConn > 100 {
+		writeErr(w, badRequest("bad webhook: max_connections must be between 1 and 100"))
+		return
+	}
+	var allowed []string
+	if a := p["allowed_updates"]; a != "" {
+		if err := json.Unmarshal([]byte(a), &allowed); err != nil {
+			writeErr(w, badRequest("can't parse allowed updates"))
+			return
+		}
+	}
+	s.mu.Lock()
+	s.webhook = WebhookInfo{URL: u, SecretToken: secret, MaxConnections: int(maxConn), AllowedUpdates: allowed}
+	if p["drop_pending_updates"] == "true" {
+		s.updates, s.ids = nil, nil
+	}
+	s.notify()
+	s.mu.Unlock()
+	writeOK(w, true, "Webhook was set")
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, p params) {
+	s.mu.Lock()
+	had := s.webhook.URL != ""
+	s.webhook = WebhookInfo{}
+	if p["drop_pending_updates"] == "true" {
+		s.updates, s.ids = nil, nil
+	}
+	s.notify()
+	s.mu.Unlock()
+	if had {
+		writeOK(w, true, "Webhook was deleted")
+	} else {
+		writeOK(w, true, "Webhook is already deleted")
+	}
+}
+
+func (s *Server) getWebhookInfo(w http.ResponseWriter) {
+	s.mu.Lock()
+	info := map[string]any{
+		"url":                    s.webhook.URL,
+		"has_custom_certificate": false,
+		"pending_update_count":   len(s.updates),
+	}
+	if s.webhook.URL != "" {
+		info["max_connections"] = 40
+		if s.webhook.MaxConnections > 0 {
+			info["max_connections"] = s.webhook.MaxConnections
+		}
+		if len(s.webhook.AllowedUpdates) > 0 {
+			info["allowed_updates"] = s.webhook.AllowedUpdates
+		}
+	}
+	s.mu.Unlock()
+	writeOK(w, info, "")
+}
