@@ -73,20 +73,11 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if err := cfg.Validate(); err != nil {
+	mw, err := prepare(cfg, name, logger, reg)
+	if err != nil {
 		if o.listener != nil {
 			_ = o.listener.Close()
 		}
-		return err
-	}
-	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		var already prometheus.AlreadyRegisteredError
-		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
-			return fmt.Errorf("register runtime metrics: %w", err)
-		}
-	}
-	mw, err := Middleware(cfg, name, logger, reg)
-	if err != nil {
 		return err
 	}
 
@@ -167,6 +158,20 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// prepare checks cfg, registers the runtime collectors and builds the middleware.
+func prepare(cfg Config, name string, logger *slog.Logger, reg Registry) (func(http.Handler) http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		var already prometheus.AlreadyRegisteredError
+		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
+			return nil, fmt.Errorf("register runtime metrics: %w", err)
+		}
+	}
+	return Middleware(cfg, name, logger, reg)
 }
 
 func removeLock(path string, logger *slog.Logger) {

@@ -19,6 +19,8 @@ type Publisher struct {
 	w         *kafkago.Writer
 	transport *kafkago.Transport
 	metrics   *publishMetrics
+	// maxWait bounds a Publish whose context has no deadline.
+	maxWait time.Duration
 }
 
 // NewPublisher returns a Publisher for cfg. It connects lazily, on the first Publish. It registers the
@@ -52,12 +54,16 @@ func NewPublisher(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*
 			logger.Warn(fmt.Sprintf(msg, args...), slog.String("component", "kafka-writer"))
 		}),
 	}
-	return &Publisher{w: w, transport: transport, metrics: m}, nil
+	maxWait := time.Duration(cfg.MaxAttempts) * (cfg.WriteTimeout + time.Second)
+	return &Publisher{w: w, transport: transport, metrics: m, maxWait: maxWait}, nil
 }
 
 // Publish writes msgs, each to its Topic with its Key, in one batched call that waits for every
 // in-sync replica to acknowledge. Messages with the same key go to the same partition (murmur2, as the
 // Java client does) and keep their order there; a message with an empty key goes to any partition.
+//
+// A context without a deadline gets one of KAFKA_MAX_ATTEMPTS × (KAFKA_WRITE_TIMEOUT + 1s), so that a
+// broker that accepts connections and never answers cannot block the caller for ever.
 //
 // It returns nil only when every message was acknowledged. Any error means the batch must be published
 // again: some messages may have been written already (at-least-once delivery). Errors: a message without
@@ -81,6 +87,11 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessag
 		kmsgs[i] = kafkago.Message{Topic: m.Topic, Key: key, Value: m.Value}
 	}
 
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.maxWait)
+		defer cancel()
+	}
 	start := time.Now()
 	err := p.w.WriteMessages(ctx, kmsgs...)
 	p.metrics.observe(msgs, err, time.Since(start))

@@ -346,6 +346,24 @@ func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 	if err := kafka.EnsureTopics(ctx2, []string{ln.Addr().String()}, kafka.TopicSpec{Name: "t", Partitions: 1}); err == nil {
 		t.Fatal("EnsureTopics on a hanging broker succeeded")
 	}
+
+	// Without a deadline of its own, Publish gives up after MaxAttempts × (WriteTimeout + 1s) at most
+	// (the transport's read timeout may end it sooner).
+	cfg := kafka.NewConfig(ln.Addr().String())
+	cfg.WriteTimeout, cfg.MaxAttempts = 500*time.Millisecond, 1
+	p2, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	start = time.Now()
+	err = p2.Publish(context.Background(), stockalert.OutboxMessage{Topic: "to-notifier", Key: "a@b.c", Value: []byte("{}")})
+	if err == nil {
+		t.Fatal("Publish without deadline to a hanging broker succeeded")
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("Publish without deadline took %s, want about 1.5s", took)
+	}
 }
 
 // deadAddr returns a loopback address nothing listens on.
