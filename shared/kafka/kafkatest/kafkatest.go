@@ -1,0 +1,67 @@
+// Package kafkatest gives tests a Kafka cluster: the real brokers named by KAFKA_BROKERS when it is set,
+// otherwise an embedded kfake cluster on 127.0.0.1 that lives as long as the test.
+package kafkatest
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// DefaultPartitions is the partition count of topics the embedded cluster creates implicitly.
+const DefaultPartitions = 3
+
+// Brokers returns bootstrap broker addresses for tb: the comma-separated KAFKA_BROKERS when it is set,
+// otherwise those of a new Embedded cluster. Tests that share real brokers must use their own topics
+// (see Topic).
+func Brokers(tb testing.TB) []string {
+	tb.Helper()
+	if v := os.Getenv("KAFKA_BROKERS"); strings.TrimSpace(v) != "" {
+		var brokers []string
+		for _, b := range strings.Split(v, ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				brokers = append(brokers, b)
+			}
+		}
+		return brokers
+	}
+	return Embedded(tb)
+}
+
+// Embedded starts a kfake cluster of three brokers on 127.0.0.1, whatever KAFKA_BROKERS says, and
+// closes it when tb ends. It creates topics on first use (with DefaultPartitions partitions) for
+// clients that ask it to; opts add to or override these settings.
+func Embedded(tb testing.TB, opts ...kfake.Opt) []string {
+	tb.Helper()
+	all := append([]kfake.Opt{
+		kfake.NumBrokers(3),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(DefaultPartitions),
+	}, opts...)
+	c, err := kfake.NewCluster(all...)
+	if err != nil {
+		tb.Fatalf("start embedded kafka: %v", err)
+	}
+	tb.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+var topicSeq atomic.Int64
+
+var notTopicChar = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+// Topic returns a topic name unique to this test run, built from base and the test's name, for tests
+// that share a real cluster.
+func Topic(tb testing.TB, base string) string {
+	tb.Helper()
+	name := fmt.Sprintf("%s.%s.%d-%d", base, notTopicChar.ReplaceAllString(tb.Name(), "_"), os.Getpid(), topicSeq.Add(1))
+	if len(name) > 249 { // Kafka's limit
+		name = name[len(name)-249:]
+	}
+	return name
+}

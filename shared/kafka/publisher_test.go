@@ -1,0 +1,464 @@
+package kafka_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/kafka"
+	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+)
+
+// target is a cluster the contract suite runs against.
+type target struct {
+	name    string
+	brokers func(t *testing.T) []string
+}
+
+// targets are the embedded cluster always, and the brokers of KAFKA_BROKERS when it is set.
+func targets() []target {
+	ts := []target{{"kfake", func(t *testing.T) []string { return kafkatest.Embedded(t) }}}
+	if os.Getenv("KAFKA_BROKERS") != "" {
+		ts = append(ts, target{"KAFKA_BROKERS", func(t *testing.T) []string { return kafkatest.Brokers(t) }})
+	}
+	return ts
+}
+
+func forEachTarget(t *testing.T, test func(t *testing.T, brokers []string)) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) { test(t, tg.brokers(t)) })
+	}
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newPublisher(t *testing.T, brokers []string, reg prometheus.Registerer) *kafka.Publisher {
+	t.Helper()
+	p, err := kafka.NewPublisher(kafka.NewConfig(brokers...), slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("close publisher: %v", err)
+		}
+	})
+	return p
+}
+
+func ensure(t *testing.T, brokers []string, specs ...kafka.TopicSpec) {
+	t.Helper()
+	if err := kafka.EnsureTopics(testContext(t), brokers, specs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consumeAll reads n messages from every partition of topic with kafka-go Readers, one per partition.
+func consumeAll(t *testing.T, brokers []string, topic string, partitions, n int) []kafkago.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		got  []kafkago.Message
+		wg   sync.WaitGroup
+		errs = make(chan error, partitions)
+	)
+	for p := 0; p < partitions; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := kafkago.NewReader(kafkago.ReaderConfig{
+				Brokers: brokers, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond,
+			})
+			defer r.Close()
+			for {
+				m, err := r.ReadMessage(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						errs <- fmt.Errorf("read partition %d: %w", p, err)
+					}
+					return
+				}
+				mu.Lock()
+				got = append(got, m)
+				if len(got) >= n {
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(got) != n {
+		t.Fatalf("consumed %d messages, want %d", len(got), n)
+	}
+	return got
+}
+
+func TestPublishThenConsume(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		topic := kafkatest.Topic(t, "prices")
+		ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 1})
+		reg := prometheus.NewRegistry()
+		p := newPublisher(t, brokers, reg)
+
+		var msgs []stockalert.OutboxMessage
+		for i := 0; i < 60; i++ {
+			msgs = append(msgs, stockalert.OutboxMessage{
+				ID: int64(i), Topic: topic, Key: fmt.Sprintf("TICKER%d", i%7), Value: []byte(fmt.Sprintf(`{"seq":%d}`, i)),
+			})
+		}
+		if err := p.Publish(testContext(t), msgs...); err != nil {
+			t.Fatal(err)
+		}
+
+		got := consumeAll(t, brokers, topic, 3, len(msgs))
+		seen := map[string]bool{}
+		partitionOf := map[string]int{}
+		lastSeq := map[string]int{}
+		for _, m := range got {
+			var seq int
+			if _, err := fmt.Sscanf(string(m.Value), `{"seq":%d}`, &seq); err != nil {
+				t.Fatalf("value %q: %v", m.Value, err)
+			}
+			want := msgs[seq]
+			if string(m.Key) != want.Key {
+				t.Errorf("message %d has key %q, want %q", seq, m.Key, want.Key)
+			}
+			if seen[string(m.Value)] {
+				t.Errorf("message %d delivered twice", seq)
+			}
+			seen[string(m.Value)] = true
+			key := string(m.Key)
+			if p, ok := partitionOf[key]; ok && p != m.Partition {
+				t.Errorf("key %s in partitions %d and %d", key, p, m.Partition)
+			}
+			partitionOf[key] = m.Partition
+			if last, ok := lastSeq[key+"/"+fmt.Sprint(m.Partition)]; ok && seq < last {
+				t.Errorf("key %s out of order: %d after %d", key, seq, last)
+			}
+			lastSeq[key+"/"+fmt.Sprint(m.Partition)] = seq
+		}
+		parts := map[int]bool{}
+		for _, p := range partitionOf {
+			parts[p] = true
+		}
+		if len(parts) < 2 {
+			t.Errorf("7 keys all landed in %d partition(s): keys are not spread", len(parts))
+		}
+		if v := counterValue(t, reg, topic, "ok"); v != 60 {
+			t.Errorf("kafka_publish_messages_total{result=ok} = %v, want 60", v)
+		}
+	})
+}
+
+// counterValue reads kafka_publish_messages_total for topic and result (0 when absent).
+func counterValue(t *testing.T, reg *prometheus.Registry, topic, result string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "kafka_publish_messages_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["topic"] == topic && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// TestKeyPartitioningMatchesJavaClient checks each key lands where the Java client's default
+// partitioner puts it, taking franz-go's independent murmur2 implementation as the reference, and that
+// a second publisher agrees.
+func TestKeyPartitioningMatchesJavaClient(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		const partitions = 5
+		topic := kafkatest.Topic(t, "alerts")
+		ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: partitions, ReplicationFactor: 1})
+
+		keys := []string{"AAPL", "MSFT", "BRK-B", "^GSPC", "EURUSD=X", "BTC-USD", "ann@example.com", "bob@example.org", "x"}
+		var msgs []stockalert.OutboxMessage
+		for round := 0; round < 2; round++ {
+			p := newPublisher(t, brokers, nil) // a fresh publisher each round
+			var batch []stockalert.OutboxMessage
+			for _, k := range keys {
+				batch = append(batch, stockalert.OutboxMessage{Topic: topic, Key: k, Value: []byte(fmt.Sprintf("%s/%d", k, round))})
+			}
+			if err := p.Publish(testContext(t), batch...); err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, batch...)
+		}
+
+		reference := kgo.StickyKeyPartitioner(nil).ForTopic(topic)
+		for _, m := range consumeAll(t, brokers, topic, partitions, len(msgs)) {
+			want := reference.Partition(&kgo.Record{Key: m.Key}, partitions)
+			if m.Partition != want {
+				t.Errorf("key %q (%s) in partition %d, the Java partitioner says %d", m.Key, m.Value, m.Partition, want)
+			}
+		}
+	})
+}
+
+func TestEnsureTopicsIsIdempotent(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		a, b := kafkatest.Topic(t, "a"), kafkatest.Topic(t, "b")
+		ensure(t, brokers, kafka.TopicSpec{Name: a, Partitions: 4, ReplicationFactor: 1})
+		// Again, with a new topic alongside the existing one.
+		ensure(t, brokers, kafka.TopicSpec{Name: a, Partitions: 4, ReplicationFactor: 1},
+			kafka.TopicSpec{Name: b, Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "3600000"}})
+		ensure(t, brokers, kafka.TopicSpec{Name: b, Partitions: 2, ReplicationFactor: 1})
+
+		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		details, err := kadm.NewClient(cl).ListTopics(testContext(t), a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]int{a: 4, b: 2} {
+			td, ok := details[name]
+			if !ok || td.Err != nil || len(td.Partitions) != want {
+				t.Errorf("topic %s: %+v, want %d partitions", name, td, want)
+			}
+		}
+
+		// Publishing right after creation works.
+		if err := newPublisher(t, brokers, nil).Publish(testContext(t), stockalert.OutboxMessage{Topic: b, Key: "k", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestEnsureTopicsReportsRefusals(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		topic := kafkatest.Topic(t, "too-many-replicas")
+		err := kafka.EnsureTopics(testContext(t), brokers, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 99})
+		if !errors.Is(err, kerr.InvalidReplicationFactor) || !strings.Contains(err.Error(), "create topic "+topic) {
+			t.Fatalf("EnsureTopics with replication factor 99: %v", err)
+		}
+	})
+}
+
+func TestPublishFailsWithinDeadlineWhenBrokerUnreachable(t *testing.T) {
+	dead := deadAddr(t)
+	p := newPublisher(t, []string{dead}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := p.Publish(ctx, stockalert.OutboxMessage{Topic: "to-alert-system", Key: "AAPL", Value: []byte("{}")})
+	if err == nil {
+		t.Fatal("Publish to an unreachable broker succeeded")
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("Publish took %s with a 2s deadline", took)
+	}
+	if !strings.Contains(err.Error(), "publish 1 messages to to-alert-system") {
+		t.Errorf("error %q does not say what failed", err)
+	}
+
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	if err := kafka.EnsureTopics(ctx2, []string{dead}, kafka.TopicSpec{Name: "t", Partitions: 1}); err == nil {
+		t.Fatal("EnsureTopics on an unreachable broker succeeded")
+	}
+}
+
+// TestPublishFailsWithinDeadlineWhenBrokerHangs covers a broker that accepts connections and never
+// answers: only the context can end the wait.
+func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+
+	p := newPublisher(t, []string{ln.Addr().String()}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	err = p.Publish(ctx, stockalert.OutboxMessage{Topic: "to-notifier", Key: "a@b.c", Value: []byte("{}")})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish to a hanging broker: %v, want the context's deadline", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("Publish took %s with a 1s deadline", took)
+	}
+
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	if err := kafka.EnsureTopics(ctx2, []string{ln.Addr().String()}, kafka.TopicSpec{Name: "t", Partitions: 1}); err == nil {
+		t.Fatal("EnsureTopics on a hanging broker succeeded")
+	}
+
+	// Without a deadline of its own, Publish gives up after MaxAttempts × (WriteTimeout + 1s) at most
+	// (the transport's read timeout may end it sooner).
+	cfg := kafka.NewConfig(ln.Addr().String())
+	cfg.WriteTimeout, cfg.MaxAttempts = 500*time.Millisecond, 1
+	p2, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	start = time.Now()
+	err = p2.Publish(context.Background(), stockalert.OutboxMessage{Topic: "to-notifier", Key: "a@b.c", Value: []byte("{}")})
+	if err == nil {
+		t.Fatal("Publish without deadline to a hanging broker succeeded")
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("Publish without deadline took %s, want about 1.5s", took)
+	}
+}
+
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestPublishConcurrently(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		topic := kafkatest.Topic(t, "concurrent")
+		ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 1})
+		p := newPublisher(t, brokers, nil)
+		const workers, each = 8, 25
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var batch []stockalert.OutboxMessage
+				for i := 0; i < each; i++ {
+					batch = append(batch, stockalert.OutboxMessage{Topic: topic, Key: fmt.Sprint(w), Value: []byte(fmt.Sprintf("%d-%d", w, i))})
+				}
+				errs <- p.Publish(testContext(t), batch...)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]bool{}
+		for _, m := range consumeAll(t, brokers, topic, 3, workers*each) {
+			seen[string(m.Value)] = true
+		}
+		if len(seen) != workers*each {
+			t.Fatalf("%d distinct messages, want %d", len(seen), workers*each)
+		}
+	})
+}
+
+func TestPublishRefusesBadInput(t *testing.T) {
+	brokers := kafkatest.Embedded(t)
+	reg := prometheus.NewRegistry()
+	p := newPublisher(t, brokers, reg)
+	err := p.Publish(testContext(t), stockalert.OutboxMessage{ID: 7, Key: "k", Value: []byte("v")})
+	if err == nil || !strings.Contains(err.Error(), "outbox message 7: no topic") {
+		t.Fatalf("Publish without topic: %v", err)
+	}
+	if err := p.Publish(testContext(t)); err != nil {
+		t.Fatalf("Publish of nothing: %v", err)
+	}
+	// A missing topic is an error when auto-creation is off, and counted as such.
+	missing := kafkatest.Topic(t, "missing")
+	err = p.Publish(testContext(t), stockalert.OutboxMessage{Topic: missing, Key: "k", Value: []byte("v")})
+	if !errors.Is(err, kafkago.UnknownTopicOrPartition) {
+		t.Fatalf("Publish to a missing topic: %v, want UnknownTopicOrPartition", err)
+	}
+	if v := counterValue(t, reg, missing, "error"); v != 1 {
+		t.Errorf("kafka_publish_messages_total{result=error} = %v, want 1", v)
+	}
+	if _, err := kafka.NewPublisher(kafka.NewConfig(), slog.New(slog.DiscardHandler), nil); err == nil {
+		t.Fatal("NewPublisher without brokers succeeded")
+	}
+	if _, err := kafka.NewPublisher(kafka.NewConfig(brokers...), slog.New(slog.DiscardHandler), reg); err == nil {
+		t.Fatal("a second publisher on the same registry succeeded")
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv("KAFKA_BROKERS", "")
+	if _, err := kafka.ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "KAFKA_BROKERS") {
+		t.Fatalf("empty KAFKA_BROKERS: %v", err)
+	}
+	t.Setenv("KAFKA_BROKERS", " a:9092, b:9092 ,")
+	t.Setenv("KAFKA_CLIENT_ID", "data-collector")
+	t.Setenv("KAFKA_WRITE_TIMEOUT", "3s")
+	cfg, err := kafka.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Brokers, "|") != "a:9092|b:9092" || cfg.ClientID != "data-collector" || cfg.WriteTimeout != 3*time.Second ||
+		cfg.BatchTimeout != 2*time.Millisecond || cfg.BatchSize != 1000 || cfg.MaxAttempts != 3 || cfg.AllowAutoTopicCreation {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	t.Setenv("KAFKA_WRITE_TIMEOUT", "soon")
+	if _, err := kafka.ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "KAFKA_WRITE_TIMEOUT") {
+		t.Fatalf("bad KAFKA_WRITE_TIMEOUT: %v", err)
+	}
+}
