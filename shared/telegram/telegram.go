@@ -44,7 +44,7 @@ const MaxMessageLen = 4096
 
 // The error classes of Send; see the package documentation.
 var (
-	ErrUndeliverable = errors.New("undeliverable")
+	ErrUndeliverable = stockalert.ErrUndeliverable
 	ErrChatGone      = fmt.Errorf("chat gone: %w", ErrUndeliverable)
 	ErrTransient     = errors.New("transient failure")
 	ErrMisconfigured = fmt.Errorf("bot rejected, check the token and API URL: %w", ErrTransient)
