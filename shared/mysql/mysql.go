@@ -80,7 +80,7 @@ func OpenDB(dsn string, o Options) (*sql.DB, error) {
 		return nil, errors.New("parse MYSQL_DSN: it must name a database (…/dbname)")
 	}
 	cfg.Loc = time.UTC
-	cfg.ParseTime = true // goose's lock table scans DATETIME columns
+	cfg.ParseTime = true       // goose's lock table scans DATETIME columns
 	cfg.ClientFoundRows = true // UPDATE reports matched rows, so "not found" is never "unchanged"
 	cfg.Collation = "utf8mb4_general_ci"
 	if cfg.Params == nil {

@@ -125,4 +125,6 @@ var idempotencyCases = []contractCase{
 	}},
 }
 
-func queryAuth(email, token string) query.Authenticate { return query.Authenticate{Email: email, Token: token} }
+func queryAuth(email, token string) query.Authenticate {
+	return query.Authenticate{Email: email, Token: token}
+}

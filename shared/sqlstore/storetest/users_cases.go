@@ -108,7 +108,7 @@ var userCases = []contractCase{
 		require.NoError(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: gone.email, Ticker: "MSFT"}))
 		f.recordQuotes(quote("AAPL", 150, f.clock.Now()))
 		require.NoError(t, f.recordNotif.Handle(f.ctx, command.RecordNotification{
-			Alert: stockalert.AlertEvent{EventID: "ev-1", Email: "gone@example.com", Ticker: "AAPL", Condition: stockalert.Above, Price: 150, Threshold: 100},
+			Alert:  stockalert.AlertEvent{EventID: "ev-1", Email: "gone@example.com", Ticker: "AAPL", Condition: stockalert.Above, Price: 150, Threshold: 100},
 			UserID: f.mustProfile(gone.email).UserID, State: stockalert.Sent,
 		}))
 		_, _, err := f.store.RunOnce(f.ctx, stockalert.IdempotencyClaim{Scope: "t", Key: "k", Fingerprint: "fp"},
@@ -149,4 +149,3 @@ var userCases = []contractCase{
 		requireField(t, err, "email")
 	}},
 }
-
