@@ -13,8 +13,8 @@ import (
 )
 
 // EvaluatePrice applies the alert policy to a price event: every subscription of the ticker that the
-// price breaches and that the policy says to alert gets an AlertEvent queued on
-// stockalert.TopicAlerts, and its state records the alert; subscriptions the price is back inside re-arm.
+// price breaches and that the policy says to alert gets an AlertEvent queued on the alerts topic
+// (stockalert.TopicAlerts in production), and its state records the alert; subscriptions the price is back inside re-arm.
 // All in one transaction. The alert ids derive from the event id, so handling a redelivered event never
 // yields a second, different alert.
 type EvaluatePrice struct {
@@ -36,12 +36,15 @@ type AlertStore interface {
 // never succeed: dead-letter it); store faults otherwise (retry).
 type EvaluatePriceHandler decorator.CommandHandler[EvaluatePrice]
 
-// NewEvaluatePriceHandler builds the handler over store.
-func NewEvaluatePriceHandler(store AlertStore, logger *slog.Logger, m *decorator.Metrics) EvaluatePriceHandler {
-	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store}, logger, m)
+// NewEvaluatePriceHandler builds the handler over store, queuing alerts on topic.
+func NewEvaluatePriceHandler(store AlertStore, topic string, logger *slog.Logger, m *decorator.Metrics) EvaluatePriceHandler {
+	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store, topic}, logger, m)
 }
 
-type evaluatePriceHandler struct{ store AlertStore }
+type evaluatePriceHandler struct {
+	store AlertStore
+	topic string
+}
 
 // MaxEventIDLen bounds event ids.
 const MaxEventIDLen = 64
@@ -89,7 +92,7 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 			if err != nil {
 				return fmt.Errorf("encode alert %s: %w", alert.EventID, err)
 			}
-			msgs = append(msgs, stockalert.OutboxMessage{Topic: stockalert.TopicAlerts, Key: string(b.Email), Value: body})
+			msgs = append(msgs, stockalert.OutboxMessage{Topic: h.topic, Key: string(b.Email), Value: body})
 			alerted[stockalert.AlertState(cond)] = append(alerted[stockalert.AlertState(cond)], b.ID)
 		}
 		for state, ids := range alerted {

@@ -12,8 +12,8 @@ import (
 	"github.com/stockalert/stockalert/shared/decorator"
 )
 
-// RecordPrices stores a batch of quotes and, in the same transaction, queues one PriceEvent on
-// stockalert.TopicPrices for every quote not recorded before. Recording the same (ticker, time) twice
+// RecordPrices stores a batch of quotes and, in the same transaction, queues one PriceEvent on the
+// prices topic (stockalert.TopicPrices in production) for every quote not recorded before. Recording the same (ticker, time) twice
 // changes nothing and queues nothing, so a retried batch is harmless.
 type RecordPrices struct {
 	Quotes []stockalert.Quote
@@ -37,12 +37,15 @@ type PriceRecorder interface {
 // ("quotes[3].price") and nothing written; store faults otherwise.
 type RecordPricesHandler decorator.CommandHandler[RecordPrices]
 
-// NewRecordPricesHandler builds the handler over store.
-func NewRecordPricesHandler(store PriceRecorder, logger *slog.Logger, m *decorator.Metrics) RecordPricesHandler {
-	return decorator.ApplyCommand[RecordPrices](recordPricesHandler{store}, logger, m)
+// NewRecordPricesHandler builds the handler over store, queuing events on topic.
+func NewRecordPricesHandler(store PriceRecorder, topic string, logger *slog.Logger, m *decorator.Metrics) RecordPricesHandler {
+	return decorator.ApplyCommand[RecordPrices](recordPricesHandler{store, topic}, logger, m)
 }
 
-type recordPricesHandler struct{ store PriceRecorder }
+type recordPricesHandler struct {
+	store PriceRecorder
+	topic string
+}
 
 type quoteKey struct {
 	ticker stockalert.Ticker
@@ -82,7 +85,7 @@ func (h recordPricesHandler) Handle(ctx context.Context, cmd RecordPrices) error
 			if err != nil {
 				return fmt.Errorf("encode price event %s: %w", q.Ticker, err)
 			}
-			msgs = append(msgs, stockalert.OutboxMessage{Topic: stockalert.TopicPrices, Key: string(q.Ticker), Value: body})
+			msgs = append(msgs, stockalert.OutboxMessage{Topic: h.topic, Key: string(q.Ticker), Value: body})
 		}
 		if err := h.store.AppendOutbox(ctx, msgs...); err != nil {
 			return fmt.Errorf("queue %d price events: %w", len(msgs), err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,32 @@ type Publisher struct {
 	metrics   *publishMetrics
 	// maxWait bounds a Publish whose context has no deadline.
 	maxWait time.Duration
+
+	brokers  []string
+	ensureMu sync.Mutex
+	ensure   []TopicSpec // topics to create before the first successful publish; nil once done
+}
+
+// EnsureTopicsFirst makes the publisher create specs (see EnsureTopics) before its first Publish, and
+// again before each later one until that succeeds. Unlike calling EnsureTopics at start, this lets a
+// process start while Kafka is down.
+func (p *Publisher) EnsureTopicsFirst(specs ...TopicSpec) {
+	p.ensureMu.Lock()
+	defer p.ensureMu.Unlock()
+	p.ensure = append(p.ensure, specs...)
+}
+
+func (p *Publisher) ensureTopics(ctx context.Context) error {
+	p.ensureMu.Lock()
+	defer p.ensureMu.Unlock()
+	if len(p.ensure) == 0 {
+		return nil
+	}
+	if err := EnsureTopics(ctx, p.brokers, p.ensure...); err != nil {
+		return err
+	}
+	p.ensure = nil
+	return nil
 }
 
 // NewPublisher returns a Publisher for cfg. It connects lazily, on the first Publish. It registers the
@@ -55,7 +82,7 @@ func NewPublisher(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*
 		}),
 	}
 	maxWait := time.Duration(cfg.MaxAttempts) * (cfg.WriteTimeout + time.Second)
-	return &Publisher{w: w, transport: transport, metrics: m, maxWait: maxWait}, nil
+	return &Publisher{w: w, transport: transport, metrics: m, maxWait: maxWait, brokers: cfg.Brokers}, nil
 }
 
 // Publish writes msgs, each to its Topic with its Key, in one batched call that waits for every
@@ -91,6 +118,9 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessag
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.maxWait)
 		defer cancel()
+	}
+	if err := p.ensureTopics(ctx); err != nil {
+		return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), err)
 	}
 	start := time.Now()
 	err := p.w.WriteMessages(ctx, kmsgs...)

@@ -462,3 +462,18 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("bad KAFKA_WRITE_TIMEOUT: %v", err)
 	}
 }
+
+func TestPublisherCreatesItsTopicsBeforeTheFirstPublish(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		topic := kafkatest.Topic(t, "ensured")
+		p := newPublisher(t, brokers, nil)
+		p.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 2, ReplicationFactor: 1}.Specs(topic)...)
+		if err := p.Publish(testContext(t), stockalert.OutboxMessage{Topic: topic, Key: "k", Value: []byte("v")}); err != nil {
+			t.Fatalf("Publish to a topic the publisher ensures: %v", err)
+		}
+		got := consumeAll(t, brokers, topic, 2, 1)
+		if string(got[0].Value) != "v" {
+			t.Fatalf("consumed %q", got[0].Value)
+		}
+	})
+}

@@ -22,6 +22,21 @@ type TopicSpec struct {
 	Configs map[string]string
 }
 
+// TopicSettings are the partition count and replication factor of the topics the functions create.
+type TopicSettings struct {
+	Partitions        int32 `env:"KAFKA_TOPIC_PARTITIONS" envDefault:"6"`
+	ReplicationFactor int16 `env:"KAFKA_TOPIC_REPLICATION" envDefault:"1"`
+}
+
+// Specs returns a TopicSpec with these settings for each name.
+func (s TopicSettings) Specs(names ...string) []TopicSpec {
+	out := make([]TopicSpec, len(names))
+	for i, n := range names {
+		out[i] = TopicSpec{Name: n, Partitions: s.Partitions, ReplicationFactor: s.ReplicationFactor}
+	}
+	return out
+}
+
 // EnsureTopics creates the topics that do not exist yet, through the cluster's controller, and waits
 // until every one of them has a leader for each partition, so that a publish right after it succeeds.
 // A topic that already exists counts as created, whatever its settings. It returns an error naming the

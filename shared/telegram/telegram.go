@@ -61,6 +61,9 @@ func (e *RetryAfterError) Error() string {
 	return fmt.Sprintf("too many requests, retry after %s: %s", e.After, e.Description)
 }
 
+// RetryAfter returns how long Telegram asked to wait.
+func (e *RetryAfterError) RetryAfter() time.Duration { return e.After }
+
 // Unwrap makes errors.Is(err, ErrTransient) hold.
 func (e *RetryAfterError) Unwrap() error { return ErrTransient }
 

@@ -3,13 +3,17 @@
 package kafkatest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	kafkago "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -64,4 +68,29 @@ func Topic(tb testing.TB, base string) string {
 		name = name[len(name)-249:]
 	}
 	return name
+}
+
+// Read consumes the next n messages of topic as a new consumer group starting at the topic's first
+// offset, failing tb if they do not arrive within timeout. Use it on topics the test owns.
+func Read(tb testing.TB, brokers []string, topic string, n int, timeout time.Duration) []kafkago.Message {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	r := kafkago.NewReader(kafkago.ReaderConfig{
+		Brokers:     brokers,
+		Topic:       topic,
+		GroupID:     "kafkatest-" + strconv.FormatInt(topicSeq.Add(1), 10) + "-" + strconv.Itoa(os.Getpid()),
+		StartOffset: kafkago.FirstOffset,
+		MaxWait:     100 * time.Millisecond,
+	})
+	defer r.Close()
+	out := make([]kafkago.Message, 0, n)
+	for len(out) < n {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			tb.Fatalf("read %s: got %d of %d messages: %v", topic, len(out), n, err)
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -1,0 +1,69 @@
+// Command alert-notifier is the function triggered by Kafka topic to-notifier: it sends each alert to
+// the Telegram chat linked to its user and records the outcome in the notification log. Without a bot
+// token it runs dry: it logs what it would send.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/telegram"
+	"github.com/stockalert/stockalert/shared/trigger"
+)
+
+type config struct {
+	APIURL string `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	// MaxRetryAfter is the longest flood-control pause waited out in place; longer ones go back to the
+	// connector as a 503 with Retry-After.
+	MaxRetryAfter time.Duration `env:"TELEGRAM_MAX_RETRY_AFTER" envDefault:"5s"`
+}
+
+func main() { faas.Main("alert-notifier", wire) }
+
+func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var cfg config
+	if err := env.Parse(&cfg); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	token, ok, err := p.Secrets.Optional("telegram-bot-token", "TELEGRAM_BOT_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	var messenger command.Messenger
+	if ok {
+		sender, err := telegram.NewSender(token, cfg.APIURL, telegram.WithLogger(p.Logger))
+		if err != nil {
+			return nil, err
+		}
+		messenger = telegram.NewRetryAfter(sender, cfg.MaxRetryAfter, 3)
+	} else {
+		p.Logger.Warn("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
+		messenger = telegram.NewDryRun(p.Logger)
+	}
+
+	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Defer(store.Close)
+	p.Ready("database", store.Ping)
+
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	send := command.NewSendAlertHandler(store, messenger, telegram.FormatAlert,
+		command.NewRecordNotificationHandler(store, p.Logger, m), p.Logger, m)
+	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
+		return send.Handle(ctx, command.SendAlert{Alert: a})
+	}, p.Config.MaxBodyBytes, p.Logger), nil
+}

@@ -1,0 +1,202 @@
+package collector_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/collector"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/kafka"
+	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/sqlstore"
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/yahoo"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
+)
+
+type rig struct {
+	store   *sqlstore.Store
+	yahoo   *yahootest.Server
+	client  *yahoo.Client
+	brokers []string
+	topic   string
+}
+
+func newRig(t *testing.T) *rig {
+	fake := yahootest.NewServer(t)
+	client, err := yahoo.New(yahoo.Config{BaseURL: fake.URL(), Timeout: 2 * time.Second, UserAgent: "test",
+		BreakerFailures: 3, BreakerOpenTimeout: time.Minute, BreakerHalfOpenRequests: 1}, slog.New(slog.DiscardHandler), nil)
+	require.NoError(t, err)
+	return &rig{store: storetest.Open(t), yahoo: fake, client: client, brokers: kafkatest.Brokers(t), topic: kafkatest.Topic(t, "prices")}
+}
+
+// collector builds a Collector wired as the data-collector function wires it, publishing to brokers.
+func (r *rig) collector(t *testing.T, brokers []string) *collector.Collector {
+	t.Helper()
+	cfg := kafka.NewConfig(brokers...)
+	cfg.WriteTimeout = 2 * time.Second
+	cfg.MaxAttempts = 1
+	pub, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
+	require.NoError(t, err)
+	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic)...)
+	t.Cleanup(func() { pub.Close() })
+	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic}, r.client,
+		collector.Handlers{
+			Tickers: query.NewDistinctTickersHandler(r.store, nil, nil),
+			Record:  command.NewRecordPricesHandler(r.store, r.topic, nil, nil),
+			Publish: command.NewPublishOutboxHandler(r.store, pub, nil, nil),
+			Purge:   command.NewPurgeIdempotencyKeysHandler(r.store, nil, nil),
+		}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	require.NoError(t, err)
+	return c
+}
+
+func (r *rig) subscribe(t *testing.T, email string, tickers ...string) {
+	t.Helper()
+	reg := command.NewRegisterUserHandler(r.store, nil, nil)
+	require.NoError(t, reg.Handle(context.Background(), command.RegisterUser{Email: email, Ticker: tickers[0],
+		TokenHash: stockalert.HashSecret(email), LinkCodeHash: stockalert.HashSecret(email + "c")}))
+	sub := command.NewSubscribeHandler(r.store, nil, nil)
+	for _, tk := range tickers[1:] {
+		require.NoError(t, sub.Handle(context.Background(), command.Subscribe{Email: email, Ticker: tk}))
+	}
+}
+
+func TestRunPricesEachTickerOnceRecordsAndPublishes(t *testing.T) {
+	r := newRig(t)
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)
+	r.yahoo.SetQuote("MSFT", 410, "USD", at)
+	r.subscribe(t, "a@example.com", "AAPL", "MSFT")
+	r.subscribe(t, "b@example.com", "AAPL")
+
+	rep, err := r.collector(t, r.brokers).Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Tickers)
+	require.Equal(t, 2, rep.Quoted)
+	require.Empty(t, rep.Failed)
+	require.Empty(t, rep.PublishError)
+	require.Equal(t, "closed", rep.Breaker)
+	require.Equal(t, 1, r.yahoo.Requests("AAPL"), "one request per distinct ticker")
+	require.Equal(t, 1, r.yahoo.Requests("MSFT"))
+
+	msgs := kafkatest.Read(t, r.brokers, r.topic, 2, 30*time.Second)
+	got := map[string]stockalert.PriceEvent{}
+	for _, m := range msgs {
+		var ev stockalert.PriceEvent
+		require.NoError(t, json.Unmarshal(m.Value, &ev))
+		require.Equal(t, string(ev.Ticker), string(m.Key), "keyed by ticker")
+		got[string(ev.Ticker)] = ev
+	}
+	require.Equal(t, 190.5, got["AAPL"].Price)
+	require.True(t, at.Equal(got["AAPL"].Time))
+	require.Equal(t, "USD", got["MSFT"].Currency)
+	require.Zero(t, storetest.Count(t, r.store.DB(), "outbox", ""), "published events leave the outbox")
+	require.Equal(t, 2, storetest.Count(t, r.store.DB(), "prices", ""))
+
+	rep, err = r.collector(t, r.brokers).Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Quoted)
+	require.Zero(t, storetest.Count(t, r.store.DB(), "outbox", ""), "an unchanged quote is not published twice")
+	require.Equal(t, 2, storetest.Count(t, r.store.DB(), "prices", ""))
+}
+
+func TestRunReportsUnknownAndFailingTickersAndKeepsTheRest(t *testing.T) {
+	r := newRig(t)
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)
+	r.yahoo.Fail("MSFT", 503, 100)
+	r.subscribe(t, "a@example.com", "AAPL", "MSFT", "NOSUCH")
+
+	rep, err := r.collector(t, r.brokers).Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Tickers)
+	require.Equal(t, 1, rep.Quoted)
+	require.Equal(t, []stockalert.Ticker{"NOSUCH"}, rep.Unknown)
+	require.Equal(t, []stockalert.Ticker{"MSFT"}, rep.Failed)
+	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "prices", ""))
+}
+
+func TestTheBreakerOpensAfterRepeatedFailuresAndRunsFailFast(t *testing.T) {
+	r := newRig(t)
+	r.yahoo.Fail("", 500, 1000)
+	r.subscribe(t, "a@example.com", "AAPL", "MSFT", "GOOG", "NVDA")
+	c := r.collector(t, r.brokers)
+
+	rep, err := c.Run(context.Background())
+	require.NoError(t, err)
+	require.Len(t, rep.Failed, 4)
+	require.Equal(t, "open", rep.Breaker)
+	before := r.yahoo.Requests("")
+	rep, err = c.Run(context.Background())
+	require.NoError(t, err)
+	require.Len(t, rep.Failed, 4)
+	require.Equal(t, before, r.yahoo.Requests(""), "an open breaker sends nothing")
+}
+
+func TestARunOverlappingARunningOneDoesNothing(t *testing.T) {
+	r := newRig(t)
+	r.yahoo.Hang("AAPL", 1)
+	r.subscribe(t, "a@example.com", "AAPL")
+	c := r.collector(t, r.brokers)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, _ = c.Run(context.Background())
+	}()
+	require.Eventually(t, func() bool { return r.yahoo.Requests("AAPL") == 1 }, 10*time.Second, 10*time.Millisecond)
+	rep, err := c.Run(context.Background())
+	require.NoError(t, err)
+	require.True(t, rep.Skipped)
+	wg.Wait()
+	require.Equal(t, 1, r.yahoo.Requests("AAPL"), "the skipped run asked nothing")
+}
+
+func TestEventsSurviveAKafkaOutageAndGoOutWithTheNextRun(t *testing.T) {
+	r := newRig(t)
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)
+	r.subscribe(t, "a@example.com", "AAPL")
+
+	down := deadBroker(t)
+	rep, err := r.collector(t, []string{down}).Run(context.Background())
+	require.NoError(t, err, "a broker outage does not fail the run")
+	require.NotEmpty(t, rep.PublishError)
+	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "prices", ""), "the price is recorded")
+	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "outbox", ""), "its event waits in the outbox")
+
+	r.yahoo.SetQuote("AAPL", 191, "USD", at.Add(time.Minute))
+	rep, err = r.collector(t, r.brokers).Run(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, rep.PublishError)
+	msgs := kafkatest.Read(t, r.brokers, r.topic, 2, 30*time.Second)
+	var prices []float64
+	for _, m := range msgs {
+		var ev stockalert.PriceEvent
+		require.NoError(t, json.Unmarshal(m.Value, &ev))
+		prices = append(prices, ev.Price)
+	}
+	require.Equal(t, []float64{190.5, 191}, prices, "the held-back event first, then the new one")
+	require.Zero(t, storetest.Count(t, r.store.DB(), "outbox", ""))
+}
+
+// deadBroker returns an address where nothing listens.
+func deadBroker(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}

@@ -1,0 +1,133 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/sqlstore"
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/telegram"
+	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+)
+
+const botToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+type notifierRig struct {
+	store *sqlstore.Store
+	tg    *telegramtest.Server
+	send  command.SendAlertHandler
+}
+
+func newNotifierRig(t *testing.T) *notifierRig {
+	store := storetest.Open(t)
+	tg := telegramtest.NewServer(t, botToken)
+	sender, err := telegram.NewSender(botToken, tg.URL(), telegram.WithTimeout(2*time.Second))
+	require.NoError(t, err)
+	logger := slog.New(slog.DiscardHandler)
+	send := command.NewSendAlertHandler(store, sender, telegram.FormatAlert,
+		command.NewRecordNotificationHandler(store, logger, nil), logger, nil)
+	return &notifierRig{store: store, tg: tg, send: send}
+}
+
+// user registers email and links chat (0: none) through the one-time code, as the bot would.
+func (r *notifierRig) user(t *testing.T, email string, chat int64) {
+	t.Helper()
+	code := stockalert.NewSecret()
+	require.NoError(t, command.NewRegisterUserHandler(r.store, nil, nil).Handle(context.Background(), command.RegisterUser{
+		Email: email, Ticker: "AAPL", Thresholds: stockalert.Thresholds{High: stockalert.Float(100)},
+		TokenHash: stockalert.HashSecret(email), LinkCodeHash: stockalert.HashSecret(code)}))
+	if chat != 0 {
+		require.NoError(t, command.NewLinkTelegramHandler(r.store, nil, nil).Handle(context.Background(),
+			command.LinkTelegram{Code: code, ChatID: chat}))
+	}
+}
+
+func (r *notifierRig) state(t *testing.T, email string) []sqlstore.Notification {
+	t.Helper()
+	log, err := r.store.Notifications(context.Background(), stockalert.Email(email))
+	require.NoError(t, err)
+	return log
+}
+
+func alert(id, email string, chat *int64) stockalert.AlertEvent {
+	return stockalert.AlertEvent{EventID: id, Email: stockalert.Email(email), TelegramChatID: chat, Ticker: "AAPL",
+		Condition: stockalert.Above, Price: 101.5, Currency: "USD", Threshold: 100, Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
+}
+
+func TestSendAlertGoesToTheLinkedChatOnlyAndOnce(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "ann@example.com", 111)
+	stranger := int64(999)
+	a := alert("a1", "ann@example.com", &stranger) // the event names another chat: it must not matter
+
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: a}))
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: a}), "a redelivery")
+
+	msgs := r.tg.Messages()
+	require.Len(t, msgs, 1, "sent once")
+	require.Equal(t, int64(111), msgs[0].ChatID)
+	require.Equal(t, telegram.FormatAlert(a), msgs[0].Text)
+	require.Contains(t, msgs[0].Text, "AAPL")
+	log := r.state(t, "ann@example.com")
+	require.Len(t, log, 1)
+	require.Equal(t, stockalert.Sent, log[0].State)
+	require.Equal(t, int64(111), *log[0].ChatID)
+}
+
+func TestSendAlertWithoutALinkedChatIsLoggedUndeliverable(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "bob@example.com", 0)
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("b1", "bob@example.com", nil)}))
+	require.Empty(t, r.tg.Messages())
+	log := r.state(t, "bob@example.com")
+	require.Len(t, log, 1)
+	require.Equal(t, stockalert.Undeliverable, log[0].State)
+}
+
+func TestSendAlertToABlockedBotIsUndeliverableAndNotRetried(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "cy@example.com", 333)
+	r.tg.RejectChat(333, 403, telegramtest.DescBlocked)
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("c1", "cy@example.com", nil)}))
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("c1", "cy@example.com", nil)}))
+	require.Equal(t, 1, r.tg.Calls("sendMessage"), "an undeliverable alert is final")
+	require.Equal(t, stockalert.Undeliverable, r.state(t, "cy@example.com")[0].State)
+}
+
+func TestSendAlertFailuresAreLoggedAndRetriedUntilSent(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "di@example.com", 444)
+	r.tg.FailNext("sendMessage", 500, "Internal Server Error", 0)
+	err := r.send.Handle(context.Background(), command.SendAlert{Alert: alert("d1", "di@example.com", nil)})
+	require.Error(t, err)
+	require.False(t, errors.Is(err, stockalert.ErrUndeliverable))
+	log := r.state(t, "di@example.com")
+	require.Equal(t, stockalert.Failed, log[0].State)
+
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("d1", "di@example.com", nil)}))
+	log = r.state(t, "di@example.com")
+	require.Equal(t, stockalert.Sent, log[0].State)
+	require.Equal(t, 2, log[0].Attempts)
+	require.Len(t, r.tg.Messages(), 1)
+}
+
+func TestSendAlertForADeletedUserIsDropped(t *testing.T) {
+	r := newNotifierRig(t)
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("e1", "gone@example.com", nil)}))
+	require.Empty(t, r.tg.Messages())
+}
+
+func TestSendAlertRefusesMalformedAlerts(t *testing.T) {
+	r := newNotifierRig(t)
+	_, ok := stockalert.AsValidation(r.send.Handle(context.Background(), command.SendAlert{Alert: alert("", "x@example.com", nil)}))
+	require.True(t, ok)
+	_, ok = stockalert.AsValidation(r.send.Handle(context.Background(), command.SendAlert{Alert: alert("f1", "not-an-email", nil)}))
+	require.True(t, ok)
+}
