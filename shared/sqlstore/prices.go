@@ -86,15 +86,21 @@ func (s *Store) recordedPrices(ctx context.Context, quotes []stockalert.Quote) (
 	return known, rows.Err()
 }
 
+// latestPriceSQL and averagePriceSQL read the newest rows of one ticker backwards along the primary
+// key (ticker, quoted_at): no sort, no scan of other tickers.
+const (
+	latestPriceSQL  = `SELECT ticker, price, currency, quoted_at FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`
+	averagePriceSQL = `SELECT COUNT(*), COALESCE(AVG(price), 0) FROM
+	   (SELECT price FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT ?) recent`
+)
+
 // LatestPrice returns the most recent price of ticker, or stockalert.ErrNotFound.
 func (s *Store) LatestPrice(ctx context.Context, ticker stockalert.Ticker) (query.Price, error) {
 	var (
 		p  query.Price
 		at int64
 	)
-	err := s.q(ctx).QueryRowContext(ctx,
-		`SELECT ticker, price, currency, quoted_at FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`, ticker).
-		Scan(&p.Ticker, &p.Price, &p.Currency, &at)
+	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&p.Ticker, &p.Price, &p.Currency, &at)
 	if err != nil {
 		return query.Price{}, notFound(err, "price of "+string(ticker))
 	}
@@ -120,10 +126,7 @@ func (s *Store) LatestPrices(ctx context.Context, tickers []stockalert.Ticker) (
 // AveragePrice averages the last n prices of ticker; Count is 0 when none is recorded.
 func (s *Store) AveragePrice(ctx context.Context, ticker stockalert.Ticker, n int) (query.Average, error) {
 	a := query.Average{Ticker: ticker}
-	err := s.q(ctx).QueryRowContext(ctx,
-		`SELECT COUNT(*), COALESCE(AVG(price), 0) FROM
-		   (SELECT price FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT ?) recent`, ticker, n).
-		Scan(&a.Count, &a.Average)
+	err := s.q(ctx).QueryRowContext(ctx, averagePriceSQL, ticker, n).Scan(&a.Count, &a.Average)
 	if err != nil {
 		return query.Average{}, fmt.Errorf("average price: %w", err)
 	}

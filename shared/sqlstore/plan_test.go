@@ -1,0 +1,156 @@
+package sqlstore_test
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/stockalert/stockalert/shared/sqlstore"
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+)
+
+// The hot statements must be index look-ups, not scans, on every store. The checks read the plans
+// the databases choose for a seeded store (a planner may scan a tiny table, so it is not tiny).
+
+func TestSQLitePlansUseIndexes(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	seed(t, s.DB(), 2000, 5, 200, 20)
+	if _, err := s.DB().Exec("ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, sql string
+		args      []any
+		want      []string
+	}{
+		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
+			[]string{"USING INDEX subscriptions_ticker_high (ticker=? AND high_value<?)", "USING INDEX subscriptions_ticker_low (ticker=? AND low_value>?)"}},
+		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
+		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", 10}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
+	} {
+		plan := sqlitePlan(t, s.DB(), c.sql, c.args...)
+		t.Logf("%s:\n%s", c.name, plan)
+		for _, w := range c.want {
+			if !strings.Contains(plan, w) {
+				t.Errorf("%s: plan lacks %q:\n%s", c.name, w, plan)
+			}
+		}
+		for _, bad := range []string{"SCAN s\n", "SCAN subscriptions", "SCAN prices", "TEMP B-TREE"} {
+			if strings.Contains(plan+"\n", bad) {
+				t.Errorf("%s: plan has %q:\n%s", c.name, bad, plan)
+			}
+		}
+	}
+}
+
+func sqlitePlan(t *testing.T, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String()
+}
+
+func TestMySQLPlansUseIndexes(t *testing.T) {
+	s := storetest.OpenMySQL(t)
+	seed(t, s.DB(), 2000, 5, 200, 20)
+	for _, tbl := range []string{"users", "subscriptions", "prices"} {
+		if _, err := s.DB().Exec("ANALYZE TABLE " + tbl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name, sql string
+		args      []any
+		want      map[string][]string // table → acceptable keys
+	}{
+		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
+			map[string][]string{"s": {"subscriptions_ticker_high", "subscriptions_ticker_low"}, "u": {"PRIMARY"}}},
+		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, map[string][]string{"prices": {"PRIMARY"}}},
+		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", 10}, map[string][]string{"prices": {"PRIMARY"}}},
+	} {
+		plan := mysqlPlan(t, s.DB(), c.sql, c.args...)
+		t.Logf("%s: %+v", c.name, plan)
+		seen := 0
+		for _, row := range plan {
+			keys, checked := c.want[row.table]
+			if !checked {
+				continue
+			}
+			if row.typ == "ALL" || row.typ == "index" {
+				t.Errorf("%s: %s is scanned (type %s): %+v", c.name, row.table, row.typ, row)
+			}
+			if !contains(keys, row.key) {
+				t.Errorf("%s: %s uses key %q, want one of %v: %+v", c.name, row.table, row.key, keys, row)
+			}
+			if strings.Contains(row.extra, "filesort") {
+				t.Errorf("%s: %s needs a sort: %+v", c.name, row.table, row)
+			}
+			seen++
+		}
+		if seen == 0 {
+			t.Errorf("%s: the plan names none of the tables checked: %+v", c.name, plan)
+		}
+	}
+}
+
+type mysqlPlanRow struct{ table, typ, key, extra string }
+
+func mysqlPlan(t *testing.T, db *sql.DB, q string, args ...any) []mysqlPlanRow {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []mysqlPlanRow
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var r mysqlPlanRow
+		for i, c := range cols {
+			switch c {
+			case "table":
+				r.table = vals[i].String
+			case "type":
+				r.typ = vals[i].String
+			case "key":
+				r.key = vals[i].String
+			case "Extra":
+				r.extra = vals[i].String
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
