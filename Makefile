@@ -2,6 +2,7 @@
 SHELL := bash
 GO    ?= go
 PKGS  ?= ./...
+GOTESTFLAGS ?=
 
 .PHONY: help run test test-short lint fmt vet bench build clean
 
@@ -9,7 +10,7 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 test: ## all tests; uses MYSQL_DSN / KAFKA_BROKERS when set, embedded stores otherwise
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 $(GOTESTFLAGS) $(PKGS)
 
 lint: fmt vet ## gofmt + go vet
 fmt:
