@@ -1,6 +1,7 @@
 package localfaas
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -179,21 +180,20 @@ const maxLine = 16 << 10
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
-		i := indexNewline(p)
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		w.buf = append(w.buf, chunk...)
+		for len(w.buf) > maxLine {
+			w.emit(string(w.buf[:maxLine]))
+			w.buf = append(w.buf[:0], w.buf[maxLine:]...)
+		}
 		if i < 0 {
-			w.buf = append(w.buf, p...)
-			if len(w.buf) >= maxLine {
-				w.emit(string(w.buf))
-				w.buf = w.buf[:0]
-			}
 			break
 		}
-		w.buf = append(w.buf, p[:i]...)
-		line := w.buf
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		}
-		w.emit(string(line))
+		w.emit(string(bytes.TrimSuffix(w.buf, []byte("\r"))))
 		w.buf = w.buf[:0]
 		p = p[i+1:]
 	}
@@ -206,15 +206,6 @@ func (w *lineWriter) flush() {
 		w.emit(string(w.buf))
 		w.buf = w.buf[:0]
 	}
-}
-
-func indexNewline(p []byte) int {
-	for i, c := range p {
-		if c == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 func logMessage(name, instance, text string) logs.Message {

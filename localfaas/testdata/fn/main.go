@@ -7,7 +7,8 @@
 //	GET  /cron            one line per cron invocation seen: "<start unix nano> <end unix nano>"
 //	anything else         a JSON echo: pid, method, path, query, headers, body
 //
-// A request with the header X-Connector: cron-connector is recorded for /cron and takes $CRON_SLEEP.
+// A POST / with the headers X-Connector: cron-connector and X-Topic: cron-function is recorded for /cron
+// and takes $CRON_SLEEP.
 // On SIGTERM it logs "fn: stopping" and exits 0.
 package main
 
@@ -63,7 +64,8 @@ func main() {
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get("X-Connector") == "cron-connector" {
+		if r.Method == http.MethodPost && r.URL.Path == "/" &&
+			r.Header.Get("X-Connector") == "cron-connector" && r.Header.Get("X-Topic") == "cron-function" {
 			start := time.Now()
 			time.Sleep(cronSleep)
 			mu.Lock()
