@@ -182,7 +182,7 @@ func (in *instance) runOnce(ctx context.Context) error {
 func (in *instance) awaitHealth(ctx context.Context, exited <-chan struct{}, started time.Time) {
 	health := in.address()
 	health.Path = "/_/health"
-	interval := 20 * time.Millisecond
+	interval := 5 * time.Millisecond
 	warned := false
 	for {
 		select {

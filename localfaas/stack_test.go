@@ -1,7 +1,6 @@
 package localfaas
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -178,14 +177,12 @@ func TestLoadStackReadsTheFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "missing.yml") {
 		t.Fatalf("missing file: %v", err)
 	}
-	path := filepath.Join("testdata", "stack.yml")
-	if err := os.WriteFile(path, []byte(testStack), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(path) })
-	s, err := LoadStack(path, lookupFrom(nil))
+	s, err := LoadStack(filepath.Join("testdata", "stack.yml"), lookupFrom(map[string]string{"TICK_SCHEDULE": "@every 2s"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sched, _ := CronSchedule(s.Functions["ticker"].Annotations); sched != "@every 2s" {
+		t.Fatalf("schedule %q", sched)
 	}
 	abs, _ := filepath.Abs("testdata")
 	if s.Dir != abs || !filepath.IsAbs(s.Path) || len(s.Functions) != 2 {
