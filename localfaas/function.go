@@ -40,7 +40,6 @@ type function struct {
 	// retiring are the instances of the previous spec after an update: they keep serving until the
 	// new ones are ready.
 	retiring []*instance
-	seq      int
 }
 
 func (f *function) status() types.FunctionStatus {

@@ -46,12 +46,16 @@ type instance struct {
 
 var healthClient = &http.Client{Timeout: 2 * time.Second}
 
-// startInstance starts a new replica of f running s. The caller holds f.mu.
+// startInstance starts a new replica of f running s. Instance names (<function>-<n>) are never reused
+// by a provider, so the logs of a function deleted and deployed again stay apart. The caller holds f.mu.
 func (p *Provider) startInstance(f *function, s *spec) *instance {
-	f.seq++
+	p.mu.Lock()
+	p.seq[f.name]++
+	seq := p.seq[f.name]
+	p.mu.Unlock()
 	ctx, cancel := context.WithCancel(p.ctx)
 	in := &instance{
-		name:   fmt.Sprintf("%s-%d", f.name, f.seq),
+		name:   fmt.Sprintf("%s-%d", f.name, seq),
 		fn:     f,
 		spec:   s,
 		p:      p,

@@ -73,6 +73,7 @@ type Provider struct {
 	mu        sync.Mutex
 	functions map[string]*function
 	locks     map[string]*sync.Mutex
+	seq       map[string]int // last instance number per function
 	stopped   bool
 }
 
@@ -125,6 +126,7 @@ func New(cfg Config) (*Provider, error) {
 		cancel:    cancel,
 		functions: map[string]*function{},
 		locks:     map[string]*sync.Mutex{},
+		seq:       map[string]int{},
 	}
 	m.provider = p
 	return p, nil

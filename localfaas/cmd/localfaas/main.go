@@ -60,6 +60,7 @@ func main() {
 
 func run(stackFile string, logger *slog.Logger) error {
 	started := time.Now()
+	defer logger.Info("stopped")
 	cfg, err := env.ParseAs[config]()
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
