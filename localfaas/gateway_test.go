@@ -123,6 +123,17 @@ func TestDeployListDescribeUpdateDelete(t *testing.T) {
 	if fns := gw.Functions(); len(fns) != 0 {
 		t.Fatalf("functions after delete: %+v", fns)
 	}
+
+	// Deployed again: its logs are kept, and its new process has a new instance name.
+	expectStatus(t, call(t, "POST", gw.URL+"/system/functions", testCreds, deploy), http.StatusAccepted, "deploy after delete")
+	waitReady(t, gw.Provider)
+	byInstance := map[string]bool{}
+	for _, m := range decodeLines(t, call(t, "GET", gw.URL+"/system/logs?name=echo", testCreds, nil).Body) {
+		byInstance[m.Instance] = true
+	}
+	if !byInstance["echo-1"] || !byInstance["echo-2"] || !byInstance["echo-3"] {
+		t.Fatalf("instances in the logs: %v, want echo-1 (first deploy), echo-2 (update), echo-3 (deployed again)", byInstance)
+	}
 }
 
 func TestDeployRefusesWhatIsNotInTheStack(t *testing.T) {

@@ -49,20 +49,26 @@ var healthClient = &http.Client{Timeout: 2 * time.Second}
 // startInstance starts a new replica of f running s. Instance names (<function>-<n>) are never reused
 // by a provider, so the logs of a function deleted and deployed again stay apart. The caller holds f.mu.
 func (p *Provider) startInstance(f *function, s *spec) *instance {
-	p.mu.Lock()
-	p.seq[f.name]++
-	seq := p.seq[f.name]
-	p.mu.Unlock()
 	ctx, cancel := context.WithCancel(p.ctx)
 	in := &instance{
-		name:   fmt.Sprintf("%s-%d", f.name, seq),
 		fn:     f,
 		spec:   s,
 		p:      p,
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
-	p.procs.Add(1)
+	p.mu.Lock()
+	p.seq[f.name]++
+	in.name = fmt.Sprintf("%s-%d", f.name, p.seq[f.name])
+	stopped := p.stopped
+	if !stopped {
+		p.procs.Add(1) // under p.mu, so never after Shutdown has begun to wait
+	}
+	p.mu.Unlock()
+	if stopped {
+		close(in.done)
+		return in
+	}
 	go func() {
 		defer p.procs.Done()
 		defer close(in.done)

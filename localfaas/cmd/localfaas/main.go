@@ -162,15 +162,18 @@ func run(stackFile string, logger *slog.Logger) error {
 	}
 
 	// The functions.
-	if err := provider.DeployStack(ctx); err != nil {
-		stopGateway()
-		return err
+	err = provider.DeployStack(ctx)
+	if err == nil {
+		readyCtx, cancelReady := context.WithTimeout(ctx, cfg.ReadyTimeout)
+		err = provider.WaitReady(readyCtx)
+		cancelReady()
 	}
-	readyCtx, cancelReady := context.WithTimeout(ctx, cfg.ReadyTimeout)
-	err = provider.WaitReady(readyCtx)
-	cancelReady()
 	if err != nil {
 		stopGateway()
+		if ctx.Err() != nil {
+			logger.Info("interrupted during start-up")
+			return nil
+		}
 		return err
 	}
 
