@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openfaas/faas-provider/types"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestProgram starts localfaas as a user would, on the test stack, and checks the gateway (through
+// bootstrap.Serve), the functions' environment, the embedded broker's topics, the cron trigger, a
+// restart after a kill, and the clean shutdown on Ctrl-C.
+func TestProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the program")
+	}
+	bin := filepath.Join(t.TempDir(), "localfaas")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	gateway := "http://127.0.0.1:" + strconv.Itoa(port)
+
+	cmd := exec.Command(bin, "-f", filepath.Join("..", "..", "testdata", "stack.yml"))
+	cmd.Env = append(os.Environ(),
+		"GATEWAY_PORT="+strconv.Itoa(port), "DATA_DIR="+dataDir, "TICK_SCHEDULE=@every 1s",
+		"FUNCTION_LOGS=all", "BASIC_AUTH_PASSWORD=", "KAFKA_BROKERS=", "MYSQL_DSN=", "STOP_GRACE=5s")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+	}()
+
+	waitFor(t, 90*time.Second, "the status table", exited, func() bool { return strings.Contains(stdout.String(), "localfaas ready in") })
+	password, err := os.ReadFile(filepath.Join(dataDir, "gateway", "basic-auth-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := stdout.String()
+	for _, want := range []string{"echo", "1/1", gateway + "/function/echo", "kafka local-test", "cron @every 1s", string(password), dataDir, "SQLite " + filepath.Join(dataDir, "stockalert.db"), "embedded 127.0.0.1:"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("status table lacks %q:\n%s", want, table)
+		}
+	}
+
+	get := func(path string, auth bool) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, gateway+path, nil)
+		if auth {
+			req.SetBasicAuth("admin", string(password))
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+
+	// Basic auth on every /system route, /system/namespaces included.
+	for _, path := range []string{"/system/functions", "/system/namespaces", "/system/info", "/system/secrets", "/system/function/echo", "/system/logs?name=echo"} {
+		if code, _ := get(path, false); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without credentials: %d", path, code)
+		}
+	}
+	code, body := get("/system/functions", true)
+	var fns []types.FunctionStatus
+	if code != 200 || json.Unmarshal([]byte(body), &fns) != nil || len(fns) != 2 {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	if code, body := get("/metrics", false); code != 200 || !strings.Contains(body, "gateway_service_count") {
+		t.Errorf("/metrics: %d", code)
+	}
+
+	// The infrastructure addresses reach the functions.
+	_, brokers := get("/function/echo/env?name=KAFKA_BROKERS", false)
+	if !strings.HasPrefix(brokers, "127.0.0.1:") {
+		t.Fatalf("KAFKA_BROKERS in the function = %q", brokers)
+	}
+	if _, v := get("/function/echo/env?name=SQLITE_PATH", false); v != filepath.Join(dataDir, "stockalert.db") {
+		t.Errorf("SQLITE_PATH = %q", v)
+	}
+	if _, v := get("/function/echo/env?name=secret_mount_path", false); v != filepath.Join(dataDir, "secrets") {
+		t.Errorf("secret_mount_path = %q", v)
+	}
+	// The topics exist on the embedded broker.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	topics, err := kadm.NewClient(cl).ListTopics(ctx)
+	cancel()
+	cl.Close()
+	if err != nil || !topics.Has("local-test") || !topics.Has("local-test.dlq") {
+		t.Fatalf("topics %v, %v", topics.Names(), err)
+	}
+
+	// Cron runs the ticker through the gateway.
+	waitFor(t, 30*time.Second, "a cron run", exited, func() bool {
+		return strings.Contains(stderr.String(), `msg="cron run" function=ticker status=200`)
+	})
+
+	// A killed function comes back.
+	var echo struct{ PID int }
+	_, body = get("/function/echo", false)
+	if err := json.Unmarshal([]byte(body), &echo); err != nil || echo.PID == 0 {
+		t.Fatalf("echo: %s", body)
+	}
+	if err := syscall.Kill(echo.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "echo to come back", exited, func() bool {
+		code, body := get("/function/echo", false)
+		return code == 200 && !strings.Contains(body, `"pid":`+strconv.Itoa(echo.PID)+",")
+	})
+	if !strings.Contains(stderr.String(), "function crashed") || !strings.Contains(stderr.String(), "signal: killed") {
+		t.Error("the crash was not logged")
+	}
+	_, body = get("/function/echo", false)
+	if err := json.Unmarshal([]byte(body), &echo); err != nil {
+		t.Fatal(err)
+	}
+
+	// Ctrl-C: triggers, then the gateway, then the functions (which get SIGTERM), then the broker.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("localfaas did not stop within a minute of Ctrl-C")
+	}
+	logs := stderr.String()
+	order := []string{"stopping: triggers", "stopping: gateway", "stopping: functions", "fn: stopping"}
+	last := -1
+	for _, step := range order {
+		i := strings.Index(logs[max(last, 0):], step)
+		if i < 0 {
+			t.Fatalf("after the previous step, no %q in the log", step)
+		}
+		last += i + 1
+	}
+	if err := syscall.Kill(echo.PID, 0); err == nil {
+		t.Errorf("function process %d survived localfaas", echo.PID)
+	}
+	if _, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second); err == nil {
+		t.Error("the gateway still listens")
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, exited <-chan error, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		select {
+		case err := <-exited:
+			t.Fatalf("localfaas exited (%v) while waiting for %s", err, what)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

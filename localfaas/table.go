@@ -1,0 +1,59 @@
+package localfaas
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openfaas/faas-provider/types"
+)
+
+// Summary is what the program shows once everything is up.
+type Summary struct {
+	Gateway   string // base URL
+	User      string
+	Password  string
+	Functions []types.FunctionStatus
+	DataDir   string
+	Store     string // where the data lives, e.g. "SQLite data/stockalert.db"
+	Kafka     string // e.g. "embedded 127.0.0.1:9092"
+	Topics    []string
+	ReadyIn   time.Duration
+}
+
+// WriteSummary prints the status table: one row per function with its replicas, URL and triggers, then
+// where the gateway, data and broker are.
+func WriteSummary(w io.Writer, s Summary) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nlocalfaas ready in %s\n\n", s.ReadyIn.Round(time.Millisecond))
+	fmt.Fprintln(tw, "FUNCTION\tREPLICAS\tURL\tTRIGGERS")
+	for _, fn := range s.Functions {
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s/function/%s\t%s\n", fn.Name, fn.AvailableReplicas, fn.Replicas,
+			s.Gateway, fn.Name, Triggers(deref(fn.Annotations)))
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "gateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
+	fmt.Fprintf(tw, "data\t%s\n", s.DataDir)
+	if s.Store != "" {
+		fmt.Fprintf(tw, "store\t%s\n", s.Store)
+	}
+	if s.Kafka != "" {
+		fmt.Fprintf(tw, "kafka\t%s  topics: %s\n", s.Kafka, strings.Join(s.Topics, ", "))
+	}
+	fmt.Fprintln(tw)
+	return tw.Flush()
+}
+
+// Triggers describes a function's triggers from its annotations: "cron <schedule>", "kafka <topics>" or
+// "http".
+func Triggers(annotations map[string]string) string {
+	if schedule, ok := CronSchedule(annotations); ok {
+		return "cron " + schedule
+	}
+	if topics := KafkaTopics(annotations); len(topics) > 0 {
+		return "kafka " + strings.Join(topics, ",")
+	}
+	return "http"
+}
