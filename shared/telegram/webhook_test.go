@@ -30,7 +30,7 @@ var now = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 
 // bot is a webhook over a real store, replying through a Sender to the fake Bot API.
 type bot struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	store *sqlstore.Store
 	fake  *telegramtest.Server
@@ -42,7 +42,7 @@ type bot struct {
 	profile   query.UserProfileHandler
 }
 
-func newBot(t *testing.T, adjust ...func(*telegram.WebhookConfig)) *bot {
+func newBot(t testing.TB, adjust ...func(*telegram.WebhookConfig)) *bot {
 	t.Helper()
 	s := storetest.Open(t)
 	fake := telegramtest.NewServer(t, token)
@@ -555,4 +555,23 @@ func TestWebhookAnswersJSON(t *testing.T) {
 	require.JSONEq(t, `{"ok":true}`, rec.Body.String())
 	rec = b.post([]byte("{"), webhookSecret)
 	require.True(t, bytes.Contains(rec.Body.Bytes(), []byte(`"field":"body"`)), rec.Body.String())
+}
+
+// BenchmarkWebhookStatus is one /status delivery end to end: secret check, decoding, the ChatProfile
+// query on the store (SQLite, or MySQL with MYSQL_DSN) and the reply to the fake Bot API.
+func BenchmarkWebhookStatus(b *testing.B) {
+	bb := newBot(b)
+	code := bb.registerUser("pat@example.com", "AAPL", stockalert.Thresholds{High: stockalert.Float(200), Low: stockalert.Float(150)})
+	require.NoError(b, bb.subscribe.Handle(bb.ctx, command.Subscribe{Email: "pat@example.com", Ticker: "MSFT"}))
+	bb.recordPrice("AAPL", 190.12, now.Add(-30*time.Minute))
+	bb.say(42, "/start "+code)
+	update := telegramtest.Update(42, "/status")
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		bb.hook.ServeHTTP(rec, telegramtest.NewWebhookRequest("/", update, webhookSecret))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
 }
