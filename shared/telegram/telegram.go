@@ -1,4 +1,6 @@
-// Package telegram sends alerts through the Telegram Bot API with github.com/go-telegram/bot.
+// Package telegram is the Telegram adapter: it sends alerts through the Bot API with
+// github.com/go-telegram/bot (Sender), and serves the bot's webhook, which runs the chat commands
+// /start, /set, /status, /stop, /resume and /help against the command and query handlers (Webhook).
 //
 // Send sorts every failure into one of three classes, so the notifier can map them to a Kafka
 // acknowledgement in one place:

@@ -1,0 +1,106 @@
+// Command telegram-bot is the bot's Telegram webhook: an HTTP function that Telegram (or, in `make
+// run`, the local FaaS forwarding long-polled updates) posts every update to. It runs /start, /set,
+// /status, /stop, /resume and /help against the store and replies in the chat (see
+// shared/telegram.Webhook). This file is wiring only.
+//
+// Secrets (file in secret_mount_path, else the environment variable):
+//
+//	telegram-bot-token       TELEGRAM_BOT_TOKEN        required: the bot cannot reply without it
+//	telegram-webhook-secret  TELEGRAM_WEBHOOK_SECRET   required unless TELEGRAM_WEBHOOK_ALLOW_NO_SECRET=true
+//	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//
+// Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT, and those of
+// shared/faas and shared/storage.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/telegram"
+)
+
+// config is the function's own environment.
+type config struct {
+	// APIURL is the Bot API's address (a fake in tests; empty for Telegram's).
+	APIURL string `env:"TELEGRAM_API_URL"`
+	// BotUsername lets the bot answer /command@username in groups.
+	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
+	// AllowNoSecret runs the webhook without a secret token: local development only.
+	AllowNoSecret bool `env:"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET" envDefault:"false"`
+	// SendTimeout bounds one reply; keep it well below exec_timeout.
+	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
+}
+
+// Secret names, with their environment fallbacks for local runs.
+const (
+	botTokenSecret      = "telegram-bot-token"
+	botTokenEnv         = "TELEGRAM_BOT_TOKEN"
+	webhookSecretSecret = "telegram-webhook-secret"
+	webhookSecretEnv    = "TELEGRAM_WEBHOOK_SECRET"
+)
+
+// Flood control: wait out a retry_after of up to floodWait once, in place, before answering 5xx.
+const floodWait = 2 * time.Second
+
+func main() { faas.Main("telegram-bot", wire) }
+
+func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var cfg config
+	if err := env.Parse(&cfg); err != nil {
+		return nil, fmt.Errorf("telegram-bot config: %w", err)
+	}
+	token, err := p.Secrets.Get(botTokenSecret, botTokenEnv)
+	if err != nil {
+		return nil, fmt.Errorf("the bot cannot reply without its token: %w", err)
+	}
+	secret, _, err := p.Secrets.Optional(webhookSecretSecret, webhookSecretEnv)
+	if err != nil {
+		return nil, err
+	}
+	if secret == "" && !cfg.AllowNoSecret {
+		return nil, fmt.Errorf("no webhook secret: put the secret_token given to setWebhook in secret %s (or %s); "+
+			"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET=true runs without one, for local development only", webhookSecretSecret, webhookSecretEnv)
+	}
+	sender, err := telegram.NewSender(token, cfg.APIURL, telegram.WithTimeout(cfg.SendTimeout), telegram.WithLogger(p.Logger))
+	if err != nil {
+		return nil, err
+	}
+
+	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Defer(store.Close)
+	p.Ready("database", store.Ping)
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+
+	hook, err := telegram.NewWebhook(telegram.WebhookConfig{
+		SecretToken:   secret,
+		AllowNoSecret: cfg.AllowNoSecret,
+		BotUsername:   cfg.BotUsername,
+		Link:          command.NewLinkTelegramHandler(store, p.Logger, m),
+		SetInterval:   command.NewSetNotifyIntervalHandler(store, p.Logger, m),
+		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
+		Status:        query.NewChatProfileHandler(store, p.Logger, m),
+		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
+		Logger:        p.Logger,
+		MaxBodyBytes:  p.Config.MaxBodyBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hook, nil
+}
