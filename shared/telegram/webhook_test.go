@@ -67,7 +67,7 @@ func newBot(t testing.TB, adjust ...func(*telegram.WebhookConfig)) *bot {
 		t: t, ctx: context.Background(), store: s, fake: fake, hook: hook,
 		register:  command.NewRegisterUserHandler(s, nil, nil),
 		subscribe: command.NewSubscribeHandler(s, nil, nil),
-		record:    command.NewRecordPricesHandler(s, nil, nil),
+		record:    command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil),
 		profile:   query.NewUserProfileHandler(s, nil, nil),
 	}
 }
