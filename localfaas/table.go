@@ -20,6 +20,7 @@ type Summary struct {
 	Store     string // where the data lives, e.g. "SQLite data/stockalert.db"
 	Kafka     string // e.g. "embedded 127.0.0.1:9092"
 	Topics    []string
+	Telegram  string // the Telegram forwarder's state
 	ReadyIn   time.Duration
 }
 
@@ -41,6 +42,9 @@ func WriteSummary(w io.Writer, s Summary) error {
 	}
 	if s.Kafka != "" {
 		fmt.Fprintf(tw, "kafka\t%s  topics: %s\n", s.Kafka, strings.Join(s.Topics, ", "))
+	}
+	if s.Telegram != "" {
+		fmt.Fprintf(tw, "telegram\t%s\n", s.Telegram)
 	}
 	fmt.Fprintln(tw)
 	return tw.Flush()

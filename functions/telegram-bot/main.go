@@ -5,7 +5,7 @@
 //
 // Secrets (file in secret_mount_path, else the environment variable):
 //
-//	telegram-bot-token       TELEGRAM_BOT_TOKEN        required: the bot cannot reply without it
+//	telegram-bot-token       TELEGRAM_BOT_TOKEN        without it the webhook answers 503 (the bot cannot reply)
 //	telegram-webhook-secret  TELEGRAM_WEBHOOK_SECRET   required unless TELEGRAM_WEBHOOK_ALLOW_NO_SECRET=true
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
@@ -59,9 +59,17 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err := env.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("telegram-bot config: %w", err)
 	}
-	token, err := p.Secrets.Get(botTokenSecret, botTokenEnv)
+	token, ok, err := p.Secrets.Optional(botTokenSecret, botTokenEnv)
 	if err != nil {
-		return nil, fmt.Errorf("the bot cannot reply without its token: %w", err)
+		return nil, err
+	}
+	if !ok {
+		// Not an error: `make run` without Telegram runs every other function. The bot stays off.
+		p.Logger.Warn("no Telegram bot token (secret " + botTokenSecret + " or " + botTokenEnv +
+			"): the bot is off and its webhook answers 503; set the token and restart the function")
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			faas.WriteError(w, http.StatusServiceUnavailable, "the Telegram bot is not configured: no bot token", "")
+		}), nil
 	}
 	secret, _, err := p.Secrets.Optional(webhookSecretSecret, webhookSecretEnv)
 	if err != nil {

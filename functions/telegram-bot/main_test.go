@@ -136,7 +136,6 @@ func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
 		env     map[string]string
 		want    string
 	}{
-		"no bot token":      {map[string]string{webhookSecretSecret: testSecret}, nil, "the bot cannot reply without its token"},
 		"no webhook secret": {map[string]string{botTokenSecret: testToken}, nil, "no webhook secret"},
 		"malformed token":   {map[string]string{botTokenSecret: "nope", webhookSecretSecret: testSecret}, nil, "token is malformed"},
 		"bad username": {map[string]string{botTokenSecret: testToken, webhookSecretSecret: testSecret},
@@ -154,6 +153,18 @@ func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
 			require.NotContains(t, err.Error(), testToken)
 		})
 	}
+}
+
+func TestFunctionWithoutATokenStaysOff(t *testing.T) {
+	fake := telegramtest.NewServer(t, testToken)
+	base := setEnv(t, map[string]string{webhookSecretSecret: testSecret}, fake.URL())
+	run(t, base)
+	resp, err := http.Get(base + faas.HealthPath)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "healthy: the rest of the pipeline runs")
+	require.Equal(t, http.StatusServiceUnavailable, post(t, base, "/help", testSecret))
+	require.Empty(t, fake.Messages())
 }
 
 func TestFunctionRunsWithoutSecretOnlyWhenAllowed(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stockalert/stockalert/localfaas"
+	stockalert "github.com/stockalert/stockalert/shared"
 )
 
 type config struct {
@@ -45,6 +46,9 @@ type config struct {
 	ReadyTimeout      time.Duration `env:"READY_TIMEOUT" envDefault:"60s"`
 	StopGrace         time.Duration `env:"STOP_GRACE" envDefault:"10s"`
 	FunctionLogs      string        `env:"FUNCTION_LOGS" envDefault:"notable"`
+	TelegramToken     string        `env:"TELEGRAM_BOT_TOKEN"`
+	TelegramAPIURL    string        `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	TelegramSecret    string        `env:"TELEGRAM_WEBHOOK_SECRET"`
 }
 
 func main() {
@@ -122,6 +126,13 @@ func run(stackFile string, logger *slog.Logger) error {
 		store = "SQLite " + functionEnv["SQLITE_PATH"]
 	}
 
+	// Telegram: the token and the webhook secret become function secrets, so the functions and the
+	// forwarder agree on them.
+	telegramCfg, err := telegramSecrets(localfaas.SecretsDir(dataDir), cfg)
+	if err != nil {
+		return err
+	}
+
 	provider, err := localfaas.New(localfaas.Config{
 		Stack:        stack,
 		DataDir:      dataDir,
@@ -191,8 +202,18 @@ func run(stackFile string, logger *slog.Logger) error {
 	}
 	triggers := map[string]localfaas.Trigger{"cron": cronTrigger}
 	// Seam for the lead: the Kafka trigger (kafka-connector's *connector.Connector, built with the
-	// gateway URL, creds, brokers and stack.Topics()) and, when TELEGRAM_BOT_TOKEN is set, the Telegram
-	// long-poll forwarder are added to triggers here; each is a localfaas.Trigger.
+	// gateway URL, creds, brokers and stack.Topics()) is added to triggers here.
+	telegramDesc := "off (set TELEGRAM_BOT_TOKEN to long-poll the bot's updates)"
+	if telegramCfg != nil {
+		telegramCfg.Gateway, telegramCfg.Logger = gateway, logger
+		fwd, err := localfaas.NewTelegramForwarder(*telegramCfg)
+		if err != nil {
+			stopGateway()
+			return err
+		}
+		triggers["telegram"] = fwd
+		telegramDesc = "long-polling " + cfg.TelegramAPIURL + ", forwarding to telegram-bot"
+	}
 	triggerCtx, stopTriggers := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(triggerCtx)
 	for name, t := range triggers {
@@ -213,6 +234,7 @@ func run(stackFile string, logger *slog.Logger) error {
 		Store:     store,
 		Kafka:     kafkaDesc,
 		Topics:    stack.Topics(),
+		Telegram:  telegramDesc,
 		ReadyIn:   time.Since(started),
 	}); err != nil {
 		logger.Warn("print summary", "err", err)
@@ -278,4 +300,45 @@ func echoFunctionLogs(mode string) (func(logs.Message), error) {
 		return nil, nil
 	}
 	return nil, errors.New("FUNCTION_LOGS must be all, notable or none, not " + strconv.Quote(mode))
+}
+
+// telegramSecrets writes the bot token (TELEGRAM_BOT_TOKEN, else an existing secret file) and the
+// webhook secret (TELEGRAM_WEBHOOK_SECRET, else the existing file, else a new random one) as function
+// secrets, and returns the forwarder's configuration — or nil when no token is known.
+func telegramSecrets(dir string, cfg config) (*localfaas.TelegramConfig, error) {
+	token, err := secretValue(dir, "telegram-bot-token", cfg.TelegramToken, "")
+	if err != nil || token == "" {
+		return nil, err
+	}
+	secret, err := secretValue(dir, "telegram-webhook-secret", cfg.TelegramSecret, stockalert.NewSecret())
+	if err != nil {
+		return nil, err
+	}
+	return &localfaas.TelegramConfig{Token: token, APIURL: cfg.TelegramAPIURL, Secret: secret}, nil
+}
+
+// secretValue returns the secret name: value when given (and stores it), else the stored one, else
+// fallback (stored when not empty).
+func secretValue(dir, name, value, fallback string) (string, error) {
+	path := filepath.Join(dir, name)
+	if value == "" {
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil && strings.TrimSpace(string(b)) != "":
+			return strings.TrimSpace(string(b)), nil
+		case err != nil && !errors.Is(err, os.ErrNotExist):
+			return "", fmt.Errorf("secret %s: %w", name, err)
+		}
+		value = fallback
+	}
+	if value == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("secret %s: %w", name, err)
+	}
+	if err := os.WriteFile(path, []byte(value), 0o600); err != nil {
+		return "", fmt.Errorf("secret %s: %w", name, err)
+	}
+	return value, nil
 }
