@@ -287,6 +287,12 @@ func TestUserCommandsErrors(t *testing.T) {
 		{"no such path", req{method: "GET", path: "/stocks"}, http.StatusNotFound, ""},
 		{"no such path under a user", req{method: "POST", path: "/users/eve@example.com/tickers", token: eve.Token}, http.StatusNotFound, ""},
 		{"trailing slash", req{method: "POST", path: "/users/", body: `{}`}, http.StatusNotFound, ""},
+		{"a dot-dot path is not redirected to another route", req{method: "DELETE", path: "/users/eve@example.com/tickers/..",
+			token: eve.Token}, http.StatusNotFound, ""},
+		{"a dot path", req{method: "DELETE", path: "/users/eve@example.com/./tickers/AAPL", token: eve.Token}, http.StatusNotFound, ""},
+		{"a double slash", req{method: "PATCH", path: "//users/eve@example.com", token: eve.Token, body: `{}`}, http.StatusNotFound, ""},
+		{"an escaped dot-dot ticker", req{method: "DELETE", path: "/users/eve@example.com/tickers/%2E%2E", token: eve.Token},
+			http.StatusBadRequest, "ticker"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := a.rows()

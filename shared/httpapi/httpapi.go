@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	stockalert "github.com/stockalert/stockalert/shared"
@@ -145,9 +146,15 @@ func deepLink(bot, code string) string {
 }
 
 // router serves mux and answers what mux does not route with a JSON 404, or a JSON 405 with Allow.
+// Paths that are not clean ("//", "/./", "/../") are 404 too: the mux would redirect them to their
+// clean form, and a client following that redirect could send DELETE …/tickers/.. to DELETE /users/….
 type router struct{ mux *http.ServeMux }
 
 func (rt router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); path.Clean(p) != p {
+		faas.WriteError(w, http.StatusNotFound, "no such endpoint", "")
+		return
+	}
 	h, pattern := rt.mux.Handler(r)
 	if pattern != "" {
 		rt.mux.ServeHTTP(w, r) // sets r.Pattern and the path values
