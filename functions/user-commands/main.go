@@ -1,0 +1,61 @@
+// Command user-commands is the write side of the stockalert HTTP API as an OpenFaaS function:
+// register, update, subscribe, unsubscribe and delete users, and issue Telegram link codes (see
+// shared/httpapi). It opens the configured store (MySQL, or SQLite by default; see shared/storage).
+//
+// Environment, besides the function runtime's (shared/faas) and the store's (shared/storage):
+// TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a https://t.me/<bot>?start=<code>
+// link next to the link code.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/httpapi"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/storage"
+)
+
+// config is this function's own environment.
+type config struct {
+	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
+}
+
+func main() { faas.Main("user-commands", wire) }
+
+func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var cfg config
+	if err := env.Parse(&cfg); err != nil {
+		return nil, fmt.Errorf("user-commands config: %w", err)
+	}
+	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Defer(store.Close)
+	p.Ready("database", store.Ping)
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewUserCommands(httpapi.UserCommands{
+		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m),
+		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m),
+		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m),
+		Unsubscribe:   command.NewUnsubscribeHandler(store, p.Logger, m),
+		DeleteUser:    command.NewDeleteUserHandler(store, p.Logger, m),
+		IssueLinkCode: command.NewIssueLinkCodeHandler(store, p.Logger, m),
+		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
+		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
+		Once:          store,
+		BotUsername:   cfg.BotUsername,
+		MaxBodyBytes:  p.Config.MaxBodyBytes,
+		Logger:        p.Logger,
+	}), nil
+}

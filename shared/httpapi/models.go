@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/stockalert/stockalert/shared/query"
+)
+
+// The JSON the API answers with. Field names are snake_case; times are RFC 3339 in UTC.
+
+// userJSON is a user's profile.
+type userJSON struct {
+	Email                 string             `json:"email"`
+	TelegramLinked        bool               `json:"telegram_linked"`
+	TelegramChatID        *int64             `json:"telegram_chat_id,omitempty"`
+	NotifyIntervalSeconds int64              `json:"notify_interval_seconds"`
+	Paused                bool               `json:"paused"`
+	CreatedAt             time.Time          `json:"created_at"`
+	Subscriptions         []subscriptionJSON `json:"subscriptions"`
+}
+
+// subscriptionJSON is one watched ticker; a bound that is not watched is null.
+type subscriptionJSON struct {
+	Ticker        string     `json:"ticker"`
+	HighValue     *float64   `json:"high_value"`
+	LowValue      *float64   `json:"low_value"`
+	AlertState    string     `json:"alert_state"`
+	LastAlertedAt *time.Time `json:"last_alerted_at,omitempty"`
+}
+
+// registrationJSON answers a registration: the profile, the API token and the Telegram link code, the
+// only time either secret is shown.
+type registrationJSON struct {
+	userJSON
+	Token string `json:"token"`
+	linkCodeJSON
+}
+
+// linkCodeJSON is a one-time Telegram link code and, when the bot's username is known, the deep link
+// that sends it to the bot.
+type linkCodeJSON struct {
+	TelegramLinkCode string `json:"telegram_link_code"`
+	TelegramLink     string `json:"telegram_link,omitempty"`
+}
+
+// priceJSON is a recorded price.
+type priceJSON struct {
+	Ticker   string    `json:"ticker"`
+	Price    float64   `json:"price"`
+	Currency string    `json:"currency"`
+	Time     time.Time `json:"time"`
+}
+
+// averageJSON is the mean of the last Count recorded prices.
+type averageJSON struct {
+	Ticker  string  `json:"ticker"`
+	Average float64 `json:"average"`
+	Count   int     `json:"count"`
+}
+
+func newUserJSON(p query.Profile) userJSON {
+	u := userJSON{
+		Email:                 string(p.Email),
+		TelegramLinked:        p.TelegramChatID != nil,
+		TelegramChatID:        p.TelegramChatID,
+		NotifyIntervalSeconds: int64(p.NotifyInterval / time.Second),
+		Paused:                p.Paused,
+		CreatedAt:             p.CreatedAt.UTC(),
+		Subscriptions:         make([]subscriptionJSON, len(p.Subscriptions)),
+	}
+	for i, s := range p.Subscriptions {
+		sj := subscriptionJSON{
+			Ticker:     string(s.Ticker),
+			HighValue:  s.Thresholds.High,
+			LowValue:   s.Thresholds.Low,
+			AlertState: string(s.State),
+		}
+		if !s.LastAlertedAt.IsZero() {
+			t := s.LastAlertedAt.UTC()
+			sj.LastAlertedAt = &t
+		}
+		u.Subscriptions[i] = sj
+	}
+	return u
+}
+
+func newPriceJSON(p query.Price) priceJSON {
+	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC()}
+}
+
+func newAverageJSON(a query.Average) averageJSON {
+	return averageJSON{Ticker: string(a.Ticker), Average: a.Average, Count: a.Count}
+}

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/query"
+)
+
+// registerRequest is the body of POST /users.
+type registerRequest struct {
+	Email          string   `json:"email"`
+	Ticker         string   `json:"ticker"`
+	HighValue      *float64 `json:"high_value"`
+	LowValue       *float64 `json:"low_value"`
+	TelegramChatID *int64   `json:"telegram_chat_id"`
+}
+
+// register serves POST /users: 201 with the new user's profile, its API token and a Telegram link code
+// (shown this once; only their hashes are stored). With an Idempotency-Key, a repeat of the same request
+// answers the first response again, token included.
+func (c *commands) register(w http.ResponseWriter, r *http.Request) error {
+	var req registerRequest
+	if err := decodeBody(r, &req, c.deps.MaxBodyBytes); err != nil {
+		return err
+	}
+	email, err := stockalert.ParseEmail(req.Email)
+	if err != nil {
+		return err
+	}
+	// The request as decoded, re-encoded: white space, key order and number spelling do not change it.
+	canonical, err := marshal(req)
+	if err != nil {
+		return err
+	}
+	token, code := stockalert.NewSecret(), stockalert.NewSecret()
+	body, replayed, err := runOnce(r.Context(), c.deps.Once, r, "register-user", email, stockalert.Fingerprint(canonical),
+		func(ctx context.Context) ([]byte, error) {
+			err := c.deps.RegisterUser.Handle(ctx, command.RegisterUser{
+				Email:          req.Email,
+				Ticker:         req.Ticker,
+				Thresholds:     stockalert.Thresholds{High: req.HighValue, Low: req.LowValue},
+				TelegramChatID: req.TelegramChatID,
+				TokenHash:      stockalert.HashSecret(token),
+				LinkCodeHash:   stockalert.HashSecret(code),
+			})
+			if err != nil {
+				return nil, err
+			}
+			// Inside RunOnce ctx carries its transaction: this reads what is about to be committed.
+			p, err := c.deps.UserProfile.Handle(ctx, query.UserProfile{Email: string(email)})
+			if err != nil {
+				return nil, fmt.Errorf("read back registered user: %w", err)
+			}
+			return marshal(registrationJSON{
+				userJSON:     newUserJSON(p),
+				Token:        token,
+				linkCodeJSON: linkCodeJSON{TelegramLinkCode: code, TelegramLink: deepLink(c.bot, code)},
+			})
+		})
+	if err != nil {
+		return err
+	}
+	writeResult(w, http.StatusCreated, body, replayed)
+	return nil
+}
