@@ -40,7 +40,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	if err := command.NewRecordPricesHandler(store, nil, nil).Handle(ctx, command.RecordPrices{Quotes: []stockalert.Quote{
+	if err := command.NewRecordPricesHandler(store, stockalert.TopicPrices, nil, nil).Handle(ctx, command.RecordPrices{Quotes: []stockalert.Quote{
 		{Ticker: "AAPL", Price: 187.25, Currency: "USD", Time: at},
 	}}); err != nil {
 		t.Fatal(err)

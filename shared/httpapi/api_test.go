@@ -72,7 +72,7 @@ func newAPIWithBot(t testing.TB, open storetest.Opener, bot string) *api {
 		AveragePrice: query.NewAveragePriceHandler(s, logger, nil),
 		Logger:       logger,
 	})
-	a.recordPrices = command.NewRecordPricesHandler(s, nil, nil)
+	a.recordPrices = command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil)
 	a.link = command.NewLinkTelegramHandler(s, nil, nil)
 	return a
 }
