@@ -59,7 +59,7 @@ CREATE TABLE outbox (
 -- transaction and keeps the first result until it expires. Deleting the owning user deletes them.
 CREATE TABLE idempotency_keys (
     scope       VARCHAR(32)  NOT NULL,
-    idem_key    VARCHAR(128) NOT NULL,
+    idem_key    VARCHAR(160) NOT NULL,
     fingerprint CHAR(64)     NOT NULL,
     result      MEDIUMBLOB   NULL,
     user_id     BIGINT       NULL,

@@ -120,9 +120,13 @@ func TestUpdateIdempotency(t *testing.T) {
 	t.Run("the same key for another change is refused", func(t *testing.T) {
 		before := a.rows()
 		requireError(t, patch(uma.Token, "uma@example.com", "upd-1", `{"high_value":300}`), http.StatusUnprocessableEntity, "Idempotency-Key")
-		requireError(t, patch(vic.Token, "vic@example.com", "upd-1", `{"high_value":300,"low_value":null}`),
-			http.StatusUnprocessableEntity, "Idempotency-Key")
 		require.Equal(t, before, a.rows())
+	})
+	t.Run("each user has their own keys", func(t *testing.T) {
+		res := patch(vic.Token, "vic@example.com", "upd-1", `{"high_value":300,"low_value":null}`)
+		require.Equal(t, http.StatusOK, res.status, res.body)
+		require.Empty(t, res.header.Get("Idempotent-Replayed"), "another user's key of the same name is not a replay")
+		require.Contains(t, res.body, `"email":"vic@example.com"`)
 	})
 	t.Run("keys are scoped: a registration key does not collide with an update key", func(t *testing.T) {
 		res := a.cmd(withKey(req{method: "POST", path: "/users", body: `{"email":"wes@example.com","ticker":"AAPL"}`}, "upd-1"))
@@ -135,8 +139,8 @@ func TestUpdateIdempotency(t *testing.T) {
 		require.Empty(t, res.header.Get("Idempotent-Replayed"))
 	})
 	t.Run("the records go with the user", func(t *testing.T) {
-		require.Equal(t, 2, storetest.Count(t, a.store.DB(), "idempotency_keys", "scope = ?", "update-user"))
+		require.Equal(t, 3, storetest.Count(t, a.store.DB(), "idempotency_keys", "scope = ?", "update-user"))
 		require.Equal(t, http.StatusNoContent, a.cmd(req{method: "DELETE", path: "/users/uma@example.com", token: uma.Token}).status)
-		require.Zero(t, storetest.Count(t, a.store.DB(), "idempotency_keys", "scope = ?", "update-user"))
+		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "idempotency_keys", "scope = ?", "update-user"), "vic's stays")
 	})
 }

@@ -37,7 +37,7 @@ func (c *commands) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	token, code := stockalert.NewSecret(), stockalert.NewSecret()
-	body, replayed, err := runOnce(r.Context(), c.deps.Once, r, "register-user", email, stockalert.Fingerprint(canonical),
+	body, replayed, err := runOnce(r.Context(), c.deps.Once, r, "register-user", email, false, stockalert.Fingerprint(canonical),
 		func(ctx context.Context) ([]byte, error) {
 			err := c.deps.RegisterUser.Handle(ctx, command.RegisterUser{
 				Email:          req.Email,

@@ -50,8 +50,10 @@ func idempotencyKey(r *http.Request) (string, bool, error) {
 // runOnce runs fn, at most once per key when the request carries an Idempotency-Key: a repeat gets the
 // first answer with replayed=true. The claim is (scope, key) and fingerprint, a digest of what defines
 // the request, tells a retry from a reuse of the key for something else
-// (stockalert.ErrIdempotencyKeyReused). owner is the user the record belongs to.
-func runOnce(ctx context.Context, once OnceRunner, r *http.Request, scope string, owner stockalert.Email,
+// (stockalert.ErrIdempotencyKeyReused). owner is the user the record belongs to. With perUser, keys
+// are the owner's own: two users may send the same key (an authenticated request's key space is its
+// user's, as with any per-account API).
+func runOnce(ctx context.Context, once OnceRunner, r *http.Request, scope string, owner stockalert.Email, perUser bool,
 	fingerprint string, fn func(ctx context.Context) ([]byte, error)) (body []byte, replayed bool, err error) {
 	key, ok, err := idempotencyKey(r)
 	if err != nil {
@@ -60,6 +62,9 @@ func runOnce(ctx context.Context, once OnceRunner, r *http.Request, scope string
 	if !ok {
 		body, err := fn(ctx)
 		return body, false, err
+	}
+	if perUser {
+		key = stockalert.HashSecret(string(owner))[:16] + "/" + key
 	}
 	claim := stockalert.IdempotencyClaim{Scope: scope, Key: key, Fingerprint: fingerprint}
 	return once.RunOnce(ctx, claim, owner, fn)

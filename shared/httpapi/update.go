@@ -82,7 +82,7 @@ func (c *commands) update(w http.ResponseWriter, r *http.Request, who query.Prin
 		return err
 	}
 	fingerprint := stockalert.Fingerprint([]byte(who.Email), canonical)
-	body, replayed, err := runOnce(r.Context(), c.deps.Once, r, "update-user", who.Email, fingerprint,
+	body, replayed, err := runOnce(r.Context(), c.deps.Once, r, "update-user", who.Email, true, fingerprint,
 		func(ctx context.Context) ([]byte, error) {
 			err := c.deps.UpdateUser.Handle(ctx, command.UpdateUser{
 				Email: string(who.Email), Ticker: change.Ticker, High: change.High, Low: change.Low,
