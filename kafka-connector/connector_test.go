@@ -23,6 +23,7 @@ func TestConnector(t *testing.T) {
 		run  func(t *testing.T, brokers []string)
 	}{
 		{"DeliversEveryMessageOnceInPartitionOrder", testDeliversEveryMessage},
+		{"SlowPartitionDoesNotHoldUpOthers", testNoHeadOfLineBlocking},
 		{"RetriesThenSucceeds", testRetriesThenSucceeds},
 		{"RetriesThenDeadLetters", testRetriesThenDeadLetters},
 		{"ClientErrorDeadLettersAtOnce", testClientErrorDeadLetters},
@@ -127,6 +128,45 @@ func testDeliversEveryMessage(t *testing.T, brokers []string) {
 			t.Errorf("X-Kafka-Trace-Id of %s = %q, want %q", id, h.Get("X-Kafka-Trace-Id"), want)
 		}
 	}
+}
+
+func testNoHeadOfLineBlocking(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 3)
+	release := make(chan struct{})
+	gw.deploy("alpha", topic, func(r *http.Request, inv invocation) int {
+		if inv.Partition == 0 && inv.Offset == 1 {
+			select { // partition 0 stalls on its second message until the test lets it go
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		return http.StatusOK
+	})
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+	produceSeq(t, k, topic, 3, 0, 600) // 200 per partition: more than any fetch buffer holds
+
+	// While partition 0 is stuck, partitions 1 and 2 are delivered to the end.
+	perPartition := func() map[int]int {
+		out := map[int]int{}
+		for _, inv := range gw.calls(fn("alpha")) {
+			if inv.Status == http.StatusOK {
+				out[inv.Partition]++
+			}
+		}
+		return out
+	}
+	eventually(t, 60*time.Second, func() bool { p := perPartition(); return p[1] == 200 && p[2] == 200 },
+		"partitions 1 and 2 to be delivered while partition 0 waits (delivered per partition: %v)", func() any { return perPartition() })
+	if got := perPartition()[0]; got != 1 {
+		t.Errorf("partition 0 delivered %d messages while its second one was in flight, want 1", got)
+	}
+	close(release)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	gw.checkOrder(t, false)
 }
 
 // failFor returns a behaviour that answers status for the message with value id on the first n

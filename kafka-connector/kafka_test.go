@@ -106,25 +106,32 @@ func (c *cluster) produce(t testing.TB, recs ...*kgo.Record) {
 	}
 }
 
-// committed returns the group's committed offset per partition of topic.
+// committed returns the group's committed offset per partition of topic, retrying errors the
+// broker calls retriable (a fresh broker creates its offsets topic on first use).
 func (c *cluster) committed(t testing.TB, group, topic string) map[int32]int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	offs, err := c.admin.FetchOffsets(ctx, group)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		return map[int32]int64{} // nothing committed yet
-	}
-	if err != nil {
-		t.Fatalf("fetch offsets of %s: %v", group, err)
-	}
-	out := map[int32]int64{}
-	for p, o := range offs[topic] {
-		if o.Err == nil && o.At >= 0 {
-			out[p] = o.At
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		offs, err := c.admin.FetchOffsets(ctx, group)
+		cancel()
+		switch {
+		case errors.Is(err, kerr.GroupIDNotFound):
+			return map[int32]int64{} // nothing committed yet
+		case err == nil:
+			out := map[int32]int64{}
+			for p, o := range offs[topic] {
+				if o.Err == nil && o.At >= 0 {
+					out[p] = o.At
+				}
+			}
+			return out
+		case kerr.IsRetriable(err) && time.Now().Before(deadline):
+			time.Sleep(100 * time.Millisecond)
+		default:
+			t.Fatalf("fetch offsets of %s: %v", group, err)
 		}
 	}
-	return out
 }
 
 // endOffsets returns the high watermark of each partition of topic.
