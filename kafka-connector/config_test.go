@@ -31,7 +31,6 @@ func TestConfigFromEnvironmentDefaults(t *testing.T) {
 	}
 }
 
-
 func TestConfigBrokers(t *testing.T) {
 	for _, tc := range []struct {
 		env  map[string]string
