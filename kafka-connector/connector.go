@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +59,14 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 		}
 	}
 
-	transport := &kafka.Transport{ClientID: ConnectorName, DialTimeout: 10 * time.Second}
+	// The transport (dead-letter writer, topic admin) caches the metadata of only our topics, so it
+	// can refresh it often and see new topics soon.
+	topics := slices.Clone(cfg.Topics)
+	for _, t := range cfg.Topics {
+		topics = append(topics, DeadLetterTopic(t))
+	}
+	transport := &kafka.Transport{ClientID: ConnectorName, DialTimeout: 10 * time.Second,
+		MetadataTTL: time.Second, MetadataTopics: topics}
 	c := &Connector{
 		cfg:       cfg,
 		log:       log,
@@ -108,8 +117,8 @@ func newHTTPClient() *http.Client {
 // not returned.
 func (c *Connector) Ready() bool { return c.ready.Load() }
 
-// Run creates the missing dead-letter topics, reads the function list (both retried until they
-// succeed), then joins the consumer group and delivers messages until ctx is cancelled. It then
+// Run creates the missing dead-letter topics, waits for the consumed topics to exist, reads the
+// function list (each retried until it succeeds), then joins the consumer group and delivers messages until ctx is cancelled. It then
 // stops fetching, lets in-flight invocations finish for up to Config.ShutdownTimeout (abandoning the
 // rest), commits what succeeded, leaves the group and closes its connections.
 //
@@ -155,6 +164,23 @@ func (c *Connector) prepare(ctx context.Context) error {
 		return transient{err}
 	}, func(err error, wait time.Duration) {
 		c.log.Warn("create dead-letter topics; retrying", "topics", dlqs, "err", err, "wait", wait)
+	})
+	if err != nil {
+		return fmt.Errorf("connector: %w", err)
+	}
+	// A consumer group that watches a missing topic rejoins in a tight loop; wait for the topics.
+	waitTopics := retryPolicy{initial: 500 * time.Millisecond, max: 2 * time.Second}
+	_, err = waitTopics.do(ctx, func() error {
+		missing, err := missingTopics(ctx, c.admin, c.cfg.Topics)
+		if err == nil && len(missing) > 0 {
+			err = fmt.Errorf("topics %s do not exist", strings.Join(missing, ", "))
+		}
+		if err != nil && ctx.Err() == nil {
+			return transient{err}
+		}
+		return err
+	}, func(err error, wait time.Duration) {
+		c.log.Warn("waiting for the topics to exist (the connector creates only its dead-letter topics)", "err", err, "wait", wait)
 	})
 	if err != nil {
 		return fmt.Errorf("connector: %w", err)

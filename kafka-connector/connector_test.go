@@ -33,6 +33,7 @@ func TestConnector(t *testing.T) {
 		{"RebalancesBetweenTwoInstances", testRebalance},
 		{"DiscoveryPicksUpNewlyAnnotatedFunction", testDiscovery},
 		{"SkipsMessagesWithoutSubscriber", testUnrouted},
+		{"WaitsForTopicCreatedLater", testWaitsForTopic},
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -135,9 +136,11 @@ func testNoHeadOfLineBlocking(t *testing.T, brokers []string) {
 	gw := newFakeGateway(t)
 	topic := uniqueName(t, "topic")
 	k.createTopic(t, topic, 3)
-	release := make(chan struct{})
+	stuck, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	gw.deploy("alpha", topic, func(r *http.Request, inv invocation) int {
 		if inv.Partition == 0 && inv.Offset == 1 {
+			once.Do(func() { close(stuck) })
 			select { // partition 0 stalls on its second message until the test lets it go
 			case <-release:
 			case <-r.Context().Done():
@@ -146,10 +149,18 @@ func testNoHeadOfLineBlocking(t *testing.T, brokers []string) {
 		return http.StatusOK
 	})
 	cfg := testConfig(t, brokers, gw, topic)
+	cfg.UpstreamTimeout = 5 * time.Minute // the stalled invocation must not time out during the test
 	start(t, cfg)
-	produceSeq(t, k, topic, 3, 0, 600) // 200 per partition: more than any fetch buffer holds
+	k.produce(t, message(topic, 0, "p0-0"), message(topic, 0, "p0-1"), message(topic, 0, "p0-2"))
+	<-stuck
 
-	// While partition 0 is stuck, partitions 1 and 2 are delivered to the end.
+	// Only now do partitions 1 and 2 get messages (more than any fetch buffer holds): they must all
+	// be delivered while partition 0 waits.
+	var recs []*kgo.Record
+	for i := range 200 {
+		recs = append(recs, message(topic, 1, fmt.Sprintf("p1-%d", i)), message(topic, 2, fmt.Sprintf("p2-%d", i)))
+	}
+	k.produce(t, recs...)
 	perPartition := func() map[int]int {
 		out := map[int]int{}
 		for _, inv := range gw.calls(fn("alpha")) {
@@ -545,5 +556,25 @@ func testUnrouted(t *testing.T, brokers []string) {
 	k.waitCommittedToEnd(t, cfg.Group, topic)
 	if got := len(gw.delivered(fn("alpha"))); got != 2 {
 		t.Errorf("alpha got %d messages, want only the 2 sent after it subscribed", got)
+	}
+}
+
+func testWaitsForTopic(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	gw.deploy("alpha", topic, nil)
+	cfg := testConfig(t, brokers, gw, topic)
+	c := start(t, cfg)
+	eventually(t, 30*time.Second, func() bool { return k.topicExists(t, connector.DeadLetterTopic(topic)) },
+		"the connector to create the dead-letter topic")
+	if c.Ready() {
+		t.Error("the connector is ready although its topic does not exist")
+	}
+	k.createTopic(t, topic, 2)
+	produceSeq(t, k, topic, 2, 0, 4)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 4 }, "4 deliveries after the topic was created")
+	if !c.Ready() {
+		t.Error("the connector is consuming but not ready")
 	}
 }

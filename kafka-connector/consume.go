@@ -116,14 +116,17 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 	commits *committer, log *slog.Logger) {
 	log = log.With("topic", topic, "partition", a.ID)
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:     c.cfg.Brokers,
-		Dialer:      c.dialer,
-		Topic:       topic,
-		Partition:   a.ID,
-		MinBytes:    1,
-		MaxBytes:    c.cfg.MaxBytes,
-		MaxWait:     fetchMaxWait,
-		ErrorLogger: kafkaLogger(log, slog.LevelWarn),
+		Brokers:   c.cfg.Brokers,
+		Dialer:    c.dialer,
+		Topic:     topic,
+		Partition: a.ID,
+		MinBytes:  1,
+		MaxBytes:  c.cfg.MaxBytes,
+		MaxWait:   fetchMaxWait,
+		// The lag gauge comes from each message's high watermark; kafka-go's own lag poller would
+		// open one more connection per partition.
+		ReadLagInterval: -1,
+		ErrorLogger:     kafkaLogger(log, slog.LevelWarn),
 	})
 	defer r.Close()
 	if err := r.SetOffset(a.Offset); err != nil {

@@ -91,6 +91,18 @@ func (c *cluster) createTopic(t testing.TB, name string, partitions int32) {
 	}
 }
 
+// topicExists reports whether the cluster has topic with its partitions.
+func (c *cluster) topicExists(t testing.TB, topic string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ds, err := c.admin.ListTopics(ctx, topic)
+	if err != nil {
+		t.Fatalf("list topics: %v", err)
+	}
+	return ds[topic].Err == nil && len(ds[topic].Partitions) > 0
+}
+
 // message builds a record for topic/partition whose value is id.
 func message(topic string, partition int32, id string) *kgo.Record {
 	return &kgo.Record{Topic: topic, Partition: partition, Key: []byte("key-" + id), Value: []byte(id),

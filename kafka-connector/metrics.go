@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "unrouted_messages_total", Help: "Messages skipped because no function subscribes to their topic."},
 			[]string{"topic"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns,
-			Name: "lag", Help: "Messages between the last one handled and the partition's high watermark, for partitions this instance owns."},
+			Name: "lag", Help: "Messages behind the partition's high watermark, as of the last message handled, for partitions this instance owns."},
 			[]string{"topic", "partition"}),
 		subscribed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns,
 			Name: "subscribed_functions", Help: "Functions subscribed to each consumed topic."},
