@@ -113,14 +113,15 @@ func newHTTPClient() *http.Client {
 	}
 }
 
-// Ready reports whether Run has created the dead-letter topics and read the function list, and has
-// not returned.
+// Ready reports whether Run is past its preparation (dead-letter topics, consumed topics, function
+// list) and consuming, and has not returned.
 func (c *Connector) Ready() bool { return c.ready.Load() }
 
-// Run creates the missing dead-letter topics, waits for the consumed topics to exist, reads the
-// function list (each retried until it succeeds), then joins the consumer group and delivers messages until ctx is cancelled. It then
-// stops fetching, lets in-flight invocations finish for up to Config.ShutdownTimeout (abandoning the
-// rest), commits what succeeded, leaves the group and closes its connections.
+// Run creates the missing dead-letter topics, waits for the consumed topics to exist and reads the
+// function list (each retried until it succeeds), then joins the consumer group and delivers
+// messages until ctx is cancelled. It then stops fetching, lets in-flight invocations finish for up
+// to Config.ShutdownTimeout (abandoning the rest), commits what succeeded, leaves the group and
+// closes its connections.
 //
 // Run returns nil after a shutdown asked for by ctx. It returns an error, without waiting for ctx,
 // when Kafka refuses to create a dead-letter topic for a reason retrying cannot fix (such as missing
@@ -148,7 +149,8 @@ func (c *Connector) Run(ctx context.Context) error {
 	return c.consume(ctx)
 }
 
-// prepare creates the dead-letter topics and reads the function list, retrying until both succeed.
+// prepare creates the dead-letter topics, waits for the consumed topics and reads the function
+// list, retrying each until it succeeds or ctx ends.
 func (c *Connector) prepare(ctx context.Context) error {
 	retry := retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second}
 	dlqs := make([]string, len(c.cfg.Topics))

@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,11 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, c := range []prometheus.Collector{m.consumed, m.invocations, m.duration, m.retries, m.deadLettered,
 		m.unrouted, m.lag, m.subscribed, m.commitErrors, m.discoveryErrors} {
 		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				return nil, fmt.Errorf("register connector metrics: %w (use one registry per connector)", err)
-			}
-			return nil, fmt.Errorf("register connector metrics: %w", err)
+			return nil, fmt.Errorf("register connector metrics (one registry per connector): %w", err)
 		}
 	}
 	return m, nil
