@@ -125,7 +125,7 @@ func benchThroughput(b *testing.B, partitions int32, work time.Duration) {
 
 // BenchmarkLatency measures the time from producing a message until the no-op function is invoked
 // with it (p50-µs, p99-µs), one message at a time over 6 partitions, and the produce round trip
-// alone (produce-p50-µs): the connector adds roughly the difference.
+// alone (produce-p50-µs, produce-p99-µs): the connector adds roughly the difference.
 func BenchmarkLatency(b *testing.B) {
 	const partitions = 6
 	brokers := benchCluster(b)
@@ -186,6 +186,7 @@ func BenchmarkLatency(b *testing.B) {
 	b.ReportMetric(q(e2e, 0.50), "p50-µs")
 	b.ReportMetric(q(e2e, 0.99), "p99-µs")
 	b.ReportMetric(q(produce, 0.50), "produce-p50-µs")
+	b.ReportMetric(q(produce, 0.99), "produce-p99-µs")
 }
 
 var _ = kfake.NumBrokers // kfake is started through backends()

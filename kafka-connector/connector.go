@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,7 @@ type Connector struct {
 
 	started atomic.Bool
 	ready   atomic.Bool
+	readers sync.WaitGroup // partition readers being closed
 }
 
 // New checks cfg (after filling its zero fields with the defaults), reads the gateway credentials
@@ -131,6 +133,7 @@ func (c *Connector) Run(ctx context.Context) error {
 		return errors.New("connector: Run may be called only once")
 	}
 	defer c.close()
+	defer c.readers.Wait()
 	if err := c.prepare(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil

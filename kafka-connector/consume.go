@@ -12,9 +12,10 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// fetchMaxWait bounds a fetch from an idle partition; it is also how long closing a partition's
-// reader may take, which a rebalance waits for.
-const fetchMaxWait = 500 * time.Millisecond
+// fetchMaxWait is kafka-go's read deadline for one fetch: it asks the broker to answer an idle
+// fetch 1s sooner and gives up on the connection after this. Closing a reader can take as long, so
+// readers are closed in the background (see Connector.readers).
+const fetchMaxWait = 2 * time.Second
 
 // consume takes part in the consumer group until ctx is cancelled, running each generation's
 // partitions, then drains the last generation and leaves the group.
@@ -128,7 +129,9 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 		ReadLagInterval: -1,
 		ErrorLogger:     kafkaLogger(log, slog.LevelWarn),
 	})
-	defer r.Close()
+	// The partition is handed over without waiting for the reader's pending fetch; Run waits for
+	// the closes before it returns.
+	defer c.readers.Go(func() { _ = r.Close() })
 	if err := r.SetOffset(a.Offset); err != nil {
 		log.Error("set start offset", "offset", a.Offset, "err", err) // cannot happen on a new reader
 		return

@@ -30,7 +30,8 @@
 // the same time; the message is finished when each has succeeded or been dead-lettered, and a
 // function that succeeded is not invoked again while another is retried. A message whose topic has
 // no subscriber is logged, counted and skipped. The dead-letter topics are created at start when
-// missing, with the broker's default partitions and replication.
+// missing, with the broker's default partitions and replication; the consumed topics are not created
+// but waited for.
 //
 // # Design: one reader per assigned partition, committed per consumer group generation
 //
