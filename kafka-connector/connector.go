@@ -1,0 +1,224 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+)
+
+// Connector consumes the configured topics and invokes the subscribed functions. Create it with
+// New and start it with Run.
+type Connector struct {
+	cfg       Config
+	log       *slog.Logger
+	metrics   *metrics
+	http      *http.Client
+	discovery *discovery
+	delivery  *delivery
+	transport *kafka.Transport
+	admin     *kafka.Client
+	writer    *kafka.Writer
+	dialer    *kafka.Dialer
+
+	started atomic.Bool
+	ready   atomic.Bool
+	readers sync.WaitGroup // partition readers being closed
+}
+
+// New checks cfg (after filling its zero fields with the defaults), reads the gateway credentials
+// when cfg.BasicAuth is set, and registers the connector's metrics with reg (nil: not exported). It
+// connects to nothing: Run does. It returns a ConfigError for a bad cfg, and an error when the
+// credential files cannot be read or the metrics are already registered with reg.
+func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	base, _ := url.Parse(cfg.GatewayURL) // Validate parsed it
+	gw := &gateway{base: base, client: newHTTPClient()}
+	if cfg.BasicAuth {
+		if gw.creds, err = readCredentials(cfg.SecretMountPath); err != nil {
+			return nil, err
+		}
+	}
+
+	// The transport (dead-letter writer, topic admin) caches the metadata of only our topics, so it
+	// can refresh it often and see new topics soon.
+	topics := slices.Clone(cfg.Topics)
+	for _, t := range cfg.Topics {
+		topics = append(topics, DeadLetterTopic(t))
+	}
+	transport := &kafka.Transport{ClientID: ConnectorName, DialTimeout: 10 * time.Second,
+		MetadataTTL: time.Second, MetadataTopics: topics}
+	c := &Connector{
+		cfg:       cfg,
+		log:       log,
+		metrics:   m,
+		http:      gw.client,
+		discovery: newDiscovery(gw, cfg.Topics, log, m),
+		transport: transport,
+		admin:     &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Timeout: 30 * time.Second},
+		writer: &kafka.Writer{
+			Addr:         kafka.TCP(cfg.Brokers...),
+			Balancer:     &kafka.Murmur2Balancer{},
+			RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 2 * time.Millisecond,
+			Transport:    transport,
+			ErrorLogger:  kafkaLogger(log, slog.LevelWarn),
+		},
+		dialer: &kafka.Dialer{ClientID: ConnectorName, Timeout: 10 * time.Second, DualStack: true},
+	}
+	c.delivery = &delivery{
+		routes:  c.discovery,
+		invoker: instrumentedInvoker{next: &invoker{gw: gw, contentType: cfg.ContentType, timeout: cfg.UpstreamTimeout}, metrics: m},
+		deadLetters: &deadLetters{w: c.writer, metrics: m, log: log,
+			retry: retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval}},
+		retry:    retryPolicy{attempts: cfg.RetryAttempts, initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
+		metrics:  m,
+		log:      log,
+		warnedAt: map[string]time.Time{},
+	}
+	return c, nil
+}
+
+func newHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:          512,
+			MaxIdleConnsPerHost:   512,
+			IdleConnTimeout:       90 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		},
+		// A redirect is an answer like any other non-2xx: it is not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Ready reports whether Run is past its preparation (dead-letter topics, consumed topics, function
+// list) and consuming, and has not returned.
+func (c *Connector) Ready() bool { return c.ready.Load() }
+
+// Run creates the missing dead-letter topics, waits for the consumed topics to exist and reads the
+// function list (each retried until it succeeds), then joins the consumer group and delivers
+// messages until ctx is cancelled. It then stops fetching, lets in-flight invocations finish for up
+// to Config.ShutdownTimeout (abandoning the rest), commits what succeeded, leaves the group and
+// closes its connections.
+//
+// Run returns nil after a shutdown asked for by ctx. It returns an error, without waiting for ctx,
+// when Kafka refuses to create a dead-letter topic for a reason retrying cannot fix (such as missing
+// authorisation). Run may be called once per Connector.
+func (c *Connector) Run(ctx context.Context) error {
+	if !c.started.CompareAndSwap(false, true) {
+		return errors.New("connector: Run may be called only once")
+	}
+	defer c.close()
+	defer c.readers.Wait()
+	if err := c.prepare(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	c.ready.Store(true)
+	defer c.ready.Store(false)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.discovery.run(ctx, c.cfg.RebuildInterval)
+	}()
+	defer func() { <-done }()
+	return c.consume(ctx)
+}
+
+// prepare creates the dead-letter topics, waits for the consumed topics and reads the function
+// list, retrying each until it succeeds or ctx ends.
+func (c *Connector) prepare(ctx context.Context) error {
+	retry := retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second}
+	dlqs := make([]string, len(c.cfg.Topics))
+	for i, t := range c.cfg.Topics {
+		dlqs[i] = DeadLetterTopic(t)
+	}
+	_, err := retry.do(ctx, func() error {
+		err := ensureTopics(ctx, c.admin, dlqs)
+		var kerr kafka.Error
+		if err == nil || ctx.Err() != nil || (errors.As(err, &kerr) && !kerr.Temporary()) {
+			return err
+		}
+		return transient{err}
+	}, func(err error, wait time.Duration) {
+		c.log.Warn("create dead-letter topics; retrying", "topics", dlqs, "err", err, "wait", wait)
+	})
+	if err != nil {
+		return fmt.Errorf("connector: %w", err)
+	}
+	// A consumer group that watches a missing topic rejoins in a tight loop; wait for the topics.
+	waitTopics := retryPolicy{initial: 500 * time.Millisecond, max: 2 * time.Second}
+	_, err = waitTopics.do(ctx, func() error {
+		missing, err := missingTopics(ctx, c.admin, c.cfg.Topics)
+		if err == nil && len(missing) > 0 {
+			err = fmt.Errorf("topics %s do not exist", strings.Join(missing, ", "))
+		}
+		if err != nil && ctx.Err() == nil {
+			return transient{err}
+		}
+		return err
+	}, func(err error, wait time.Duration) {
+		c.log.Warn("waiting for the topics to exist (the connector creates only its dead-letter topics)", "err", err, "wait", wait)
+	})
+	if err != nil {
+		return fmt.Errorf("connector: %w", err)
+	}
+	_, err = retry.do(ctx, func() error {
+		err := c.discovery.refresh(ctx)
+		if err != nil && ctx.Err() == nil {
+			return transient{err}
+		}
+		return err
+	}, func(err error, wait time.Duration) {
+		c.log.Warn("read the function list from the gateway; retrying before consuming", "gateway", c.cfg.GatewayURL,
+			"err", err, "wait", wait)
+	})
+	if err != nil {
+		return fmt.Errorf("connector: %w", err)
+	}
+	return nil
+}
+
+func (c *Connector) close() {
+	if err := c.writer.Close(); err != nil {
+		c.log.Warn("close dead-letter writer", "err", err)
+	}
+	c.transport.CloseIdleConnections()
+	c.http.CloseIdleConnections()
+}
+
+// kafkaLogger adapts slog to kafka-go's printf-style logger.
+func kafkaLogger(log *slog.Logger, level slog.Level) kafka.Logger {
+	return kafka.LoggerFunc(func(format string, args ...any) {
+		if log.Enabled(context.Background(), level) {
+			log.Log(context.Background(), level, "kafka: "+fmt.Sprintf(format, args...))
+		}
+	})
+}

@@ -1,0 +1,580 @@
+package connector_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	connector "github.com/stockalert/stockalert/kafka-connector"
+)
+
+// TestConnector is the contract suite: every case runs against the embedded kfake cluster, and
+// against the real broker in KAFKA_BROKERS when it is set.
+func TestConnector(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, brokers []string)
+	}{
+		{"DeliversEveryMessageOnceInPartitionOrder", testDeliversEveryMessage},
+		{"SlowPartitionDoesNotHoldUpOthers", testNoHeadOfLineBlocking},
+		{"RetriesThenSucceeds", testRetriesThenSucceeds},
+		{"RetriesThenDeadLetters", testRetriesThenDeadLetters},
+		{"ClientErrorDeadLettersAtOnce", testClientErrorDeadLetters},
+		{"RestartResumesFromCommittedOffset", testRestartResumes},
+		{"ShutdownFinishesInFlightInvocation", testShutdownFinishesInFlight},
+		{"ShutdownAbandonsSlowInvocation", testShutdownAbandons},
+		{"RebalancesBetweenTwoInstances", testRebalance},
+		{"DiscoveryPicksUpNewlyAnnotatedFunction", testDiscovery},
+		{"SkipsMessagesWithoutSubscriber", testUnrouted},
+		{"WaitsForTopicCreatedLater", testWaitsForTopic},
+	}
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					c.run(t, b.brokers(t))
+				})
+			}
+		})
+	}
+}
+
+func testDeliversEveryMessage(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	orders, audits := uniqueName(t, "orders"), uniqueName(t, "audits")
+	k.createTopic(t, orders, 4)
+	k.createTopic(t, audits, 2)
+	gw.deploy("alpha", " "+orders+" , "+audits, slowly)
+	gw.deploy("beta", orders, slowly)
+	gw.deploy("gamma", "some-other-topic", nil)
+	gw.deploy("delta", "", nil)
+
+	var recs []*kgo.Record
+	for i := range 120 {
+		recs = append(recs, message(orders, int32(i%4), fmt.Sprintf("o-%d", i)))
+	}
+	for i := range 30 {
+		recs = append(recs, message(audits, int32(i%2), fmt.Sprintf("a-%d", i)))
+	}
+	odd := &kgo.Record{Topic: orders, Partition: 3, Key: []byte{0xff, 0x00, 'k'}, Value: []byte("odd"),
+		Headers: []kgo.RecordHeader{
+			{Key: "content-encoding", Value: []byte("identity")},
+			{Key: "bad header", Value: []byte("dropped: not a header name")},
+			{Key: "Partition", Value: []byte("dropped: would overwrite X-Kafka-Partition")},
+			{Key: "multi", Value: []byte("one")}, {Key: "multi", Value: []byte("two")},
+		}}
+	recs = append(recs, odd)
+	k.produce(t, recs...)
+
+	cfg := testConfig(t, brokers, gw, orders, audits)
+	start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 151 && len(gw.delivered(fn("beta"))) == 121 },
+		"alpha to get 151 messages and beta 121 (alpha %d, beta %d)",
+		func() any { return len(gw.delivered(fn("alpha"))) }, func() any { return len(gw.delivered(fn("beta"))) })
+	k.waitCommittedToEnd(t, cfg.Group, orders)
+	k.waitCommittedToEnd(t, cfg.Group, audits)
+
+	for _, f := range []string{fn("alpha"), fn("beta")} {
+		for id, n := range gw.delivered(f) {
+			if n != 1 {
+				t.Errorf("%s got %s %d times, want once", f, id, n)
+			}
+		}
+		if n := len(gw.calls(f)); n != len(gw.delivered(f)) {
+			t.Errorf("%s was invoked %d times for %d messages", f, n, len(gw.delivered(f)))
+		}
+	}
+	if n := len(gw.calls(fn("gamma"))) + len(gw.calls(fn("delta"))); n != 0 {
+		t.Errorf("functions not subscribed to the topics were invoked %d times", n)
+	}
+	gw.checkOrder(t, false)
+
+	for _, inv := range gw.calls(fn("beta")) {
+		id := fmt.Sprintf("%s/%d/%d", inv.Topic, inv.Partition, inv.Offset)
+		h := inv.Header
+		if inv.MessageID != id || h.Get("X-Topic") != orders || h.Get("X-Connector") != "kafka-connector" ||
+			h.Get("Content-Type") != "text/plain" {
+			t.Errorf("headers of %s: %v", id, h)
+		}
+		if string(inv.Body) == "odd" {
+			if got := h.Get("X-Kafka-Key"); h.Get("X-Kafka-Key-Enc") != "b64" || got != base64.StdEncoding.EncodeToString([]byte{0xff, 0x00, 'k'}) {
+				t.Errorf("binary key sent as %q (enc %q)", got, h.Get("X-Kafka-Key-Enc"))
+			}
+			if h.Get("X-Kafka-Content-Encoding") != "identity" || strings.Join(h.Values("X-Kafka-Multi"), ",") != "one,two" {
+				t.Errorf("message headers not passed on: %v", h)
+			}
+			if h.Get("X-Kafka-Partition") != "3" {
+				t.Errorf("a message header overwrote X-Kafka-Partition: %q", h.Values("X-Kafka-Partition"))
+			}
+			for name := range h {
+				if strings.Contains(strings.ToLower(name), "bad") {
+					t.Errorf("invalid header name passed on: %q", name)
+				}
+			}
+			continue
+		}
+		if want := "key-" + string(inv.Body); h.Get("X-Kafka-Key") != want || h.Get("X-Kafka-Key-Enc") != "" {
+			t.Errorf("X-Kafka-Key of %s = %q, want %q", id, h.Get("X-Kafka-Key"), want)
+		}
+		if want := "trace-" + string(inv.Body); h.Get("X-Kafka-Trace-Id") != want {
+			t.Errorf("X-Kafka-Trace-Id of %s = %q, want %q", id, h.Get("X-Kafka-Trace-Id"), want)
+		}
+	}
+}
+
+func testNoHeadOfLineBlocking(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 3)
+	stuck, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	gw.deploy("alpha", topic, func(r *http.Request, inv invocation) int {
+		if inv.Partition == 0 && inv.Offset == 1 {
+			once.Do(func() { close(stuck) })
+			select { // partition 0 stalls on its second message until the test lets it go
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		return http.StatusOK
+	})
+	cfg := testConfig(t, brokers, gw, topic)
+	cfg.UpstreamTimeout = 5 * time.Minute // the stalled invocation must not time out during the test
+	start(t, cfg)
+	k.produce(t, message(topic, 0, "p0-0"), message(topic, 0, "p0-1"), message(topic, 0, "p0-2"))
+	<-stuck
+
+	// Only now do partitions 1 and 2 get messages (more than any fetch buffer holds): they must all
+	// be delivered while partition 0 waits.
+	var recs []*kgo.Record
+	for i := range 200 {
+		recs = append(recs, message(topic, 1, fmt.Sprintf("p1-%d", i)), message(topic, 2, fmt.Sprintf("p2-%d", i)))
+	}
+	k.produce(t, recs...)
+	perPartition := func() map[int]int {
+		out := map[int]int{}
+		for _, inv := range gw.calls(fn("alpha")) {
+			if inv.Status == http.StatusOK {
+				out[inv.Partition]++
+			}
+		}
+		return out
+	}
+	eventually(t, 60*time.Second, func() bool { p := perPartition(); return p[1] == 200 && p[2] == 200 },
+		"partitions 1 and 2 to be delivered while partition 0 waits (delivered per partition: %v)", func() any { return perPartition() })
+	if got := perPartition()[0]; got != 1 {
+		t.Errorf("partition 0 delivered %d messages while its second one was in flight, want 1", got)
+	}
+	close(release)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	gw.checkOrder(t, false)
+}
+
+// failFor returns a behaviour that answers status for the message with value id on the first n
+// attempts (n < 0: always), and 200 otherwise.
+func failFor(id string, status, n int) behaviour {
+	return func(r *http.Request, inv invocation) int {
+		if string(inv.Body) == id && (n < 0 || inv.Attempt <= n) {
+			return status
+		}
+		return http.StatusOK
+	}
+}
+
+func produceSeq(t *testing.T, k *cluster, topic string, partitions int32, from, to int) []string {
+	var recs []*kgo.Record
+	var ids []string
+	for i := from; i < to; i++ {
+		id := fmt.Sprintf("m-%d", i)
+		recs = append(recs, message(topic, int32(i)%partitions, id))
+		ids = append(ids, id)
+	}
+	k.produce(t, recs...)
+	return ids
+}
+
+func testRetriesThenSucceeds(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	alpha := func(r *http.Request, inv invocation) int {
+		switch {
+		case string(inv.Body) == "m-3" && inv.Attempt <= 2:
+			return http.StatusServiceUnavailable
+		case string(inv.Body) == "m-5" && inv.Attempt == 1:
+			<-r.Context().Done() // no answer within upstream_timeout
+			return http.StatusOK
+		case string(inv.Body) == "m-7" && inv.Attempt == 1:
+			return http.StatusTooManyRequests
+		}
+		return http.StatusOK
+	}
+	gw.deploy("alpha", topic, alpha)
+	gw.deploy("beta", topic, nil)
+	produceSeq(t, k, topic, 1, 0, 10)
+
+	cfg := testConfig(t, brokers, gw, topic)
+	cfg.UpstreamTimeout = 300 * time.Millisecond
+	c := start(t, cfg)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	for id, want := range map[string]int{"m-3": 3, "m-5": 2, "m-7": 2, "m-8": 1} {
+		if got := gw.attemptsFor(fn("alpha"), topic+"/0/"+id[2:]); got != want {
+			t.Errorf("alpha was invoked %d times for %s, want %d", got, id, want)
+		}
+	}
+	for id, n := range gw.delivered(fn("beta")) {
+		if n != 1 {
+			t.Errorf("beta got %s %d times: a function that succeeded was invoked again", id, n)
+		}
+	}
+	if got := len(gw.delivered(fn("alpha"))); got != 10 {
+		t.Errorf("alpha got %d messages, want 10", got)
+	}
+	if got := metric(t, c.reg, "kafka_connector_retries_total", map[string]string{"function": fn("alpha")}); got != 4 {
+		t.Errorf("retries_total{alpha} = %v, want 4", got)
+	}
+	if got := metric(t, c.reg, "kafka_connector_invocations_total", map[string]string{"function": fn("alpha"), "status": "timeout"}); got != 1 {
+		t.Errorf("invocations_total{alpha,timeout} = %v, want 1", got)
+	}
+	if got := metric(t, c.reg, "kafka_connector_dead_lettered_total", nil); got != 0 {
+		t.Errorf("dead_lettered_total = %v, want 0", got)
+	}
+	gw.checkOrder(t, false)
+}
+
+func testRetriesThenDeadLetters(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 2)
+	gw.deploy("alpha", topic, failFor("m-4", http.StatusInternalServerError, -1))
+	gw.deploy("beta", topic, nil)
+	produceSeq(t, k, topic, 2, 0, 10)
+
+	cfg := testConfig(t, brokers, gw, topic)
+	c := start(t, cfg)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	id := topic + "/0/2" // m-4 is the third message of partition 0
+	if got := gw.attemptsFor(fn("alpha"), id); got != cfg.RetryAttempts {
+		t.Errorf("alpha was invoked %d times for m-4, want %d", got, cfg.RetryAttempts)
+	}
+	if got := gw.attemptsFor(fn("beta"), id); got != 1 {
+		t.Errorf("beta was invoked %d times for m-4, want 1", got)
+	}
+	if got := len(gw.delivered(fn("alpha"))); got != 9 {
+		t.Errorf("alpha took %d messages, want the 9 others (the offset must move on)", got)
+	}
+	dl := k.readAll(t, connector.DeadLetterTopic(topic), 1)
+	if len(dl) != 1 {
+		t.Fatalf("dead-letter topic holds %d records, want 1", len(dl))
+	}
+	checkDeadLetter(t, dl[0], map[string]string{
+		connector.DLQHeaderFunction:  fn("alpha"),
+		connector.DLQHeaderStatus:    "500",
+		connector.DLQHeaderAttempts:  "3",
+		connector.DLQHeaderTopic:     topic,
+		connector.DLQHeaderPartition: "0",
+		connector.DLQHeaderOffset:    "2",
+		connector.DLQHeaderMessageID: id,
+		"trace-id":                   "trace-m-4",
+	}, "m-4")
+	if got := metric(t, c.reg, "kafka_connector_dead_lettered_total", map[string]string{"topic": topic, "function": fn("alpha")}); got != 1 {
+		t.Errorf("dead_lettered_total = %v, want 1", got)
+	}
+	gw.checkOrder(t, false)
+}
+
+func testClientErrorDeadLetters(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	gw.deploy("alpha", topic, failFor("m-1", http.StatusUnprocessableEntity, -1))
+	produceSeq(t, k, topic, 1, 0, 4)
+
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	if got := gw.attemptsFor(fn("alpha"), topic+"/0/1"); got != 1 {
+		t.Errorf("alpha was invoked %d times for a message it answered 422, want 1", got)
+	}
+	dl := k.readAll(t, connector.DeadLetterTopic(topic), 1)
+	if len(dl) != 1 {
+		t.Fatalf("dead-letter topic holds %d records, want 1", len(dl))
+	}
+	checkDeadLetter(t, dl[0], map[string]string{
+		connector.DLQHeaderFunction: fn("alpha"),
+		connector.DLQHeaderStatus:   "422",
+		connector.DLQHeaderAttempts: "1",
+	}, "m-1")
+	if got := len(gw.delivered(fn("alpha"))); got != 3 {
+		t.Errorf("alpha took %d messages, want 3", got)
+	}
+}
+
+func checkDeadLetter(t *testing.T, r *kgo.Record, want map[string]string, value string) {
+	t.Helper()
+	got := map[string]string{}
+	for _, h := range r.Headers {
+		got[h.Key] = string(h.Value)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("dead letter header %s = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if !strings.Contains(got[connector.DLQHeaderError], want[connector.DLQHeaderStatus]) {
+		t.Errorf("dead letter error %q does not give the status", got[connector.DLQHeaderError])
+	}
+	if string(r.Value) != value || string(r.Key) != "key-"+value {
+		t.Errorf("dead letter key/value = %q/%q, want the original key-%s/%s", r.Key, r.Value, value, value)
+	}
+}
+
+func testRestartResumes(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 3)
+	gw.deploy("alpha", topic, slowly)
+	produceSeq(t, k, topic, 3, 0, 60)
+
+	cfg := testConfig(t, brokers, gw, topic)
+	first := start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 60 }, "60 deliveries")
+	first.stop()
+	if got, want := k.committed(t, cfg.Group, topic), k.endOffsets(t, topic); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after a graceful stop the group committed %v, want every acknowledged message: %v", got, want)
+	}
+
+	produceSeq(t, k, topic, 3, 60, 120)
+	start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 120 }, "120 deliveries")
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	for id, n := range gw.delivered(fn("alpha")) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times across the restart, want once", id, n)
+		}
+	}
+	if got := len(gw.calls(fn("alpha"))); got != 120 {
+		t.Errorf("alpha was invoked %d times for 120 messages", got)
+	}
+	gw.checkOrder(t, false)
+}
+
+func testShutdownFinishesInFlight(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	gw.deploy("alpha", topic, func(r *http.Request, inv invocation) int {
+		if string(inv.Body) == "m-1" && inv.Attempt == 1 {
+			close(arrived)
+			<-release
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 1, 0, 3)
+
+	cfg := testConfig(t, brokers, gw, topic)
+	c := start(t, cfg)
+	<-arrived
+	stopped := make(chan struct{})
+	go func() { c.stop(); close(stopped) }()
+	// Give Run time to see the cancellation before m-1 is answered; the outcome must not depend on
+	// whether it did.
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	<-stopped
+
+	if got := k.committed(t, cfg.Group, topic)[0]; got != 2 {
+		t.Errorf("committed offset after shutdown = %d, want 2 (m-0 and the in-flight m-1)", got)
+	}
+	if n := gw.attemptsFor(fn("alpha"), topic+"/0/2"); n != 0 {
+		t.Errorf("m-2 was invoked %d times after shutdown began", n)
+	}
+	start(t, cfg)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	for id, n := range gw.delivered(fn("alpha")) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times, want once", id, n)
+		}
+	}
+}
+
+func testShutdownAbandons(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	var arrived sync.Once
+	arrivedCh := make(chan struct{})
+	gw.deploy("alpha", topic, func(r *http.Request, inv invocation) int {
+		if string(inv.Body) == "m-1" && inv.Attempt == 1 {
+			arrived.Do(func() { close(arrivedCh) })
+			<-r.Context().Done() // never answers; the connector must give up
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 1, 0, 3)
+
+	cfg := testConfig(t, brokers, gw, topic)
+	cfg.ShutdownTimeout = 200 * time.Millisecond
+	c := start(t, cfg)
+	<-arrivedCh
+	c.stop()
+
+	if got := k.committed(t, cfg.Group, topic)[0]; got != 1 {
+		t.Errorf("committed offset after abandoning m-1 = %d, want 1", got)
+	}
+	start(t, cfg)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	if got := gw.attemptsFor(fn("alpha"), topic+"/0/1"); got != 2 {
+		t.Errorf("abandoned m-1 was invoked %d times in all, want 2 (once more after the restart)", got)
+	}
+	if got := gw.attemptsFor(fn("alpha"), topic+"/0/0"); got != 1 {
+		t.Errorf("acknowledged m-0 was invoked %d times, want 1", got)
+	}
+}
+
+func testRebalance(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	const partitions = 6
+	k.createTopic(t, topic, partitions)
+	gw.deploy("alpha", topic, slowly)
+	cfg := testConfig(t, brokers, gw, topic)
+
+	// A producer writes one message per partition every 20ms for the whole test.
+	var produced atomic.Int64
+	stopProducing, producerDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(producerDone)
+		for i := 0; ; i++ {
+			select {
+			case <-stopProducing:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			produceSeq(t, k, topic, partitions, i*partitions, (i+1)*partitions)
+			produced.Add(partitions)
+		}
+	}()
+	consumed := func(r *running) float64 {
+		return metric(t, r.reg, "kafka_connector_messages_consumed_total", nil)
+	}
+
+	a := start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return consumed(a) >= 30 }, "instance A to consume")
+	b := start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return consumed(b) >= 30 }, "instance B to get partitions and consume")
+	aBefore := consumed(a)
+	eventually(t, 60*time.Second, func() bool { return consumed(a) >= aBefore+30 }, "instance A to keep consuming beside B")
+	a.stop()
+	bBefore := consumed(b)
+	eventually(t, 60*time.Second, func() bool { return consumed(b) >= bBefore+60 }, "instance B to take over A's partitions")
+	close(stopProducing)
+	<-producerDone
+
+	total := int(produced.Load())
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == total },
+		"all %d messages to be delivered (got %d)", total, func() any { return len(gw.delivered(fn("alpha"))) })
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	dups := 0
+	for _, n := range gw.delivered(fn("alpha")) {
+		dups += n - 1
+	}
+	t.Logf("%d messages, %d redelivered across the rebalances", total, dups)
+	gw.checkOrder(t, true)
+}
+
+func testDiscovery(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	gw.deploy("alpha", topic, nil)
+	gw.deploy("beta", "", nil)
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+
+	produceSeq(t, k, topic, 1, 0, 1)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	gw.deploy("beta", "unrelated,"+topic, nil)
+	gw.waitLists(t, 2)
+	produceSeq(t, k, topic, 1, 1, 2)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	gw.deploy("alpha", "", nil)
+	gw.waitLists(t, 2)
+	produceSeq(t, k, topic, 1, 2, 3)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	ids := func(f string) string { return strings.Join(sortedKeys(gw.delivered(f)), " ") }
+	m := func(i int) string { return fmt.Sprintf("%s/0/%d", topic, i) }
+	if got, want := ids(fn("alpha")), m(0)+" "+m(1); got != want {
+		t.Errorf("alpha got %q, want %q", got, want)
+	}
+	if got, want := ids(fn("beta")), m(1)+" "+m(2); got != want {
+		t.Errorf("beta got %q, want %q", got, want)
+	}
+}
+
+func testUnrouted(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 2)
+	cfg := testConfig(t, brokers, gw, topic)
+	c := start(t, cfg)
+	produceSeq(t, k, topic, 2, 0, 6)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	if got := metric(t, c.reg, "kafka_connector_unrouted_messages_total", map[string]string{"topic": topic}); got != 6 {
+		t.Errorf("unrouted_messages_total = %v, want 6", got)
+	}
+
+	gw.deploy("alpha", topic, nil)
+	gw.waitLists(t, 2)
+	produceSeq(t, k, topic, 2, 6, 8)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	if got := len(gw.delivered(fn("alpha"))); got != 2 {
+		t.Errorf("alpha got %d messages, want only the 2 sent after it subscribed", got)
+	}
+}
+
+func testWaitsForTopic(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	gw.deploy("alpha", topic, nil)
+	cfg := testConfig(t, brokers, gw, topic)
+	c := start(t, cfg)
+	eventually(t, 30*time.Second, func() bool { return k.topicExists(t, connector.DeadLetterTopic(topic)) },
+		"the connector to create the dead-letter topic")
+	if c.Ready() {
+		t.Error("the connector is ready although its topic does not exist")
+	}
+	k.createTopic(t, topic, 2)
+	produceSeq(t, k, topic, 2, 0, 4)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 4 }, "4 deliveries after the topic was created")
+	if !c.Ready() {
+		t.Error("the connector is consuming but not ready")
+	}
+}
