@@ -139,7 +139,7 @@ func (c *Collector) Run(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	c.logger.InfoContext(ctx, "collector run",
+	c.logger.InfoContext(ctx, "collector run", "event", "collector-run",
 		"tickers", rep.Tickers, "quoted", rep.Quoted, "unknown", len(rep.Unknown), "failed", len(rep.Failed),
 		"breaker", rep.Breaker, "publish_error", rep.PublishError, "took_ms", rep.TookMS)
 	return rep, nil

@@ -38,12 +38,13 @@ type EvaluatePriceHandler decorator.CommandHandler[EvaluatePrice]
 
 // NewEvaluatePriceHandler builds the handler over store, queuing alerts on topic.
 func NewEvaluatePriceHandler(store AlertStore, topic string, logger *slog.Logger, m *decorator.Metrics) EvaluatePriceHandler {
-	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store, topic}, logger, m)
+	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store, topic, logger}, logger, m)
 }
 
 type evaluatePriceHandler struct {
-	store AlertStore
-	topic string
+	store  AlertStore
+	topic  string
+	logger *slog.Logger
 }
 
 // MaxEventIDLen bounds event ids.
@@ -65,7 +66,8 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		return err
 	}
 	at := ev.Time.UTC()
-	return h.store.InTx(ctx, func(ctx context.Context) error {
+	raised := 0
+	err := h.store.InTx(ctx, func(ctx context.Context) error {
 		breached, err := h.store.BreachedSubscriptions(ctx, ev.Ticker, ev.Price)
 		if err != nil {
 			return fmt.Errorf("evaluate %s at %g: %w", ev.Ticker, ev.Price, err)
@@ -106,6 +108,11 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		if err := h.store.AppendOutbox(ctx, msgs...); err != nil {
 			return fmt.Errorf("queue %d alerts of %s: %w", len(msgs), ev.Ticker, err)
 		}
+		raised = len(msgs)
 		return nil
 	})
+	if err == nil && raised > 0 && h.logger != nil {
+		h.logger.InfoContext(ctx, "alerts raised", "event", "alerts-raised", "ticker", ev.Ticker, "price", ev.Price, "alerts", raised)
+	}
+	return err
 }

@@ -104,5 +104,10 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	if entry.State == stockalert.Failed {
 		return fmt.Errorf("alert %s: send to chat %d: %w", a.EventID, *u.TelegramChatID, sendErr)
 	}
+	if h.logger != nil {
+		h.logger.InfoContext(ctx, "alert "+string(entry.State), "event", "alert-"+string(entry.State),
+			"ticker", a.Ticker, "condition", a.Condition, "price", a.Price, "threshold", a.Threshold,
+			"chat_id", *u.TelegramChatID, "reason", entry.Error)
+	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	connector "github.com/stockalert/stockalert/kafka-connector"
 	"github.com/stockalert/stockalert/localfaas"
 	stockalert "github.com/stockalert/stockalert/shared"
 )
@@ -201,8 +202,27 @@ func run(stackFile string, logger *slog.Logger) error {
 		return err
 	}
 	triggers := map[string]localfaas.Trigger{"cron": cronTrigger}
-	// Seam for the lead: the Kafka trigger (kafka-connector's *connector.Connector, built with the
-	// gateway URL, creds, brokers and stack.Topics()) is added to triggers here.
+	if topics := consumedTopics(stack.Topics()); len(topics) > 0 {
+		// The kafka-connector, in-process, reading the gateway's credentials as it would next to
+		// OpenFaaS.
+		conn, err := connector.New(connector.Config{
+			GatewayURL:      gateway,
+			Brokers:         strings.Split(brokers, ","),
+			Topics:          topics,
+			Group:           "localfaas",
+			InitialOffset:   connector.OffsetOldest,
+			UpstreamTimeout: cfg.Timeout,
+			RebuildInterval: 5 * time.Second,
+			ContentType:     "application/json",
+			BasicAuth:       true,
+			SecretMountPath: localfaas.CredentialsDir(dataDir),
+		}, logger.With("component", "kafka-connector"), prometheus.DefaultRegisterer)
+		if err != nil {
+			stopGateway()
+			return err
+		}
+		triggers["kafka"] = conn
+	}
 	telegramDesc := "off (set TELEGRAM_BOT_TOKEN to long-poll the bot's updates)"
 	if telegramCfg != nil {
 		telegramCfg.Gateway, telegramCfg.Logger = gateway, logger
@@ -341,4 +361,15 @@ func secretValue(dir, name, value, fallback string) (string, error) {
 		return "", fmt.Errorf("secret %s: %w", name, err)
 	}
 	return value, nil
+}
+
+// consumedTopics drops the dead-letter twins from the stack's topics: those are written, not consumed.
+func consumedTopics(all []string) []string {
+	var out []string
+	for _, t := range all {
+		if !strings.HasSuffix(t, connector.DeadLetterSuffix) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
