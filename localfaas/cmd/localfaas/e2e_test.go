@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openfaas/faas-provider/types"
+
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
+)
+
+const e2eBotToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+// TestPipelineEndToEnd runs `make run` as a user would — the localfaas program on the repository's
+// stack.yml, every function built and started as its own process — with a fake Yahoo Finance and a
+// fake Telegram Bot API on loopback and a collector schedule of two seconds. A user registers through
+// the gateway, links Telegram with /start <code> (long-polled and forwarded to telegram-bot), and the
+// fake Telegram receives the alert for that chat. Then the notifier's process is killed: localfaas
+// restarts it, and the next breach still reaches the chat.
+//
+// The broker is always the embedded one (the stack's topic names are fixed, and a shared real broker
+// would replay other runs' events); the store is MySQL when MYSQL_DSN is set, SQLite otherwise.
+func TestPipelineEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the whole pipeline")
+	}
+	yahoo := yahootest.NewServer(t)
+	tg := telegramtest.NewServer(t, e2eBotToken)
+	yahoo.SetQuote("AAPL", 150, "USD", time.Now().Add(-time.Minute))
+
+	bin := filepath.Join(t.TempDir(), "localfaas")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	gateway := "http://127.0.0.1:" + strconv.Itoa(port)
+	mysqlDSN := ""
+	if os.Getenv("MYSQL_DSN") != "" {
+		mysqlDSN = storetest.ScratchMySQL(t)
+	}
+
+	cmd := exec.Command(bin, "-f", filepath.Join("..", "..", "..", "stack.yml"))
+	cmd.Env = append(os.Environ(),
+		"GATEWAY_PORT="+strconv.Itoa(port), "DATA_DIR="+dataDir, "BASIC_AUTH_PASSWORD=", "STOP_GRACE=5s",
+		"KAFKA_BROKERS=", "MYSQL_DSN="+mysqlDSN, "FUNCTION_LOGS=notable",
+		"COLLECTOR_SCHEDULE=@every 2s", "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
+		"TELEGRAM_BOT_TOKEN="+e2eBotToken, "TELEGRAM_API_URL="+tg.URL(), "TELEGRAM_BOT_USERNAME=stockalert_test_bot",
+		"TELEGRAM_WEBHOOK_SECRET=")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+	}()
+	waitFor(t, 3*time.Minute, "the status table", exited, func() bool { return strings.Contains(stdout.String(), "localfaas ready in") })
+	if !strings.Contains(stdout.String(), "telegram  long-polling") {
+		t.Fatalf("the Telegram forwarder is not on:\n%s", stdout.String())
+	}
+
+	// Register through the gateway, as the README's example does.
+	res, err := http.Post(gateway+"/function/user-commands/users", "application/json",
+		strings.NewReader(`{"email":"e2e@example.com","ticker":"AAPL","high_value":100}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		Token, TelegramLinkCode, TelegramLink string
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated || json.Unmarshal(body, &struct {
+		Token            *string `json:"token"`
+		TelegramLinkCode *string `json:"telegram_link_code"`
+		TelegramLink     *string `json:"telegram_link"`
+	}{&reg.Token, &reg.TelegramLinkCode, &reg.TelegramLink}) != nil || reg.TelegramLinkCode == "" {
+		t.Fatalf("register: %d %s", res.StatusCode, body)
+	}
+	if reg.TelegramLink != "https://t.me/stockalert_test_bot?start="+reg.TelegramLinkCode {
+		t.Errorf("telegram_link = %q", reg.TelegramLink)
+	}
+
+	// Link the chat the way a person does: /start <code> to the bot.
+	const chat = 777001
+	tg.PushText(chat, "/start "+reg.TelegramLinkCode)
+	waitFor(t, time.Minute, "the bot's reply to /start", exited, func() bool {
+		return messageTo(tg, chat, "Linked to e2e@example.com") >= 1
+	})
+
+	// The collector prices AAPL at 150 > 100: the alert reaches the linked chat, once.
+	waitFor(t, time.Minute, "the alert", exited, func() bool { return messageTo(tg, chat, "AAPL is above") >= 1 })
+	time.Sleep(5 * time.Second) // two more collector runs at an unchanged price
+	if n := messageTo(tg, chat, "AAPL is above"); n != 1 {
+		t.Fatalf("%d alerts for one breach, want 1", n)
+	}
+
+	// Kill the notifier: localfaas restarts it and the pipeline goes on.
+	password, err := os.ReadFile(filepath.Join(dataDir, "gateway", "basic-auth-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := functionPID(t, gateway, string(password), "alert-notifier")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the notifier back", exited, func() bool {
+		newPID := functionPID(t, gateway, string(password), "alert-notifier")
+		return newPID != pid && available(t, gateway, string(password), "alert-notifier") == 1
+	})
+	yahoo.SetQuote("AAPL", 90, "USD", time.Now()) // back in range: the subscription re-arms
+	time.Sleep(5 * time.Second)
+	yahoo.SetQuote("AAPL", 170, "USD", time.Now()) // out again: a second alert
+	waitFor(t, time.Minute, "the alert after the restart", exited, func() bool { return messageTo(tg, chat, "AAPL is above") == 2 })
+
+	// Ctrl-C stops everything cleanly.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("localfaas exited with %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("localfaas did not stop within a minute of Ctrl-C")
+	}
+	if stray := messagesNotTo(tg, chat); stray != 0 {
+		t.Errorf("%d messages went to another chat", stray)
+	}
+}
+
+func messageTo(tg *telegramtest.Server, chat int64, containing string) int {
+	n := 0
+	for _, m := range tg.Messages() {
+		if m.ChatID == chat && strings.Contains(m.Text, containing) {
+			n++
+		}
+	}
+	return n
+}
+
+func messagesNotTo(tg *telegramtest.Server, chat int64) int {
+	n := 0
+	for _, m := range tg.Messages() {
+		if m.ChatID != chat {
+			n++
+		}
+	}
+	return n
+}
+
+var startedPID = regexp.MustCompile(`started \(pid (\d+)`)
+
+// functionPID reads the newest "started (pid N)" line of the function's logs.
+func functionPID(t *testing.T, gateway, password, name string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, gateway+"/system/logs?name="+name+"&tail=1000", nil)
+	req.SetBasicAuth("admin", password)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	pid := 0
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		var m struct{ Text string }
+		if json.Unmarshal(sc.Bytes(), &m) == nil {
+			if g := startedPID.FindStringSubmatch(m.Text); g != nil {
+				pid, _ = strconv.Atoi(g[1])
+			}
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("no start line in the logs of %s", name)
+	}
+	return pid
+}
+
+func available(t *testing.T, gateway, password, name string) uint64 {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, gateway+"/system/function/"+name, nil)
+	req.SetBasicAuth("admin", password)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st types.FunctionStatus
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		t.Fatal(fmt.Errorf("status of %s: %w", name, err))
+	}
+	return st.AvailableReplicas
+}
