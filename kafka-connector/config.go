@@ -38,6 +38,12 @@ type Config struct {
 	// MaxBytes is the most a fetch from one partition may return.
 	MaxBytes int `env:"max_bytes" envDefault:"1048576"`
 
+	// CreateTopics makes the connector create the consumed topics that do not exist yet, with
+	// TopicPartitions partitions (-1: the broker's num.partitions), instead of waiting for a producer
+	// to create them. Turn it on when the functions it triggers produce to each other's topics.
+	CreateTopics    bool `env:"create_topics" envDefault:"false"`
+	TopicPartitions int  `env:"topic_partitions" envDefault:"-1"`
+
 	// RetryAttempts is the number of attempts (the first included) for a 5xx, 408, 429, timeout or
 	// connection error before the message goes to the dead-letter topic. 1 disables retries.
 	RetryAttempts int `env:"retry_attempts" envDefault:"5"`
@@ -143,6 +149,7 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.ContentType, d.ContentType)
 	orDefault(&c.MaxBytes, d.MaxBytes)
 	orDefault(&c.RetryAttempts, d.RetryAttempts)
+	orDefault(&c.TopicPartitions, d.TopicPartitions)
 	orDefault(&c.RetryInitialInterval, d.RetryInitialInterval)
 	orDefault(&c.RetryMaxInterval, d.RetryMaxInterval)
 	orDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
@@ -220,6 +227,9 @@ func (c Config) Validate() error {
 	}
 	if c.HeartbeatInterval >= c.SessionTimeout {
 		bad("heartbeat_interval", "(%s) must be less than session_timeout (%s)", c.HeartbeatInterval, c.SessionTimeout)
+	}
+	if c.TopicPartitions == 0 || c.TopicPartitions < -1 {
+		bad("topic_partitions", "must be -1 (the broker's default) or at least 1 (got %d)", c.TopicPartitions)
 	}
 	if c.RetryAttempts < 1 {
 		bad("retry_attempts", "must be at least 1 (got %d)", c.RetryAttempts)

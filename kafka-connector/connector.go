@@ -161,14 +161,17 @@ func (c *Connector) prepare(ctx context.Context) error {
 		dlqs[i] = DeadLetterTopic(t)
 	}
 	_, err := retry.do(ctx, func() error {
-		err := ensureTopics(ctx, c.admin, dlqs)
+		err := ensureTopics(ctx, c.admin, dlqs, -1)
+		if err == nil && c.cfg.CreateTopics {
+			err = ensureTopics(ctx, c.admin, c.cfg.Topics, c.cfg.TopicPartitions)
+		}
 		var kerr kafka.Error
 		if err == nil || ctx.Err() != nil || (errors.As(err, &kerr) && !kerr.Temporary()) {
 			return err
 		}
 		return transient{err}
 	}, func(err error, wait time.Duration) {
-		c.log.Warn("create dead-letter topics; retrying", "topics", dlqs, "err", err, "wait", wait)
+		c.log.Warn("create topics; retrying", "topics", dlqs, "consumed_too", c.cfg.CreateTopics, "err", err, "wait", wait)
 	})
 	if err != nil {
 		return fmt.Errorf("connector: %w", err)
@@ -185,7 +188,7 @@ func (c *Connector) prepare(ctx context.Context) error {
 		}
 		return err
 	}, func(err error, wait time.Duration) {
-		c.log.Warn("waiting for the topics to exist (the connector creates only its dead-letter topics)", "err", err, "wait", wait)
+		c.log.Warn("waiting for the topics to exist (create_topics=false: the connector creates only its dead-letter topics)", "err", err, "wait", wait)
 	})
 	if err != nil {
 		return fmt.Errorf("connector: %w", err)

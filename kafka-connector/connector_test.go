@@ -34,6 +34,7 @@ func TestConnector(t *testing.T) {
 		{"DiscoveryPicksUpNewlyAnnotatedFunction", testDiscovery},
 		{"SkipsMessagesWithoutSubscriber", testUnrouted},
 		{"WaitsForTopicCreatedLater", testWaitsForTopic},
+		{"CreatesMissingTopicsWhenAsked", testCreatesTopics},
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -577,4 +578,20 @@ func testWaitsForTopic(t *testing.T, brokers []string) {
 	if !c.Ready() {
 		t.Error("the connector is consuming but not ready")
 	}
+}
+
+func testCreatesTopics(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	gw.deploy("alpha", topic, nil)
+	cfg := testConfig(t, brokers, gw, topic)
+	cfg.CreateTopics, cfg.TopicPartitions = true, 3
+	start(t, cfg)
+	eventually(t, 30*time.Second, func() bool { return k.topicExists(t, topic) }, "the connector to create the consumed topic")
+	if got := len(k.endOffsets(t, topic)); got != 3 {
+		t.Fatalf("the created topic has %d partitions, want 3", got)
+	}
+	produceSeq(t, k, topic, 3, 0, 6)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 6 }, "6 deliveries")
 }

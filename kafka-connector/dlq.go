@@ -100,17 +100,17 @@ type transient struct{ error }
 func (t transient) Retryable() bool { return true }
 func (t transient) Unwrap() error   { return t.error }
 
-// ensureTopics creates those of the named topics that do not exist, with the broker's default
-// partitions and replication; topics that exist are left alone (so a connector not allowed to create
-// topics works with dead-letter topics made beforehand).
-func ensureTopics(ctx context.Context, client *kafka.Client, names []string) error {
+// ensureTopics creates those of the named topics that do not exist, with partitions partitions (-1:
+// the broker's default) and the broker's default replication; topics that exist are left alone (so a
+// connector not allowed to create topics works with dead-letter topics made beforehand).
+func ensureTopics(ctx context.Context, client *kafka.Client, names []string, partitions int) error {
 	missing, err := missingTopics(ctx, client, names)
 	if err != nil || len(missing) == 0 {
 		return err
 	}
 	req := &kafka.CreateTopicsRequest{Topics: make([]kafka.TopicConfig, len(missing))}
 	for i, n := range missing {
-		req.Topics[i] = kafka.TopicConfig{Topic: n, NumPartitions: -1, ReplicationFactor: -1}
+		req.Topics[i] = kafka.TopicConfig{Topic: n, NumPartitions: partitions, ReplicationFactor: -1}
 	}
 	resp, err := client.CreateTopics(ctx, req)
 	if err != nil {
