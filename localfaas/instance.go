@@ -224,7 +224,8 @@ func (in *instance) awaitHealth(ctx context.Context, exited <-chan struct{}, sta
 }
 
 // environ is the process environment: a few variables of localfaas's own, the function's environment,
-// the infrastructure addresses, then port and secret_mount_path.
+// the infrastructure addresses, then port, bind (loopback: only the gateway talks to a process) and
+// secret_mount_path.
 func (in *instance) environ(port int) []string {
 	env := map[string]string{}
 	for _, k := range inheritedEnv {
@@ -239,6 +240,7 @@ func (in *instance) environ(port int) []string {
 		env[k] = v
 	}
 	env["port"] = strconv.Itoa(port)
+	env["bind"] = "127.0.0.1"
 	env["secret_mount_path"] = in.p.secrets.dir
 	out := make([]string, 0, len(env))
 	for k, v := range env {
