@@ -10,7 +10,8 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 run: ## the whole pipeline on this machine: localfaas with embedded Kafka and SQLite (see README)
-	$(GO) run ./localfaas/cmd/localfaas -f stack.yml
+	$(GO) build -o bin/localfaas ./localfaas/cmd/localfaas
+	bin/localfaas -f stack.yml
 
 test: ## all tests; uses MYSQL_DSN / KAFKA_BROKERS when set, embedded stores otherwise
 	$(GO) test -count=1 $(GOTESTFLAGS) $(PKGS)

@@ -52,7 +52,7 @@ func (p *Provider) Deploy(ctx context.Context, req types.FunctionDeployment) err
 	if _, err := p.function(s.name); err == nil {
 		return fmt.Errorf("deploy function %s: %w (use PUT /system/functions to update it)", s.name, ErrExists)
 	}
-	if s.binary, err = p.build(ctx, s.name, s.dir); err != nil {
+	if s.binary, err = p.build(ctx, s.name, s.dir, false); err != nil {
 		return err
 	}
 	f := &function{name: s.name, createdAt: time.Now().UTC(), spec: s}

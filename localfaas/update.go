@@ -39,7 +39,7 @@ func (p *Provider) Update(ctx context.Context, req types.FunctionDeployment) err
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	if s.binary, err = p.build(ctx, s.name, s.dir); err != nil {
+	if s.binary, err = p.build(ctx, s.name, s.dir, true); err != nil {
 		return err
 	}
 	if p.ctx.Err() != nil {
