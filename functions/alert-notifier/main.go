@@ -9,11 +9,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/storage"
 	"github.com/stockalert/stockalert/shared/telegram"
@@ -31,7 +30,7 @@ func main() { faas.Main("alert-notifier", wire) }
 
 func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := env.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	token, ok, err := p.Secrets.Optional("telegram-bot-token", "TELEGRAM_BOT_TOKEN")
@@ -50,12 +49,10 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		messenger = telegram.NewDryRun(p.Logger)
 	}
 
-	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	store, err := storage.OpenFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Defer(store.Close)
-	p.Ready("database", store.Ping)
 
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/caarlos0/env/v11"
-
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/storage"
@@ -23,15 +22,13 @@ func main() { faas.Main("alert-system", wire) }
 
 func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var topics kafka.TopicSettings
-	if err := env.Parse(&topics); err != nil {
+	if err := envconfig.Parse(&topics); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	store, err := storage.OpenFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Defer(store.Close)
-	p.Ready("database", store.Ping)
 
 	kcfg, err := kafka.ConfigFromEnv()
 	if err != nil {

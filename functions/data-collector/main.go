@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/caarlos0/env/v11"
-
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/collector"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/query"
@@ -35,7 +34,7 @@ func main() { faas.Main("data-collector", wire) }
 
 func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := env.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	var source collector.QuoteSource
@@ -53,12 +52,10 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
 	}
 
-	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	store, err := storage.OpenFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Defer(store.Close)
-	p.Ready("database", store.Ping)
 
 	kcfg, err := kafka.ConfigFromEnv()
 	if err != nil {

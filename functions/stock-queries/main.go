@@ -17,12 +17,10 @@ import (
 func main() { faas.Main("stock-queries", wire) }
 
 func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
-	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	store, err := storage.OpenFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Defer(store.Close)
-	p.Ready("database", store.Ping)
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err

@@ -4,11 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +13,14 @@ import (
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/storage"
 )
 
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a
 // scratch MySQL database when MYSQL_DSN is set), and queries a user's latest price through it.
 func TestSmoke(t *testing.T) {
-	base := start(t, "stock-queries", wire, nil)
+	base := faastest.Start(t, "stock-queries", wire, nil, nil)
 
 	// Another process (user-commands, data-collector) writes what this one reads.
 	ctx := context.Background()
@@ -62,66 +59,6 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-}
-
-// start runs wire as function name until the test ends and returns its base URL once healthy.
-func start(t *testing.T, name string, wire faas.Wiring, env map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	port := freePort(t)
-	vars := map[string]string{
-		"port": strconv.Itoa(port), "bind": "127.0.0.1", "log_format": "text", "log_level": "warn",
-		"secret_mount_path": dir, "SQLITE_PATH": filepath.Join(dir, "stockalert.db"), "MYSQL_DSN": "",
-	}
-	if os.Getenv("MYSQL_DSN") != "" {
-		vars["MYSQL_DSN"] = storetest.ScratchMySQL(t)
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- faas.Run(ctx, name, wire) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("%s stopped with %v", name, err)
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("%s stopped before it was healthy: %v", name, err)
-		default:
-		}
-		res, err := http.Get(base + faas.HealthPath)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not healthy within 30s: %v", name, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func call(t *testing.T, method, url, body, token string) (*http.Response, string) {

@@ -19,10 +19,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/storage"
@@ -56,7 +55,7 @@ func main() { faas.Main("telegram-bot", wire) }
 
 func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := env.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("telegram-bot config: %w", err)
 	}
 	token, ok, err := p.Secrets.Optional(botTokenSecret, botTokenEnv)
@@ -84,12 +83,10 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 
-	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	store, err := storage.OpenFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Defer(store.Close)
-	p.Ready("database", store.Ping)
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err

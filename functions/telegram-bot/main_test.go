@@ -4,18 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )
@@ -29,65 +25,13 @@ const (
 // and returns its base URL.
 func setEnv(t *testing.T, secrets map[string]string, apiURL string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, value := range secrets {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(value+"\n"), 0o600))
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-
-	t.Setenv("port", strconv.Itoa(port))
-	t.Setenv("bind", "127.0.0.1")
-	t.Setenv("secret_mount_path", dir)
-	t.Setenv("log_format", "text")
-	t.Setenv("log_level", "error")
-	t.Setenv("SQLITE_PATH", filepath.Join(dir, "stockalert.db"))
-	if os.Getenv("MYSQL_DSN") != "" {
-		t.Setenv("MYSQL_DSN", storetest.ScratchMySQL(t))
-	}
-	t.Setenv(botTokenEnv, "")
-	t.Setenv(webhookSecretEnv, "")
-	t.Setenv("TELEGRAM_API_URL", apiURL)
-	t.Setenv("TELEGRAM_BOT_USERNAME", telegramtest.BotUsername)
-	return "http://127.0.0.1:" + strconv.Itoa(port)
-}
-
-// run starts the function with faas.Run, as main does, waits until base answers /_/health with 200,
-// and stops it when the test ends.
-func run(t *testing.T, base string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- faas.Run(ctx, "telegram-bot", wire) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("the function did not stop")
-		}
+	return faastest.Env(t, secrets, map[string]string{
+		botTokenEnv: "", webhookSecretEnv: "", "TELEGRAM_API_URL": apiURL, "TELEGRAM_BOT_USERNAME": telegramtest.BotUsername,
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + faas.HealthPath)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the function stopped: %v", err)
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), "not healthy in time: %v", err)
-		time.Sleep(50 * time.Millisecond)
-	}
 }
+
+// run starts the function as main does and waits until it is healthy.
+func run(t *testing.T, base string) { faastest.Run(t, "telegram-bot", wire, base) }
 
 // post delivers a text message from chat 42 as Telegram would and returns the status.
 func post(t *testing.T, base, text, secret string) int {

@@ -12,10 +12,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/httpapi"
 	"github.com/stockalert/stockalert/shared/query"
@@ -31,15 +30,13 @@ func main() { faas.Main("user-commands", wire) }
 
 func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := env.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("user-commands config: %w", err)
 	}
-	store, err := storage.Open(ctx, p.Secrets, p.Logger)
+	store, err := storage.OpenFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	p.Defer(store.Close)
-	p.Ready("database", store.Ping)
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err

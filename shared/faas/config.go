@@ -1,15 +1,15 @@
 package faas
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/stockalert/stockalert/shared/envconfig"
 )
 
 // DefaultMaxBodyBytes is the request body limit when max_body_bytes is not set: 1 MiB.
@@ -75,8 +75,8 @@ func DefaultConfig() Config {
 func parseConfig(opts env.Options) (Config, error) {
 	opts.FuncMap = map[reflect.Type]env.ParserFunc{reflect.TypeOf(time.Duration(0)): parseWatchdogDuration}
 	var cfg Config
-	if err := env.ParseWithOptions(&cfg, opts); err != nil {
-		return Config{}, fmt.Errorf("read function config: %w", nameEnvVars(err))
+	if err := envconfig.Parse(&cfg, opts); err != nil {
+		return Config{}, fmt.Errorf("read function config: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
@@ -127,27 +127,4 @@ func parseWatchdogDuration(v string) (any, error) {
 		return nil, fmt.Errorf("%q is not a duration such as 10s or 10", v)
 	}
 	return d, nil
-}
-
-// nameEnvVars rewrites the parse errors of env, which name the struct field, to name the environment
-// variable an operator sets.
-func nameEnvVars(err error) error {
-	var agg env.AggregateError
-	if !errors.As(err, &agg) {
-		return err
-	}
-	t := reflect.TypeOf(Config{})
-	msgs := make([]string, 0, len(agg.Errors))
-	for _, e := range agg.Errors {
-		var pe env.ParseError
-		if errors.As(e, &pe) {
-			if f, ok := t.FieldByName(pe.Name); ok {
-				key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-				msgs = append(msgs, fmt.Sprintf("invalid %s: %v", key, pe.Err))
-				continue
-			}
-		}
-		msgs = append(msgs, e.Error())
-	}
-	return fmt.Errorf("%s: %w", strings.Join(msgs, "; "), err)
 }

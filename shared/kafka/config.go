@@ -3,11 +3,12 @@ package kafka
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/stockalert/stockalert/shared/envconfig"
 )
 
 // Config configures a Publisher. ConfigFromEnv reads it from the environment variables in the tags.
@@ -34,9 +35,9 @@ type Config struct {
 // ConfigFromEnv reads the Config from the environment. It fails when KAFKA_BROKERS is unset or empty or
 // a value does not parse, naming the variable.
 func ConfigFromEnv() (Config, error) {
-	cfg, err := env.ParseAs[Config]()
-	if err != nil {
-		return Config{}, fmt.Errorf("read kafka config: %w", nameEnvVars(err))
+	var cfg Config
+	if err := envconfig.Parse(&cfg); err != nil {
+		return Config{}, fmt.Errorf("read kafka config: %w", err)
 	}
 	return cfg.normalised()
 }
@@ -73,27 +74,4 @@ func (c Config) normalised() (Config, error) {
 		return Config{}, fmt.Errorf("invalid KAFKA_MAX_ATTEMPTS %d: must be positive", c.MaxAttempts)
 	}
 	return c, nil
-}
-
-// nameEnvVars rewrites the parse errors of env, which name the struct field, to name the environment
-// variable an operator sets.
-func nameEnvVars(err error) error {
-	var agg env.AggregateError
-	if !errors.As(err, &agg) {
-		return err
-	}
-	t := reflect.TypeOf(Config{})
-	msgs := make([]string, 0, len(agg.Errors))
-	for _, e := range agg.Errors {
-		var pe env.ParseError
-		if errors.As(e, &pe) {
-			if f, ok := t.FieldByName(pe.Name); ok {
-				key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-				msgs = append(msgs, fmt.Sprintf("invalid %s: %v", key, pe.Err))
-				continue
-			}
-		}
-		msgs = append(msgs, e.Error())
-	}
-	return fmt.Errorf("%s: %w", strings.Join(msgs, "; "), err)
 }

@@ -9,9 +9,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-
 	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/envconfig"
+	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/mysql"
 	"github.com/stockalert/stockalert/shared/sqlite"
 	"github.com/stockalert/stockalert/shared/sqlstore"
@@ -40,7 +40,7 @@ const MySQLDSNSecret = "mysql-dsn"
 // unreachable database or a failed migration.
 func Open(ctx context.Context, secrets SecretSource, logger *slog.Logger) (*sqlstore.Store, error) {
 	var cfg Config
-	if err := env.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("storage config: %w", err)
 	}
 	if cfg.IdempotencyTTL <= 0 {
@@ -64,5 +64,17 @@ func Open(ctx context.Context, secrets SecretSource, logger *slog.Logger) (*sqls
 		return nil, err
 	}
 	logger.Info("store opened", "store", "sqlite", "path", cfg.SQLitePath)
+	return s, nil
+}
+
+// OpenFor opens the configured store for a function process (see Open) and ties it to the process:
+// closed after the server has drained, and pinged by /_/health.
+func OpenFor(ctx context.Context, p *faas.Process) (*sqlstore.Store, error) {
+	s, err := Open(ctx, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Defer(s.Close)
+	p.Ready("database", s.Ping)
 	return s, nil
 }

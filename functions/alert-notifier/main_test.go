@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/faas/faastest"
+	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+)
+
+const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+func registerLinked(t *testing.T, chat int64) {
+	t.Helper()
+	ctx := context.Background()
+	store, err := storage.Open(ctx, faas.NewSecrets(t.TempDir()), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer store.Close()
+	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
+		Email: "smoke@example.com", Ticker: "AAPL", TelegramChatID: &chat,
+		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
+}
+
+func deliver(t *testing.T, base string) int {
+	t.Helper()
+	body, _ := json.Marshal(stockalert.AlertEvent{EventID: "a-1", Email: "smoke@example.com", Ticker: "AAPL",
+		Condition: stockalert.Above, Price: 120, Currency: "USD", Threshold: 100, Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
+	res, err := http.Post(base+"/", "application/json", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestSmoke runs the function as main does, with its token as a secret file and the fake Bot API, and
+// delivers an alert as the connector would, twice.
+func TestSmoke(t *testing.T) {
+	tg := telegramtest.NewServer(t, token)
+	base := faastest.Env(t, map[string]string{"telegram-bot-token": token},
+		map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""})
+	registerLinked(t, 4242)
+	faastest.Run(t, "alert-notifier", wire, base)
+
+	require.Equal(t, http.StatusNoContent, deliver(t, base))
+	require.Equal(t, http.StatusNoContent, deliver(t, base), "a redelivery")
+	msgs := tg.Messages()
+	require.Len(t, msgs, 1)
+	require.Equal(t, int64(4242), msgs[0].ChatID)
+	require.Contains(t, msgs[0].Text, "AAPL is above")
+}
+
+// TestDryRun: without a token nothing is sent, and the alert is acknowledged.
+func TestDryRun(t *testing.T) {
+	tg := telegramtest.NewServer(t, token)
+	base := faastest.Env(t, nil, map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""})
+	registerLinked(t, 4242)
+	faastest.Run(t, "alert-notifier", wire, base)
+	require.Equal(t, http.StatusNoContent, deliver(t, base))
+	require.Empty(t, tg.Messages())
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/faas/faastest"
+	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+	"github.com/stockalert/stockalert/shared/storage"
+)
+
+// TestSmoke runs the function as main does, with an embedded broker (the topic names are the
+// production ones), delivers a price event as the connector would and reads the alert it published.
+func TestSmoke(t *testing.T) {
+	brokers := kafkatest.Embedded(t)
+	base := faastest.Env(t, nil, map[string]string{"KAFKA_BROKERS": strings.Join(brokers, ",")})
+	ctx := context.Background()
+	store, err := storage.Open(ctx, faas.NewSecrets(t.TempDir()), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer store.Close()
+	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
+		Email: "smoke@example.com", Ticker: "AAPL", Thresholds: stockalert.Thresholds{High: stockalert.Float(100)},
+		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
+
+	faastest.Run(t, "alert-system", wire, base)
+	ev, _ := json.Marshal(stockalert.PriceEvent{EventID: "ev-1", Ticker: "AAPL", Price: 120, Currency: "USD",
+		Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
+	res, err := http.Post(base+"/", "application/json", strings.NewReader(string(ev)))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+
+	msgs := kafkatest.Read(t, brokers, stockalert.TopicAlerts, 1, 30*time.Second)
+	var alert stockalert.AlertEvent
+	require.NoError(t, json.Unmarshal(msgs[0].Value, &alert))
+	require.Equal(t, "smoke@example.com", string(msgs[0].Key))
+	require.Equal(t, stockalert.Above, alert.Condition)
+	require.Equal(t, 100.0, alert.Threshold)
+
+	res, err = http.Post(base+"/", "application/json", strings.NewReader(`{"event_id":"x","ticker":"AA PL"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusBadRequest, res.StatusCode, "a malformed event is poison: dead-letter it")
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/faas/faastest"
+	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
+)
+
+// TestSmoke runs the function as main does, with the fake Yahoo and an embedded broker (the topic names
+// are the production ones, so never a shared one), and triggers one run as the cron connector would.
+func TestSmoke(t *testing.T) {
+	quotes := yahootest.NewServer(t)
+	quotes.SetQuote("AAPL", 190.5, "USD", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
+	brokers := kafkatest.Embedded(t)
+	base := faastest.Env(t, nil, map[string]string{
+		"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL(), "KAFKA_BROKERS": strings.Join(brokers, ","),
+	})
+	// A subscriber, written by another process (user-commands) in the same store.
+	ctx := context.Background()
+	store, err := storage.Open(ctx, faas.NewSecrets(t.TempDir()), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer store.Close()
+	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
+		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
+
+	faastest.Run(t, "data-collector", wire, base)
+	req, _ := http.NewRequest(http.MethodPost, base+"/", nil)
+	req.Header.Set("X-Connector", "cron-connector")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	var rep struct {
+		Tickers, Quoted int
+		Breaker         string
+		PublishError    string `json:"publish_error"`
+	}
+	require.NoError(t, json.Unmarshal(body, &rep))
+	require.Equal(t, 1, rep.Tickers)
+	require.Equal(t, 1, rep.Quoted)
+	require.Equal(t, "closed", rep.Breaker)
+	require.Empty(t, rep.PublishError, "the event reached Kafka")
+	msgs := kafkatest.Read(t, brokers, stockalert.TopicPrices, 1, 30*time.Second)
+	require.Contains(t, string(msgs[0].Value), `"ticker":"AAPL"`)
+}
+
+func TestRefusesAnUnknownQuoteSource(t *testing.T) {
+	faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "bloomberg", "KAFKA_BROKERS": "127.0.0.1:1"})
+	err := faas.Run(context.Background(), "data-collector", wire)
+	require.ErrorContains(t, err, "QUOTE_SOURCE must be yahoo or simulated")
+}
