@@ -4,7 +4,13 @@ GO    ?= go
 PKGS  ?= ./...
 GOTESTFLAGS ?=
 
-.PHONY: help run test lint fmt vet bench clean
+.PHONY: help run test lint fmt vet bench clean build-functions secrets telegram-webhook connector-image
+
+# OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
+IMAGE_PREFIX ?= stockalert
+IMAGE_TAG    ?= 0.1.0
+# build-functions: true also runs each function's tests (as the template's default does).
+GO_TEST      ?= true
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -25,6 +31,23 @@ vet:
 
 bench: ## benchmarks (timings live here, never in tests)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+build-functions: ## the template's build steps for every function, without Docker: build/<fn>/handler
+	@set -e; contexts=$$($(GO) run ./deploy/cmd/shrinkwrap -f stack.yml -o build); \
+	for ctx in $$contexts; do \
+		echo "== $${ctx#$(CURDIR)/}"; \
+		(cd "$$ctx/function" && GO_TEST=$(GO_TEST) sh ../build.sh ../handler); \
+	done
+
+secrets: ## OpenFaaS secrets from MYSQL_DSN, TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET (faas-cli; see deploy/README.md)
+	@sh deploy/secrets.sh
+
+telegram-webhook: ## setWebhook: Telegram calls PUBLIC_GATEWAY_URL/function/telegram-bot with the secret token
+	@sh deploy/telegram-webhook.sh
+
+connector-image: ## build and push the kafka-connector image IMAGE_PREFIX/kafka-connector:IMAGE_TAG (Docker)
+	docker build -f kafka-connector/Dockerfile -t $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG) .
+	docker push $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG)
 
 clean: ## remove build output and local data
 	rm -rf bin build data .localfaas

@@ -263,6 +263,23 @@ func (s *Stack) Topics() []string {
 	return topics
 }
 
+// ConsumedTopics returns the Kafka topics the stack's functions are triggered by (the "topic"
+// annotations, without cron-function), sorted: what the kafka-connector must be given as its topics.
+func (s *Stack) ConsumedTopics() []string {
+	set := map[string]bool{}
+	for _, fn := range s.Functions {
+		for _, topic := range KafkaTopics(fn.Annotations) {
+			set[topic] = true
+		}
+	}
+	topics := make([]string, 0, len(set))
+	for t := range set {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	return topics
+}
+
 // KafkaTopics returns the Kafka topics named by a function's "topic" annotation.
 func KafkaTopics(annotations map[string]string) []string {
 	var topics []string

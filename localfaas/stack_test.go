@@ -161,6 +161,9 @@ functions:
 	if got := s.Topics(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("topics %v, want %v", got, want)
 	}
+	if got, want := s.ConsumedTopics(), []string{"to-alert-system", "to-notifier"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("consumed topics %v, want %v", got, want)
+	}
 	if got := Triggers(s.Functions["notifier"].Annotations); got != "kafka to-notifier,to-alert-system" {
 		t.Fatalf("triggers %q", got)
 	}

@@ -202,7 +202,7 @@ func run(stackFile string, logger *slog.Logger) error {
 		return err
 	}
 	triggers := map[string]localfaas.Trigger{"cron": cronTrigger}
-	if topics := consumedTopics(stack.Topics()); len(topics) > 0 {
+	if topics := stack.ConsumedTopics(); len(topics) > 0 {
 		// The kafka-connector, in-process, reading the gateway's credentials as it would next to
 		// OpenFaaS.
 		conn, err := connector.New(connector.Config{
@@ -361,15 +361,4 @@ func secretValue(dir, name, value, fallback string) (string, error) {
 		return "", fmt.Errorf("secret %s: %w", name, err)
 	}
 	return value, nil
-}
-
-// consumedTopics drops the dead-letter twins from the stack's topics: those are written, not consumed.
-func consumedTopics(all []string) []string {
-	var out []string
-	for _, t := range all {
-		if !strings.HasSuffix(t, connector.DeadLetterSuffix) {
-			out = append(out, t)
-		}
-	}
-	return out
 }
