@@ -45,7 +45,6 @@ func (r *rig) collector(t *testing.T, brokers []string) *collector.Collector {
 	t.Helper()
 	cfg := kafka.NewConfig(brokers...)
 	cfg.WriteTimeout = 2 * time.Second
-	cfg.MaxAttempts = 1
 	pub, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic)...)
