@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -42,42 +41,18 @@ func TestPipelineEndToEnd(t *testing.T) {
 	tg := telegramtest.NewServer(t, e2eBotToken)
 	yahoo.SetQuote("AAPL", 150, "USD", time.Now().Add(-time.Minute))
 
-	bin := filepath.Join(t.TempDir(), "localfaas")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	port := freePort(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	gateway := "http://127.0.0.1:" + strconv.Itoa(port)
 	mysqlDSN := ""
 	if os.Getenv("MYSQL_DSN") != "" {
 		mysqlDSN = storetest.ScratchMySQL(t)
 	}
-
-	cmd := exec.Command(bin, "-f", filepath.Join("..", "..", "..", "stack.yml"))
-	cmd.Env = append(os.Environ(),
-		"GATEWAY_PORT="+strconv.Itoa(port), "DATA_DIR="+dataDir, "BASIC_AUTH_PASSWORD=", "STOP_GRACE=5s",
+	p := startProgram(t, filepath.Join("..", "..", "..", "stack.yml"),
 		"KAFKA_BROKERS=", "MYSQL_DSN="+mysqlDSN, "FUNCTION_LOGS=notable",
 		"COLLECTOR_SCHEDULE=@every 2s", "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
 		"TELEGRAM_BOT_TOKEN="+e2eBotToken, "TELEGRAM_API_URL="+tg.URL(), "TELEGRAM_BOT_USERNAME=stockalert_test_bot",
 		"TELEGRAM_WEBHOOK_SECRET=")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-		}
-	}()
-	waitFor(t, 3*time.Minute, "the status table", exited, func() bool { return strings.Contains(stdout.String(), "localfaas ready in") })
+	gateway := p.gateway
+	p.waitReady(3 * time.Minute)
+	stdout := &p.stdout
 	if !strings.Contains(stdout.String(), "telegram  long-polling") {
 		t.Fatalf("the Telegram forwarder is not on:\n%s", stdout.String())
 	}
@@ -107,47 +82,34 @@ func TestPipelineEndToEnd(t *testing.T) {
 	// Link the chat the way a person does: /start <code> to the bot.
 	const chat = 777001
 	tg.PushText(chat, "/start "+reg.TelegramLinkCode)
-	waitFor(t, time.Minute, "the bot's reply to /start", exited, func() bool {
+	p.waitFor(time.Minute, "the bot's reply to /start", func() bool {
 		return messageTo(tg, chat, "Linked to e2e@example.com") >= 1
 	})
 
 	// The collector prices AAPL at 150 > 100: the alert reaches the linked chat, once.
-	waitFor(t, time.Minute, "the alert", exited, func() bool { return messageTo(tg, chat, "AAPL is above") >= 1 })
+	p.waitFor(time.Minute, "the alert", func() bool { return messageTo(tg, chat, "AAPL is above") >= 1 })
 	time.Sleep(5 * time.Second) // two more collector runs at an unchanged price
 	if n := messageTo(tg, chat, "AAPL is above"); n != 1 {
 		t.Fatalf("%d alerts for one breach, want 1", n)
 	}
 
 	// Kill the notifier: localfaas restarts it and the pipeline goes on.
-	password, err := os.ReadFile(filepath.Join(dataDir, "gateway", "basic-auth-password"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid := functionPID(t, gateway, string(password), "alert-notifier")
+	password := p.password()
+	pid := functionPID(t, gateway, password, "alert-notifier")
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the notifier back", exited, func() bool {
-		newPID := functionPID(t, gateway, string(password), "alert-notifier")
-		return newPID != pid && available(t, gateway, string(password), "alert-notifier") == 1
+	p.waitFor(time.Minute, "the notifier back", func() bool {
+		newPID := functionPID(t, gateway, password, "alert-notifier")
+		return newPID != pid && available(t, gateway, password, "alert-notifier") == 1
 	})
 	yahoo.SetQuote("AAPL", 90, "USD", time.Now()) // back in range: the subscription re-arms
 	time.Sleep(5 * time.Second)
 	yahoo.SetQuote("AAPL", 170, "USD", time.Now()) // out again: a second alert
-	waitFor(t, time.Minute, "the alert after the restart", exited, func() bool { return messageTo(tg, chat, "AAPL is above") == 2 })
+	p.waitFor(time.Minute, "the alert after the restart", func() bool { return messageTo(tg, chat, "AAPL is above") == 2 })
 
 	// Ctrl-C stops everything cleanly.
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("localfaas exited with %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("localfaas did not stop within a minute of Ctrl-C")
-	}
+	p.interrupt()
 	if stray := messagesNotTo(tg, chat); stray != 0 {
 		t.Errorf("%d messages went to another chat", stray)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,36 +28,11 @@ func TestProgram(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program")
 	}
-	bin := filepath.Join(t.TempDir(), "localfaas")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	port := freePort(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	gateway := "http://127.0.0.1:" + strconv.Itoa(port)
-
-	cmd := exec.Command(bin, "-f", filepath.Join("..", "..", "testdata", "stack.yml"))
-	cmd.Env = append(os.Environ(),
-		"GATEWAY_PORT="+strconv.Itoa(port), "DATA_DIR="+dataDir, "TICK_SCHEDULE=@every 1s",
-		"FUNCTION_LOGS=all", "BASIC_AUTH_PASSWORD=", "KAFKA_BROKERS=", "MYSQL_DSN=", "STOP_GRACE=5s")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-		}
-	}()
-
-	waitFor(t, 90*time.Second, "the status table", exited, func() bool { return strings.Contains(stdout.String(), "localfaas ready in") })
+	p := startProgram(t, filepath.Join("..", "..", "testdata", "stack.yml"),
+		"TICK_SCHEDULE=@every 1s", "FUNCTION_LOGS=all", "KAFKA_BROKERS=", "MYSQL_DSN=")
+	port, dataDir, gateway := p.port, p.data, p.gateway
+	stdout, stderr, exited := &p.stdout, &p.stderr, p.exited
+	p.waitReady(90 * time.Second)
 	password, err := os.ReadFile(filepath.Join(dataDir, "gateway", "basic-auth-password"))
 	if err != nil {
 		t.Fatal(err)
@@ -150,17 +124,7 @@ func TestProgram(t *testing.T) {
 	}
 
 	// Ctrl-C: triggers, then the gateway, then the functions (which get SIGTERM), then the broker.
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("localfaas did not stop within a minute of Ctrl-C")
-	}
+	p.interrupt()
 	logs := stderr.String()
 	order := []string{"stopping: triggers", "stopping: gateway", "stopping: functions", "fn: stopping"}
 	last := -1
