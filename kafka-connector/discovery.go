@@ -142,9 +142,6 @@ func (d *discovery) Subscribers(topic string) []Function {
 	return nil
 }
 
-// ready reports whether the function list was read at least once.
-func (d *discovery) ready() bool { return d.current.Load() != nil }
-
 // refresh reads every namespace's functions and replaces the map. On error the previous map stays.
 func (d *discovery) refresh(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)

@@ -229,7 +229,7 @@ func TestFingerprintSeparatesParts(t *testing.T) {
 	if stockalert.Fingerprint([]byte("ab"), []byte("c")) == stockalert.Fingerprint([]byte("a"), []byte("bc")) {
 		t.Error("moving bytes between parts must change the fingerprint")
 	}
-	if stockalert.Fingerprint([]byte("x")) != stockalert.Fingerprint([]byte("x")) {
+	if a, b := stockalert.Fingerprint([]byte("x")), stockalert.Fingerprint([]byte("x")); a != b {
 		t.Error("the fingerprint is deterministic")
 	}
 }

@@ -633,6 +633,7 @@ func checkMarkdownV2(text string) error {
 		case c == '!' && i+1 < len(rs) && rs[i+1] == '[':
 			// custom emoji ![…](tg://emoji?id=…)
 		case c == '(' || c == ')' || strings.ContainsRune(never, c):
+			//lint:ignore ST1005 Telegram's own wording, which clients match on
 			return fmt.Errorf("Character '%c' is reserved and must be escaped with the preceding '\\'", c)
 		}
 	}
