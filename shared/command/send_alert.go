@@ -84,18 +84,19 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 		return fmt.Errorf("alert %s: find %s: %w", a.EventID, email, err)
 	}
 	entry := RecordNotification{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID}
+	var sendErr error
 	if u.TelegramChatID == nil {
 		entry.State, entry.Error = stockalert.Undeliverable, "no Telegram chat linked"
-		return h.record.Handle(ctx, entry)
-	}
-	sendErr := h.messenger.Send(ctx, *u.TelegramChatID, h.format(a))
-	switch {
-	case sendErr == nil:
-		entry.State = stockalert.Sent
-	case errors.Is(sendErr, stockalert.ErrUndeliverable):
-		entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()
-	default:
-		entry.State, entry.Error = stockalert.Failed, sendErr.Error()
+	} else {
+		sendErr = h.messenger.Send(ctx, *u.TelegramChatID, h.format(a))
+		switch {
+		case sendErr == nil:
+			entry.State = stockalert.Sent
+		case errors.Is(sendErr, stockalert.ErrUndeliverable):
+			entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()
+		default:
+			entry.State, entry.Error = stockalert.Failed, sendErr.Error()
+		}
 	}
 	// The log write must not be cut short by the request's deadline once the message went out.
 	if err := h.record.Handle(context.WithoutCancel(ctx), entry); err != nil {
@@ -106,8 +107,8 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	}
 	if h.logger != nil {
 		h.logger.InfoContext(ctx, "alert "+string(entry.State), "event", "alert-"+string(entry.State),
-			"ticker", a.Ticker, "condition", a.Condition, "price", a.Price, "threshold", a.Threshold,
-			"chat_id", *u.TelegramChatID, "reason", entry.Error)
+			"ticker", a.Ticker, "condition", a.Condition, "price", a.Price,
+			"threshold", a.Threshold, "reason", entry.Error)
 	}
 	return nil
 }
