@@ -22,27 +22,29 @@ const AdminUser = "admin"
 func CredentialsDir(dataDir string) string { return filepath.Join(dataDir, "gateway") }
 
 // Credentials returns the gateway's basic-auth credentials: user admin and password when password is
-// not empty; otherwise the password stored in dir, or a new random one that it stores there (mode 0600)
-// so that it stays the same from run to run.
+// not empty; otherwise the password stored in dir, or a new random one. Either way it writes them to
+// dir (basic-auth-user, basic-auth-password, mode 0600), where the in-process kafka-connector and
+// OpenFaaS components read them, so the generated password stays the same from run to run and a given
+// one replaces it.
 func Credentials(dir, password string) (*auth.BasicAuthCredentials, error) {
-	if password != "" {
-		return &auth.BasicAuthCredentials{User: AdminUser, Password: password}, nil
-	}
 	path := filepath.Join(dir, "basic-auth-password")
-	stored, err := os.ReadFile(path)
-	if err == nil && strings.TrimSpace(string(stored)) != "" {
-		return &auth.BasicAuthCredentials{User: AdminUser, Password: strings.TrimSpace(string(stored))}, nil
+	if password == "" {
+		stored, err := os.ReadFile(path)
+		switch {
+		case err == nil && strings.TrimSpace(string(stored)) != "":
+			password = strings.TrimSpace(string(stored))
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("read gateway password: %w", err)
+		default:
+			b := make([]byte, 24)
+			if _, err := rand.Read(b); err != nil {
+				return nil, fmt.Errorf("generate gateway password: %w", err)
+			}
+			password = base64.RawURLEncoding.EncodeToString(b)
+		}
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read gateway password: %w", err)
-	}
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("generate gateway password: %w", err)
-	}
-	password = base64.RawURLEncoding.EncodeToString(b)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("store gateway password: %w", err)
+		return nil, fmt.Errorf("store gateway credentials: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "basic-auth-user"), []byte(AdminUser), 0o600); err != nil {
 		return nil, fmt.Errorf("store gateway user: %w", err)

@@ -30,8 +30,17 @@ func TestCredentialsAreGeneratedOnceAndKept(t *testing.T) {
 	if err != nil || given.Password != "from-env" || given.User != "admin" {
 		t.Fatalf("BASIC_AUTH_PASSWORD: %+v %v", given, err)
 	}
-	if stored, _ := os.ReadFile(filepath.Join(dir, "basic-auth-password")); string(stored) != first.Password {
-		t.Fatal("a given password overwrote the stored one")
+	if stored, _ := os.ReadFile(filepath.Join(dir, "basic-auth-password")); string(stored) != "from-env" {
+		t.Fatal("a given password is not stored for the connectors that read the files")
+	}
+	fresh := filepath.Join(t.TempDir(), "gateway")
+	if _, err := Credentials(fresh, "given"); err != nil {
+		t.Fatal(err)
+	}
+	user, _ := os.ReadFile(filepath.Join(fresh, "basic-auth-user"))
+	pass, _ := os.ReadFile(filepath.Join(fresh, "basic-auth-password"))
+	if string(user) != "admin" || string(pass) != "given" {
+		t.Fatalf("a fresh data folder with a given password has files %q %q", user, pass)
 	}
 	other, _ := Credentials(filepath.Join(t.TempDir(), "gateway"), "")
 	if other.Password == first.Password {
