@@ -251,7 +251,7 @@ func TestUserCommandsErrors(t *testing.T) {
 			http.StatusBadRequest, "Idempotency-Key"},
 		{"register: Idempotency-Key too long", withHeader(post(`{"email":"x@example.com","ticker":"A"}`), "Idempotency-Key", strings.Repeat("k", 129)),
 			http.StatusBadRequest, "Idempotency-Key"},
-		{"register: Idempotency-Key for a bad request", withHeader(post(`{"email":"x@example.com","ticker":"A B"}`), "Idempotency-Key", "k1"),
+		{"register: Idempotency-Key for a bad request", withHeader(post(`{"email":"x@example.com","ticker":"A B"}`), "Idempotency-Key", regKeyPrefix+"k1"),
 			http.StatusBadRequest, "ticker"},
 
 		{"patch: no body", patch(""), http.StatusBadRequest, "body"},

@@ -71,7 +71,7 @@ func FuzzUserCommands(f *testing.F) {
 		r := httptest.NewRequest(method, "/", bytes.NewReader(body))
 		r.URL = target
 		if route&0x08 != 0 {
-			r.Header.Set("Idempotency-Key", fmt.Sprintf("fuzz-%d", len(body)%4))
+			r.Header.Set("Idempotency-Key", fmt.Sprintf("fuzz-key-7d3e2b90-%d", len(body)%4))
 		}
 		if route&0x10 != 0 {
 			token = flip(token)

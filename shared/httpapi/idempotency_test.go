@@ -10,6 +10,9 @@ import (
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 )
 
+// regKeyPrefix makes the test's registration keys as long as POST /users wants them.
+const regKeyPrefix = "5f0c7a2e-93b4-4d1e-"
+
 func withKey(r req, key string) req {
 	r.header = map[string]string{"Idempotency-Key": key}
 	return r
@@ -19,7 +22,7 @@ func TestRegisterIdempotency(t *testing.T) {
 	a := newAPI(t, storetest.Open)
 	register := func(key, body string) resp {
 		t.Helper()
-		return a.cmd(withKey(req{method: "POST", path: "/users", body: body}, key))
+		return a.cmd(withKey(req{method: "POST", path: "/users", body: body}, regKeyPrefix+key))
 	}
 
 	t.Run("a repeat answers the first response again", func(t *testing.T) {
@@ -90,7 +93,7 @@ func TestRegisterIdempotency(t *testing.T) {
 		require.Equal(t, 1, ran, "exactly one request ran")
 		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "users", "email = ?", "tia@example.com"))
 		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "subscriptions", "ticker = ?", "NVDA"))
-		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "idempotency_keys", "idem_key = ?", "reg-3"))
+		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "idempotency_keys", "idem_key = ?", regKeyPrefix+"reg-3"))
 	})
 }
 
@@ -129,7 +132,7 @@ func TestUpdateIdempotency(t *testing.T) {
 		require.Contains(t, res.body, `"email":"vic@example.com"`)
 	})
 	t.Run("keys are scoped: a registration key does not collide with an update key", func(t *testing.T) {
-		res := a.cmd(withKey(req{method: "POST", path: "/users", body: `{"email":"wes@example.com","ticker":"AAPL"}`}, "upd-1"))
+		res := a.cmd(withKey(req{method: "POST", path: "/users", body: `{"email":"wes@example.com","ticker":"AAPL"}`}, regKeyPrefix+"upd-1"))
 		require.Equal(t, http.StatusCreated, res.status, res.body)
 	})
 	t.Run("a failed update does not use its key up", func(t *testing.T) {
@@ -143,4 +146,11 @@ func TestUpdateIdempotency(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, a.cmd(req{method: "DELETE", path: "/users/uma@example.com", token: uma.Token}).status)
 		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "idempotency_keys", "scope = ?", "update-user"), "vic's stays")
 	})
+}
+
+func TestRegisterRefusesAGuessableKey(t *testing.T) {
+	a := newAPI(t, storetest.Open)
+	res := a.cmd(withKey(req{method: "POST", path: "/users", body: `{"email":"kim@example.com","ticker":"AAPL"}`}, "reg-kim-1"))
+	requireError(t, res, http.StatusBadRequest, "Idempotency-Key")
+	require.Zero(t, storetest.Count(t, a.store.DB(), "users", ""), "nothing was registered")
 }

@@ -19,10 +19,19 @@ type registerRequest struct {
 	TelegramChatID *int64   `json:"telegram_chat_id"`
 }
 
+// minRegisterKeyLen is the shortest Idempotency-Key POST /users accepts. The endpoint is public and a
+// replay answers the first response, token included, to whoever repeats the request with the key: the
+// key must be a secret too, unguessable (a random UUID is 36 characters).
+const minRegisterKeyLen = 20
+
 // register serves POST /users: 201 with the new user's profile, its API token and a Telegram link code
 // (shown this once; only their hashes are stored). With an Idempotency-Key, a repeat of the same request
 // answers the first response again, token included.
 func (c *commands) register(w http.ResponseWriter, r *http.Request) error {
+	if key := r.Header.Get(idempotencyHeader); key != "" && len(key) < minRegisterKeyLen {
+		return stockalert.Invalid(idempotencyHeader, "must be at least %d random characters on POST /users "+
+			"(a retry answers the first response, token included): use a random UUID", minRegisterKeyLen)
+	}
 	var req registerRequest
 	if err := decodeBody(r, &req, c.deps.MaxBodyBytes); err != nil {
 		return err
