@@ -24,6 +24,8 @@ import (
 // config is this function's own environment.
 type config struct {
 	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
+	// AcceptChatID keeps the original API's telegram_chat_id on POST /users (linked unverified).
+	AcceptChatID bool `env:"REGISTRATION_ACCEPTS_CHAT_ID" envDefault:"true"`
 }
 
 func main() { faas.Main("user-commands", wire) }
@@ -52,6 +54,7 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
 		Once:          store,
 		BotUsername:   cfg.BotUsername,
+		RefuseChatID:  !cfg.AcceptChatID,
 		MaxBodyBytes:  p.Config.MaxBodyBytes,
 		Logger:        p.Logger,
 	}), nil

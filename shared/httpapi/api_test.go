@@ -46,6 +46,11 @@ func newAPI(t testing.TB, open storetest.Opener) *api { return newAPIWithBot(t, 
 
 // newAPIWithBot is newAPI with another Telegram bot username ("" for none).
 func newAPIWithBot(t testing.TB, open storetest.Opener, bot string) *api {
+	return newAPIWith(t, open, bot, false)
+}
+
+// newAPIWith is newAPIWithBot that may refuse telegram_chat_id at registration.
+func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bool) *api {
 	clock := storetest.NewClock()
 	s := open(t, sqlstore.WithClock(clock.Now))
 	logs := &syncBuffer{}
@@ -62,6 +67,7 @@ func newAPIWithBot(t testing.TB, open storetest.Opener, bot string) *api {
 		UserProfile:   query.NewUserProfileHandler(s, logger, nil),
 		Once:          s,
 		BotUsername:   bot,
+		RefuseChatID:  refuseChatID,
 		MaxBodyBytes:  testMaxBody,
 		Logger:        logger,
 	})

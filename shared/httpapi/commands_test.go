@@ -344,3 +344,12 @@ func TestInternalErrors(t *testing.T) {
 	require.Contains(t, logs, `route="POST /users"`)
 	require.Contains(t, logs, `route="GET /users/{email}"`)
 }
+
+func TestRegisterCanRefuseAnUnverifiedChat(t *testing.T) {
+	a := newAPIWith(t, storetest.Open, "", true)
+	res := a.cmd(req{method: "POST", path: "/users", body: `{"email":"lou@example.com","ticker":"AAPL","telegram_chat_id":99}`})
+	requireError(t, res, http.StatusBadRequest, "telegram_chat_id")
+	require.Zero(t, storetest.Count(t, a.store.DB(), "users", ""))
+	res = a.cmd(req{method: "POST", path: "/users", body: `{"email":"lou@example.com","ticker":"AAPL"}`})
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+}

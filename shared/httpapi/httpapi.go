@@ -51,6 +51,10 @@ type UserCommands struct {
 	// BotUsername is the Telegram bot's username (with or without the "@"). When set, the link code
 	// comes with a https://t.me/<bot>?start=<code> link that opens the bot and links the chat.
 	BotUsername string
+	// RefuseChatID makes POST /users refuse telegram_chat_id (400): a chat given there is linked without
+	// proof that the caller owns it, while /start <code> proves it. Operators who do not need the
+	// original API's field should set it.
+	RefuseChatID bool
 	// MaxBodyBytes caps a request body (faas.DefaultMaxBodyBytes when 0); pass the function's
 	// max_body_bytes.
 	MaxBodyBytes int64

@@ -40,6 +40,10 @@ func (c *commands) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.TelegramChatID != nil && c.deps.RefuseChatID {
+		return stockalert.Invalid("telegram_chat_id", "is not accepted here: link Telegram by sending "+
+			"/start <telegram_link_code> to the bot, or opening telegram_link")
+	}
 	// The request as decoded, re-encoded: white space, key order and number spelling do not change it.
 	canonical, err := marshal(req)
 	if err != nil {
