@@ -47,7 +47,7 @@ type Config struct {
 	// RetryAttempts is the number of attempts (the first included) for a 5xx, 408, 429, timeout or
 	// connection error before the message goes to the dead-letter topic. 1 disables retries.
 	RetryAttempts int `env:"retry_attempts" envDefault:"5"`
-	// RetryInitialInterval is the wait before the first retry; waits grow 1.5 times per attempt,
+	// RetryInitialInterval is the wait before the first retry; waits double per attempt,
 	// randomised by ±50%, up to RetryMaxInterval.
 	RetryInitialInterval time.Duration `env:"retry_initial_interval" envDefault:"500ms"`
 	// RetryMaxInterval caps the wait between attempts (and a function's Retry-After).

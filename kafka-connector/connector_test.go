@@ -33,6 +33,7 @@ func TestConnector(t *testing.T) {
 		{"RebalancesBetweenTwoInstances", testRebalance},
 		{"DiscoveryPicksUpNewlyAnnotatedFunction", testDiscovery},
 		{"SkipsMessagesWithoutSubscriber", testUnrouted},
+		{"AsksTheGatewayBeforeSkipping", testLateSubscriber},
 		{"WaitsForTopicCreatedLater", testWaitsForTopic},
 		{"CreatesMissingTopicsWhenAsked", testCreatesTopics},
 	}
@@ -594,4 +595,23 @@ func testCreatesTopics(t *testing.T, brokers []string) {
 	}
 	produceSeq(t, k, topic, 3, 0, 6)
 	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 6 }, "6 deliveries")
+}
+
+// testLateSubscriber: a function deployed after the connector read the gateway, long before its next
+// periodic refresh, still gets the messages (a fresh deployment whose connector started first).
+func testLateSubscriber(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	cfg := testConfig(t, brokers, gw, topic)
+	cfg.RebuildInterval = time.Hour
+	start(t, cfg)
+	gw.waitLists(t, 1)
+	gw.deploy("alpha", topic, nil)
+	produceSeq(t, k, topic, 1, 0, 2)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	if got := len(gw.delivered(fn("alpha"))); got != 2 {
+		t.Errorf("alpha got %d messages, want 2", got)
+	}
 }

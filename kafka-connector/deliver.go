@@ -45,6 +45,8 @@ func (i instrumentedInvoker) Invoke(ctx context.Context, fn Function, m kafka.Me
 // subscriptions answers which functions a topic's messages go to.
 type subscriptions interface {
 	Subscribers(topic string) []Function
+	// SubscribersNow checks with the gateway before answering none.
+	SubscribersNow(ctx context.Context, topic string) []Function
 }
 
 // deadLetterer writes a message that a function refused for good to the dead-letter topic.
@@ -68,14 +70,19 @@ type delivery struct {
 
 // handle returns nil once every subscriber has answered 2xx for m or m was written to the dead-letter
 // topic for it; a function that succeeded is not invoked again while another is retried. A message
-// whose topic has no subscriber is logged and counts as handled. handle returns an error only when ctx
+// whose topic has no subscriber, even after asking the gateway again, is logged and counts as handled. handle returns an error only when ctx
 // ended first: m is then unfinished and must not be committed.
 func (d *delivery) handle(ctx context.Context, m kafka.Message) error {
 	fns := d.routes.Subscribers(m.Topic)
 	switch len(fns) {
 	case 0:
-		d.skip(m)
-		return nil
+		if fns = d.routes.SubscribersNow(ctx, m.Topic); len(fns) == 0 {
+			d.skip(m)
+			return nil
+		}
+		if len(fns) == 1 {
+			return d.deliver(ctx, fns[0], m)
+		}
 	case 1:
 		return d.deliver(ctx, fns[0], m)
 	}

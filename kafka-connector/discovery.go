@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -123,10 +124,14 @@ type discovery struct {
 	log     *slog.Logger
 	metrics *metrics
 	current atomic.Pointer[routes]
+
+	recheck     sync.Mutex
+	rechecked   time.Time // when SubscribersNow last read the gateway
+	recheckEach time.Duration
 }
 
 func newDiscovery(gw *gateway, topics []string, log *slog.Logger, m *metrics) *discovery {
-	d := &discovery{gw: gw, topics: map[string]bool{}, log: log, metrics: m}
+	d := &discovery{gw: gw, topics: map[string]bool{}, log: log, metrics: m, recheckEach: time.Second}
 	for _, t := range topics {
 		d.topics[t] = true
 	}
@@ -140,6 +145,25 @@ func (d *discovery) Subscribers(topic string) []Function {
 		return (*r)[topic]
 	}
 	return nil
+}
+
+// SubscribersNow is Subscribers for a message about to be skipped for want of a subscriber: unless the
+// gateway was read in the last second, it reads it first, so that a function deployed since the last
+// refresh (a fresh deployment whose connector started first) gets the message instead of losing it.
+// A failed read leaves the last known map.
+func (d *discovery) SubscribersNow(ctx context.Context, topic string) []Function {
+	if fns := d.Subscribers(topic); len(fns) > 0 {
+		return fns
+	}
+	d.recheck.Lock()
+	defer d.recheck.Unlock()
+	if time.Since(d.rechecked) >= d.recheckEach {
+		d.rechecked = time.Now()
+		if err := d.refresh(ctx); err != nil {
+			d.log.Warn("read the function list before skipping a message", "topic", topic, "err", err)
+		}
+	}
+	return d.Subscribers(topic)
 }
 
 // refresh reads every namespace's functions and replaces the map. On error the previous map stays.

@@ -29,9 +29,10 @@
 // moves on. When several functions subscribe to a topic, each is invoked and retried on its own, at
 // the same time; the message is finished when each has succeeded or been dead-lettered, and a
 // function that succeeded is not invoked again while another is retried. A message whose topic has
-// no subscriber is logged, counted and skipped. The dead-letter topics are created at start when
-// missing, with the broker's default partitions and replication; the consumed topics are not created
-// but waited for.
+// no subscriber — even after the gateway is asked again, at most once a second — is logged, counted
+// and skipped. The dead-letter topics are created at start when missing, with the broker's default
+// partitions and replication; the consumed topics are waited for, or created with
+// create_topics=true (with topic_partitions partitions).
 //
 // # Design: one reader per assigned partition, committed per consumer group generation
 //
