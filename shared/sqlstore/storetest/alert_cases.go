@@ -114,11 +114,24 @@ var alertCases = []contractCase{
 		require.Equal(t, []stockalert.Email{"quick@example.com"}, emails(f.evaluatePrice("d", "AAPL", 110, t0.Add(6*time.Minute))),
 			"a resumed user still out of range hears at once")
 	}},
-	{"EvaluatePrice/a redelivered event raises no second alert", func(t *testing.T, f *fixture) {
+	{"EvaluatePrice/a redelivered event never raises a different alert", func(t *testing.T, f *fixture) {
 		f.registerUser("quinn@example.com", "AAPL", th(f64(100), nil))
+		eager := f.registerUser("ray@example.com", "AAPL", th(f64(100), nil))
+		f.linkChat(eager, 31)
+		require.NoError(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 31, Seconds: 0}))
 		t0 := f.clock.Now()
-		require.Len(t, f.evaluatePrice("same", "AAPL", 120, t0), 1)
-		require.Empty(t, f.evaluatePrice("same", "AAPL", 120, t0))
+		first := f.evaluatePrice("same", "AAPL", 120, t0)
+		require.ElementsMatch(t, []stockalert.Email{"quinn@example.com", "ray@example.com"}, emails(first))
+		again := f.evaluatePrice("same", "AAPL", 120, t0)
+		// Within quinn's interval: nothing. ray wants every breach: the alert again, with the same id, so
+		// the notifier (which never sends an id twice) drops it.
+		require.Len(t, again, 1)
+		require.Equal(t, stockalert.Email("ray@example.com"), again[0].Email)
+		for _, a := range first {
+			if a.Email == again[0].Email {
+				require.Equal(t, a.EventID, again[0].EventID)
+			}
+		}
 	}},
 	{"EvaluatePrice/rejects malformed events and writes nothing", func(t *testing.T, f *fixture) {
 		f.registerUser("rae@example.com", "AAPL", th(f64(100), nil))
