@@ -167,6 +167,7 @@ func TestPipelineInProcess(t *testing.T) {
 	run(150, 1)
 	evaluated(1)
 	require.Eventually(t, func() bool { return alertsFor(4242) == 1 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return notifier.n.Load() == 1 }, time.Minute, 20*time.Millisecond)
 
 	// Still out of range, within the user's interval: nothing more.
 	run(155, 2)
@@ -181,6 +182,8 @@ func TestPipelineInProcess(t *testing.T) {
 	run(160, 4)
 	evaluated(4)
 	require.Eventually(t, func() bool { return alertsFor(4242) == 2 }, time.Minute, 20*time.Millisecond)
+	// The notifier logs the delivery after Telegram took the message: wait for its answer.
+	require.Eventually(t, func() bool { return notifier.n.Load() == 2 }, time.Minute, 20*time.Millisecond)
 	require.Len(t, tg.Messages(), 2)
 	require.Zero(t, storetest.Count(t, store.DB(), "outbox", ""), "every event was published")
 	require.Equal(t, 2, storetest.Count(t, store.DB(), "notifications", "state = 'sent'"))
