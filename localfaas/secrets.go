@@ -163,3 +163,33 @@ func (s *secretStore) remove(name string) error {
 	}
 	return nil
 }
+
+// EnsureSecret returns the function secret name kept in the secrets folder dir (see SecretsDir), after
+// setting it: to value when given; otherwise, when none is kept, to fallback (when fallback is empty
+// too, nothing is kept and "" is returned). localfaas keeps the Telegram token and webhook secret this
+// way, so that the functions and the forwarder agree on them. It writes as the secrets API does.
+func EnsureSecret(dir, name, value, fallback string) (string, error) {
+	s, err := newSecretStore(dir)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	_, statErr := os.Stat(path)
+	if value == "" {
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil && strings.TrimSpace(string(b)) != "":
+			return strings.TrimSpace(string(b)), nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("read secret %s: %w", name, err)
+		}
+		value = fallback
+	}
+	if value == "" {
+		return "", nil
+	}
+	if err := s.write(types.Secret{Name: name, Value: value}, statErr == nil); err != nil {
+		return "", err
+	}
+	return value, nil
+}

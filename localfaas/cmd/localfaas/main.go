@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/openfaas/faas-provider"
+	bootstrap "github.com/openfaas/faas-provider"
 	"github.com/openfaas/faas-provider/logs"
 	"github.com/openfaas/faas-provider/types"
 	"github.com/prometheus/client_golang/prometheus"
@@ -326,39 +326,13 @@ func echoFunctionLogs(mode string) (func(logs.Message), error) {
 // webhook secret (TELEGRAM_WEBHOOK_SECRET, else the existing file, else a new random one) as function
 // secrets, and returns the forwarder's configuration — or nil when no token is known.
 func telegramSecrets(dir string, cfg config) (*localfaas.TelegramConfig, error) {
-	token, err := secretValue(dir, "telegram-bot-token", cfg.TelegramToken, "")
+	token, err := localfaas.EnsureSecret(dir, "telegram-bot-token", cfg.TelegramToken, "")
 	if err != nil || token == "" {
 		return nil, err
 	}
-	secret, err := secretValue(dir, "telegram-webhook-secret", cfg.TelegramSecret, stockalert.NewSecret())
+	secret, err := localfaas.EnsureSecret(dir, "telegram-webhook-secret", cfg.TelegramSecret, stockalert.NewSecret())
 	if err != nil {
 		return nil, err
 	}
 	return &localfaas.TelegramConfig{Token: token, APIURL: cfg.TelegramAPIURL, Secret: secret}, nil
-}
-
-// secretValue returns the secret name: value when given (and stores it), else the stored one, else
-// fallback (stored when not empty).
-func secretValue(dir, name, value, fallback string) (string, error) {
-	path := filepath.Join(dir, name)
-	if value == "" {
-		b, err := os.ReadFile(path)
-		switch {
-		case err == nil && strings.TrimSpace(string(b)) != "":
-			return strings.TrimSpace(string(b)), nil
-		case err != nil && !errors.Is(err, os.ErrNotExist):
-			return "", fmt.Errorf("secret %s: %w", name, err)
-		}
-		value = fallback
-	}
-	if value == "" {
-		return "", nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("secret %s: %w", name, err)
-	}
-	if err := os.WriteFile(path, []byte(value), 0o600); err != nil {
-		return "", fmt.Errorf("secret %s: %w", name, err)
-	}
-	return value, nil
 }
