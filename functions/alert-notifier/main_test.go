@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,9 +12,7 @@ import (
 
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
-	"github.com/stockalert/stockalert/shared/storage"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )
 
@@ -24,9 +21,7 @@ const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 func registerLinked(t *testing.T, chat int64) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := storage.Open(ctx, faas.NewSecrets(t.TempDir()), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer store.Close()
+	store := faastest.Store(t)
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TelegramChatID: &chat,
 		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))

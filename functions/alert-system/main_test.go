@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,10 +12,8 @@ import (
 
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
-	"github.com/stockalert/stockalert/shared/storage"
 )
 
 // TestSmoke runs the function as main does, with an embedded broker (the topic names are the
@@ -25,9 +22,7 @@ func TestSmoke(t *testing.T) {
 	brokers := kafkatest.Embedded(t)
 	base := faastest.Env(t, nil, map[string]string{"KAFKA_BROKERS": strings.Join(brokers, ",")})
 	ctx := context.Background()
-	store, err := storage.Open(ctx, faas.NewSecrets(t.TempDir()), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer store.Close()
+	store := faastest.Store(t)
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", Thresholds: stockalert.Thresholds{High: stockalert.Float(100)},
 		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
-	"github.com/stockalert/stockalert/shared/storage"
 	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
 
@@ -32,9 +30,7 @@ func TestSmoke(t *testing.T) {
 	})
 	// A subscriber, written by another process (user-commands) in the same store.
 	ctx := context.Background()
-	store, err := storage.Open(ctx, faas.NewSecrets(t.TempDir()), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer store.Close()
+	store := faastest.Store(t)
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
 

@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
-	"github.com/stockalert/stockalert/shared/storage"
 )
 
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a
@@ -24,11 +20,7 @@ func TestSmoke(t *testing.T) {
 
 	// Another process (user-commands, data-collector) writes what this one reads.
 	ctx := context.Background()
-	store, err := storage.Open(ctx, faas.NewSecrets(os.Getenv("secret_mount_path")), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := faastest.Store(t)
 	token := stockalert.NewSecret()
 	if err := command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret(token),

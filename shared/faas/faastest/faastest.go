@@ -5,6 +5,7 @@ package faastest
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/storage"
 )
 
 // Env sets, for the rest of the test, the environment of a function process: a free port on
@@ -98,4 +101,17 @@ func Start(t *testing.T, name string, wire faas.Wiring, secrets, env map[string]
 	base := Env(t, secrets, env)
 	Run(t, name, wire, base)
 	return base
+}
+
+// Store opens the store the function under test uses, as Env configured it (SQLite in the test's
+// folder, or its scratch MySQL database), so that a test can write what another process would. It is
+// closed when the test ends.
+func Store(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := storage.Open(context.Background(), faas.NewSecrets(os.Getenv("secret_mount_path")), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("open the function's store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
