@@ -12,7 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/stockalert/stockalert/localfaas"
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // The defaults of stack.yml's image names: ${IMAGE_PREFIX:-stockalert}/<function>:${IMAGE_TAG:-0.1.0}.

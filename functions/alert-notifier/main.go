@@ -9,14 +9,14 @@ import (
 	"net/http"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/trigger"
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram"
-	"github.com/stockalert/stockalert/shared/trigger"
 )
 
 type config struct {
@@ -49,10 +49,11 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		messenger = telegram.NewDryRun(p.Logger)
 	}
 
-	store, err := storage.OpenFor(ctx, p)
+	store, err := configured.Open(ctx, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
+	p.Attach("database", store)
 
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {

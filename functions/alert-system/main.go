@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"net/http"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/trigger"
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
-	"github.com/stockalert/stockalert/shared/storage"
-	"github.com/stockalert/stockalert/shared/trigger"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 func main() { faas.Main("alert-system", wire) }
@@ -25,10 +25,11 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err := envconfig.Parse(&topics); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	store, err := storage.OpenFor(ctx, p)
+	store, err := configured.Open(ctx, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
+	p.Attach("database", store)
 
 	kcfg, err := kafka.ConfigFromEnv()
 	if err != nil {

@@ -10,10 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // TestSmoke runs the function as main does, with an embedded broker (the topic names are the

@@ -8,17 +8,17 @@ import (
 	"fmt"
 	"net/http"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/collector"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/trigger"
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/randomwalk"
-	"github.com/stockalert/stockalert/shared/storage"
-	"github.com/stockalert/stockalert/shared/trigger"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/yahoo"
 )
 
@@ -52,10 +52,11 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
 	}
 
-	store, err := storage.OpenFor(ctx, p)
+	store, err := configured.Open(ctx, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
+	p.Attach("database", store)
 
 	kcfg, err := kafka.ConfigFromEnv()
 	if err != nil {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a

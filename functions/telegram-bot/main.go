@@ -1,7 +1,7 @@
 // Command telegram-bot is the bot's Telegram webhook: an HTTP function that Telegram (or, in `make
 // run`, the local FaaS forwarding long-polled updates) posts every update to. It runs /start, /set,
 // /status, /stop, /resume and /help against the store and replies in the chat (see
-// shared/telegram.Webhook). This file is wiring only.
+// shared/edge/telegrambot.Webhook). This file is wiring only.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
 //
@@ -10,7 +10,7 @@
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT, and those of
-// shared/faas and shared/storage.
+// shared/faas and shared/sqlstore/configured.
 package main
 
 import (
@@ -21,10 +21,12 @@ import (
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
-	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/telegram"
 )
 
@@ -67,7 +69,7 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		p.Logger.Warn("no Telegram bot token (secret " + botTokenSecret + " or " + botTokenEnv +
 			"): the bot is off and its webhook answers 503; set the token and restart the function")
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			faas.WriteError(w, http.StatusServiceUnavailable, "the Telegram bot is not configured: no bot token", "")
+			httpjson.WriteError(w, http.StatusServiceUnavailable, "the Telegram bot is not configured: no bot token", "")
 		}), nil
 	}
 	secret, _, err := p.Secrets.Optional(webhookSecretSecret, webhookSecretEnv)
@@ -83,16 +85,17 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 
-	store, err := storage.OpenFor(ctx, p)
+	store, err := configured.Open(ctx, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
+	p.Attach("database", store)
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err
 	}
 
-	hook, err := telegram.NewWebhook(telegram.WebhookConfig{
+	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		SecretToken:   secret,
 		AllowNoSecret: cfg.AllowNoSecret,
 		BotUsername:   cfg.BotUsername,

@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
-	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )
 
@@ -40,7 +40,7 @@ func post(t *testing.T, base, text, secret string) int {
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
-		req.Header.Set(telegram.SecretTokenHeader, secret)
+		req.Header.Set(telegrambot.SecretTokenHeader, secret)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

@@ -1,8 +1,8 @@
 // Command user-commands is the write side of the stockalert HTTP API as an OpenFaaS function:
 // register, update, subscribe, unsubscribe and delete users, and issue Telegram link codes (see
-// shared/httpapi). It opens the configured store (MySQL, or SQLite by default; see shared/storage).
+// shared/edge/httpapi). It opens the configured store (MySQL, or SQLite by default; see shared/sqlstore/configured).
 //
-// Environment, besides the function runtime's (shared/faas) and the store's (shared/storage):
+// Environment, besides the function runtime's (shared/faas) and the store's (shared/sqlstore/configured):
 // TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a https://t.me/<bot>?start=<code>
 // link next to the link code.
 package main
@@ -14,11 +14,11 @@ import (
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/httpapi"
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/httpapi"
 	"github.com/stockalert/stockalert/shared/query"
-	"github.com/stockalert/stockalert/shared/storage"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 )
 
 // config is this function's own environment.
@@ -35,10 +35,11 @@ func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err := envconfig.Parse(&cfg); err != nil {
 		return nil, fmt.Errorf("user-commands config: %w", err)
 	}
-	store, err := storage.OpenFor(ctx, p)
+	store, err := configured.Open(ctx, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
+	p.Attach("database", store)
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err

@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
-	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // EvaluatePrice applies the alert policy to a price event: every subscription of the ticker that the
@@ -24,7 +23,9 @@ type EvaluatePrice struct {
 // AlertStore holds subscriptions' alert state.
 type AlertStore interface {
 	Transactor
-	query.BreachReader
+	// BreachedSubscriptions returns, in one set-based statement, the subscriptions of ticker whose
+	// high_value is below price or whose low_value is above it, of users who are not paused.
+	BreachedSubscriptions(ctx context.Context, ticker stockalert.Ticker, price float64) ([]stockalert.BreachedSubscription, error)
 	// MarkAlerted records that the subscriptions were alerted about a breach on side state at at.
 	MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time) error
 	// Rearm re-arms the breached subscriptions of ticker whose range contains price.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // IssueLinkCode replaces a user's Telegram link code (for a user who lost it or wants to link another

@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"regexp"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // LinkTelegram links ChatID to the user whose one-time link Code it is (the bot's /start <code>). The

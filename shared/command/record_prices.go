@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // RecordPrices stores a batch of quotes and, in the same transaction, queues one PriceEvent on the

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // SendAlert delivers an alert to the Telegram chat currently linked to the alert's user — never to a

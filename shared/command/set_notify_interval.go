@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // SetNotifyInterval sets how often the user linked to ChatID may be alerted again about a subscription

@@ -3,7 +3,7 @@ package command
 import (
 	"context"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // MaxSubscriptionsPerUser bounds how many tickers one user may watch.

@@ -9,6 +9,7 @@
 // environment in of-watchdog's names and formats (ConfigFromEnv). When its context is cancelled Serve
 // turns unhealthy, stops accepting connections and drains the requests in flight.
 //
-// Secrets reads OpenFaaS secrets from their mounted files with an environment fallback for local runs,
-// and WriteJSON, WriteError and DecodeJSON are the JSON edges every HTTP function shares.
+// Secrets reads OpenFaaS secrets from their mounted files with an environment fallback for local runs.
+// The runtime knows nothing of the domain: the edges' JSON bodies and error mapping live in
+// shared/edge/httpjson.
 package faas

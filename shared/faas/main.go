@@ -33,6 +33,21 @@ func (p *Process) Ready(name string, check func(ctx context.Context) error) {
 // Defer registers a clean-up run after the server has drained, last registered first.
 func (p *Process) Defer(close func() error) { p.closers = append(p.closers, close) }
 
+// Dependency is something a function needs that can be checked and released, such as its store.
+type Dependency interface {
+	// Ping returns an error while the dependency cannot serve.
+	Ping(ctx context.Context) error
+	// Close releases it.
+	Close() error
+}
+
+// Attach makes d a readiness check of /_/health named name, and closes it after the server has
+// drained.
+func (p *Process) Attach(name string, d Dependency) {
+	p.Defer(d.Close)
+	p.Ready(name, d.Ping)
+}
+
 // Wiring builds a function's handler from its process. It runs once, before the server listens; ctx is
 // cancelled on SIGTERM or SIGINT.
 type Wiring func(ctx context.Context, p *Process) (http.Handler, error)

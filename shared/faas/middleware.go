@@ -210,7 +210,7 @@ func limitInflight(slots chan struct{}, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 		default:
 			w.Header().Set("Retry-After", "1")
-			WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("too many requests in flight (max_inflight %d)", cap(slots)), "")
+			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many requests in flight (max_inflight %d)", cap(slots)), "")
 		}
 	})
 }
@@ -220,7 +220,7 @@ func limitInflight(slots chan struct{}, h http.Handler) http.Handler {
 func limitBody(limit int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit), "body")
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit), "body")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -248,7 +248,7 @@ func recoverPanics(logger *slog.Logger, h http.Handler) http.Handler {
 			if tw.started {
 				panic(http.ErrAbortHandler)
 			}
-			WriteError(w, http.StatusInternalServerError, "internal error", "")
+			writeError(w, http.StatusInternalServerError, "internal error", "")
 		}()
 		h.ServeHTTP(tw, r)
 	})
@@ -308,7 +308,7 @@ func execTimeout(d time.Duration, h http.Handler) http.Handler {
 		}
 		// The deadline passed (or the client left) before the handler finished its response.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			WriteError(w, http.StatusGatewayTimeout, fmt.Sprintf("function exceeded exec_timeout of %s", d), "")
+			writeError(w, http.StatusGatewayTimeout, fmt.Sprintf("function exceeded exec_timeout of %s", d), "")
 		}
 		// Otherwise the client went away: there is no one to answer.
 	})

@@ -189,7 +189,7 @@ func healthHandler(ready *atomic.Bool, checks []readinessCheck, logger *slog.Log
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
 			logger.DebugContext(r.Context(), "health", slog.Int("status", http.StatusServiceUnavailable))
-			WriteError(w, http.StatusServiceUnavailable, "not ready: starting or shutting down", "")
+			writeError(w, http.StatusServiceUnavailable, "not ready: starting or shutting down", "")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), healthCheckTimeout)
@@ -197,11 +197,11 @@ func healthHandler(ready *atomic.Bool, checks []readinessCheck, logger *slog.Log
 		for _, c := range checks {
 			if err := c.check(ctx); err != nil {
 				logger.WarnContext(r.Context(), "readiness check failed", slog.String("check", c.name), slog.Any("error", err))
-				WriteError(w, http.StatusServiceUnavailable, "not ready: "+c.name, "")
+				writeError(w, http.StatusServiceUnavailable, "not ready: "+c.name, "")
 				return
 			}
 		}
 		logger.DebugContext(r.Context(), "health", slog.Int("status", http.StatusOK))
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeAnswer(w, http.StatusOK, answer{Status: "ok"})
 	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
 	"github.com/stockalert/stockalert/shared/faas"
 )
 
@@ -166,7 +167,7 @@ func wantErrorBody(t *testing.T, r response, status int, msgPart, field string) 
 func TestHealthMetricsAndRouteLabels(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
-		faas.WriteJSON(w, http.StatusOK, map[string]string{"hello": r.PathValue("name")})
+		httpjson.WriteJSON(w, http.StatusOK, map[string]string{"hello": r.PathValue("name")})
 	})
 	s := startServer(t, testConfig(), mux)
 
@@ -261,15 +262,15 @@ func TestBodyLimit(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached.Store(r.URL.Path, true)
 		var v map[string]any
-		if err := faas.DecodeJSON(r.Body, &v, cfg.MaxBodyBytes); err != nil {
-			if errors.Is(err, faas.ErrBodyTooLarge) {
-				faas.WriteError(w, http.StatusRequestEntityTooLarge, err.Error(), "body")
+		if err := httpjson.DecodeJSON(r.Body, &v, cfg.MaxBodyBytes); err != nil {
+			if errors.Is(err, httpjson.ErrBodyTooLarge) {
+				httpjson.WriteError(w, http.StatusRequestEntityTooLarge, err.Error(), "body")
 				return
 			}
-			faas.WriteError(w, http.StatusBadRequest, err.Error(), "body")
+			httpjson.WriteError(w, http.StatusBadRequest, err.Error(), "body")
 			return
 		}
-		faas.WriteJSON(w, http.StatusOK, v)
+		httpjson.WriteJSON(w, http.StatusOK, v)
 	})
 	s := startServer(t, cfg, h)
 

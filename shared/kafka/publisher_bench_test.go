@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // BenchmarkPublish measures Publish throughput against kafkatest.Brokers (the embedded three-broker

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // ChatProfile asks for the profile of the user linked to a Telegram chat, with the latest price of each

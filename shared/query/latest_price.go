@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // LatestPrice asks for the most recent recorded price of Ticker, or of the user's only ticker when

@@ -3,7 +3,7 @@ package query
 import (
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // Profile is a user with the subscriptions they watch.
@@ -49,15 +49,6 @@ type Average struct {
 	Ticker  stockalert.Ticker
 	Average float64
 	Count   int
-}
-
-// BreachedSubscription is a subscription whose range a price left, with what the alert policy and the
-// notifier need to know about its owner.
-type BreachedSubscription struct {
-	stockalert.Subscription
-	Email          stockalert.Email
-	TelegramChatID *int64
-	NotifyInterval time.Duration
 }
 
 // Principal is an authenticated user.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // tickerOf resolves the ticker a price query is about: the one given, or else the only ticker the user

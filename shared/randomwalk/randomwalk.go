@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // Defaults and bounds of Config.

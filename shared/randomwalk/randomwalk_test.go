@@ -12,8 +12,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/randomwalk"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 var clock = time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)

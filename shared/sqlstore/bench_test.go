@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // benchStores are the stores the benchmarks compare: SQLite always, MySQL/MariaDB with MYSQL_DSN.

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // errClaimed reports, inside RunOnce, that another request holds the key.

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 func isNotFound(err error) bool { return errors.Is(err, stockalert.ErrNotFound) }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // AppendOutbox queues messages for publishing (in ctx's transaction, if any).

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // priceChunk bounds the rows per statement (placeholders: 2 per row to look up, 5 to insert).

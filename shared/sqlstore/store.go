@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // Store is the SQL implementation of the command and query ports. It is safe for concurrent use; keep

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
-	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 const subscriptionColumns = "s.id, s.user_id, s.ticker, s.high_value, s.low_value, s.alert_state, s.last_alerted_at"
@@ -101,16 +100,16 @@ SELECT ` + subscriptionColumns + `, u.email, u.telegram_chat_id, u.notify_interv
  WHERE s.ticker = ? AND s.low_value > ? AND u.paused = 0`
 
 // BreachedSubscriptions returns the subscriptions of ticker that price breaches, of users not paused.
-func (s *Store) BreachedSubscriptions(ctx context.Context, ticker stockalert.Ticker, price float64) ([]query.BreachedSubscription, error) {
+func (s *Store) BreachedSubscriptions(ctx context.Context, ticker stockalert.Ticker, price float64) ([]stockalert.BreachedSubscription, error) {
 	rows, err := s.q(ctx).QueryContext(ctx, breachedSQL, ticker, price, ticker, price)
 	if err != nil {
 		return nil, fmt.Errorf("breached subscriptions: %w", err)
 	}
 	defer rows.Close()
-	var out []query.BreachedSubscription
+	var out []stockalert.BreachedSubscription
 	for rows.Next() {
 		var (
-			b        query.BreachedSubscription
+			b        stockalert.BreachedSubscription
 			chat     sql.NullInt64
 			interval int64
 		)

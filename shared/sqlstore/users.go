@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 const userColumns = "id, email, telegram_chat_id, notify_interval_s, paused, created_at"

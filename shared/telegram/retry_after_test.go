@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )

@@ -1,6 +1,6 @@
-// Package telegram is the Telegram adapter: it sends alerts through the Bot API with
-// github.com/go-telegram/bot (Sender), and serves the bot's webhook, which runs the chat commands
-// /start, /set, /status, /stop, /resume and /help against the command and query handlers (Webhook).
+// Package telegram is the outbound Telegram Bot API adapter: it sends messages through the Bot API with
+// github.com/go-telegram/bot (Sender) and renders alerts as text (FormatAlert). The bot's inbound
+// webhook is an edge of its own, shared/edge/telegrambot.
 //
 // Send sorts every failure into one of three classes, so the notifier can map them to a Kafka
 // acknowledgement in one place:
@@ -21,18 +21,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
 
 	"github.com/go-telegram/bot"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // DefaultAPIURL is the Bot API's address.
@@ -217,24 +215,9 @@ func FormatAlert(ev stockalert.AlertEvent) string {
 		cur = " " + ev.Currency
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "🔔 %s %s of %s%s\nPrice: %s%s", ev.Ticker, side, FormatPrice(ev.Threshold), cur, FormatPrice(ev.Price), cur)
+	fmt.Fprintf(&b, "🔔 %s %s of %s%s\nPrice: %s%s", ev.Ticker, side, stockalert.FormatPrice(ev.Threshold), cur, stockalert.FormatPrice(ev.Price), cur)
 	if !ev.Time.IsZero() {
 		fmt.Fprintf(&b, " at %s", ev.Time.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	return b.String()
-}
-
-// FormatPrice writes a price with at least two decimals and as many more as it needs, up to six:
-// 200 → "200.00", 1.08745 → "1.08745", 0.000012345 → "0.000012".
-func FormatPrice(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	s := strconv.FormatFloat(v, 'f', 6, 64)
-	s = strings.TrimRight(s, "0")
-	dot := strings.IndexByte(s, '.')
-	for len(s)-dot-1 < 2 {
-		s += "0"
-	}
-	return s
 }

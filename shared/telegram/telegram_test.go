@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )
@@ -284,17 +284,6 @@ func TestFormatAlert(t *testing.T) {
 		}
 		if m := fake.Messages()[i]; m.Text != tc.want {
 			t.Errorf("delivered %q", m.Text)
-		}
-	}
-}
-
-func TestFormatPrice(t *testing.T) {
-	for in, want := range map[float64]string{
-		200: "200.00", 201.5: "201.50", 1.08745: "1.08745", 0.000012345: "0.000012", 5638.94: "5638.94",
-		1e12: "1000000000000.00", 0.1 + 0.2: "0.30",
-	} {
-		if got := telegram.FormatPrice(in); got != want {
-			t.Errorf("FormatPrice(%v) = %q, want %q", in, got, want)
 		}
 	}
 }

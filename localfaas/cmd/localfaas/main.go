@@ -33,7 +33,7 @@ import (
 
 	connector "github.com/stockalert/stockalert/kafka-connector"
 	"github.com/stockalert/stockalert/localfaas"
-	stockalert "github.com/stockalert/stockalert/shared"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 type config struct {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
-	"github.com/stockalert/stockalert/shared/storage"
 )
 
 // Env sets, for the rest of the test, the environment of a function process: a free port on
@@ -108,7 +108,7 @@ func Start(t *testing.T, name string, wire faas.Wiring, secrets, env map[string]
 // closed when the test ends.
 func Store(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	s, err := storage.Open(context.Background(), faas.NewSecrets(os.Getenv("secret_mount_path")), slog.New(slog.DiscardHandler))
+	s, err := configured.Open(context.Background(), faas.NewSecrets(os.Getenv("secret_mount_path")), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("open the function's store: %v", err)
 	}

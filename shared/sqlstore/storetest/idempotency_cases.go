@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // registerOnce registers email through RunOnce, as the HTTP edge does with an Idempotency-Key: the

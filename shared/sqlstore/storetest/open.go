@@ -14,9 +14,9 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
-	"github.com/stockalert/stockalert/shared/mysql"
-	"github.com/stockalert/stockalert/shared/sqlite"
 	"github.com/stockalert/stockalert/shared/sqlstore"
+	"github.com/stockalert/stockalert/shared/sqlstore/mysql"
+	"github.com/stockalert/stockalert/shared/sqlstore/sqlite"
 )
 
 // Opener opens a fresh, empty, migrated store for one test; it is closed (and its data dropped) when

@@ -5,9 +5,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	stockalert "github.com/stockalert/stockalert/shared"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 var telegramCases = []contractCase{

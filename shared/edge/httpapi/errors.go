@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
+
+// errUnsupportedMediaType: the request body is declared as something other than JSON.
+var errUnsupportedMediaType = errors.New("unsupported media type")
+
+// writeError is the one place errors become HTTP answers, {"error": "...", "field": "..."}:
+//
+//	*stockalert.ValidationError          400, field as the client spelled it
+//	stockalert.ErrUnauthorized           401, WWW-Authenticate: Bearer; the same body whatever the cause
+//	stockalert.ErrNotFound               404
+//	stockalert.ErrConflict               409, field when a *stockalert.ConflictError names it
+//	httpjson.ErrBodyTooLarge                 413, field "body"
+//	errUnsupportedMediaType              415, field "Content-Type"
+//	stockalert.ErrIdempotencyKeyReused   422, field "Idempotency-Key"
+//	anything else                        500 "internal error"; the error is logged, never sent
+func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var conflict *stockalert.ConflictError
+	v, invalid := stockalert.AsValidation(err)
+	switch {
+	case errors.Is(err, httpjson.ErrBodyTooLarge):
+		httpjson.WriteError(w, http.StatusRequestEntityTooLarge, "request body is too large", "body")
+	case errors.Is(err, errUnsupportedMediaType):
+		httpjson.WriteError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", "Content-Type")
+	case invalid:
+		httpjson.WriteError(w, http.StatusBadRequest, v.Error(), v.Field)
+	case errors.Is(err, stockalert.ErrUnauthorized):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="stockalert"`)
+		httpjson.WriteError(w, http.StatusUnauthorized, "missing or invalid bearer token for this user", "")
+	case errors.Is(err, stockalert.ErrNotFound):
+		httpjson.WriteError(w, http.StatusNotFound, err.Error(), "")
+	case errors.Is(err, stockalert.ErrIdempotencyKeyReused):
+		httpjson.WriteError(w, http.StatusUnprocessableEntity,
+			"the Idempotency-Key was already used for a different request", "Idempotency-Key")
+	case errors.As(err, &conflict):
+		httpjson.WriteError(w, http.StatusConflict, conflict.Reason, conflict.Field)
+	case errors.Is(err, stockalert.ErrConflict):
+		httpjson.WriteError(w, http.StatusConflict, err.Error(), "")
+	default:
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelWarn // the client left or exec_timeout passed: nobody reads this answer
+		}
+		e.logger.LogAttrs(r.Context(), level, "request failed",
+			slog.String("method", r.Method), slog.String("route", r.Pattern), slog.String("err", err.Error()))
+		httpjson.WriteError(w, http.StatusInternalServerError, "internal error", "")
+	}
+}

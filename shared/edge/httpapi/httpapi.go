@@ -1,0 +1,186 @@
+// Package httpapi is the HTTP edge of stockalert: the JSON API of the user-commands function (the write
+// side: register, update, subscribe, unsubscribe, delete, issue a Telegram link code) and of the
+// stock-queries function (the read side: profile, latest price, average price).
+//
+// Each endpoint lives in its own file and turns a request into a command or a query of the shared
+// library; errors.go maps every error to a status and a {"error","field"} body, in one place. Every
+// route under /users/{email} needs "Authorization: Bearer <token>", checked once per route before
+// anything else is read, so a refused caller learns nothing about the account. POST /users and PATCH
+// /users/{email} honour an Idempotency-Key header: the command and its response run at most once per
+// key (see OnceRunner).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
+
+// OnceRunner runs a request's work at most once per idempotency claim (*sqlstore.Store implements it).
+// fn's writes and the stored result commit together; a repeat of the claim returns the first result
+// with replayed=true, a repeat with a different fingerprint stockalert.ErrIdempotencyKeyReused, and two
+// concurrent holders of one claim never both run fn. owner is the user the record is deleted with.
+type OnceRunner interface {
+	RunOnce(ctx context.Context, claim stockalert.IdempotencyClaim, owner stockalert.Email,
+		fn func(ctx context.Context) ([]byte, error)) (result []byte, replayed bool, err error)
+}
+
+// UserCommands are the dependencies of the write side. Every handler and Once is required.
+type UserCommands struct {
+	RegisterUser  command.RegisterUserHandler
+	UpdateUser    command.UpdateUserHandler
+	Subscribe     command.SubscribeHandler
+	Unsubscribe   command.UnsubscribeHandler
+	DeleteUser    command.DeleteUserHandler
+	IssueLinkCode command.IssueLinkCodeHandler
+
+	Authenticate query.AuthenticateHandler
+	UserProfile  query.UserProfileHandler
+
+	// Once makes POST /users and PATCH /users/{email} at-most-once under an Idempotency-Key.
+	Once OnceRunner
+
+	// BotUsername is the Telegram bot's username (with or without the "@"). When set, the link code
+	// comes with a https://t.me/<bot>?start=<code> link that opens the bot and links the chat.
+	BotUsername string
+	// RefuseChatID makes POST /users refuse telegram_chat_id (400): a chat given there is linked without
+	// proof that the caller owns it, while /start <code> proves it. Operators who do not need the
+	// original API's field should set it.
+	RefuseChatID bool
+	// MaxBodyBytes caps a request body (faas.DefaultMaxBodyBytes when 0); pass the function's
+	// max_body_bytes.
+	MaxBodyBytes int64
+	// Logger receives the errors answered with 500 (nil: discarded).
+	Logger *slog.Logger
+}
+
+// StockQueries are the dependencies of the read side. Every handler is required.
+type StockQueries struct {
+	Authenticate query.AuthenticateHandler
+	UserProfile  query.UserProfileHandler
+	LatestPrice  query.LatestPriceHandler
+	AveragePrice query.AveragePriceHandler
+
+	// Logger receives the errors answered with 500 (nil: discarded).
+	Logger *slog.Logger
+}
+
+// NewUserCommands returns the handler of the user-commands function:
+//
+//	POST   /users                           register (201, with the token shown once)
+//	PATCH  /users/{email}                   change the ticker or thresholds of a one-ticker user
+//	PUT    /users/{email}/tickers/{ticker}  watch a ticker with exactly these thresholds
+//	DELETE /users/{email}/tickers/{ticker}  stop watching a ticker (204)
+//	DELETE /users/{email}                   delete the user and all their data (204)
+//	POST   /users/{email}/telegram-link     issue a new one-time Telegram link code
+//
+// It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
+func NewUserCommands(d UserCommands) http.Handler {
+	for name, dep := range map[string]any{
+		"RegisterUser": d.RegisterUser, "UpdateUser": d.UpdateUser, "Subscribe": d.Subscribe,
+		"Unsubscribe": d.Unsubscribe, "DeleteUser": d.DeleteUser, "IssueLinkCode": d.IssueLinkCode,
+		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile, "Once": d.Once,
+	} {
+		if dep == nil {
+			panic("httpapi: UserCommands." + name + " is required")
+		}
+	}
+	e := newEdge(d.Authenticate, d.Logger)
+	c := &commands{deps: d, bot: strings.TrimPrefix(strings.TrimSpace(d.BotUsername), "@")}
+	mux := http.NewServeMux()
+	mux.Handle("POST /users", e.public(c.register))
+	mux.Handle("PATCH /users/{email}", e.authenticated(c.update))
+	mux.Handle("PUT /users/{email}/tickers/{ticker}", e.authenticated(c.putTicker))
+	mux.Handle("DELETE /users/{email}/tickers/{ticker}", e.authenticated(c.deleteTicker))
+	mux.Handle("DELETE /users/{email}", e.authenticated(c.deleteUser))
+	mux.Handle("POST /users/{email}/telegram-link", e.authenticated(c.telegramLink))
+	return router{mux}
+}
+
+// NewStockQueries returns the handler of the stock-queries function:
+//
+//	GET /users/{email}                               profile with subscriptions and thresholds
+//	GET /users/{email}/latest[?ticker=T]             latest recorded price
+//	GET /users/{email}/average?count=N[&ticker=T]    mean of the last N recorded prices
+//
+// It panics when a required dependency is missing.
+func NewStockQueries(d StockQueries) http.Handler {
+	for name, dep := range map[string]any{
+		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile,
+		"LatestPrice": d.LatestPrice, "AveragePrice": d.AveragePrice,
+	} {
+		if dep == nil {
+			panic("httpapi: StockQueries." + name + " is required")
+		}
+	}
+	e := newEdge(d.Authenticate, d.Logger)
+	q := &queries{deps: d}
+	mux := http.NewServeMux()
+	mux.Handle("GET /users/{email}", e.authenticated(q.profile))
+	mux.Handle("GET /users/{email}/latest", e.authenticated(q.latest))
+	mux.Handle("GET /users/{email}/average", e.authenticated(q.average))
+	return router{mux}
+}
+
+// commands holds the write side's endpoints (one file each).
+type commands struct {
+	deps UserCommands
+	bot  string
+}
+
+// queries holds the read side's endpoints (one file each).
+type queries struct {
+	deps StockQueries
+}
+
+// deepLink returns the deep link that starts the bot with code, or "" without a bot username.
+func deepLink(bot, code string) string {
+	if bot == "" {
+		return ""
+	}
+	return "https://t.me/" + url.PathEscape(bot) + "?start=" + url.QueryEscape(code)
+}
+
+// router serves mux and answers what mux does not route with a JSON 404, or a JSON 405 with Allow.
+// Paths that are not clean ("//", "/./", "/../") are 404 too: the mux would redirect them to their
+// clean form, and a client following that redirect could send DELETE …/tickers/.. to DELETE /users/….
+type router struct{ mux *http.ServeMux }
+
+func (rt router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); path.Clean(p) != p {
+		httpjson.WriteError(w, http.StatusNotFound, "no such endpoint", "")
+		return
+	}
+	h, pattern := rt.mux.Handler(r)
+	if pattern != "" {
+		rt.mux.ServeHTTP(w, r) // sets r.Pattern and the path values
+		return
+	}
+	// Let the mux decide between "no such path" and "not with this method", then answer in JSON.
+	probe := &probeWriter{header: make(http.Header)}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here", "")
+		return
+	}
+	httpjson.WriteError(w, http.StatusNotFound, "no such endpoint", "")
+}
+
+// probeWriter records the status and headers of the mux's own 404/405 answer and drops its body.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) WriteHeader(status int)      { p.status = status }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }

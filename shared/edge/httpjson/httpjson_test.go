@@ -1,0 +1,117 @@
+package httpjson_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
+
+type registerRequest struct {
+	Email      string `json:"email"`
+	Ticker     string `json:"ticker"`
+	Thresholds struct {
+		High *float64 `json:"high"`
+	} `json:"thresholds"`
+	Interval int64 `json:"interval"`
+}
+
+func TestDecodeJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, field, reason string
+	}{
+		{"empty", "", "body", "is empty"},
+		{"white space only", "  \n", "body", "is empty"},
+		{"malformed", `{"email": x}`, "body", "not valid JSON at byte 11"},
+		{"truncated", `{"email": "a@b.c"`, "body", "is truncated"},
+		{"array", `[1,2]`, "body", "must be a JSON object, not a JSON array"},
+		{"unknown field", `{"email":"a@b.c","tickr":"AAPL"}`, "tickr", "is not a known field"},
+		{"wrong type", `{"ticker": 12}`, "ticker", "must be a string, not a JSON number"},
+		{"nested wrong type", `{"thresholds": {"high": "10"}}`, "thresholds.high", "must be a number, not a JSON string"},
+		{"float for int", `{"interval": 1.5}`, "interval", "must be an integer"},
+		{"two objects", `{"email":"a@b.c"} {"email":"d@e.f"}`, "body", "single JSON object"},
+		{"trailing garbage", `{"email":"a@b.c"} x`, "body", "single JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var dst registerRequest
+			err := httpjson.DecodeJSON(strings.NewReader(tc.body), &dst, 1024)
+			v, ok := stockalert.AsValidation(err)
+			if !ok {
+				t.Fatalf("err = %v, want a *ValidationError", err)
+			}
+			if v.Field != tc.field || !strings.Contains(v.Reason, tc.reason) {
+				t.Fatalf("got field %q reason %q, want field %q reason containing %q", v.Field, v.Reason, tc.field, tc.reason)
+			}
+		})
+	}
+
+	t.Run("valid", func(t *testing.T) {
+		var dst registerRequest
+		body := `{"email":"a@b.c","ticker":"AAPL","thresholds":{"high":10.5},"interval":60}` + "\n"
+		if err := httpjson.DecodeJSON(strings.NewReader(body), &dst, int64(len(body))); err != nil {
+			t.Fatal(err)
+		}
+		if dst.Email != "a@b.c" || dst.Ticker != "AAPL" || dst.Thresholds.High == nil || *dst.Thresholds.High != 10.5 || dst.Interval != 60 {
+			t.Fatalf("decoded %+v", dst)
+		}
+	})
+
+	t.Run("over the limit", func(t *testing.T) {
+		var dst registerRequest
+		body := `{"email":"` + strings.Repeat("a", 100) + `@b.c"}`
+		err := httpjson.DecodeJSON(strings.NewReader(body), &dst, 50)
+		if !errors.Is(err, httpjson.ErrBodyTooLarge) {
+			t.Fatalf("err = %v, want ErrBodyTooLarge", err)
+		}
+		if _, ok := stockalert.AsValidation(err); ok {
+			t.Error("a body over the limit reported as a validation error (400 instead of 413)")
+		}
+	})
+
+	t.Run("trailing data over the limit", func(t *testing.T) {
+		var dst registerRequest
+		body := `{"email":"a@b.c"}` + strings.Repeat(" ", 100)
+		if err := httpjson.DecodeJSON(strings.NewReader(body), &dst, 20); !errors.Is(err, httpjson.ErrBodyTooLarge) {
+			t.Fatalf("err = %v, want ErrBodyTooLarge", err)
+		}
+	})
+
+	t.Run("MaxBytesReader of the middleware", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"email":"a@b.c"}`))
+		body := http.MaxBytesReader(rec, req.Body, 5)
+		var dst registerRequest
+		err := httpjson.DecodeJSON(body, &dst, 1024)
+		var mb *http.MaxBytesError
+		if !errors.Is(err, httpjson.ErrBodyTooLarge) || !errors.As(err, &mb) || mb.Limit != 5 {
+			t.Fatalf("err = %v, want ErrBodyTooLarge wrapping a MaxBytesError of 5", err)
+		}
+	})
+}
+
+func TestWriteJSONAndError(t *testing.T) {
+	rec := httptest.NewRecorder()
+	httpjson.WriteError(rec, http.StatusBadRequest, "invalid ticker", "ticker")
+	if rec.Code != http.StatusBadRequest || rec.Body.String() != `{"error":"invalid ticker","field":"ticker"}`+"\n" {
+		t.Fatalf("WriteError = %d %q", rec.Code, rec.Body.String())
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+
+	rec = httptest.NewRecorder()
+	httpjson.WriteError(rec, http.StatusNotFound, "not found", "")
+	if rec.Body.String() != `{"error":"not found"}`+"\n" {
+		t.Fatalf("WriteError without field = %q", rec.Body.String())
+	}
+
+	rec = httptest.NewRecorder()
+	httpjson.WriteJSON(rec, http.StatusOK, map[string]any{"bad": func() {}})
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"error"`) {
+		t.Fatalf("unencodable value = %d %q", rec.Code, rec.Body.String())
+	}
+}

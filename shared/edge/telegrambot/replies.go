@@ -1,0 +1,228 @@
+package telegrambot
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
+
+// What the bot says. Replies are plain text (Send uses no parse mode), so nothing needs escaping.
+//
+// errorReply is the one place where an error becomes a reply. Two cases need care because Telegram
+// delivers an update again until the webhook answers 2xx:
+//
+//   - A fault on our side (the database is down) gets faultText and a 5xx, so the update comes back
+//     and the command runs again once the fault is gone. The webhook remembers the last update ids it
+//     apologised for, so a redelivery that fails again says nothing more: the user reads one apology,
+//     then the real answer. (Per process: with several replicas a user may read one apology from each.)
+//   - /start is the one command that cannot simply run twice, since the code is used up by the first
+//     run. If its reply failed and the update comes back, the code is "unknown" now; the webhook then
+//     looks the chat up and, finding it linked, answers alreadyLinkedText rather than an error.
+//
+// Every other command is idempotent (/set, /stop, /resume set a value; /status reads).
+
+const welcomeText = `Welcome to StockAlert! I send you a message when a stock you watch leaves the price range you chose.
+
+To get your alerts here:
+1. Register: POST /users with your e-mail, a ticker and your thresholds.
+2. Open the Telegram link in the answer, or send /start <code> with the link code it gives you.
+
+Lost the code? POST /users/{email}/telegram-link gives you a new one.
+Send /help for the commands.`
+
+const helpText = `Commands:
+/status - your tickers, thresholds and latest prices
+/set <seconds> - least time between two alerts about a ticker that stays out of range (0 to 2592000; default 3600)
+/stop - pause alerts
+/resume - resume alerts
+/start <code> - link this chat to your account with the code from your registration
+/help - this list`
+
+const setUsage = `/set takes a whole number of seconds from 0 to 2592000 (30 days): the least time between two alerts about a ticker that stays out of range. For example /set 3600 for at most one an hour, or /set 0 for every price check.`
+
+const (
+	unknownCodeText = "That link code is unknown or already used: each code links one chat, once. " +
+		"Get a new one with POST /users/{email}/telegram-link, then send /start <new code>."
+	badCodeText = "That does not look like a link code. Send /start followed by the code from your registration " +
+		"(letters, digits, - and _), or open the Telegram link it came with."
+	notLinkedText = "This chat is not linked to an account yet. Open the Telegram link from your registration, " +
+		"or send /start <code> with the link code it gave you."
+	faultText = "Sorry, something went wrong on our side. Your command will be retried automatically in a moment: " +
+		"no need to send it again."
+	refusedText = "That did not work. Send /help for the commands."
+)
+
+// errorReply maps an error of a command to the reply. fault is true for a failure on our side: the
+// webhook then answers 5xx so that Telegram delivers the update again.
+func errorReply(cmd botCommand, err error) (text string, fault bool) {
+	if v, ok := stockalert.AsValidation(err); ok {
+		switch v.Field {
+		case "interval":
+			var hint *intervalHint
+			if errors.As(err, &hint) {
+				return fmt.Sprintf("%s is %d seconds: send /set %d\n\n%s", hint.given, hint.seconds, hint.seconds, setUsage), false
+			}
+			return setUsage, false
+		case "code":
+			return badCodeText, false
+		}
+		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", v.Error()), false
+	}
+	switch {
+	case errors.Is(err, stockalert.ErrNotFound) && cmd.name == "start":
+		return unknownCodeText, false
+	case errors.Is(err, stockalert.ErrNotFound):
+		return notLinkedText, false
+	case stockalert.IsClientError(err):
+		return refusedText, false
+	}
+	return faultText, true
+}
+
+func unknownCommandText(name string) string {
+	return fmt.Sprintf("I don't know /%s. Send /help for the commands.", name)
+}
+
+func linkedText(p query.Profile) string {
+	var b strings.Builder
+	if len(p.Subscriptions) == 0 {
+		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: subscribe through the API and your alerts will come here.", p.Email)
+	} else {
+		fmt.Fprintf(&b, "Linked to %s: you will get alerts for %s here.", p.Email, tickerList(p))
+	}
+	if p.Paused {
+		b.WriteString(" Alerts are paused: send /resume to get them.")
+	}
+	b.WriteString(" Send /status to see your thresholds, /help for the commands.")
+	return b.String()
+}
+
+func alreadyLinkedText(p query.Profile) string {
+	what := "no tickers yet"
+	if len(p.Subscriptions) > 0 {
+		what = "alerts for " + tickerList(p)
+	}
+	return fmt.Sprintf("That link code is unknown or already used, but this chat is already linked to %s (%s). Send /status for details.", p.Email, what)
+}
+
+func tickerList(p query.Profile) string {
+	names := make([]string, len(p.Subscriptions))
+	for i, s := range p.Subscriptions {
+		names[i] = string(s.Ticker)
+	}
+	return strings.Join(names, ", ")
+}
+
+func intervalSetText(d time.Duration) string {
+	if d == 0 {
+		return "Done: while a ticker stays out of range, you will get an alert at every price check."
+	}
+	return fmt.Sprintf("Done: while a ticker stays out of range, you will get at most one alert about it every %s.", formatInterval(d))
+}
+
+func pausedText(paused bool) string {
+	if paused {
+		return "Alerts paused. Send /resume to get them again."
+	}
+	return "Alerts resumed. A ticker that is out of range will alert you at the next price check."
+}
+
+// statusText renders /status: the account, whether alerts are on and how often they repeat, then one
+// line per ticker. Lines that would take the message over Telegram's limit are summed up at the end.
+//
+//	Account: pat@example.com
+//	Alerts: on
+//	Repeat alerts: at most every 1h while a ticker stays out of range
+//
+//	AAPL: above 200.00 / below 150.00, last 190.12 USD at 14:30 UTC
+//	MSFT: above 400.00, no price yet
+func statusText(st query.ChatStatus, now time.Time) string {
+	p := st.Profile
+	var b strings.Builder
+	fmt.Fprintf(&b, "Account: %s\n", p.Email)
+	if p.Paused {
+		b.WriteString("Alerts: paused (send /resume to turn them back on)\n")
+	} else {
+		b.WriteString("Alerts: on\n")
+	}
+	if p.NotifyInterval == 0 {
+		b.WriteString("Repeat alerts: at every price check while a ticker stays out of range\n")
+	} else {
+		fmt.Fprintf(&b, "Repeat alerts: at most every %s while a ticker stays out of range\n", formatInterval(p.NotifyInterval))
+	}
+	b.WriteString("\n")
+	if len(p.Subscriptions) == 0 {
+		b.WriteString("You watch no tickers.")
+		return b.String()
+	}
+	// Bytes bound UTF-16 code units from above, so counting bytes keeps us under the limit.
+	const room = maxMessageLen - 64
+	for i, s := range p.Subscriptions {
+		line := subscriptionLine(s, st.Prices, now)
+		if b.Len()+len(line)+1 > room {
+			fmt.Fprintf(&b, "… and %d more tickers", len(p.Subscriptions)-i)
+			break
+		}
+		b.WriteString(line)
+		if i < len(p.Subscriptions)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.Price, now time.Time) string {
+	var bounds []string
+	if s.Thresholds.High != nil {
+		bounds = append(bounds, "above "+stockalert.FormatPrice(*s.Thresholds.High))
+	}
+	if s.Thresholds.Low != nil {
+		bounds = append(bounds, "below "+stockalert.FormatPrice(*s.Thresholds.Low))
+	}
+	th := "no thresholds"
+	if len(bounds) > 0 {
+		th = strings.Join(bounds, " / ")
+	}
+	price, ok := prices[s.Ticker]
+	if !ok {
+		return fmt.Sprintf("%s: %s, no price yet", s.Ticker, th)
+	}
+	cur := ""
+	if price.Currency != "" {
+		cur = " " + price.Currency
+	}
+	return fmt.Sprintf("%s: %s, last %s%s at %s", s.Ticker, th, stockalert.FormatPrice(price.Price), cur, formatPriceTime(price.Time, now))
+}
+
+// formatPriceTime shows the time alone for a price of today (UTC), the date too otherwise.
+func formatPriceTime(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04 UTC")
+	}
+	return t.Format("2006-01-02 15:04 UTC")
+}
+
+// formatInterval writes whole days, hours, minutes and seconds: 1h, 1h30m, 45s, 30d.
+func formatInterval(d time.Duration) string {
+	s := int64(d / time.Second)
+	if s <= 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}} {
+		if n := s / u.size; n > 0 {
+			b.WriteString(strconv.FormatInt(n, 10) + u.suffix)
+			s %= u.size
+		}
+	}
+	return b.String()
+}

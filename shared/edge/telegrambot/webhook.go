@@ -1,0 +1,453 @@
+// Package telegrambot is the Telegram bot's webhook edge: an http.Handler that takes the Bot API's
+// update deliveries (checking X-Telegram-Bot-Api-Secret-Token), runs the chat commands /start, /set,
+// /status, /stop, /resume and /help against the command and query handlers, replies in the chat, and
+// maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again).
+package telegrambot
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
+
+// maxMessageLen is the longest text sendMessage accepts, in UTF-16 code units (Telegram Bot API,
+// sendMessage: "1-4096 characters after entities parsing").
+const maxMessageLen = 4096
+
+// SecretTokenHeader carries the secret_token given to setWebhook on every webhook delivery.
+const SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// DefaultWebhookMaxBody bounds an update's body when WebhookConfig.MaxBodyBytes is not set. A text
+// update is a few kilobytes at most.
+const DefaultWebhookMaxBody = 1 << 20
+
+// rememberedFaults is how many update ids a Webhook remembers having apologised for.
+const rememberedFaults = 1024
+
+var (
+	secretTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	usernamePattern    = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+	commandNamePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+)
+
+// ReplySender sends the bot's answers: a *Sender, possibly wrapped in NewRetryAfter. An error wrapping
+// stockalert.ErrUndeliverable means the chat will never take the message; any other error is transient.
+type ReplySender interface {
+	Send(ctx context.Context, chatID int64, text string) error
+}
+
+// WebhookConfig is what NewWebhook needs.
+type WebhookConfig struct {
+	// SecretToken is the secret_token given to setWebhook (1 to 256 characters A-Z a-z 0-9 _ -): every
+	// delivery must carry it in X-Telegram-Bot-Api-Secret-Token. Required unless AllowNoSecret is set.
+	SecretToken string
+	// AllowNoSecret lets an empty SecretToken accept every delivery unchecked, for local development
+	// only (NewWebhook logs a warning). It has no effect when SecretToken is set.
+	AllowNoSecret bool
+	// BotUsername is the bot's @username (with or without the @). Commands addressed to another bot
+	// ("/stop@otherbot", common in groups) are ignored; without a username every addressed command is,
+	// since it cannot be told apart from one for another bot.
+	BotUsername string
+
+	// The use cases the commands dispatch to. All are required.
+	Link        command.LinkTelegramHandler
+	SetInterval command.SetNotifyIntervalHandler
+	SetPaused   command.SetPausedHandler
+	Status      query.ChatProfileHandler
+
+	// Replies sends the answers. Required.
+	Replies ReplySender
+	// Logger receives the webhook's log lines (default: discarded).
+	Logger *slog.Logger
+	// MaxBodyBytes bounds an update (default DefaultWebhookMaxBody).
+	MaxBodyBytes int64
+	// Now is the clock /status formats times against (default time.Now).
+	Now func() time.Time
+}
+
+// Webhook is the bot's webhook: an http.Handler that takes Telegram's update deliveries, runs the
+// commands in them and replies in the chat. Build it with NewWebhook. It is safe for concurrent use.
+//
+// Answers, and so whether Telegram delivers an update again (it repeats every delivery not answered
+// with a 2xx, then gives up after a while):
+//   - 401 for a wrong or missing secret token, 405 for a method other than POST, 413 for a body over
+//     the limit and 400 for a body that is not a Telegram update at all: nothing is run. Telegram
+//     itself never sends these.
+//   - 200 once the update is handled: the command ran (or was refused for the user's input or the
+//     chat's state, which the reply explains) and the reply was sent or can never be (the bot was
+//     blocked). Also 200 for what the bot ignores: updates other than new messages, messages that are
+//     not commands, commands for other bots, and updates that are valid JSON but that the update model
+//     cannot decode (delivering them again cannot help).
+//   - 500 when the command failed on our side (the database, say), and 502 when the command ran but
+//     its reply could not be sent for now: Telegram delivers the update again. Every command is safe to
+//     run twice; see replies.go for how a repeated /start and a repeated failure are answered.
+type Webhook struct {
+	secret      [sha256.Size]byte
+	checkSecret bool
+	username    string
+	link        command.LinkTelegramHandler
+	setInterval command.SetNotifyIntervalHandler
+	setPaused   command.SetPausedHandler
+	status      query.ChatProfileHandler
+	replies     ReplySender
+	logger      *slog.Logger
+	maxBody     int64
+	now         func() time.Time
+	apologised  *idSet
+}
+
+// NewWebhook checks cfg and builds the webhook. It returns an error naming the setting at fault: no
+// secret token without AllowNoSecret, a secret token Telegram would refuse, a malformed bot username,
+// or a missing handler or reply sender.
+func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case cfg.SecretToken == "" && !cfg.AllowNoSecret:
+		return nil, errors.New("telegram webhook: a secret token is required (the secret_token given to setWebhook); " +
+			"set AllowNoSecret only for local development")
+	case cfg.SecretToken != "" && !secretTokenPattern.MatchString(cfg.SecretToken):
+		return nil, errors.New("telegram webhook: the secret token must be 1 to 256 characters A-Z, a-z, 0-9, _ and -")
+	case cfg.Link == nil || cfg.SetInterval == nil || cfg.SetPaused == nil || cfg.Status == nil:
+		return nil, errors.New("telegram webhook: the Link, SetInterval, SetPaused and Status handlers are required")
+	case cfg.Replies == nil:
+		return nil, errors.New("telegram webhook: a reply sender is required")
+	case cfg.MaxBodyBytes < 0:
+		return nil, fmt.Errorf("telegram webhook: max body bytes %d must not be negative", cfg.MaxBodyBytes)
+	}
+	username := strings.TrimPrefix(cfg.BotUsername, "@")
+	if username != "" && !usernamePattern.MatchString(username) {
+		return nil, fmt.Errorf("telegram webhook: bot username %q is not a Telegram username", cfg.BotUsername)
+	}
+	w := &Webhook{
+		secret:      sha256.Sum256([]byte(cfg.SecretToken)),
+		checkSecret: cfg.SecretToken != "",
+		username:    username,
+		link:        cfg.Link,
+		setInterval: cfg.SetInterval,
+		setPaused:   cfg.SetPaused,
+		status:      cfg.Status,
+		replies:     cfg.Replies,
+		logger:      logger,
+		maxBody:     cfg.MaxBodyBytes,
+		now:         cfg.Now,
+		apologised:  newIDSet(rememberedFaults),
+	}
+	if w.maxBody == 0 {
+		w.maxBody = DefaultWebhookMaxBody
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if !w.checkSecret {
+		logger.Warn("telegram webhook accepts updates without a secret token: anyone who can reach it can act as any chat; for local development only")
+	}
+	if username == "" {
+		logger.Warn("telegram bot username not set: commands addressed as /command@bot are ignored")
+	}
+	return w, nil
+}
+
+// ServeHTTP handles one delivery; see Webhook for the statuses.
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	faas.SetRoute(r, "webhook")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, "Telegram delivers updates with POST", "")
+		return
+	}
+	if !h.authorized(r) {
+		h.logger.WarnContext(r.Context(), "telegram webhook: delivery refused: wrong or missing secret token",
+			slog.String("remote", r.RemoteAddr))
+		httpjson.WriteError(w, http.StatusUnauthorized, "wrong or missing "+SecretTokenHeader, "")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			httpjson.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("update over %d bytes", h.maxBody), "body")
+			return
+		}
+		httpjson.WriteError(w, http.StatusBadRequest, "could not read the update", "body")
+		return
+	}
+	upd, err := decodeUpdate(body)
+	switch {
+	case errors.Is(err, errNotAnUpdate):
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error(), "body")
+		return
+	case err != nil:
+		// Telegram sent JSON our update model cannot read (a field changed type, say): no redelivery
+		// will read better, so acknowledge it rather than have Telegram retry and hold the chat's later
+		// updates back.
+		h.logger.ErrorContext(r.Context(), "telegram webhook: update dropped: cannot decode it", slog.String("err", err.Error()))
+		writeOK(w, "undecodable update")
+		return
+	}
+	status, note := h.handle(r.Context(), upd)
+	if status != http.StatusOK {
+		httpjson.WriteError(w, status, note, "")
+		return
+	}
+	writeOK(w, note)
+}
+
+// authorized compares the secret token in constant time (of hashes, so its length does not leak).
+func (h *Webhook) authorized(r *http.Request) bool {
+	if !h.checkSecret {
+		return true
+	}
+	got := sha256.Sum256([]byte(r.Header.Get(SecretTokenHeader)))
+	return subtle.ConstantTimeCompare(got[:], h.secret[:]) == 1
+}
+
+var errNotAnUpdate = errors.New("not a Telegram update: a JSON object with an update_id is expected")
+
+func decodeUpdate(body []byte) (models.Update, error) {
+	var head struct {
+		ID *int64 `json:"update_id"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || head.ID == nil {
+		return models.Update{}, errNotAnUpdate
+	}
+	var upd models.Update
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&upd); err != nil {
+		return models.Update{}, fmt.Errorf("decode update %d: %w", *head.ID, err)
+	}
+	return upd, nil
+}
+
+func writeOK(w http.ResponseWriter, note string) {
+	httpjson.WriteJSON(w, http.StatusOK, struct {
+		OK      bool   `json:"ok"`
+		Ignored string `json:"ignored,omitempty"`
+	}{true, note})
+}
+
+// botCommand is a command as a user typed it: "/Set@StockAlertBot  60" is name "set", args ["60"].
+type botCommand struct {
+	name string
+	args []string
+	// addressed: the command named this bot (/cmd@ourbot).
+	addressed bool
+}
+
+// parseCommand reads a command from a message's text: a leading /name, optionally @botname, then
+// arguments separated by white space. ok is false for text that is not a command or names another bot.
+func parseCommand(text, username string) (cmd botCommand, ok bool) {
+	fields := strings.Fields(text)
+	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
+		return botCommand{}, false
+	}
+	name, to, addressed := strings.Cut(fields[0][1:], "@")
+	if !commandNamePattern.MatchString(name) {
+		return botCommand{}, false
+	}
+	if addressed && (username == "" || !strings.EqualFold(to, username)) {
+		return botCommand{}, false
+	}
+	return botCommand{name: strings.ToLower(name), args: fields[1:], addressed: addressed}, true
+}
+
+// handle runs the command an update carries and replies. It returns the status for Telegram and, for
+// a 200, what was ignored (empty when the update was handled).
+func (h *Webhook) handle(ctx context.Context, upd models.Update) (int, string) {
+	msg := upd.Message
+	if msg == nil {
+		return http.StatusOK, "not a new message"
+	}
+	cmd, ok := parseCommand(msg.Text, h.username)
+	if !ok {
+		return http.StatusOK, "not a command for this bot"
+	}
+	chatID := msg.Chat.ID
+	log := h.logger.With(slog.Int64("update_id", upd.ID), slog.Int64("chat", chatID), slog.String("command", cmd.name))
+	private := msg.Chat.Type == models.ChatTypePrivate
+	if !known(cmd.name) && !private && !cmd.addressed {
+		// In a group a bare unknown command is most likely another bot's: stay quiet.
+		return http.StatusOK, "unknown command in a group"
+	}
+
+	text, err := h.run(ctx, chatID, cmd)
+	if err != nil {
+		var fault bool
+		text, fault = errorReply(cmd, err)
+		if fault {
+			log.ErrorContext(ctx, "telegram webhook: command failed; Telegram will deliver it again", slog.String("err", err.Error()))
+			// Say so once per update, not at every redelivery.
+			if !h.apologised.has(upd.ID) {
+				if serr := h.replies.Send(ctx, chatID, text); serr != nil {
+					log.WarnContext(ctx, "telegram webhook: could not send the apology", slog.String("err", serr.Error()))
+				} else {
+					h.apologised.add(upd.ID)
+				}
+			}
+			return http.StatusInternalServerError, "command failed; deliver it again"
+		}
+	}
+	if serr := h.replies.Send(ctx, chatID, text); serr != nil {
+		if errors.Is(serr, stockalert.ErrUndeliverable) {
+			log.WarnContext(ctx, "telegram webhook: reply undeliverable; dropped", slog.String("err", serr.Error()))
+			return http.StatusOK, ""
+		}
+		log.ErrorContext(ctx, "telegram webhook: reply failed; Telegram will deliver the update again", slog.String("err", serr.Error()))
+		return http.StatusBadGateway, "reply not sent; deliver the update again"
+	}
+	log.DebugContext(ctx, "telegram webhook: command handled")
+	return http.StatusOK, ""
+}
+
+// run executes cmd for chatID and returns the reply, or the error to explain (see errorReply).
+func (h *Webhook) run(ctx context.Context, chatID int64, cmd botCommand) (string, error) {
+	switch cmd.name {
+	case "start":
+		if len(cmd.args) == 0 {
+			return welcomeText, nil
+		}
+		return h.start(ctx, chatID, strings.Join(cmd.args, " "))
+	case "set":
+		seconds, err := parseSeconds(cmd.args)
+		if err != nil {
+			return "", err
+		}
+		if err := h.setInterval.Handle(ctx, command.SetNotifyInterval{ChatID: chatID, Seconds: seconds}); err != nil {
+			return "", err
+		}
+		return intervalSetText(time.Duration(seconds) * time.Second), nil
+	case "status":
+		st, err := h.status.Handle(ctx, query.ChatProfile{ChatID: chatID})
+		if err != nil {
+			return "", err
+		}
+		return statusText(st, h.now()), nil
+	case "stop", "resume":
+		paused := cmd.name == "stop"
+		if err := h.setPaused.Handle(ctx, command.SetPaused{ChatID: chatID, Paused: paused}); err != nil {
+			return "", err
+		}
+		return pausedText(paused), nil
+	case "help":
+		return helpText, nil
+	}
+	return unknownCommandText(cmd.name), nil
+}
+
+// start links the chat with the one-time code. A code that is unknown or used up is refused; when the
+// chat is linked already (this very /start delivered again after its reply failed, or a stale code)
+// the reply says which account it is linked to, which the chat can see with /status anyway.
+func (h *Webhook) start(ctx context.Context, chatID int64, code string) (string, error) {
+	err := h.link.Handle(ctx, command.LinkTelegram{Code: code, ChatID: chatID})
+	if errors.Is(err, stockalert.ErrNotFound) {
+		st, serr := h.status.Handle(ctx, query.ChatProfile{ChatID: chatID})
+		switch {
+		case serr == nil:
+			return alreadyLinkedText(st.Profile), nil
+		case errors.Is(serr, stockalert.ErrNotFound):
+			return "", err
+		}
+		return "", serr
+	}
+	if err != nil {
+		return "", err
+	}
+	st, err := h.status.Handle(ctx, query.ChatProfile{ChatID: chatID})
+	if err != nil {
+		return "", fmt.Errorf("read back the linked account: %w", err)
+	}
+	return linkedText(st.Profile), nil
+}
+
+func known(name string) bool {
+	switch name {
+	case "start", "set", "status", "stop", "resume", "help":
+		return true
+	}
+	return false
+}
+
+// idSet is a bounded set of update ids: the oldest is forgotten when it is full.
+type idSet struct {
+	mu    sync.Mutex
+	ids   map[int64]struct{}
+	order []int64
+	next  int
+}
+
+func newIDSet(capacity int) *idSet {
+	return &idSet{ids: make(map[int64]struct{}, capacity), order: make([]int64, 0, capacity)}
+}
+
+func (s *idSet) has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ids[id]
+	return ok
+}
+
+func (s *idSet) add(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return
+	}
+	if len(s.order) < cap(s.order) {
+		s.order = append(s.order, id)
+	} else {
+		delete(s.ids, s.order[s.next])
+		s.order[s.next] = id
+		s.next = (s.next + 1) % len(s.order)
+	}
+	s.ids[id] = struct{}{}
+}
+
+// parseSeconds reads /set's argument: one whole number of seconds (the bounds are the command's to
+// check). A duration such as 15m is refused with an *intervalHint saying how many seconds it is.
+func parseSeconds(args []string) (int64, error) {
+	if len(args) != 1 {
+		return 0, stockalert.Invalid("interval", "give one whole number of seconds")
+	}
+	arg := args[0]
+	n, err := strconv.ParseInt(arg, 10, 64)
+	if err == nil {
+		return n, nil
+	}
+	invalid := stockalert.Invalid("interval", "%q is not a whole number of seconds", arg)
+	if d, derr := time.ParseDuration(arg); derr == nil && len(arg) <= 16 && d >= 0 && d <= stockalert.MaxNotifyInterval && d%time.Second == 0 {
+		return 0, &intervalHint{given: arg, seconds: int64(d / time.Second), err: invalid}
+	}
+	return 0, invalid
+}
+
+// intervalHint is a /set argument that is a duration, with the seconds it stands for. It wraps the
+// *stockalert.ValidationError.
+type intervalHint struct {
+	given   string
+	seconds int64
+	err     error
+}
+
+func (h *intervalHint) Error() string { return h.err.Error() }
+func (h *intervalHint) Unwrap() error { return h.err }
