@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 GOTESTFLAGS ?=
 
-.PHONY: help run test lint fmt vet staticcheck bench clean build-functions secrets telegram-webhook connector-image
+.PHONY: help run test lint bench clean build-functions secrets telegram-webhook connector-image
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -22,16 +22,10 @@ run: ## the whole pipeline on this machine: localfaas with embedded Kafka and SQ
 test: ## all tests; uses MYSQL_DSN / KAFKA_BROKERS when set, embedded stores otherwise
 	$(GO) test -count=1 $(GOTESTFLAGS) $(PKGS)
 
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOLANGCI_LINT ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-lint: fmt vet staticcheck ## gofmt, go vet and staticcheck (fetched by go run from the module proxy)
-fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-vet:
-	$(GO) vet $(PKGS)
-staticcheck:
-	$(GO) run $(STATICCHECK) $(PKGS)
+lint: ## golangci-lint with .golangci.yml (gofmt, goimports, vet, staticcheck, the import rule, …); zero findings
+	$(GO) run $(GOLANGCI_LINT) run $(PKGS)
 
 bench: ## benchmarks (timings live here, never in tests)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
