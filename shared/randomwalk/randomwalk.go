@@ -74,7 +74,8 @@ func New(cfg Config, now func() time.Time) *Source {
 	if now == nil {
 		now = time.Now
 	}
-	return &Source{seed: uint64(cfg.Seed), sigma: sigma, now: now, walks: map[stockalert.Ticker]*walk{}}
+	seed := uint64(cfg.Seed) //nolint:gosec // G115: the seed's bits are reused as they are; a negative seed is as good as any
+	return &Source{seed: seed, sigma: sigma, now: now, walks: map[stockalert.Ticker]*walk{}}
 }
 
 // Volatility returns σ in use after New's corrections.
@@ -115,7 +116,8 @@ func (s *Source) Quote(ctx context.Context, ticker stockalert.Ticker) (stockaler
 func (s *Source) newWalk(t stockalert.Ticker) *walk {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(t))
-	rng := rand.New(rand.NewPCG(s.seed, h.Sum64()))
+	// Simulated prices must be reproducible from the seed, so a seeded PCG, not crypto/rand.
+	rng := rand.New(rand.NewPCG(s.seed, h.Sum64())) //nolint:gosec // G404: determinism is the point; nothing secret
 	lo, hi := math.Log(MinStartPrice), math.Log(MaxStartPrice)
 	return &walk{rng: rng, logPrice: lo + rng.Float64()*(hi-lo)}
 }

@@ -2,6 +2,7 @@ package stockalert
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"time"
 )
@@ -40,9 +41,7 @@ func Fingerprint(parts ...[]byte) string {
 	h := sha256.New()
 	for _, p := range parts {
 		var n [8]byte
-		for i, l := 0, uint64(len(p)); i < 8; i++ {
-			n[i] = byte(l >> (8 * i))
-		}
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
 		h.Write(n[:])
 		h.Write(p)
 	}

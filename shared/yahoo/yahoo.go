@@ -282,7 +282,7 @@ func (c *Client) fetch(ctx context.Context, t stockalert.Ticker) (stockalert.Quo
 		return stockalert.Quote{}, fmt.Errorf("%w: status %s", ErrInvalidResponse, resp.Status)
 	}
 	if decodeErr != nil {
-		return stockalert.Quote{}, fmt.Errorf("%w: decode chart: %v", ErrInvalidResponse, decodeErr)
+		return stockalert.Quote{}, fmt.Errorf("%w: decode chart: %w", ErrInvalidResponse, decodeErr)
 	}
 	return parseChart(t, doc)
 }
@@ -333,5 +333,5 @@ func (c *Client) transportError(ctx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: no answer within %s", ErrUnavailable, c.timeout)
 	}
-	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
