@@ -130,7 +130,7 @@ func TestBuildContextOfTheStack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{"Dockerfile", "template.yml", "build.sh", "function/go.mod", "function/go.sum", "function/main.go", "function/shared/doc.go", "function/schema/schema.go"} {
+		for _, f := range []string{"Dockerfile", "template.yml", "build.sh", "function/go.mod", "function/go.sum", "function/main.go", "function/shared/stockalert/doc.go", "function/schema/schema.go"} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}

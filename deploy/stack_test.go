@@ -89,9 +89,9 @@ func TestEveryFunctionFolderIsInTheStackAndBackAgain(t *testing.T) {
 	}
 }
 
-// Every function builds, and every package of the module it imports lies in its handler folder or in a
+// Every package of the module a function imports lies in its handler folder or in a
 // configuration.copy path: otherwise its build context misses it.
-func TestEveryFunctionBuildsFromItsBuildContext(t *testing.T) {
+func TestEveryFunctionImportsOnlyItsBuildContext(t *testing.T) {
 	s := loadStack(t, defaultsOnly)
 	for _, want := range []string{"go.mod", "go.sum"} {
 		if !slices.ContainsFunc(s.Configuration.Copy, func(p string) bool { return filepath.Clean(p) == want }) {
@@ -103,8 +103,8 @@ func TestEveryFunctionBuildsFromItsBuildContext(t *testing.T) {
 			t.Errorf("configuration.copy %s: %v", p, err)
 		}
 	}
-	goCmd(t, root, "build", "./functions/...")
-
+	// Compiling the functions is the rest of the suite's job (every function has tests, and CI runs
+	// make build-functions); what this test adds is that each one's imports are in its build context.
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		t.Fatal(err)
