@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+
+	sharedkafka "github.com/stockalert/stockalert/shared/kafka"
 )
 
 // Connector consumes the configured topics and invokes the subscribed functions. Create it with
@@ -156,22 +158,29 @@ func (c *Connector) Run(ctx context.Context) error {
 // list, retrying each until it succeeds or ctx ends.
 func (c *Connector) prepare(ctx context.Context) error {
 	retry := retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second}
-	dlqs := make([]string, len(c.cfg.Topics))
-	for i, t := range c.cfg.Topics {
-		dlqs[i] = DeadLetterTopic(t)
+	specs := make([]sharedkafka.TopicSpec, 0, 2*len(c.cfg.Topics))
+	for _, t := range c.cfg.Topics {
+		// The broker's default partitions and replication.
+		specs = append(specs, sharedkafka.TopicSpec{Name: DeadLetterTopic(t)})
+	}
+	if c.cfg.CreateTopics {
+		for _, t := range c.cfg.Topics {
+			specs = append(specs, sharedkafka.TopicSpec{Name: t, Partitions: int32(c.cfg.TopicPartitions)})
+		}
 	}
 	_, err := retry.do(ctx, func() error {
-		err := ensureTopics(ctx, c.admin, dlqs, -1)
-		if err == nil && c.cfg.CreateTopics {
-			err = ensureTopics(ctx, c.admin, c.cfg.Topics, c.cfg.TopicPartitions)
-		}
+		// EnsureTopics retries unreachable brokers until its context ends: bound each attempt so
+		// that a broker that stays away is logged.
+		attempt, cancel := context.WithTimeout(ctx, ensureTopicsAttempt)
+		defer cancel()
+		err := sharedkafka.EnsureTopics(attempt, c.cfg.Brokers, specs...)
 		var kerr kafka.Error
 		if err == nil || ctx.Err() != nil || (errors.As(err, &kerr) && !kerr.Temporary()) {
 			return err
 		}
 		return transient{err}
 	}, func(err error, wait time.Duration) {
-		c.log.Warn("create topics; retrying", "topics", dlqs, "consumed_too", c.cfg.CreateTopics, "err", err, "wait", wait)
+		c.log.Warn("create topics; retrying", "topics", topicNames(specs), "err", err, "wait", wait)
 	})
 	if err != nil {
 		return fmt.Errorf("connector: %w", err)
@@ -224,4 +233,31 @@ func kafkaLogger(log *slog.Logger, level slog.Level) kafka.Logger {
 			log.Log(context.Background(), level, "kafka: "+fmt.Sprintf(format, args...))
 		}
 	})
+}
+
+// ensureTopicsAttempt bounds one attempt to create the topics in Run's preparation.
+const ensureTopicsAttempt = 15 * time.Second
+
+func topicNames(specs []sharedkafka.TopicSpec) []string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// missingTopics returns the named topics the cluster does not know (as of the client's metadata
+// cache, refreshed every few seconds).
+func missingTopics(ctx context.Context, client *kafka.Client, names []string) ([]string, error) {
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
+	if err != nil {
+		return nil, fmt.Errorf("read topic metadata: %w", err)
+	}
+	var missing []string
+	for _, t := range meta.Topics {
+		if t.Error != nil || len(t.Partitions) == 0 {
+			missing = append(missing, t.Name)
+		}
+	}
+	return missing, nil
 }
