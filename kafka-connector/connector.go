@@ -33,6 +33,8 @@ type Connector struct {
 	admin     *kafka.Client
 	writer    *kafka.Writer
 	dialer    *kafka.Dialer
+	// fetchMaxWait is the partition readers' MaxWait: fetchMaxWait but in tests.
+	fetchMaxWait time.Duration
 
 	started atomic.Bool
 	ready   atomic.Bool
@@ -87,7 +89,8 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 			Transport:    transport,
 			ErrorLogger:  kafkaLogger(log, slog.LevelWarn),
 		},
-		dialer: &kafka.Dialer{ClientID: ConnectorName, Timeout: 10 * time.Second, DualStack: true},
+		dialer:       &kafka.Dialer{ClientID: ConnectorName, Timeout: 10 * time.Second, DualStack: true},
+		fetchMaxWait: fetchMaxWait,
 	}
 	c.delivery = &delivery{
 		routes:  c.discovery,
