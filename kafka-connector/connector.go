@@ -46,7 +46,10 @@ type Connector struct {
 // connects to nothing: Run does. It returns a ConfigError for a bad cfg, and an error when the
 // credential files cannot be read or the metrics are already registered with reg.
 func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, error) {
-	cfg = cfg.withDefaults()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -57,7 +60,10 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 	if err != nil {
 		return nil, err
 	}
-	base, _ := url.Parse(cfg.GatewayURL) // Validate parsed it
+	base, err := url.Parse(cfg.GatewayURL)
+	if err != nil { // Validate parsed it already
+		return nil, fmt.Errorf("connector: gateway_url: %w", err)
+	}
 	gw := &gateway{base: base, client: newHTTPClient()}
 	if cfg.BasicAuth {
 		if gw.creds, err = readCredentials(cfg.SecretMountPath); err != nil {

@@ -132,7 +132,11 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 	})
 	// The partition is handed over without waiting for the reader's pending fetch; Run waits for
 	// the closes before it returns.
-	defer c.readers.Go(func() { _ = r.Close() })
+	defer c.readers.Go(func() {
+		if err := r.Close(); err != nil {
+			log.Warn("close partition reader", "err", err)
+		}
+	})
 	if err := r.SetOffset(a.Offset); err != nil {
 		log.Error("set start offset", "offset", a.Offset, "err", err) // cannot happen on a new reader
 		return

@@ -79,7 +79,7 @@ func consumeAll(t *testing.T, brokers []string, topic string, partitions, n int)
 		mu   sync.Mutex
 		got  []kafkago.Message
 		wg   sync.WaitGroup
-		errs = make(chan error, partitions)
+		errs = make(chan error, 2*partitions) // a read and a close error each
 	)
 	for p := 0; p < partitions; p++ {
 		wg.Add(1)
@@ -88,7 +88,11 @@ func consumeAll(t *testing.T, brokers []string, topic string, partitions, n int)
 			r := kafkago.NewReader(kafkago.ReaderConfig{
 				Brokers: brokers, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond,
 			})
-			defer r.Close()
+			defer func() {
+				if err := r.Close(); err != nil {
+					errs <- fmt.Errorf("close reader of partition %d: %w", p, err)
+				}
+			}()
 			for {
 				m, err := r.ReadMessage(ctx)
 				if err != nil {
@@ -305,7 +309,7 @@ func TestPublishFailsWithinDeadlineWhenBrokerUnreachable(t *testing.T) {
 // answers: only the context can end the wait.
 func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,11 +329,14 @@ func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		errs := []error{ln.Close()}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
-			c.Close()
+			errs = append(errs, c.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			t.Errorf("close the hanging broker: %v", err)
 		}
 	})
 
@@ -357,7 +364,12 @@ func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p2.Close()
+	defer func() {
+		// Its buffered message never left: Close may report that.
+		if err := p2.Close(); err != nil {
+			t.Logf("close the publisher of a hanging broker: %v", err)
+		}
+	}()
 	err = p2.Publish(context.Background(), stockalert.OutboxMessage{Topic: "to-notifier", Key: "a@b.c", Value: []byte("{}")})
 	if err == nil {
 		t.Fatal("Publish without deadline to a hanging broker succeeded")
@@ -366,12 +378,14 @@ func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 
 // deadAddr returns a loopback address nothing listens on.
 func deadAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return addr
 }
 

@@ -81,7 +81,7 @@ func run() error {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(p.MetricsPort))
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", ":"+strconv.Itoa(p.MetricsPort))
 	if err != nil {
 		return fmt.Errorf("listen for /metrics: %w", err)
 	}
