@@ -1,4 +1,4 @@
-package connector_test
+package kafkaconnector_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 )
 
 // backend starts (or names) a Kafka cluster for one test and returns its brokers.
@@ -214,7 +214,7 @@ func (c *cluster) readAll(t testing.TB, topic string, n int) []*kgo.Record {
 
 // running is a connector started by a test.
 type running struct {
-	*connector.Connector
+	*kafkaconnector.Connector
 	reg  *prometheus.Registry
 	stop func() // cancels Run and waits for it to return nil
 }
@@ -224,10 +224,10 @@ type running struct {
 const testFetchMaxWait = 1100 * time.Millisecond
 
 // start runs a connector until the test ends or stop is called.
-func start(t testing.TB, cfg connector.Config) *running {
+func start(t testing.TB, cfg kafkaconnector.Config) *running {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	c, err := connector.New(cfg, testLogger(t), reg)
+	c, err := kafkaconnector.New(cfg, testLogger(t), reg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -251,13 +251,13 @@ func start(t testing.TB, cfg connector.Config) *running {
 }
 
 // testConfig is a configuration with short intervals for tests against brokers and gw.
-func testConfig(t testing.TB, brokers []string, gw *fakeGateway, topics ...string) connector.Config {
-	return connector.Config{
+func testConfig(t testing.TB, brokers []string, gw *fakeGateway, topics ...string) kafkaconnector.Config {
+	return kafkaconnector.Config{
 		GatewayURL:           gw.URL,
 		Brokers:              brokers,
 		Topics:               topics,
 		Group:                uniqueName(t, "group"),
-		InitialOffset:        connector.OffsetOldest,
+		InitialOffset:        kafkaconnector.OffsetOldest,
 		UpstreamTimeout:      10 * time.Second,
 		RebuildInterval:      100 * time.Millisecond,
 		RetryAttempts:        3,
