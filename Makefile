@@ -44,7 +44,7 @@ telegram-webhook: ## setWebhook: Telegram calls PUBLIC_GATEWAY_URL/function/tele
 	@sh deploy/telegram-webhook.sh
 
 connector-image: ## build and push the kafka-connector image IMAGE_PREFIX/kafka-connector:IMAGE_TAG (Docker)
-	docker build -f kafka-connector/Dockerfile -t $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG) .
+	docker build -f kafkaconnector/Dockerfile -t $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG) .
 	docker push $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG)
 
 clean: ## remove build output and local data

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 )
 
 // faasd's own services, which ours may depend on.
@@ -162,7 +162,7 @@ func TestDeployFilesAreValid(t *testing.T) {
 
 // The kafka-connector's settings in both deploy files are ones the program reads, and it accepts them.
 func TestConnectorSettingsAreAccepted(t *testing.T) {
-	known := envNamesRead(t, "kafka-connector")
+	known := envNamesRead(t, "kafkaconnector")
 	faasd := envList(t, composeServices(t)["kafka-connector"]["environment"])
 	for name, env := range map[string]map[string]string{"deploy/faasd": faasd, "deploy/kubernetes": connectorConfigMap(t)} {
 		t.Run(name, func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestConnectorSettingsAreAccepted(t *testing.T) {
 				}
 				t.Setenv(k, v)
 			}
-			if _, err := connector.ConfigFromEnv(); err != nil {
+			if _, err := kafkaconnector.ConfigFromEnv(); err != nil {
 				t.Errorf("%s: the kafka-connector refuses its settings: %v", name, err)
 			}
 		})

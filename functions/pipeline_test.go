@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/collector"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
@@ -117,7 +117,7 @@ func TestPipelineInProcess(t *testing.T) {
 	gateway := httptest.NewServer(mux)
 	t.Cleanup(gateway.Close)
 
-	conn, err := connector.New(connector.Config{
+	conn, err := kafkaconnector.New(kafkaconnector.Config{
 		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{prices, alerts}, Group: kafkatest.Topic(t, "group"),
 		CreateTopics: true, TopicPartitions: 3, RetryInitialInterval: 50 * time.Millisecond, RebuildInterval: time.Second,
 		ContentType: "application/json", ShutdownTimeout: 5 * time.Second,

@@ -29,7 +29,11 @@ func BenchmarkPublish(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer p.Close()
+			defer func() {
+				if err := p.Close(); err != nil {
+					b.Error(err)
+				}
+			}()
 			value := make([]byte, 200)
 			for i := range value {
 				value[i] = 'a' + byte(i%26)

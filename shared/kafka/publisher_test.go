@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stockalert/stockalert/shared/kafka"
@@ -80,7 +79,7 @@ func consumeAll(t *testing.T, brokers []string, topic string, partitions, n int)
 		mu   sync.Mutex
 		got  []kafkago.Message
 		wg   sync.WaitGroup
-		errs = make(chan error, partitions)
+		errs = make(chan error, 2*partitions) // a read and a close error each
 	)
 	for p := 0; p < partitions; p++ {
 		wg.Add(1)
@@ -89,7 +88,11 @@ func consumeAll(t *testing.T, brokers []string, topic string, partitions, n int)
 			r := kafkago.NewReader(kafkago.ReaderConfig{
 				Brokers: brokers, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond,
 			})
-			defer r.Close()
+			defer func() {
+				if err := r.Close(); err != nil {
+					errs <- fmt.Errorf("close reader of partition %d: %w", p, err)
+				}
+			}()
 			for {
 				m, err := r.ReadMessage(ctx)
 				if err != nil {
@@ -119,6 +122,7 @@ func consumeAll(t *testing.T, brokers []string, topic string, partitions, n int)
 }
 
 func TestPublishThenConsume(t *testing.T) {
+	t.Parallel()
 	forEachTarget(t, func(t *testing.T, brokers []string) {
 		topic := kafkatest.Topic(t, "prices")
 		ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 1})
@@ -203,6 +207,7 @@ func counterValue(t *testing.T, reg *prometheus.Registry, topic, result string) 
 // partitioner puts it, taking franz-go's independent murmur2 implementation as the reference, and that
 // a second publisher agrees.
 func TestKeyPartitioningMatchesJavaClient(t *testing.T) {
+	t.Parallel()
 	forEachTarget(t, func(t *testing.T, brokers []string) {
 		const partitions = 5
 		topic := kafkatest.Topic(t, "alerts")
@@ -233,13 +238,15 @@ func TestKeyPartitioningMatchesJavaClient(t *testing.T) {
 }
 
 func TestEnsureTopicsIsIdempotent(t *testing.T) {
+	t.Parallel()
 	forEachTarget(t, func(t *testing.T, brokers []string) {
 		a, b := kafkatest.Topic(t, "a"), kafkatest.Topic(t, "b")
 		ensure(t, brokers, kafka.TopicSpec{Name: a, Partitions: 4, ReplicationFactor: 1})
 		// Again, with a new topic alongside the existing one.
 		ensure(t, brokers, kafka.TopicSpec{Name: a, Partitions: 4, ReplicationFactor: 1},
 			kafka.TopicSpec{Name: b, Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "3600000"}})
-		ensure(t, brokers, kafka.TopicSpec{Name: b, Partitions: 2, ReplicationFactor: 1})
+		// An existing topic counts as created whatever its settings, and is left as it is.
+		ensure(t, brokers, kafka.TopicSpec{Name: b, Partitions: 7, ReplicationFactor: 1})
 
 		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 		if err != nil {
@@ -265,43 +272,44 @@ func TestEnsureTopicsIsIdempotent(t *testing.T) {
 }
 
 func TestEnsureTopicsReportsRefusals(t *testing.T) {
+	t.Parallel()
 	forEachTarget(t, func(t *testing.T, brokers []string) {
 		topic := kafkatest.Topic(t, "too-many-replicas")
 		err := kafka.EnsureTopics(testContext(t), brokers, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 99})
-		if !errors.Is(err, kerr.InvalidReplicationFactor) || !strings.Contains(err.Error(), "create topic "+topic) {
+		if !errors.Is(err, kafkago.InvalidReplicationFactor) || !strings.Contains(err.Error(), "create topic "+topic) {
 			t.Fatalf("EnsureTopics with replication factor 99: %v", err)
 		}
 	})
 }
 
 func TestPublishFailsWithinDeadlineWhenBrokerUnreachable(t *testing.T) {
+	t.Parallel()
 	dead := deadAddr(t)
 	p := newPublisher(t, []string{dead}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	start := time.Now()
 	err := p.Publish(ctx, stockalert.OutboxMessage{Topic: "to-alert-system", Key: "AAPL", Value: []byte("{}")})
 	if err == nil {
 		t.Fatal("Publish to an unreachable broker succeeded")
-	}
-	if took := time.Since(start); took > 30*time.Second {
-		t.Errorf("Publish took %s with a 2s deadline", took)
 	}
 	if !strings.Contains(err.Error(), "publish 1 messages to to-alert-system") {
 		t.Errorf("error %q does not say what failed", err)
 	}
 
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel2()
-	if err := kafka.EnsureTopics(ctx2, []string{dead}, kafka.TopicSpec{Name: "t", Partitions: 1}); err == nil {
-		t.Fatal("EnsureTopics on an unreachable broker succeeded")
+	err = kafka.EnsureTopics(ctx2, []string{dead}, kafka.TopicSpec{Name: "t", Partitions: 1})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "ensure topics [t]") {
+		t.Fatalf("EnsureTopics on an unreachable broker: %v, want the context's deadline, naming the topic", err)
 	}
+	t.Logf("EnsureTopics on an unreachable broker: %v", err)
 }
 
 // TestPublishFailsWithinDeadlineWhenBrokerHangs covers a broker that accepts connections and never
 // answers: only the context can end the wait.
 func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	t.Parallel()
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,63 +329,68 @@ func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		errs := []error{ln.Close()}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
-			c.Close()
+			errs = append(errs, c.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			t.Errorf("close the hanging broker: %v", err)
 		}
 	})
 
 	p := newPublisher(t, []string{ln.Addr().String()}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	err = p.Publish(ctx, stockalert.OutboxMessage{Topic: "to-notifier", Key: "a@b.c", Value: []byte("{}")})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Publish to a hanging broker: %v, want the context's deadline", err)
 	}
-	if took := time.Since(start); took > 30*time.Second {
-		t.Errorf("Publish took %s with a 1s deadline", took)
-	}
 
-	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel2()
-	if err := kafka.EnsureTopics(ctx2, []string{ln.Addr().String()}, kafka.TopicSpec{Name: "t", Partitions: 1}); err == nil {
-		t.Fatal("EnsureTopics on a hanging broker succeeded")
+	err = kafka.EnsureTopics(ctx2, []string{ln.Addr().String()}, kafka.TopicSpec{Name: "t", Partitions: 1})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("EnsureTopics on a hanging broker: %v, want the context's deadline", err)
 	}
 
 	// Without a deadline of its own, Publish gives up after MaxAttempts × (WriteTimeout + 1s) at most
-	// (the transport's read timeout may end it sooner).
+	// (the transport's read timeout may end it sooner): it returns, with an error. (No timing is
+	// asserted: a Publish that never returned would fail the test by its timeout.)
 	cfg := kafka.NewConfig(ln.Addr().String())
 	cfg.WriteTimeout, cfg.MaxAttempts = 500*time.Millisecond, 1
 	p2, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p2.Close()
-	start = time.Now()
+	defer func() {
+		// Its buffered message never left: Close may report that.
+		if err := p2.Close(); err != nil {
+			t.Logf("close the publisher of a hanging broker: %v", err)
+		}
+	}()
 	err = p2.Publish(context.Background(), stockalert.OutboxMessage{Topic: "to-notifier", Key: "a@b.c", Value: []byte("{}")})
 	if err == nil {
 		t.Fatal("Publish without deadline to a hanging broker succeeded")
-	}
-	if took := time.Since(start); took > 30*time.Second {
-		t.Errorf("Publish without deadline took %s, want about 1.5s", took)
 	}
 }
 
 // deadAddr returns a loopback address nothing listens on.
 func deadAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return addr
 }
 
 func TestPublishConcurrently(t *testing.T) {
+	t.Parallel()
 	forEachTarget(t, func(t *testing.T, brokers []string) {
 		topic := kafkatest.Topic(t, "concurrent")
 		ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 1})
@@ -414,6 +427,7 @@ func TestPublishConcurrently(t *testing.T) {
 }
 
 func TestPublishRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	brokers := kafkatest.Embedded(t)
 	reg := prometheus.NewRegistry()
 	p := newPublisher(t, brokers, reg)
@@ -464,6 +478,7 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestPublisherCreatesItsTopicsBeforeTheFirstPublish(t *testing.T) {
+	t.Parallel()
 	forEachTarget(t, func(t *testing.T, brokers []string) {
 		topic := kafkatest.Topic(t, "ensured")
 		p := newPublisher(t, brokers, nil)

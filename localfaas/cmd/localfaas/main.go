@@ -31,7 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/localfaas"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -205,12 +205,12 @@ func run(stackFile string, logger *slog.Logger) error {
 	if topics := stack.ConsumedTopics(); len(topics) > 0 {
 		// The kafka-connector, in-process, reading the gateway's credentials as it would next to
 		// OpenFaaS.
-		conn, err := connector.New(connector.Config{
+		conn, err := kafkaconnector.New(kafkaconnector.Config{
 			GatewayURL:      gateway,
 			Brokers:         strings.Split(brokers, ","),
 			Topics:          topics,
 			Group:           "localfaas",
-			InitialOffset:   connector.OffsetOldest,
+			InitialOffset:   kafkaconnector.OffsetOldest,
 			UpstreamTimeout: cfg.Timeout,
 			RebuildInterval: 5 * time.Second,
 			ContentType:     "application/json",

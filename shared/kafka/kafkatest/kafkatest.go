@@ -83,7 +83,11 @@ func Read(tb testing.TB, brokers []string, topic string, n int, timeout time.Dur
 		StartOffset: kafkago.FirstOffset,
 		MaxWait:     100 * time.Millisecond,
 	})
-	defer r.Close()
+	defer func() {
+		if err := r.Close(); err != nil {
+			tb.Errorf("close reader of %s: %v", topic, err)
+		}
+	}()
 	out := make([]kafkago.Message, 0, n)
 	for len(out) < n {
 		m, err := r.ReadMessage(ctx)

@@ -34,7 +34,11 @@ func TestEmbeddedAutoCreatesTopicsOnLoopback(t *testing.T) {
 	}
 	topic := kafkatest.Topic(t, "auto")
 	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), AllowAutoTopicCreation: true, BatchTimeout: time.Millisecond}
-	defer w.Close()
+	defer func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("close writer: %v", err)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := w.WriteMessages(ctx, kafkago.Message{Topic: topic, Value: []byte("x")}); err != nil {
@@ -44,7 +48,11 @@ func TestEmbeddedAutoCreatesTopicsOnLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() {
+		if err := conn.Close(); err != nil {
+			t.Errorf("close connection: %v", err)
+		}
+	}()
 	parts, err := conn.ReadPartitions(topic)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package connector_test
+package kafkaconnector_test
 
 import (
 	"encoding/base64"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 )
 
 // TestConnector is the contract suite: every case runs against the embedded kfake cluster, and
@@ -279,19 +279,19 @@ func testRetriesThenDeadLetters(t *testing.T, brokers []string) {
 	if got := len(gw.delivered(fn("alpha"))); got != 9 {
 		t.Errorf("alpha took %d messages, want the 9 others (the offset must move on)", got)
 	}
-	dl := k.readAll(t, connector.DeadLetterTopic(topic), 1)
+	dl := k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 1)
 	if len(dl) != 1 {
 		t.Fatalf("dead-letter topic holds %d records, want 1", len(dl))
 	}
 	checkDeadLetter(t, dl[0], map[string]string{
-		connector.DLQHeaderFunction:  fn("alpha"),
-		connector.DLQHeaderStatus:    "500",
-		connector.DLQHeaderAttempts:  "3",
-		connector.DLQHeaderTopic:     topic,
-		connector.DLQHeaderPartition: "0",
-		connector.DLQHeaderOffset:    "2",
-		connector.DLQHeaderMessageID: id,
-		"trace-id":                   "trace-m-4",
+		kafkaconnector.DLQHeaderFunction:  fn("alpha"),
+		kafkaconnector.DLQHeaderStatus:    "500",
+		kafkaconnector.DLQHeaderAttempts:  "3",
+		kafkaconnector.DLQHeaderTopic:     topic,
+		kafkaconnector.DLQHeaderPartition: "0",
+		kafkaconnector.DLQHeaderOffset:    "2",
+		kafkaconnector.DLQHeaderMessageID: id,
+		"trace-id":                        "trace-m-4",
 	}, "m-4")
 	if got := metric(t, c.reg, "kafka_connector_dead_lettered_total", map[string]string{"topic": topic, "function": fn("alpha")}); got != 1 {
 		t.Errorf("dead_lettered_total = %v, want 1", got)
@@ -314,14 +314,14 @@ func testClientErrorDeadLetters(t *testing.T, brokers []string) {
 	if got := gw.attemptsFor(fn("alpha"), topic+"/0/1"); got != 1 {
 		t.Errorf("alpha was invoked %d times for a message it answered 422, want 1", got)
 	}
-	dl := k.readAll(t, connector.DeadLetterTopic(topic), 1)
+	dl := k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 1)
 	if len(dl) != 1 {
 		t.Fatalf("dead-letter topic holds %d records, want 1", len(dl))
 	}
 	checkDeadLetter(t, dl[0], map[string]string{
-		connector.DLQHeaderFunction: fn("alpha"),
-		connector.DLQHeaderStatus:   "422",
-		connector.DLQHeaderAttempts: "1",
+		kafkaconnector.DLQHeaderFunction: fn("alpha"),
+		kafkaconnector.DLQHeaderStatus:   "422",
+		kafkaconnector.DLQHeaderAttempts: "1",
 	}, "m-1")
 	if got := len(gw.delivered(fn("alpha"))); got != 3 {
 		t.Errorf("alpha took %d messages, want 3", got)
@@ -339,8 +339,8 @@ func checkDeadLetter(t *testing.T, r *kgo.Record, want map[string]string, value 
 			t.Errorf("dead letter header %s = %q, want %q (all: %v)", k, got[k], v, got)
 		}
 	}
-	if !strings.Contains(got[connector.DLQHeaderError], want[connector.DLQHeaderStatus]) {
-		t.Errorf("dead letter error %q does not give the status", got[connector.DLQHeaderError])
+	if !strings.Contains(got[kafkaconnector.DLQHeaderError], want[kafkaconnector.DLQHeaderStatus]) {
+		t.Errorf("dead letter error %q does not give the status", got[kafkaconnector.DLQHeaderError])
 	}
 	if string(r.Value) != value || string(r.Key) != "key-"+value {
 		t.Errorf("dead letter key/value = %q/%q, want the original key-%s/%s", r.Key, r.Value, value, value)
@@ -568,7 +568,7 @@ func testWaitsForTopic(t *testing.T, brokers []string) {
 	gw.deploy("alpha", topic, nil)
 	cfg := testConfig(t, brokers, gw, topic)
 	c := start(t, cfg)
-	eventually(t, 30*time.Second, func() bool { return k.topicExists(t, connector.DeadLetterTopic(topic)) },
+	eventually(t, 30*time.Second, func() bool { return k.topicExists(t, kafkaconnector.DeadLetterTopic(topic)) },
 		"the connector to create the dead-letter topic")
 	if c.Ready() {
 		t.Error("the connector is ready although its topic does not exist")

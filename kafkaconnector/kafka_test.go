@@ -1,4 +1,4 @@
-package connector_test
+package kafkaconnector_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 )
 
 // backend starts (or names) a Kafka cluster for one test and returns its brokers.
@@ -69,8 +69,10 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB, brokers []string) *cluster {
+	// A short metadata min age: the tests produce to topics created a moment before, and kgo would
+	// wait 5s by default before it asks again about a topic it found missing.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerLinger(0))
+		kgo.ProducerLinger(0), kgo.MetadataMinAge(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,51 +181,57 @@ func (c *cluster) waitCommittedToEnd(t testing.TB, group, topic string) {
 	}, "group %s to commit %s to its end (committed %v, end %v)", group, topic, func() any { return got }, func() any { return want })
 }
 
-// readAll reads topic from the start until it holds n records, and a little longer to catch extras.
+// readAll reads topic from the start until it holds n records, and fails if the topic holds more
+// (its end offsets are the observable count: call it once the writers are done).
 func (c *cluster) readAll(t testing.TB, topic string, n int) []*kgo.Record {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.MetadataMinAge(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	var recs []*kgo.Record
-	deadline := time.Now().Add(60 * time.Second)
-	extra := time.Time{}
-	for time.Now().Before(deadline) {
-		if len(recs) >= n && extra.IsZero() {
-			extra = time.Now().Add(500 * time.Millisecond)
-		}
-		if !extra.IsZero() && time.Now().After(extra) {
-			break
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	for len(recs) < n && ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
-		cancel()
 		fs.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
 	}
 	if len(recs) < n {
 		t.Fatalf("read %d records from %s, want %d", len(recs), topic, n)
+	}
+	var total int64
+	for _, end := range c.endOffsets(t, topic) {
+		total += end
+	}
+	if total != int64(n) || len(recs) != n {
+		t.Fatalf("%s holds %d records (read %d), want %d", topic, total, len(recs), n)
 	}
 	return recs
 }
 
 // running is a connector started by a test.
 type running struct {
-	*connector.Connector
+	*kafkaconnector.Connector
 	reg  *prometheus.Registry
 	stop func() // cancels Run and waits for it to return nil
 }
 
+// testFetchMaxWait is the readers' fetch deadline in tests: kafka-go asks the broker to answer an
+// idle fetch 1s before it, so 100ms here.
+const testFetchMaxWait = 1100 * time.Millisecond
+
 // start runs a connector until the test ends or stop is called.
-func start(t testing.TB, cfg connector.Config) *running {
+func start(t testing.TB, cfg kafkaconnector.Config) *running {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	c, err := connector.New(cfg, testLogger(t), reg)
+	c, err := kafkaconnector.New(cfg, testLogger(t), reg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	c.SetFetchMaxWait(testFetchMaxWait)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -243,13 +251,13 @@ func start(t testing.TB, cfg connector.Config) *running {
 }
 
 // testConfig is a configuration with short intervals for tests against brokers and gw.
-func testConfig(t testing.TB, brokers []string, gw *fakeGateway, topics ...string) connector.Config {
-	return connector.Config{
+func testConfig(t testing.TB, brokers []string, gw *fakeGateway, topics ...string) kafkaconnector.Config {
+	return kafkaconnector.Config{
 		GatewayURL:           gw.URL,
 		Brokers:              brokers,
 		Topics:               topics,
 		Group:                uniqueName(t, "group"),
-		InitialOffset:        connector.OffsetOldest,
+		InitialOffset:        kafkaconnector.OffsetOldest,
 		UpstreamTimeout:      10 * time.Second,
 		RebuildInterval:      100 * time.Millisecond,
 		RetryAttempts:        3,

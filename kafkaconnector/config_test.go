@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"context"
@@ -26,8 +26,8 @@ func TestConfigFromEnvironmentDefaults(t *testing.T) {
 	if got := cfg; !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}
-	if d := (Config{Topics: []string{"prices", "alerts"}}).withDefaults(); !reflect.DeepEqual(d, want) {
-		t.Errorf("withDefaults differs from the env defaults:\n got %+v\nwant %+v", d, want)
+	if d, err := (Config{Topics: []string{"prices", "alerts"}}).withDefaults(); err != nil || !reflect.DeepEqual(d, want) {
+		t.Errorf("withDefaults differs from the env defaults (err %v):\n got %+v\nwant %+v", err, d, want)
 	}
 }
 

@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"context"
@@ -13,8 +13,9 @@ import (
 )
 
 // fetchMaxWait is kafka-go's read deadline for one fetch: it asks the broker to answer an idle
-// fetch 1s sooner and gives up on the connection after this. Closing a reader can take as long, so
-// readers are closed in the background (see Connector.readers).
+// fetch 1s sooner (kafka-go's allowance for the round trip) and gives up on the connection after
+// this. Closing a reader can take as long, so readers are closed in the background (see
+// Connector.readers). Tests shorten it (Connector.fetchMaxWait) so that stopping is quick.
 const fetchMaxWait = 2 * time.Second
 
 // consume takes part in the consumer group until ctx is cancelled, running each generation's
@@ -123,7 +124,7 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 		Partition: a.ID,
 		MinBytes:  1,
 		MaxBytes:  c.cfg.MaxBytes,
-		MaxWait:   fetchMaxWait,
+		MaxWait:   c.fetchMaxWait,
 		// The lag gauge comes from each message's high watermark; kafka-go's own lag poller would
 		// open one more connection per partition.
 		ReadLagInterval: -1,
@@ -131,7 +132,11 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 	})
 	// The partition is handed over without waiting for the reader's pending fetch; Run waits for
 	// the closes before it returns.
-	defer c.readers.Go(func() { _ = r.Close() })
+	defer c.readers.Go(func() {
+		if err := r.Close(); err != nil {
+			log.Warn("close partition reader", "err", err)
+		}
+	})
 	if err := r.SetOffset(a.Offset); err != nil {
 		log.Error("set start offset", "offset", a.Offset, "err", err) // cannot happen on a new reader
 		return

@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"errors"
@@ -136,11 +136,13 @@ func cleanList(in []string) []string {
 	return out
 }
 
-// withDefaults returns c with every zero field set to its envDefault.
-func (c Config) withDefaults() Config {
+// withDefaults returns c with every zero field set to its envDefault. It fails only when a default
+// in the struct tags does not parse.
+func (c Config) withDefaults() (Config, error) {
 	var d Config
-	// Parsing an empty environment cannot fail: every default is well-formed.
-	_ = env.ParseWithOptions(&d, env.Options{Environment: map[string]string{}})
+	if err := env.ParseWithOptions(&d, env.Options{Environment: map[string]string{}}); err != nil {
+		return Config{}, fmt.Errorf("connector config defaults: %w", err)
+	}
 	orDefault(&c.GatewayURL, d.GatewayURL)
 	orDefault(&c.Group, d.Group)
 	orDefault(&c.InitialOffset, d.InitialOffset)
@@ -160,7 +162,7 @@ func (c Config) withDefaults() Config {
 	if len(c.Brokers) == 0 {
 		c.Brokers = []string{DefaultBroker}
 	}
-	return c
+	return c, nil
 }
 
 func orDefault[T comparable](v *T, def T) {

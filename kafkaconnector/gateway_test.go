@@ -1,4 +1,4 @@
-package connector_test
+package kafkaconnector_test
 
 import (
 	"encoding/json"

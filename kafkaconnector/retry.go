@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"context"

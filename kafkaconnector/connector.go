@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+
+	sharedkafka "github.com/stockalert/stockalert/shared/kafka"
 )
 
 // Connector consumes the configured topics and invokes the subscribed functions. Create it with
@@ -31,6 +33,8 @@ type Connector struct {
 	admin     *kafka.Client
 	writer    *kafka.Writer
 	dialer    *kafka.Dialer
+	// fetchMaxWait is the partition readers' MaxWait: fetchMaxWait but in tests.
+	fetchMaxWait time.Duration
 
 	started atomic.Bool
 	ready   atomic.Bool
@@ -42,7 +46,10 @@ type Connector struct {
 // connects to nothing: Run does. It returns a ConfigError for a bad cfg, and an error when the
 // credential files cannot be read or the metrics are already registered with reg.
 func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, error) {
-	cfg = cfg.withDefaults()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -53,7 +60,10 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 	if err != nil {
 		return nil, err
 	}
-	base, _ := url.Parse(cfg.GatewayURL) // Validate parsed it
+	base, err := url.Parse(cfg.GatewayURL)
+	if err != nil { // Validate parsed it already
+		return nil, fmt.Errorf("connector: gateway_url: %w", err)
+	}
 	gw := &gateway{base: base, client: newHTTPClient()}
 	if cfg.BasicAuth {
 		if gw.creds, err = readCredentials(cfg.SecretMountPath); err != nil {
@@ -85,7 +95,8 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 			Transport:    transport,
 			ErrorLogger:  kafkaLogger(log, slog.LevelWarn),
 		},
-		dialer: &kafka.Dialer{ClientID: ConnectorName, Timeout: 10 * time.Second, DualStack: true},
+		dialer:       &kafka.Dialer{ClientID: ConnectorName, Timeout: 10 * time.Second, DualStack: true},
+		fetchMaxWait: fetchMaxWait,
 	}
 	c.delivery = &delivery{
 		routes:  c.discovery,
@@ -156,22 +167,29 @@ func (c *Connector) Run(ctx context.Context) error {
 // list, retrying each until it succeeds or ctx ends.
 func (c *Connector) prepare(ctx context.Context) error {
 	retry := retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second}
-	dlqs := make([]string, len(c.cfg.Topics))
-	for i, t := range c.cfg.Topics {
-		dlqs[i] = DeadLetterTopic(t)
+	specs := make([]sharedkafka.TopicSpec, 0, 2*len(c.cfg.Topics))
+	for _, t := range c.cfg.Topics {
+		// The broker's default partitions and replication.
+		specs = append(specs, sharedkafka.TopicSpec{Name: DeadLetterTopic(t)})
+	}
+	if c.cfg.CreateTopics {
+		for _, t := range c.cfg.Topics {
+			specs = append(specs, sharedkafka.TopicSpec{Name: t, Partitions: int32(c.cfg.TopicPartitions)})
+		}
 	}
 	_, err := retry.do(ctx, func() error {
-		err := ensureTopics(ctx, c.admin, dlqs, -1)
-		if err == nil && c.cfg.CreateTopics {
-			err = ensureTopics(ctx, c.admin, c.cfg.Topics, c.cfg.TopicPartitions)
-		}
+		// EnsureTopics retries unreachable brokers until its context ends: bound each attempt so
+		// that a broker that stays away is logged.
+		attempt, cancel := context.WithTimeout(ctx, ensureTopicsAttempt)
+		defer cancel()
+		err := sharedkafka.EnsureTopics(attempt, c.cfg.Brokers, specs...)
 		var kerr kafka.Error
 		if err == nil || ctx.Err() != nil || (errors.As(err, &kerr) && !kerr.Temporary()) {
 			return err
 		}
 		return transient{err}
 	}, func(err error, wait time.Duration) {
-		c.log.Warn("create topics; retrying", "topics", dlqs, "consumed_too", c.cfg.CreateTopics, "err", err, "wait", wait)
+		c.log.Warn("create topics; retrying", "topics", topicNames(specs), "err", err, "wait", wait)
 	})
 	if err != nil {
 		return fmt.Errorf("connector: %w", err)
@@ -224,4 +242,31 @@ func kafkaLogger(log *slog.Logger, level slog.Level) kafka.Logger {
 			log.Log(context.Background(), level, "kafka: "+fmt.Sprintf(format, args...))
 		}
 	})
+}
+
+// ensureTopicsAttempt bounds one attempt to create the topics in Run's preparation.
+const ensureTopicsAttempt = 15 * time.Second
+
+func topicNames(specs []sharedkafka.TopicSpec) []string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// missingTopics returns the named topics the cluster does not know (as of the client's metadata
+// cache, refreshed every few seconds).
+func missingTopics(ctx context.Context, client *kafka.Client, names []string) ([]string, error) {
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
+	if err != nil {
+		return nil, fmt.Errorf("read topic metadata: %w", err)
+	}
+	var missing []string
+	for _, t := range meta.Topics {
+		if t.Error != nil || len(t.Partitions) == 0 {
+			missing = append(missing, t.Name)
+		}
+	}
+	return missing, nil
 }

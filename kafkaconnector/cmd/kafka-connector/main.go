@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 )
 
 // program holds the settings of the process around the connector.
@@ -61,13 +61,13 @@ func run() error {
 	}
 	log := slog.New(handler)
 
-	cfg, err := connector.ConfigFromEnv()
+	cfg, err := kafkaconnector.ConfigFromEnv()
 	if err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	c, err := connector.New(cfg, log, reg)
+	c, err := kafkaconnector.New(cfg, log, reg)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func run() error {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(p.MetricsPort))
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", ":"+strconv.Itoa(p.MetricsPort))
 	if err != nil {
 		return fmt.Errorf("listen for /metrics: %w", err)
 	}

@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"context"
@@ -96,15 +96,14 @@ func (g *gateway) getJSON(ctx context.Context, path string, query url.Values, v 
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return errNotFound
 	case resp.StatusCode == http.StatusUnauthorized:
 		return fmt.Errorf("gateway answered %s: check basic_auth and the credential files", resp.Status)
 	case resp.StatusCode/100 != 2:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("gateway answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return fmt.Errorf("gateway answered %s: %s", resp.Status, readSnippet(resp.Body))
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
 		return fmt.Errorf("decode answer: %w", err)

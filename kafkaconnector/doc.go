@@ -1,11 +1,11 @@
-// Package connector is a Kafka connector for OpenFaaS: it consumes Kafka topics and invokes the
+// Package kafkaconnector is a Kafka connector for OpenFaaS: it consumes Kafka topics and invokes the
 // functions subscribed to them through the gateway, at least once, in order per partition, with
 // retries and a dead-letter topic.
 //
 // # Use
 //
-//	cfg, err := connector.ConfigFromEnv() // or connector.Config{GatewayURL: …, Brokers: …, Topics: …}
-//	c, err := connector.New(cfg, logger, prometheus.DefaultRegisterer)
+//	cfg, err := kafkaconnector.ConfigFromEnv() // or kafkaconnector.Config{GatewayURL: …, Brokers: …, Topics: …}
+//	c, err := kafkaconnector.New(cfg, logger, prometheus.DefaultRegisterer)
 //	err = c.Run(ctx) // blocks until ctx is cancelled, then drains and returns nil
 //
 // The program in cmd/kafka-connector wires this to the environment, signals and a /metrics and
@@ -71,4 +71,4 @@
 //
 // Each assigned partition costs one broker connection and one goroutine; the design suits the tens
 // of partitions an OpenFaaS connector usually owns, not thousands.
-package connector
+package kafkaconnector

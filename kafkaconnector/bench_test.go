@@ -1,4 +1,4 @@
-package connector_test
+package kafkaconnector_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	connector "github.com/stockalert/stockalert/kafka-connector"
+	"github.com/stockalert/stockalert/kafkaconnector"
 )
 
 // noopGateway lists one function subscribed to topic and answers its invocations 200 at once,
@@ -44,8 +44,8 @@ func benchCluster(b *testing.B) []string {
 	return brokers
 }
 
-func benchConfig(b *testing.B, brokers []string, gatewayURL, topic string) connector.Config {
-	return connector.Config{GatewayURL: gatewayURL, Brokers: brokers, Topics: []string{topic},
+func benchConfig(b *testing.B, brokers []string, gatewayURL, topic string) kafkaconnector.Config {
+	return kafkaconnector.Config{GatewayURL: gatewayURL, Brokers: brokers, Topics: []string{topic},
 		Group: uniqueName(b, "group"), RebuildInterval: time.Minute, HeartbeatInterval: time.Second,
 		SessionTimeout: 10 * time.Second}
 }

@@ -1,4 +1,4 @@
-package connector
+package kafkaconnector
 
 import (
 	"bytes"
@@ -67,15 +67,11 @@ func (i *invoker) Invoke(ctx context.Context, fn Function, m kafka.Message) (int
 			return 0, &invocationError{Err: err, retryable: true}
 		}
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp.Body)
 	if resp.StatusCode/100 == 2 {
-		// Drain (a bounded amount) so the connection is reused.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return resp.StatusCode, nil
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	e := &invocationError{Status: resp.StatusCode, Body: strings.TrimSpace(string(body))}
+	e := &invocationError{Status: resp.StatusCode, Body: readSnippet(resp.Body)}
 	switch {
 	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
 		e.retryable = true
@@ -174,4 +170,22 @@ func validHeaderValue(v []byte) bool {
 		}
 	}
 	return len(v) == 0 || (v[0] != ' ' && v[0] != '\t' && v[len(v)-1] != ' ' && v[len(v)-1] != '\t')
+}
+
+// readSnippet returns the start of an error answer's body for a message, or what kept it from
+// being read.
+func readSnippet(body io.Reader) string {
+	b, err := io.ReadAll(io.LimitReader(body, 512))
+	if err != nil {
+		return fmt.Sprintf("%s(body unreadable: %v)", b, err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// closeBody drains a bounded amount of an answer's body, so that its connection is reused, and
+// closes it. Their errors cannot change the outcome, which the status already decided: a body that
+// cannot be drained or closed only costs its connection, which the transport then drops.
+func closeBody(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	_ = body.Close()
 }

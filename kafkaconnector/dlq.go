@@ -1,8 +1,7 @@
-package connector
+package kafkaconnector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -99,44 +98,3 @@ type transient struct{ error }
 
 func (t transient) Retryable() bool { return true }
 func (t transient) Unwrap() error   { return t.error }
-
-// ensureTopics creates those of the named topics that do not exist, with partitions partitions (-1:
-// the broker's default) and the broker's default replication; topics that exist are left alone (so a
-// connector not allowed to create topics works with dead-letter topics made beforehand).
-func ensureTopics(ctx context.Context, client *kafka.Client, names []string, partitions int) error {
-	missing, err := missingTopics(ctx, client, names)
-	if err != nil || len(missing) == 0 {
-		return err
-	}
-	req := &kafka.CreateTopicsRequest{Topics: make([]kafka.TopicConfig, len(missing))}
-	for i, n := range missing {
-		req.Topics[i] = kafka.TopicConfig{Topic: n, NumPartitions: partitions, ReplicationFactor: -1}
-	}
-	resp, err := client.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create topics %s: %w", strings.Join(missing, ", "), err)
-	}
-	var errs []error
-	for name, err := range resp.Errors {
-		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-			errs = append(errs, fmt.Errorf("create topic %s: %w", name, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// missingTopics returns the named topics the cluster does not know (as of the client's metadata
-// cache, refreshed every few seconds).
-func missingTopics(ctx context.Context, client *kafka.Client, names []string) ([]string, error) {
-	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
-	if err != nil {
-		return nil, fmt.Errorf("read topic metadata: %w", err)
-	}
-	var missing []string
-	for _, t := range meta.Topics {
-		if t.Error != nil || len(t.Partitions) == 0 {
-			missing = append(missing, t.Name)
-		}
-	}
-	return missing, nil
-}
