@@ -44,7 +44,7 @@ func TestSmoke(t *testing.T) {
 	}
 	_, metrics := call(t, "GET", base+"/metrics", "", "")
 	for _, want := range []string{
-		`faas_http_requests_total{function="stock-queries",method="GET",route="GET /users/{email}/latest",status="200"} 1`,
+		`faas_http_requests_total{code="200",function="stock-queries",method="get",route="GET /users/{email}/latest"} 1`,
 		`stockalert_usecase_duration_seconds_count{kind="query",name="LatestPrice",outcome="ok"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {

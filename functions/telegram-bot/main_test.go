@@ -70,7 +70,7 @@ func TestFunctionServesTheWebhook(t *testing.T) {
 	metrics, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Contains(t, string(metrics), `stockalert_usecase_duration_seconds_count{kind="query",name="ChatProfile",outcome="rejected"} 1`)
-	require.Contains(t, string(metrics), `faas_http_requests_total{function="telegram-bot",method="POST",route="webhook",status="401"} 1`)
+	require.Contains(t, string(metrics), `faas_http_requests_total{code="401",function="telegram-bot",method="post",route="webhook"} 1`)
 }
 
 func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {

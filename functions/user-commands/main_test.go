@@ -35,7 +35,7 @@ func TestSmoke(t *testing.T) {
 	}
 	_, metrics := call(t, "GET", base+"/metrics", "")
 	for _, want := range []string{
-		`faas_http_requests_total{function="user-commands",method="POST",route="POST /users",status="201"} 1`,
+		`faas_http_requests_total{code="201",function="user-commands",method="post",route="POST /users"} 1`,
 		`stockalert_usecase_duration_seconds_count{kind="command",name="RegisterUser",outcome="ok"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {

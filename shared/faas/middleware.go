@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/felixge/httpsnoop"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // UnmatchedRoute is the route label of a request whose handler named no route: a 404 of a ServeMux, a
@@ -21,20 +23,25 @@ import (
 // did not call SetRoute.
 const UnmatchedRoute = "unmatched"
 
-// StatusClientClosedRequest is the status logged and counted (never sent) when the client went away
-// before the handler answered.
+// StatusClientClosedRequest is the status logged and counted when the client went away before anything
+// was answered. It is written to the connection only so that the metrics see it: nobody reads it.
 const StatusClientClosedRequest = 499
 
 // Middleware returns the chain Serve wraps around a function's handler, for use on its own in tests of
-// handlers. From the outside in: logging and metrics, the max_inflight limit (429), the body limit
-// (413), the exec_timeout deadline (504) and panic recovery (500). Apply it once.
+// handlers. From the outside in: metrics (promhttp), the request log, the max_inflight limit (429),
+// the body limit (413), the exec_timeout deadline (504) and panic recovery (500). Apply it once.
 //
-// The route label of the metrics is the pattern of the http.ServeMux that served the request (Go 1.22
-// patterns such as "POST /users/{id}"), or whatever the handler passed to SetRoute; never the raw path.
+// The metrics, labelled function=name, are faas_http_requests_total{code,method,route} (a counter),
+// faas_http_request_duration_seconds{method,route} (a histogram, seconds) and
+// faas_http_requests_in_flight (a gauge). code is the status answered (499 when the client left
+// first); method is promhttp's lower-case method, "unknown" outside the standard set; route is the
+// pattern of the http.ServeMux that served the request (Go 1.22 patterns such as "POST /users/{id}"),
+// or whatever the handler passed to SetRoute, UnmatchedRoute otherwise, never the raw path. A request
+// whose connection is aborted by a panic after its answer began is logged but not counted: promhttp
+// counts answers only.
 //
-// It registers its metrics (faas_http_requests_total, faas_http_request_duration_seconds,
-// faas_http_requests_in_flight, labelled function=name) on reg, unless reg is nil, and returns the
-// error of a failed registration, such as a second Middleware on the same registry.
+// Middleware registers the metrics on reg, unless reg is nil, and returns the error of a failed
+// registration, such as a second Middleware on the same registry, or of an invalid cfg.
 func Middleware(cfg Config, name string, logger *slog.Logger, reg prometheus.Registerer) (func(http.Handler) http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -57,7 +64,8 @@ func Middleware(cfg Config, name string, logger *slog.Logger, reg prometheus.Reg
 		if slots != nil {
 			h = limitInflight(slots, h)
 		}
-		return instrument(logger, m, h)
+		h = logRequests(logger, h)
+		return m.instrument(h)
 	}, nil
 }
 
@@ -71,10 +79,29 @@ func SetRoute(r *http.Request, route string) {
 
 type routeKey struct{}
 
+// routeOf is the route named for the request whose context is ctx, or UnmatchedRoute. The holder is
+// atomic because, under exec_timeout, a late handler may still name its route while the serving
+// goroutine reads it.
+func routeOf(ctx context.Context) string {
+	if p, ok := ctx.Value(routeKey{}).(*atomic.Pointer[string]); ok {
+		if route := p.Load(); route != nil {
+			return *route
+		}
+	}
+	return UnmatchedRoute
+}
+
 // captureRoute records the pattern the ServeMux inside h matched: the mux sets r.Pattern on the very
-// request it is given, so it can be read once h returns.
+// request it is given, so it can be read once h returns. When h is a ServeMux the pattern is looked up
+// before it runs too, so that a request answered before the handler returns (504, 499) has its route.
 func captureRoute(h http.Handler) http.Handler {
+	mux, _ := h.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mux != nil {
+			if _, pattern := mux.Handler(r); pattern != "" {
+				SetRoute(r, pattern)
+			}
+		}
 		defer func() {
 			if r.Pattern != "" {
 				SetRoute(r, r.Pattern)
@@ -95,9 +122,9 @@ func newHTTPMetrics(name string, reg prometheus.Registerer) (*httpMetrics, error
 	labels := prometheus.Labels{"function": name}
 	m := &httpMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "faas_http_requests_total", Help: "HTTP requests answered, by method, route and status.",
+			Name: "faas_http_requests_total", Help: "HTTP requests answered, by status code, method and route.",
 			ConstLabels: labels,
-		}, []string{"method", "route", "status"}),
+		}, []string{"code", "method", "route"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "faas_http_request_duration_seconds", Help: "Time to answer an HTTP request, by method and route.",
 			ConstLabels: labels, Buckets: prometheus.DefBuckets,
@@ -117,89 +144,55 @@ func newHTTPMetrics(name string, reg prometheus.Registerer) (*httpMetrics, error
 	return m, nil
 }
 
-// methodLabel keeps the method label bounded: a client can send any token as a method.
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions:
-		return m
-	}
-	return "OTHER"
+// instrument counts, times and gauges the requests h serves with promhttp, and gives each request the
+// holder its route is named in (SetRoute), read for the route label once h returns.
+func (m *httpMetrics) instrument(h http.Handler) http.Handler {
+	route := promhttp.WithLabelFromCtx("route", routeOf)
+	h = promhttp.InstrumentHandlerCounter(m.requests, h, route)
+	h = promhttp.InstrumentHandlerDuration(m.duration, h, route)
+	h = promhttp.InstrumentHandlerInFlight(m.inflight, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), routeKey{}, new(atomic.Pointer[string]))
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
-// instrument logs each request and records its metrics once it is answered, even when a panic is on its
-// way up to net/http.
-func instrument(logger *slog.Logger, m *httpMetrics, h http.Handler) http.Handler {
+// logRequests logs each request once it is answered, even when a panic is on its way up to net/http
+// (logged as 500). When the client left before anything was answered it writes
+// StatusClientClosedRequest to the dead connection, for the metrics around it to count.
+func logRequests(logger *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		route := new(atomic.Pointer[string])
-		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, route))
-		sw := &statusWriter{ResponseWriter: w}
-		m.inflight.Inc()
+		got := httpsnoop.Metrics{} // Code stays 0 until the handler writes a status
 		completed := false
 		defer func() {
-			m.inflight.Dec()
-			status := sw.status
+			status := got.Code
 			switch {
 			case !completed:
 				status = http.StatusInternalServerError // a panic aborts the connection
-			case status == 0 && r.Context().Err() != nil:
+			case status == 0 && got.Written == 0 && r.Context().Err() != nil:
 				status = StatusClientClosedRequest
+				w.WriteHeader(status)
 			case status == 0:
 				status = http.StatusOK
 			}
-			routeName := UnmatchedRoute
-			if p := route.Load(); p != nil {
-				routeName = *p
-			}
-			elapsed := time.Since(start)
-			method := methodLabel(r.Method)
-			m.requests.WithLabelValues(method, routeName, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(method, routeName).Observe(elapsed.Seconds())
 			level := slog.LevelInfo
-			if status >= 500 {
+			if status >= http.StatusInternalServerError {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.String("route", routeName), slog.Int("status", status),
-				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Int64("bytes", sw.bytes),
+				slog.String("route", routeOf(r.Context())), slog.Int("status", status),
+				slog.Float64("duration_ms", float64(got.Duration.Microseconds())/1000), slog.Int64("bytes", got.Written),
 			}
 			if id := r.Header.Get("X-Call-Id"); id != "" {
 				attrs = append(attrs, slog.String("call_id", id))
 			}
 			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		}()
-		h.ServeHTTP(sw, r)
+		got.CaptureMetrics(w, func(w http.ResponseWriter) { h.ServeHTTP(w, r) })
 		completed = true
 	})
 }
-
-// statusWriter remembers the status and size of the response it passes on.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // limitInflight answers 429 at once when every slot is taken.
 func limitInflight(slots chan struct{}, h http.Handler) http.Handler {
@@ -215,12 +208,14 @@ func limitInflight(slots chan struct{}, h http.Handler) http.Handler {
 	})
 }
 
-// limitBody answers 413 when the declared length is over the limit and caps the body for requests that
-// do not declare it; DecodeJSON reports a capped body as ErrBodyTooLarge.
+// limitBody answers 413 when the declared length is over the limit, with the text of a
+// *BodyTooLargeError and field "body" as the edges answer it, and caps the body of requests that do not
+// declare it: reading past the cap fails with an *http.MaxBytesError, which the edge that reads the
+// body maps to the same 413.
 func limitBody(limit int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit), "body")
+			writeError(w, http.StatusRequestEntityTooLarge, (&BodyTooLargeError{Limit: limit}).Error(), "body")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -233,7 +228,7 @@ func limitBody(limit int64, h http.Handler) http.Handler {
 // one. http.ErrAbortHandler passes through untouched.
 func recoverPanics(logger *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tw := &startedWriter{ResponseWriter: w}
+		var started httpsnoop.Metrics
 		defer func() {
 			p := recover()
 			if p == nil {
@@ -245,32 +240,14 @@ func recoverPanics(logger *slog.Logger, h http.Handler) http.Handler {
 			logger.ErrorContext(r.Context(), "handler panicked",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
-			if tw.started {
+			if started.Code != 0 || started.Written != 0 {
 				panic(http.ErrAbortHandler)
 			}
 			writeError(w, http.StatusInternalServerError, "internal error", "")
 		}()
-		h.ServeHTTP(tw, r)
+		started.CaptureMetrics(w, func(w http.ResponseWriter) { h.ServeHTTP(w, r) })
 	})
 }
-
-// startedWriter notes whether the response has begun.
-type startedWriter struct {
-	http.ResponseWriter
-	started bool
-}
-
-func (w *startedWriter) WriteHeader(code int) {
-	w.started = true
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *startedWriter) Write(p []byte) (int, error) {
-	w.started = true
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *startedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // execTimeout runs the handler in its own goroutine against a buffered response with a context that
 // ends at the deadline. If the handler finishes first its response is copied out; otherwise the client

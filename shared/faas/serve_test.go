@@ -164,6 +164,31 @@ func wantErrorBody(t *testing.T, r response, status int, msgPart, field string) 
 	}
 }
 
+// waitForMetric waits until GET /metrics shows line (a series and its value): the metrics of a request
+// are recorded once the middleware returns, which may be just after the client has its answer.
+func waitForMetric(t *testing.T, s *server, line string) {
+	t.Helper()
+	var last string
+	cond := func() bool { last = get(t, s.url+faas.MetricsPath).Body; return strings.Contains(last, line) }
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never showed %s; last:\n%s", line, grepLines(last, "faas_http_requests_total"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func grepLines(text, part string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, part) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func TestHealthMetricsAndRouteLabels(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -189,9 +214,9 @@ func TestHealthMetricsAndRouteLabels(t *testing.T) {
 		t.Fatalf("metrics = %d", m.StatusCode)
 	}
 	for _, want := range []string{
-		`faas_http_requests_total{function="test-fn",method="GET",route="GET /hello/{name}",status="200"} 3`,
-		`faas_http_requests_total{function="test-fn",method="GET",route="unmatched",status="404"} 1`,
-		`faas_http_request_duration_seconds_count{function="test-fn",method="GET",route="GET /hello/{name}"} 3`,
+		`faas_http_requests_total{code="200",function="test-fn",method="get",route="GET /hello/{name}"} 3`,
+		`faas_http_requests_total{code="404",function="test-fn",method="get",route="unmatched"} 1`,
+		`faas_http_request_duration_seconds_count{function="test-fn",method="get",route="GET /hello/{name}"} 3`,
 		`faas_http_requests_in_flight{function="test-fn"} 0`,
 		"go_goroutines ",
 		"process_cpu_seconds_total ",
@@ -264,7 +289,7 @@ func TestBodyLimit(t *testing.T) {
 		var v map[string]any
 		if err := httpjson.DecodeJSON(r.Body, &v, cfg.MaxBodyBytes); err != nil {
 			if errors.Is(err, httpjson.ErrBodyTooLarge) {
-				httpjson.WriteError(w, http.StatusRequestEntityTooLarge, err.Error(), "body")
+				httpjson.WriteBodyTooLarge(w, err)
 				return
 			}
 			httpjson.WriteError(w, http.StatusBadRequest, err.Error(), "body")
@@ -276,16 +301,23 @@ func TestBodyLimit(t *testing.T) {
 
 	big := `{"k":"` + strings.Repeat("x", 100) + `"}`
 	// Declared length over the limit: refused before the handler runs.
-	wantErrorBody(t, post(t, s.url+"/declared", strings.NewReader(big)), http.StatusRequestEntityTooLarge, "larger than 64 bytes", "body")
+	declared := post(t, s.url+"/declared", strings.NewReader(big))
+	wantErrorBody(t, declared, http.StatusRequestEntityTooLarge, "larger than 64 bytes", "body")
 	if _, ok := reached.Load("/declared"); ok {
 		t.Error("handler ran for a body whose declared length is over the limit")
 	}
 	// Chunked (no length): the handler's decoder hits the cap.
-	wantErrorBody(t, post(t, s.url+"/chunked", io.MultiReader(strings.NewReader(big))), http.StatusRequestEntityTooLarge, "too large", "body")
+	chunked := post(t, s.url+"/chunked", io.MultiReader(strings.NewReader(big)))
+	wantErrorBody(t, chunked, http.StatusRequestEntityTooLarge, "too large", "body")
+	// One text, whoever answers.
+	if declared.Body != chunked.Body {
+		t.Errorf("the runtime answered %s, the edge %s: want one answer", declared.Body, chunked.Body)
+	}
 	// A body under the limit passes.
 	if r := post(t, s.url+"/small", strings.NewReader(`{"k":"v"}`)); r.StatusCode != http.StatusOK {
 		t.Fatalf("small body = %d %s", r.StatusCode, r.Body)
 	}
+	waitForMetric(t, s, `faas_http_requests_total{code="413",function="test-fn",method="post",route="unmatched"} 2`)
 }
 
 func TestExecTimeoutAnswers504AndFailsLateWrites(t *testing.T) {
@@ -313,6 +345,7 @@ func TestExecTimeoutAnswers504AndFailsLateWrites(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("handler never saw its context end")
 	}
+	waitForMetric(t, s, `faas_http_requests_total{code="504",function="test-fn",method="get",route="unmatched"} 1`)
 }
 
 func TestExecTimeoutKeepsAFastResponseIntact(t *testing.T) {
@@ -362,6 +395,8 @@ func TestMaxInflight(t *testing.T) {
 	if r := get(t, s.url+"/other"); r.StatusCode != http.StatusNoContent {
 		t.Fatalf("after release = %d", r.StatusCode)
 	}
+	waitForMetric(t, s, `faas_http_requests_total{code="429",function="test-fn",method="get",route="unmatched"} 1`)
+	waitForMetric(t, s, `faas_http_requests_total{code="204",function="test-fn",method="get",route="unmatched"} 2`)
 }
 
 func TestPanicRecovery(t *testing.T) {
@@ -397,6 +432,46 @@ func TestPanicRecovery(t *testing.T) {
 			// The process survives.
 			if r := get(t, s.url+faas.HealthPath); r.StatusCode != http.StatusOK {
 				t.Fatalf("health after panics = %d", r.StatusCode)
+			}
+			waitForMetric(t, s, `faas_http_requests_total{code="500",function="test-fn",method="get",route="unmatched"} 1`)
+			if !strings.Contains(s.logs.String(), `"msg":"request","function":"test-fn","method":"GET","path":"/after-write","route":"unmatched","status":500`) {
+				t.Errorf("the aborted request is not logged as a 500:\n%s", s.logs.String())
+			}
+		})
+	}
+}
+
+func TestClientThatLeftIsCountedAs499(t *testing.T) {
+	for _, exec := range []time.Duration{20 * time.Second, 0} {
+		t.Run("exec_timeout="+exec.String(), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.ExecTimeout = exec
+			if exec == 0 {
+				cfg.WriteTimeout = 0
+			}
+			entered := make(chan struct{})
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
+				close(entered)
+				<-r.Context().Done() // gives up, answering nothing, once the client is gone
+			})
+			s := startServer(t, cfg, mux)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/wait", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := make(chan response, 1)
+			go func() { left <- do(req) }()
+			<-entered
+			cancel()
+			if r := <-left; r.Err == nil {
+				t.Fatalf("the cancelled request got an answer: %d", r.StatusCode)
+			}
+			waitForMetric(t, s, `faas_http_requests_total{code="499",function="test-fn",method="get",route="GET /wait"} 1`)
+			if !strings.Contains(s.logs.String(), `"route":"GET /wait","status":499`) {
+				t.Errorf("the request of a client that left is not logged as 499:\n%s", s.logs.String())
 			}
 		})
 	}

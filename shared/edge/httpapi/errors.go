@@ -18,7 +18,7 @@ var errUnsupportedMediaType = errors.New("unsupported media type")
 //	stockalert.ErrUnauthorized           401, WWW-Authenticate: Bearer; the same body whatever the cause
 //	stockalert.ErrNotFound               404
 //	stockalert.ErrConflict               409, field when a *stockalert.ConflictError names it
-//	httpjson.ErrBodyTooLarge                 413, field "body"
+//	httpjson.ErrBodyTooLarge             413, field "body" (httpjson.WriteBodyTooLarge)
 //	errUnsupportedMediaType              415, field "Content-Type"
 //	stockalert.ErrIdempotencyKeyReused   422, field "Idempotency-Key"
 //	anything else                        500 "internal error"; the error is logged, never sent
@@ -27,7 +27,7 @@ func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	v, invalid := stockalert.AsValidation(err)
 	switch {
 	case errors.Is(err, httpjson.ErrBodyTooLarge):
-		httpjson.WriteError(w, http.StatusRequestEntityTooLarge, "request body is too large", "body")
+		httpjson.WriteBodyTooLarge(w, err)
 	case errors.Is(err, errUnsupportedMediaType):
 		httpjson.WriteError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", "Content-Type")
 	case invalid:

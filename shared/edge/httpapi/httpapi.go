@@ -20,6 +20,7 @@ import (
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -161,7 +162,8 @@ func (rt router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h, pattern := rt.mux.Handler(r)
 	if pattern != "" {
-		rt.mux.ServeHTTP(w, r) // sets r.Pattern and the path values
+		faas.SetRoute(r, pattern) // now, so that a 504 or a 499 is counted under its route too
+		rt.mux.ServeHTTP(w, r)    // sets r.Pattern and the path values
 		return
 	}
 	// Let the mux decide between "no such path" and "not with this method", then answer in JSON.

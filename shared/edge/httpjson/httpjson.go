@@ -12,10 +12,40 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// ErrBodyTooLarge is returned (wrapped, together with the *http.MaxBytesError when there is one) by
-// DecodeJSON for a body over the limit. Map it to 413; Middleware already answers 413 by itself when
-// the declared Content-Length is over the limit.
-var ErrBodyTooLarge = errors.New("request body too large")
+// ErrBodyTooLarge is faas.ErrBodyTooLarge, the cause of every 413: DecodeJSON and ReadBody return it
+// as a *faas.BodyTooLargeError (wrapping the *http.MaxBytesError when there is one). An edge's one
+// error-mapping function answers it with WriteBodyTooLarge; the runtime answers the same 413 by itself
+// when the declared Content-Length is over max_body_bytes.
+var ErrBodyTooLarge = faas.ErrBodyTooLarge
+
+// WriteBodyTooLarge is the one answer to a body over the limit: 413
+// {"error": "request body too large: larger than N bytes", "field": "body"}, the text of the
+// *faas.BodyTooLargeError in err's chain (without N when there is none). Nothing else of err is sent.
+func WriteBodyTooLarge(w http.ResponseWriter, err error) {
+	msg := ErrBodyTooLarge.Error()
+	var tooLarge *faas.BodyTooLargeError
+	if errors.As(err, &tooLarge) {
+		msg = tooLarge.Error()
+	}
+	WriteError(w, http.StatusRequestEntityTooLarge, msg, "body")
+}
+
+// ReadBody reads the whole body of r, at most limit bytes (faas.DefaultMaxBodyBytes when limit <= 0),
+// for edges that decode it themselves. Errors: a *faas.BodyTooLargeError (matching ErrBodyTooLarge)
+// for a body over the limit, here or in the runtime's cap; otherwise the reader's error, wrapped.
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = faas.DefaultMaxBodyBytes
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if isMaxBytes(err) {
+		return nil, tooLarge(limit, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	return body, nil
+}
 
 // errorBody is the JSON every function answers an error with.
 type errorBody struct {
@@ -124,12 +154,13 @@ func isMaxBytes(err error) bool {
 	return errors.As(err, &mb)
 }
 
+// tooLarge is the error of a body over limit, or over the limit of the *http.MaxBytesError in err.
 func tooLarge(limit int64, err error) error {
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {
-		return fmt.Errorf("%w: over %d bytes: %w", ErrBodyTooLarge, mb.Limit, mb)
+		return &faas.BodyTooLargeError{Limit: mb.Limit, Err: mb}
 	}
-	return fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, limit)
+	return &faas.BodyTooLargeError{Limit: limit}
 }
 
 // limitedReader reads at most n bytes and notes an attempt to read past them.

@@ -2,12 +2,15 @@ package httpjson_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -113,5 +116,37 @@ func TestWriteJSONAndError(t *testing.T) {
 	httpjson.WriteJSON(rec, http.StatusOK, map[string]any{"bad": func() {}})
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"error"`) {
 		t.Fatalf("unencodable value = %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func TestBodyTooLargeHasOneAnswer(t *testing.T) {
+	read := func(limit int64, body string) error {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		_, err := httpjson.ReadBody(httptest.NewRecorder(), req, limit)
+		return err
+	}
+	var dst struct{ K string }
+	for name, err := range map[string]error{
+		"ReadBody":   read(8, `{"k":"0123456789"}`),
+		"DecodeJSON": httpjson.DecodeJSON(strings.NewReader(`{"k":"0123456789"}`), &dst, 8),
+		"wrapped by an edge": fmt.Errorf("read message: %w",
+			httpjson.DecodeJSON(http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader(`{"k":"0123456789"}`)), 8), &dst, 1024)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if !errors.Is(err, httpjson.ErrBodyTooLarge) || !errors.Is(err, faas.ErrBodyTooLarge) {
+				t.Fatalf("err = %v, want ErrBodyTooLarge", err)
+			}
+			rec := httptest.NewRecorder()
+			httpjson.WriteBodyTooLarge(rec, err)
+			want := `{"error":"request body too large: larger than 8 bytes","field":"body"}` + "\n"
+			if rec.Code != http.StatusRequestEntityTooLarge || rec.Body.String() != want {
+				t.Fatalf("WriteBodyTooLarge = %d %s, want 413 %s", rec.Code, rec.Body, want)
+			}
+		})
+	}
+
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("12345678"))
+	if body, err := httpjson.ReadBody(httptest.NewRecorder(), req, 8); err != nil || string(body) != "12345678" {
+		t.Fatalf("ReadBody at the limit = %q, %v", body, err)
 	}
 }

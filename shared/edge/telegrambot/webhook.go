@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -173,46 +172,85 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 // ServeHTTP handles one delivery; see Webhook for the statuses.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	faas.SetRoute(r, "webhook")
+	ignored, err := h.serve(w, r)
+	h.respond(w, r, ignored, err)
+}
+
+// What can go wrong with a delivery, besides httpjson.ErrBodyTooLarge and stockalert.ErrUndeliverable;
+// respond maps each to its status.
+var (
+	errMethod        = errors.New("use POST: Telegram delivers updates with POST")
+	errUnauthorized  = errors.New("wrong or missing " + SecretTokenHeader)
+	errUnreadable    = errors.New("could not read the update")
+	errNotAnUpdate   = errors.New("not a Telegram update: a JSON object with an update_id is expected")
+	errUndecodable   = errors.New("undecodable update")
+	errCommandFailed = errors.New("command failed; deliver it again")
+	errReplyFailed   = errors.New("reply not sent; deliver the update again")
+)
+
+// serve checks, reads and runs one delivery. It returns what was ignored (empty when the update was
+// handled), or an error wrapping one of the errors respond maps.
+func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (string, error) {
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		httpjson.WriteError(w, http.StatusMethodNotAllowed, "Telegram delivers updates with POST", "")
-		return
+		return "", errMethod
 	}
 	if !h.authorized(r) {
-		h.logger.WarnContext(r.Context(), "telegram webhook: delivery refused: wrong or missing secret token",
-			slog.String("remote", r.RemoteAddr))
-		httpjson.WriteError(w, http.StatusUnauthorized, "wrong or missing "+SecretTokenHeader, "")
-		return
+		return "", errUnauthorized
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	body, err := httpjson.ReadBody(w, r, h.maxBody)
+	if errors.Is(err, httpjson.ErrBodyTooLarge) {
+		return "", err
+	}
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			httpjson.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("update over %d bytes", h.maxBody), "body")
-			return
-		}
-		httpjson.WriteError(w, http.StatusBadRequest, "could not read the update", "body")
-		return
+		return "", fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	upd, err := decodeUpdate(body)
+	if err != nil {
+		return "", err
+	}
+	return h.handle(r.Context(), upd)
+}
+
+// respond is the one place a delivery's outcome becomes the status Telegram acts on (see Webhook). The
+// error chain is logged, never sent: the answer carries only the text of the error respond matched.
+func (h *Webhook) respond(w http.ResponseWriter, r *http.Request, ignored string, err error) {
+	ctx := r.Context()
 	switch {
+	case err == nil:
+		writeOK(w, ignored)
+	case errors.Is(err, errMethod):
+		w.Header().Set("Allow", http.MethodPost)
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, errMethod.Error(), "")
+	case errors.Is(err, errUnauthorized):
+		h.logger.WarnContext(ctx, "telegram webhook: delivery refused: wrong or missing secret token",
+			slog.String("remote", r.RemoteAddr))
+		httpjson.WriteError(w, http.StatusUnauthorized, errUnauthorized.Error(), "")
+	case errors.Is(err, httpjson.ErrBodyTooLarge):
+		httpjson.WriteBodyTooLarge(w, err)
+	case errors.Is(err, errUnreadable):
+		h.logger.WarnContext(ctx, "telegram webhook: delivery refused", slog.String("err", err.Error()))
+		httpjson.WriteError(w, http.StatusBadRequest, errUnreadable.Error(), "body")
 	case errors.Is(err, errNotAnUpdate):
-		httpjson.WriteError(w, http.StatusBadRequest, err.Error(), "body")
-		return
-	case err != nil:
+		httpjson.WriteError(w, http.StatusBadRequest, errNotAnUpdate.Error(), "body")
+	case errors.Is(err, errUndecodable):
 		// Telegram sent JSON our update model cannot read (a field changed type, say): no redelivery
 		// will read better, so acknowledge it rather than have Telegram retry and hold the chat's later
 		// updates back.
-		h.logger.ErrorContext(r.Context(), "telegram webhook: update dropped: cannot decode it", slog.String("err", err.Error()))
-		writeOK(w, "undecodable update")
-		return
+		h.logger.ErrorContext(ctx, "telegram webhook: update dropped: cannot decode it", slog.String("err", err.Error()))
+		writeOK(w, errUndecodable.Error())
+	case errors.Is(err, errCommandFailed):
+		h.logger.ErrorContext(ctx, "telegram webhook: command failed; Telegram will deliver it again", slog.String("err", err.Error()))
+		httpjson.WriteError(w, http.StatusInternalServerError, errCommandFailed.Error(), "")
+	case errors.Is(err, errReplyFailed) && errors.Is(err, stockalert.ErrUndeliverable):
+		h.logger.WarnContext(ctx, "telegram webhook: reply undeliverable; dropped", slog.String("err", err.Error()))
+		writeOK(w, "")
+	case errors.Is(err, errReplyFailed):
+		h.logger.ErrorContext(ctx, "telegram webhook: reply failed; Telegram will deliver the update again", slog.String("err", err.Error()))
+		httpjson.WriteError(w, http.StatusBadGateway, errReplyFailed.Error(), "")
+	default: // nothing else is expected; Telegram delivers the update again
+		h.logger.ErrorContext(ctx, "telegram webhook: delivery failed", slog.String("err", err.Error()))
+		httpjson.WriteError(w, http.StatusInternalServerError, "internal error", "")
 	}
-	status, note := h.handle(r.Context(), upd)
-	if status != http.StatusOK {
-		httpjson.WriteError(w, status, note, "")
-		return
-	}
-	writeOK(w, note)
 }
 
 // authorized compares the secret token in constant time (of hashes, so its length does not leak).
@@ -224,8 +262,6 @@ func (h *Webhook) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(got[:], h.secret[:]) == 1
 }
 
-var errNotAnUpdate = errors.New("not a Telegram update: a JSON object with an update_id is expected")
-
 func decodeUpdate(body []byte) (models.Update, error) {
 	var head struct {
 		ID *int64 `json:"update_id"`
@@ -235,7 +271,7 @@ func decodeUpdate(body []byte) (models.Update, error) {
 	}
 	var upd models.Update
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&upd); err != nil {
-		return models.Update{}, fmt.Errorf("decode update %d: %w", *head.ID, err)
+		return models.Update{}, fmt.Errorf("%w %d: %w", errUndecodable, *head.ID, err)
 	}
 	return upd, nil
 }
@@ -272,52 +308,49 @@ func parseCommand(text, username string) (cmd botCommand, ok bool) {
 	return botCommand{name: strings.ToLower(name), args: fields[1:], addressed: addressed}, true
 }
 
-// handle runs the command an update carries and replies. It returns the status for Telegram and, for
-// a 200, what was ignored (empty when the update was handled).
-func (h *Webhook) handle(ctx context.Context, upd models.Update) (int, string) {
+// handle runs the command an update carries and replies. It returns what was ignored (empty when the
+// update was handled), or an error wrapping errCommandFailed (the command failed on our side; the
+// chat was told once) or errReplyFailed (the reply could not be sent; with
+// stockalert.ErrUndeliverable when it never can be).
+func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error) {
 	msg := upd.Message
 	if msg == nil {
-		return http.StatusOK, "not a new message"
+		return "not a new message", nil
 	}
 	cmd, ok := parseCommand(msg.Text, h.username)
 	if !ok {
-		return http.StatusOK, "not a command for this bot"
+		return "not a command for this bot", nil
 	}
 	chatID := msg.Chat.ID
-	log := h.logger.With(slog.Int64("update_id", upd.ID), slog.Int64("chat", chatID), slog.String("command", cmd.name))
 	private := msg.Chat.Type == models.ChatTypePrivate
 	if !known(cmd.name) && !private && !cmd.addressed {
 		// In a group a bare unknown command is most likely another bot's: stay quiet.
-		return http.StatusOK, "unknown command in a group"
+		return "unknown command in a group", nil
 	}
+	where := fmt.Sprintf("update %d, chat %d, /%s", upd.ID, chatID, cmd.name)
 
 	text, err := h.run(ctx, chatID, cmd)
 	if err != nil {
 		var fault bool
 		text, fault = errorReply(cmd, err)
 		if fault {
-			log.ErrorContext(ctx, "telegram webhook: command failed; Telegram will deliver it again", slog.String("err", err.Error()))
 			// Say so once per update, not at every redelivery.
 			if !h.apologised.has(upd.ID) {
 				if serr := h.replies.Send(ctx, chatID, text); serr != nil {
-					log.WarnContext(ctx, "telegram webhook: could not send the apology", slog.String("err", serr.Error()))
+					h.logger.WarnContext(ctx, "telegram webhook: could not send the apology", slog.String("update", where),
+						slog.String("err", serr.Error()))
 				} else {
 					h.apologised.add(upd.ID)
 				}
 			}
-			return http.StatusInternalServerError, "command failed; deliver it again"
+			return "", fmt.Errorf("%s: %w: %w", where, errCommandFailed, err)
 		}
 	}
 	if serr := h.replies.Send(ctx, chatID, text); serr != nil {
-		if errors.Is(serr, stockalert.ErrUndeliverable) {
-			log.WarnContext(ctx, "telegram webhook: reply undeliverable; dropped", slog.String("err", serr.Error()))
-			return http.StatusOK, ""
-		}
-		log.ErrorContext(ctx, "telegram webhook: reply failed; Telegram will deliver the update again", slog.String("err", serr.Error()))
-		return http.StatusBadGateway, "reply not sent; deliver the update again"
+		return "", fmt.Errorf("%s: %w: %w", where, errReplyFailed, serr)
 	}
-	log.DebugContext(ctx, "telegram webhook: command handled")
-	return http.StatusOK, ""
+	h.logger.DebugContext(ctx, "telegram webhook: command handled", slog.String("update", where))
+	return "", nil
 }
 
 // run executes cmd for chatID and returns the reply, or the error to explain (see errorReply).

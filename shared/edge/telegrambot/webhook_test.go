@@ -404,7 +404,9 @@ func TestWebhookRefusesWhatTelegramNeverSends(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, rec.Code, "body %q", body)
 	}
 	big := telegramtest.Update(42, "/help "+strings.Repeat("x", 5000))
-	require.Equal(t, http.StatusRequestEntityTooLarge, b.post(big, webhookSecret).Code)
+	rec = b.post(big, webhookSecret)
+	require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+	require.Regexp(t, `^\{"error":"request body too large: larger than \d+ bytes","field":"body"\}\n$`, rec.Body.String())
 	require.Empty(t, b.fake.Messages())
 }
 

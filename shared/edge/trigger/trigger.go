@@ -4,7 +4,7 @@
 //
 //   - 2xx: done; the connector commits the offset.
 //   - 400: the message can never succeed (malformed, or refused by the domain's validation); the
-//     connector sends it to the dead-letter topic at once.
+//     connector sends it to the dead-letter topic at once. So does 413, a message over the body limit.
 //   - 503 with Retry-After: the use case was asked to wait (Telegram's flood control); retry later.
 //   - 500: a transient fault (database, broker, Telegram); the connector retries with backoff.
 package trigger
@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
-	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -60,14 +58,7 @@ func Message[T any](handle func(ctx context.Context, msg T) error, maxBody int64
 
 func decode[T any](w http.ResponseWriter, r *http.Request, maxBody int64) (T, error) {
 	var msg T
-	if maxBody <= 0 {
-		maxBody = faas.DefaultMaxBodyBytes
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return msg, fmt.Errorf("message over %d bytes: %w", maxBody, httpjson.ErrBodyTooLarge)
-	}
+	body, err := httpjson.ReadBody(w, r, maxBody)
 	if err != nil {
 		return msg, fmt.Errorf("read message: %w", err)
 	}
@@ -98,7 +89,8 @@ func Cron(run func(ctx context.Context) (Report, error), logger *slog.Logger) ht
 	})
 }
 
-// respond maps a use case's outcome to the connector's language. It is the only place that does.
+// respond maps a use case's outcome to the connector's language. It is the only place that does. The
+// answer carries the validation error or a fixed text; the error chain is logged, never sent.
 func respond(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	msgID := r.Header.Get(HeaderMessageID)
 	var ra retryAfter
@@ -107,11 +99,11 @@ func respond(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err er
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, httpjson.ErrBodyTooLarge):
 		logger.WarnContext(r.Context(), "message too large: dead-lettered", "message_id", msgID, "err", err)
-		httpjson.WriteError(w, http.StatusRequestEntityTooLarge, err.Error(), "body")
+		httpjson.WriteBodyTooLarge(w, err)
 	case isPoison(err):
 		v, _ := stockalert.AsValidation(err)
 		logger.WarnContext(r.Context(), "message refused: dead-lettered", "message_id", msgID, "err", err)
-		httpjson.WriteError(w, http.StatusBadRequest, err.Error(), v.Field)
+		httpjson.WriteError(w, http.StatusBadRequest, v.Error(), v.Field)
 	case errors.As(err, &ra):
 		secs := int(math.Ceil(ra.RetryAfter().Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))

@@ -80,6 +80,7 @@ func TestMessageLimitsTheBodyAndMethod(t *testing.T) {
 	h := trigger.Message(func(context.Context, event) error { return nil }, 16, slog.New(slog.DiscardHandler))
 	rec := post(h, `{"id":"`+strings.Repeat("x", 100)+`"}`)
 	require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+	require.JSONEq(t, `{"error":"request body too large: larger than 16 bytes","field":"body"}`, rec.Body.String())
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
