@@ -20,9 +20,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Namespace is the only namespace localfaas has, as in faasd.
-const Namespace = "openfaas-fn"
-
 // Config configures a Provider. Zero durations and counts take the defaults shown.
 type Config struct {
 	// Stack lists the functions that may be deployed; a deploy must name one of them with its image.
@@ -184,30 +181,6 @@ func (p *Provider) DeployStack(ctx context.Context) error {
 	}
 	_ = g.Wait()
 	return errors.Join(errs...)
-}
-
-// StackDeployment is the deploy request faas-cli sends for a stack function.
-func StackDeployment(fn StackFunction) types.FunctionDeployment {
-	d := types.FunctionDeployment{
-		Service:   fn.Name,
-		Image:     fn.Image,
-		Namespace: Namespace,
-		EnvVars:   fn.Environment,
-		Secrets:   fn.Secrets,
-	}
-	if fn.Labels != nil {
-		d.Labels = &fn.Labels
-	}
-	if fn.Annotations != nil {
-		d.Annotations = &fn.Annotations
-	}
-	if fn.Limits != nil {
-		d.Limits = &types.FunctionResources{Memory: fn.Limits.Memory, CPU: fn.Limits.CPU}
-	}
-	if fn.Requests != nil {
-		d.Requests = &types.FunctionResources{Memory: fn.Requests.Memory, CPU: fn.Requests.CPU}
-	}
-	return d
 }
 
 // WaitReady waits until every deployed function has all its replicas ready. When ctx ends first it

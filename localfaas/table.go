@@ -49,15 +49,3 @@ func WriteSummary(w io.Writer, s Summary) error {
 	fmt.Fprintln(tw)
 	return tw.Flush()
 }
-
-// Triggers describes a function's triggers from its annotations: "cron <schedule>", "kafka <topics>" or
-// "http".
-func Triggers(annotations map[string]string) string {
-	if schedule, ok := CronSchedule(annotations); ok {
-		return "cron " + schedule
-	}
-	if topics := KafkaTopics(annotations); len(topics) > 0 {
-		return "kafka " + strings.Join(topics, ",")
-	}
-	return "http"
-}

@@ -1,4 +1,4 @@
-package localfaas
+package embedded_test
 
 import (
 	"context"
@@ -8,24 +8,29 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/stockalert/stockalert/localfaas/embedded"
+	"github.com/stockalert/stockalert/shared/kafka"
 )
 
 func TestEmbeddedBrokerWithTopicsKeptAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "kafka")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	topics := []string{"to-alert-system", "to-alert-system.dlq"}
 
-	b, err := StartBroker(BrokerConfig{DataDir: dataDir})
+	b, err := embedded.StartBroker(embedded.BrokerConfig{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CreateTopics(ctx, []string{b.Addr()}, topics); err != nil {
+	specs := []kafka.TopicSpec{{Name: topics[0]}, {Name: topics[1]}} // the broker's default partitions
+	if err := kafka.EnsureTopics(ctx, []string{b.Addr()}, specs...); err != nil {
 		t.Fatal(err)
 	}
 	// Creating them again is fine.
-	if err := CreateTopics(ctx, []string{b.Addr()}, topics); err != nil {
-		t.Fatalf("second CreateTopics: %v", err)
+	if err := kafka.EnsureTopics(ctx, []string{b.Addr()}, specs...); err != nil {
+		t.Fatalf("second EnsureTopics: %v", err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
 	if err != nil {
@@ -38,7 +43,7 @@ func TestEmbeddedBrokerWithTopicsKeptAcrossRestarts(t *testing.T) {
 	b.Close()
 
 	// Restart on the same folder: the topics and the message are still there.
-	b, err = StartBroker(BrokerConfig{DataDir: dataDir})
+	b, err = embedded.StartBroker(embedded.BrokerConfig{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package localfaas
+package stack
 
 import (
 	"path/filepath"
@@ -51,8 +51,8 @@ configuration:
   copy:
     - ./shared
 `
-	dir, _ := filepath.Abs("testdata")
-	s, err := ParseStack([]byte(raw), dir, lookupFrom(map[string]string{"TAG": "v2", "PLAIN_VAR": "plain", "QUOTED": ""}))
+	dir, _ := filepath.Abs(filepath.Join("..", "testdata"))
+	s, err := Parse([]byte(raw), dir, lookupFrom(map[string]string{"TAG": "v2", "PLAIN_VAR": "plain", "QUOTED": ""}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ configuration:
 	}
 
 	// The environment wins over the default.
-	s, err = ParseStack([]byte(raw), dir, lookupFrom(map[string]string{"REGISTRY": "localhost:5000", "SCHEDULE": "CRON_TZ=Europe/Rome 0 9 * * 1-5"}))
+	s, err = Parse([]byte(raw), dir, lookupFrom(map[string]string{"REGISTRY": "localhost:5000", "SCHEDULE": "CRON_TZ=Europe/Rome 0 9 * * 1-5"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,13 +94,13 @@ configuration:
 }
 
 func TestParseStackRejectsBadStacksNamingTheField(t *testing.T) {
-	dir, _ := filepath.Abs("testdata")
+	dir, _ := filepath.Abs(filepath.Join("..", "testdata"))
 	valid := `
 provider: {name: openfaas}
 functions:
   fn: {lang: go, handler: ./fn, image: x/fn:latest}
 `
-	if _, err := ParseStack([]byte(valid), dir, lookupFrom(nil)); err != nil {
+	if _, err := Parse([]byte(valid), dir, lookupFrom(nil)); err != nil {
 		t.Fatalf("minimal stack: %v", err)
 	}
 	cases := map[string]struct{ yaml, want string }{
@@ -121,21 +121,21 @@ functions:
 		"substitution":    {"provider: {name: ${BAD\n", "substitute variables"},
 	}
 	for name, c := range cases {
-		_, err := ParseStack([]byte(c.yaml), dir, lookupFrom(nil))
+		_, err := Parse([]byte(c.yaml), dir, lookupFrom(nil))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
 		}
 	}
 	// Every problem is reported at once.
-	_, err := ParseStack([]byte("provider: {name: openfaas}\nfunctions:\n  a: {handler: ./fn}\n  b: {image: x}\n"), dir, lookupFrom(nil))
+	_, err := Parse([]byte("provider: {name: openfaas}\nfunctions:\n  a: {handler: ./fn}\n  b: {image: x}\n"), dir, lookupFrom(nil))
 	if err == nil || !strings.Contains(err.Error(), "functions.a.image") || !strings.Contains(err.Error(), "functions.b.handler") {
 		t.Errorf("two bad functions: %v", err)
 	}
 }
 
 func TestParseStackWarnsAboutUnknownKeys(t *testing.T) {
-	dir, _ := filepath.Abs("testdata")
-	s, err := ParseStack([]byte("provider: {name: openfaas}\nfunctions:\n  fn: {handler: ./fn, image: x, enviroment: {A: b}}\n"), dir, lookupFrom(nil))
+	dir, _ := filepath.Abs(filepath.Join("..", "testdata"))
+	s, err := Parse([]byte("provider: {name: openfaas}\nfunctions:\n  fn: {handler: ./fn, image: x, enviroment: {A: b}}\n"), dir, lookupFrom(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +145,8 @@ func TestParseStackWarnsAboutUnknownKeys(t *testing.T) {
 }
 
 func TestStackTopics(t *testing.T) {
-	dir, _ := filepath.Abs("testdata")
-	s, err := ParseStack([]byte(`
+	dir, _ := filepath.Abs(filepath.Join("..", "testdata"))
+	s, err := Parse([]byte(`
 provider: {name: openfaas}
 functions:
   alerts: {handler: ./fn, image: x, annotations: {topic: "to-alert-system"}}
@@ -176,18 +176,18 @@ functions:
 }
 
 func TestLoadStackReadsTheFile(t *testing.T) {
-	_, err := LoadStack(filepath.Join(t.TempDir(), "missing.yml"), lookupFrom(nil))
+	_, err := Load(filepath.Join(t.TempDir(), "missing.yml"), lookupFrom(nil))
 	if err == nil || !strings.Contains(err.Error(), "missing.yml") {
 		t.Fatalf("missing file: %v", err)
 	}
-	s, err := LoadStack(filepath.Join("testdata", "stack.yml"), lookupFrom(map[string]string{"TICK_SCHEDULE": "@every 2s"}))
+	s, err := Load(filepath.Join("..", "testdata", "stack.yml"), lookupFrom(map[string]string{"TICK_SCHEDULE": "@every 2s"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sched, _ := CronSchedule(s.Functions["ticker"].Annotations); sched != "@every 2s" {
 		t.Fatalf("schedule %q", sched)
 	}
-	abs, _ := filepath.Abs("testdata")
+	abs, _ := filepath.Abs(filepath.Join("..", "testdata"))
 	if s.Dir != abs || !filepath.IsAbs(s.Path) || len(s.Functions) != 2 {
 		t.Fatalf("stack %+v", s)
 	}

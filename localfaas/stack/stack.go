@@ -1,4 +1,8 @@
-package localfaas
+// Package stack reads an OpenFaaS stack.yml the way faas-cli does (${VAR:-default} substitution,
+// environment files relative to the stack file) and answers the questions localfaas asks of it: which
+// functions there are, which topics and schedules trigger them, and the deploy request faas-cli would
+// send for each one. It knows nothing of any particular application.
+package stack
 
 import (
 	"bytes"
@@ -12,9 +16,13 @@ import (
 	"strings"
 
 	"github.com/drone/envsubst"
+	"github.com/openfaas/faas-provider/types"
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
+
+// Namespace is the only namespace localfaas has, as in faasd.
+const Namespace = "openfaas-fn"
 
 // Annotation and label keys localfaas reads, with the values OpenFaaS gives them.
 const (
@@ -35,9 +43,9 @@ const (
 // is reported in Warnings.
 type Stack struct {
 	Version       string                   `yaml:"version"`
-	Provider      StackProvider            `yaml:"provider"`
-	Functions     map[string]StackFunction `yaml:"functions"`
-	Configuration StackConfiguration       `yaml:"configuration"`
+	Provider      Provider            `yaml:"provider"`
+	Functions     map[string]Function `yaml:"functions"`
+	Configuration Configuration       `yaml:"configuration"`
 
 	// Path is the absolute path of the file; Dir its folder, which handlers and environment files are
 	// relative to.
@@ -47,20 +55,20 @@ type Stack struct {
 	Warnings []string `yaml:"-"`
 }
 
-// StackProvider is the stack's provider section.
-type StackProvider struct {
+// Provider is the stack's provider section.
+type Provider struct {
 	Name    string `yaml:"name"`
 	Gateway string `yaml:"gateway"`
 }
 
-// StackConfiguration is the stack's configuration section (used by faas-cli build; kept for the schema).
-type StackConfiguration struct {
-	Templates []StackTemplate `yaml:"templates"`
+// Configuration is the stack's configuration section (used by faas-cli build; kept for the schema).
+type Configuration struct {
+	Templates []Template `yaml:"templates"`
 	Copy      []string        `yaml:"copy"`
 }
 
-// StackTemplate is a template source of the configuration section.
-type StackTemplate struct {
+// Template is a template source of the configuration section.
+type Template struct {
 	Name   string `yaml:"name"`
 	Source string `yaml:"source"`
 }
@@ -71,9 +79,9 @@ type Resources struct {
 	CPU    string `yaml:"cpu"`
 }
 
-// StackFunction is one function of the stack. After LoadStack, Environment holds the inline environment
+// Function is one function of the stack. After Load, Environment holds the inline environment
 // merged with the environment files (which override it, in order, as in faas-cli).
-type StackFunction struct {
+type Function struct {
 	Name            string            `yaml:"-"`
 	Lang            string            `yaml:"lang"`
 	Handler         string            `yaml:"handler"`
@@ -100,11 +108,11 @@ type StackFunction struct {
 
 var functionNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-// LoadStack reads a stack file, substitutes ${VAR}, ${VAR:-default} and the other forms faas-cli
+// Load reads a stack file, substitutes ${VAR}, ${VAR:-default} and the other forms faas-cli
 // supports (github.com/drone/envsubst) with values from lookup (os.LookupEnv in the program; an unset
 // variable is empty), merges each function's environment files and validates the result. Its error names
 // the file and every offending field.
-func LoadStack(path string, lookup func(string) (string, bool)) (*Stack, error) {
+func Load(path string, lookup func(string) (string, bool)) (*Stack, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("load stack %s: %w", path, err)
@@ -113,7 +121,7 @@ func LoadStack(path string, lookup func(string) (string, bool)) (*Stack, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load stack: %w", err)
 	}
-	stack, err := ParseStack(raw, filepath.Dir(abs), lookup)
+	stack, err := Parse(raw, filepath.Dir(abs), lookup)
 	if err != nil {
 		return nil, fmt.Errorf("load stack %s: %w", path, err)
 	}
@@ -121,8 +129,8 @@ func LoadStack(path string, lookup func(string) (string, bool)) (*Stack, error) 
 	return stack, nil
 }
 
-// ParseStack is LoadStack for a file's contents; dir is the folder paths in it are relative to.
-func ParseStack(raw []byte, dir string, lookup func(string) (string, bool)) (*Stack, error) {
+// Parse is Load for a file's contents; dir is the folder paths in it are relative to.
+func Parse(raw []byte, dir string, lookup func(string) (string, bool)) (*Stack, error) {
 	substituted, err := envsubst.Eval(string(raw), func(name string) string {
 		v, _ := lookup(name)
 		return v
@@ -297,4 +305,40 @@ func CronSchedule(annotations map[string]string) (string, bool) {
 		return "", false
 	}
 	return annotations[AnnotationSchedule], true
+}
+
+// Deployment is the deploy request faas-cli sends for the function.
+func (fn Function) Deployment() types.FunctionDeployment {
+	d := types.FunctionDeployment{
+		Service:   fn.Name,
+		Image:     fn.Image,
+		Namespace: Namespace,
+		EnvVars:   fn.Environment,
+		Secrets:   fn.Secrets,
+	}
+	if fn.Labels != nil {
+		d.Labels = &fn.Labels
+	}
+	if fn.Annotations != nil {
+		d.Annotations = &fn.Annotations
+	}
+	if fn.Limits != nil {
+		d.Limits = &types.FunctionResources{Memory: fn.Limits.Memory, CPU: fn.Limits.CPU}
+	}
+	if fn.Requests != nil {
+		d.Requests = &types.FunctionResources{Memory: fn.Requests.Memory, CPU: fn.Requests.CPU}
+	}
+	return d
+}
+
+// Triggers describes a function's triggers from its annotations: "cron <schedule>", "kafka <topics>" or
+// "http".
+func Triggers(annotations map[string]string) string {
+	if schedule, ok := CronSchedule(annotations); ok {
+		return "cron " + schedule
+	}
+	if topics := KafkaTopics(annotations); len(topics) > 0 {
+		return "kafka " + strings.Join(topics, ",")
+	}
+	return "http"
 }
