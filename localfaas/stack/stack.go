@@ -42,7 +42,7 @@ const (
 // localfaas ignores (fprocess, skip_build, constraints, build_options, ...) are accepted; any other key
 // is reported in Warnings.
 type Stack struct {
-	Version       string                   `yaml:"version"`
+	Version       string              `yaml:"version"`
 	Provider      Provider            `yaml:"provider"`
 	Functions     map[string]Function `yaml:"functions"`
 	Configuration Configuration       `yaml:"configuration"`
@@ -64,7 +64,7 @@ type Provider struct {
 // Configuration is the stack's configuration section (used by faas-cli build; kept for the schema).
 type Configuration struct {
 	Templates []Template `yaml:"templates"`
-	Copy      []string        `yaml:"copy"`
+	Copy      []string   `yaml:"copy"`
 }
 
 // Template is a template source of the configuration section.

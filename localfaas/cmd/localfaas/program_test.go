@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,30 +9,50 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stockalert/stockalert/localfaas/internal/lftest"
 )
 
 // program is the localfaas binary running as a user runs it, for the tests of the whole program.
 type program struct {
 	t              *testing.T
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr lftest.SyncBuffer
 	exited         chan error
 	port           int
 	gateway, data  string
 }
 
-// startProgram builds localfaas and runs it on stackFile with a fresh data folder, a free gateway port
+// localfaasBin is the program, built once by TestMain.
+var localfaasBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "localfaas-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	localfaasBin = filepath.Join(dir, "localfaas")
+	if out, err := exec.Command("go", "build", "-o", localfaasBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build localfaas: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// startProgram runs localfaas on stackFile with a fresh data folder, a free gateway port
 // and env added to the test's environment. It kills the program, if still running, when the test ends,
 // and prints its output if the test failed.
 func startProgram(t *testing.T, stackFile string, env ...string) *program {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "localfaas")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	p := &program{t: t, exited: make(chan error, 1), port: freePort(t), data: filepath.Join(t.TempDir(), "data")}
 	p.gateway = "http://127.0.0.1:" + strconv.Itoa(p.port)
-	p.cmd = exec.Command(bin, "-f", stackFile)
+	p.cmd = exec.Command(localfaasBin, "-f", stackFile) //nolint:gosec // the program under test
 	p.cmd.Env = append(append(os.Environ(), "GATEWAY_PORT="+strconv.Itoa(p.port), "DATA_DIR="+p.data,
 		"BASIC_AUTH_PASSWORD=", "STOP_GRACE=5s"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
@@ -61,6 +82,18 @@ func (p *program) waitFor(within time.Duration, what string, cond func() bool) {
 func (p *program) waitReady(within time.Duration) {
 	p.t.Helper()
 	p.waitFor(within, "the status table", func() bool { return strings.Contains(p.stdout.String(), "localfaas ready in") })
+}
+
+// cronRuns counts the finished cron runs of a function the program has logged.
+func (p *program) cronRuns(function string) int {
+	return strings.Count(p.stderr.String(), `msg="cron run" function=`+function+" ")
+}
+
+// waitForCollectorRuns waits until n more runs of the data-collector have finished.
+func (p *program) waitForCollectorRuns(n int) {
+	p.t.Helper()
+	from := p.cronRuns("data-collector")
+	p.waitFor(time.Minute, fmt.Sprintf("%d more collector runs", n), func() bool { return p.cronRuns("data-collector") >= from+n })
 }
 
 // password is the generated admin password.
