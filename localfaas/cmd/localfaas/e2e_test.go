@@ -27,7 +27,7 @@ const e2eBotToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 // TestPipelineEndToEnd runs `make run` as a user would — the localfaas program on the repository's
 // stack.yml, every function built and started as its own process — with a fake Yahoo Finance and a
-// fake Telegram Bot API on loopback and a collector schedule of two seconds. A user registers through
+// fake Telegram Bot API on loopback and a collector schedule of one second. A user registers through
 // the gateway, links Telegram with /start <code> (long-polled and forwarded to telegram-bot), and the
 // fake Telegram receives the alert for that chat. Then the notifier's process is killed: localfaas
 // restarts it, and the next breach still reaches the chat.
@@ -49,7 +49,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	p := startProgram(t, filepath.Join("..", "..", "..", "stack.yml"),
 		"KAFKA_BROKERS=", "MYSQL_DSN="+mysqlDSN, "FUNCTION_LOGS=notable",
-		"COLLECTOR_SCHEDULE=@every 2s", "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
+		"COLLECTOR_SCHEDULE=@every 1s", "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
 		"TELEGRAM_BOT_TOKEN="+e2eBotToken, "TELEGRAM_API_URL="+tg.URL(), "TELEGRAM_BOT_USERNAME=stockalert_test_bot",
 		"TELEGRAM_WEBHOOK_SECRET=")
 	gateway := p.gateway
