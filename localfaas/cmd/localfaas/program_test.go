@@ -23,37 +23,31 @@ type program struct {
 	gateway, data  string
 }
 
-// localfaasBin is the program, built once by TestMain.
-var localfaasBin string
+// runProgramEnv, set in the environment of this test binary, makes it the localfaas program: the tests
+// run the program as a user does without building it a second time.
+const runProgramEnv = "LOCALFAAS_TEST_RUN_PROGRAM"
 
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
+	if os.Getenv(runProgramEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
 
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "localfaas-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	localfaasBin = filepath.Join(dir, "localfaas")
-	if out, err := exec.Command("go", "build", "-o", localfaasBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build localfaas: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
-}
-
-// startProgram runs localfaas on stackFile with a fresh data folder, a free gateway port
+// startProgram runs localfaas (this test binary as the program) on stackFile with a fresh data folder, a free gateway port
 // and env added to the test's environment. It kills the program, if still running, when the test ends,
 // and prints its output if the test failed.
 func startProgram(t *testing.T, stackFile string, env ...string) *program {
 	t.Helper()
 	p := &program{t: t, exited: make(chan error, 1), port: freePort(t), data: filepath.Join(t.TempDir(), "data")}
 	p.gateway = "http://127.0.0.1:" + strconv.Itoa(p.port)
-	p.cmd = exec.Command(localfaasBin, "-f", stackFile) //nolint:gosec // the program under test
-	p.cmd.Env = append(append(os.Environ(), "GATEWAY_PORT="+strconv.Itoa(p.port), "DATA_DIR="+p.data,
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(self, "-f", stackFile) //nolint:gosec // this test binary, as the program
+	p.cmd.Env = append(append(os.Environ(), runProgramEnv+"=1", "GATEWAY_PORT="+strconv.Itoa(p.port), "DATA_DIR="+p.data,
 		"BASIC_AUTH_PASSWORD=", "STOP_GRACE=5s"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
