@@ -20,7 +20,7 @@ const AdminUser = "admin"
 // not empty; otherwise the password stored in dir, or a new random one. Either way it writes them to
 // dir (basic-auth-user, basic-auth-password, mode 0600), where the in-process kafka-connector and
 // OpenFaaS components read them, so the generated password stays the same from run to run and a given
-// one replaces it.
+// one replaces it. Its error says which file could not be read or written.
 func Credentials(dir, password string) (*auth.BasicAuthCredentials, error) {
 	path := filepath.Join(dir, "basic-auth-password")
 	if password == "" {
