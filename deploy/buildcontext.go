@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/stockalert/stockalert/localfaas"
+	"github.com/stockalert/stockalert/localfaas/stack"
 )
 
 // HandlerOverlay is the folder of a build context that holds the function: the handler folder's
@@ -29,10 +29,10 @@ const HandlerOverlay = "function"
 // folder (faas-cli resolves them against the working directory: run it from the folder of
 // stack.yml). It returns the context's path. Errors: an unknown function, a missing template or
 // handler folder, a copy path outside the stack's folder, or a failed copy.
-func BuildContext(stack *localfaas.Stack, name, buildDir string) (string, error) {
-	fn, ok := stack.Functions[name]
+func BuildContext(st *stack.Stack, name, buildDir string) (string, error) {
+	fn, ok := st.Functions[name]
 	if !ok {
-		return "", fmt.Errorf("build context %s: no such function in %s", name, stack.Path)
+		return "", fmt.Errorf("build context %s: no such function in %s", name, st.Path)
 	}
 	if fn.Lang == "" || fn.Lang == "dockerfile" {
 		return "", fmt.Errorf("build context %s: lang %q: only template languages are laid out", name, fn.Lang)
@@ -46,12 +46,12 @@ func BuildContext(stack *localfaas.Stack, name, buildDir string) (string, error)
 		return "", fmt.Errorf("build context %s: %w", name, err)
 	}
 
-	template := filepath.Join(stack.Dir, "template", fn.Lang)
+	template := filepath.Join(st.Dir, "template", fn.Lang)
 	if err := copyTree(template, contextDir); err != nil {
 		return "", fmt.Errorf("build context %s: template %s: %w", name, fn.Lang, err)
 	}
 
-	handler := filepath.Join(stack.Dir, fn.Handler)
+	handler := filepath.Join(st.Dir, fn.Handler)
 	entries, err := os.ReadDir(handler)
 	if err != nil {
 		return "", fmt.Errorf("build context %s: handler: %w", name, err)
@@ -65,12 +65,12 @@ func BuildContext(stack *localfaas.Stack, name, buildDir string) (string, error)
 		}
 	}
 
-	for _, p := range stack.Configuration.Copy {
-		rel, err := inScope(stack.Dir, p)
+	for _, p := range st.Configuration.Copy {
+		rel, err := inScope(st.Dir, p)
 		if err != nil {
 			return "", fmt.Errorf("build context %s: configuration.copy: %w", name, err)
 		}
-		if err := copyTree(filepath.Join(stack.Dir, rel), filepath.Join(overlay, rel)); err != nil {
+		if err := copyTree(filepath.Join(st.Dir, rel), filepath.Join(overlay, rel)); err != nil {
 			return "", fmt.Errorf("build context %s: configuration.copy %s: %w", name, p, err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/stockalert/stockalert/deploy"
-	"github.com/stockalert/stockalert/localfaas"
+	"github.com/stockalert/stockalert/localfaas/stack"
 )
 
 // writeTree creates files (path → content; a path ending in * is made executable) under dir.
@@ -78,7 +78,7 @@ func TestBuildContextLaysOutAsFaasCLI(t *testing.T) {
 		"functions/other/main.go":   "package main\n",
 		"unrelated/not-copied.go":   "package unrelated\n",
 	})
-	s, err := localfaas.LoadStack(filepath.Join(project, "stack.yml"), defaultsOnly)
+	s, err := stack.Load(filepath.Join(project, "stack.yml"), defaultsOnly)
 	if err != nil {
 		t.Fatal(err)
 	}

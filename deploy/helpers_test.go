@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/stockalert/stockalert/localfaas"
+	"github.com/stockalert/stockalert/localfaas/stack"
 )
 
 // root is the repository root, seen from this package's folder (go test runs tests there).
@@ -32,9 +32,9 @@ func envOf(vars map[string]string) func(string) (string, bool) {
 }
 
 // loadStack loads the repository's stack.yml as faas-cli would with the given environment.
-func loadStack(t *testing.T, lookup func(string) (string, bool)) *localfaas.Stack {
+func loadStack(t *testing.T, lookup func(string) (string, bool)) *stack.Stack {
 	t.Helper()
-	s, err := localfaas.LoadStack(filepath.Join(root, "stack.yml"), lookup)
+	s, err := stack.Load(filepath.Join(root, "stack.yml"), lookup)
 	if err != nil {
 		t.Fatalf("stack.yml: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/stockalert/stockalert/localfaas"
+	"github.com/stockalert/stockalert/localfaas/stack"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -133,7 +133,7 @@ func TestCronScheduleParsesAsTheCronConnectorDoes(t *testing.T) {
 		s := loadStack(t, envOf(env))
 		var cronFunctions []string
 		for _, name := range s.FunctionNames() {
-			schedule, ok := localfaas.CronSchedule(s.Functions[name].Annotations)
+			schedule, ok := stack.CronSchedule(s.Functions[name].Annotations)
 			if !ok {
 				continue
 			}
@@ -163,7 +163,7 @@ func TestTopicsAgreeAcrossStackLocalFaaSAndDeployFiles(t *testing.T) {
 		t.Errorf("functions are triggered by %v but publish to %v", consumed, published)
 	}
 	for _, topic := range consumed {
-		if !slices.Contains(s.Topics(), topic+localfaas.DLQSuffix) {
+		if !slices.Contains(s.Topics(), topic+stack.DLQSuffix) {
 			t.Errorf("localfaas creates no dead-letter topic for %s", topic)
 		}
 	}

@@ -1,12 +1,12 @@
 // Package localfaas is an OpenFaaS provider that runs the Go functions of a stack.yml as local
 // processes, without containers: "faasd without containers", built on faas-provider's bootstrap.Serve.
+// This package holds no code; its rooms are:
 //
-// A Provider builds each function from its handler folder with go build, runs its replicas as supervised
-// processes (restarted with backoff when they exit), keeps their output for /system/logs and serves the
-// provider API through Handlers: one file per endpoint, as in faasd (list.go, deploy.go, update.go,
-// delete.go, status.go, scale.go, secrets.go, logs.go, info.go, namespaces.go, proxy.go, health.go,
-// metrics.go). LoadStack reads stack.yml with faas-cli's ${VAR:-default} substitution. CronTrigger
-// invokes cron-function annotated functions as OpenFaaS's cron-connector does, and any Trigger (the
-// Kafka connector, the Telegram forwarder) plugs in beside it. StartBroker and CreateTopics provide the
-// embedded Kafka. The program in cmd/localfaas wires them together for make run.
+//   - stack: stack.yml loading with faas-cli's ${VAR:-default} rules;
+//   - provider: the provider API, one handler factory per faas-provider endpoint over small interfaces;
+//   - supervisor: the function processes (build, start, health, restart with backoff, logs);
+//   - secret: the function secrets folder;
+//   - trigger: the cron trigger and the Telegram long-poll forwarder (the kafka-connector is a Trigger);
+//   - embedded: the embedded Kafka broker;
+//   - cmd/localfaas: the program that wires them together for make run, with the application's set-up.
 package localfaas

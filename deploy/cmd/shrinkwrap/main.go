@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/stockalert/stockalert/deploy"
-	"github.com/stockalert/stockalert/localfaas"
+	"github.com/stockalert/stockalert/localfaas/stack"
 )
 
 func main() {
@@ -29,22 +29,22 @@ func main() {
 }
 
 func run(stackFile, out string, names []string) error {
-	stack, err := localfaas.LoadStack(stackFile, os.LookupEnv)
+	st, err := stack.Load(stackFile, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	for _, w := range stack.Warnings {
-		fmt.Fprintln(os.Stderr, "shrinkwrap: warning:", stack.Path+":", w)
+	for _, w := range st.Warnings {
+		fmt.Fprintln(os.Stderr, "shrinkwrap: warning:", st.Path+":", w)
 	}
 	if len(names) == 0 {
-		names = stack.FunctionNames()
+		names = st.FunctionNames()
 	}
 	out, err = filepath.Abs(out)
 	if err != nil {
 		return err
 	}
 	for _, name := range names {
-		dir, err := deploy.BuildContext(stack, name, out)
+		dir, err := deploy.BuildContext(st, name, out)
 		if err != nil {
 			return err
 		}

@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openfaas/faas-provider/auth"
 	"github.com/openfaas/faas-provider/types"
+
+	"github.com/stockalert/stockalert/localfaas/internal/lftest"
 
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
@@ -26,7 +27,7 @@ const e2eBotToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 // TestPipelineEndToEnd runs `make run` as a user would — the localfaas program on the repository's
 // stack.yml, every function built and started as its own process — with a fake Yahoo Finance and a
-// fake Telegram Bot API on loopback and a collector schedule of two seconds. A user registers through
+// fake Telegram Bot API on loopback and a collector schedule of one second. A user registers through
 // the gateway, links Telegram with /start <code> (long-polled and forwarded to telegram-bot), and the
 // fake Telegram receives the alert for that chat. Then the notifier's process is killed: localfaas
 // restarts it, and the next breach still reaches the chat.
@@ -34,6 +35,7 @@ const e2eBotToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 // The broker is always the embedded one (the stack's topic names are fixed, and a shared real broker
 // would replay other runs' events); the store is MySQL when MYSQL_DSN is set, SQLite otherwise.
 func TestPipelineEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the whole pipeline")
 	}
@@ -47,7 +49,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	p := startProgram(t, filepath.Join("..", "..", "..", "stack.yml"),
 		"KAFKA_BROKERS=", "MYSQL_DSN="+mysqlDSN, "FUNCTION_LOGS=notable",
-		"COLLECTOR_SCHEDULE=@every 2s", "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
+		"COLLECTOR_SCHEDULE=@every 1s", "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
 		"TELEGRAM_BOT_TOKEN="+e2eBotToken, "TELEGRAM_API_URL="+tg.URL(), "TELEGRAM_BOT_USERNAME=stockalert_test_bot",
 		"TELEGRAM_WEBHOOK_SECRET=")
 	gateway := p.gateway
@@ -58,22 +60,17 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	// Register through the gateway, as the README's example does.
-	res, err := http.Post(gateway+"/function/user-commands/users", "application/json",
-		strings.NewReader(`{"email":"e2e@example.com","ticker":"AAPL","high_value":100}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := lftest.Call(t, http.MethodPost, gateway+"/function/user-commands/users", nil,
+		`{"email":"e2e@example.com","ticker":"AAPL","high_value":100}`)
 	var reg struct {
 		Token, TelegramLinkCode, TelegramLink string
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated || json.Unmarshal(body, &struct {
+	if res.Status != http.StatusCreated || json.Unmarshal([]byte(res.Body), &struct {
 		Token            *string `json:"token"`
 		TelegramLinkCode *string `json:"telegram_link_code"`
 		TelegramLink     *string `json:"telegram_link"`
 	}{&reg.Token, &reg.TelegramLinkCode, &reg.TelegramLink}) != nil || reg.TelegramLinkCode == "" {
-		t.Fatalf("register: %d %s", res.StatusCode, body)
+		t.Fatalf("register: %d %s", res.Status, res.Body)
 	}
 	if reg.TelegramLink != "https://t.me/stockalert_test_bot?start="+reg.TelegramLinkCode {
 		t.Errorf("telegram_link = %q", reg.TelegramLink)
@@ -86,9 +83,10 @@ func TestPipelineEndToEnd(t *testing.T) {
 		return messageTo(tg, chat, "Linked to e2e@example.com") >= 1
 	})
 
-	// The collector prices AAPL at 150 > 100: the alert reaches the linked chat, once.
+	// The collector prices AAPL at 150 > 100: the alert reaches the linked chat, once, however many
+	// collector runs follow at the unchanged price.
 	p.waitFor(time.Minute, "the alert", func() bool { return messageTo(tg, chat, "AAPL is above") >= 1 })
-	time.Sleep(5 * time.Second) // two more collector runs at an unchanged price
+	p.waitForCollectorRuns(2)
 	if n := messageTo(tg, chat, "AAPL is above"); n != 1 {
 		t.Fatalf("%d alerts for one breach, want 1", n)
 	}
@@ -104,7 +102,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 		return newPID != pid && available(t, gateway, password, "alert-notifier") == 1
 	})
 	yahoo.SetQuote("AAPL", 90, "USD", time.Now()) // back in range: the subscription re-arms
-	time.Sleep(5 * time.Second)
+	// A run that started after the new quote has finished once two runs have ended since (runs never
+	// overlap); its price event precedes the next one on the ticker's partition.
+	p.waitForCollectorRuns(2)
 	yahoo.SetQuote("AAPL", 170, "USD", time.Now()) // out again: a second alert
 	p.waitFor(time.Minute, "the alert after the restart", func() bool { return messageTo(tg, chat, "AAPL is above") == 2 })
 
@@ -140,15 +140,9 @@ var startedPID = regexp.MustCompile(`started \(pid (\d+)`)
 // functionPID reads the newest "started (pid N)" line of the function's logs.
 func functionPID(t *testing.T, gateway, password, name string) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, gateway+"/system/logs?name="+name+"&tail=1000", nil)
-	req.SetBasicAuth("admin", password)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := lftest.Call(t, http.MethodGet, gateway+"/system/logs?name="+name+"&tail=1000", &auth.BasicAuthCredentials{User: "admin", Password: password}, nil)
 	pid := 0
-	sc := bufio.NewScanner(res.Body)
+	sc := bufio.NewScanner(strings.NewReader(res.Body))
 	for sc.Scan() {
 		var m struct{ Text string }
 		if json.Unmarshal(sc.Bytes(), &m) == nil {
@@ -165,16 +159,6 @@ func functionPID(t *testing.T, gateway, password, name string) int {
 
 func available(t *testing.T, gateway, password, name string) uint64 {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, gateway+"/system/function/"+name, nil)
-	req.SetBasicAuth("admin", password)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var st types.FunctionStatus
-	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
-		t.Fatal(fmt.Errorf("status of %s: %w", name, err))
-	}
-	return st.AvailableReplicas
+	res := lftest.Call(t, http.MethodGet, gateway+"/system/function/"+name, &auth.BasicAuthCredentials{User: "admin", Password: password}, nil)
+	return lftest.Decode[types.FunctionStatus](t, res).AvailableReplicas
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,9 +33,25 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stockalert/stockalert/kafkaconnector"
-	"github.com/stockalert/stockalert/localfaas"
+	"github.com/stockalert/stockalert/localfaas/embedded"
+	"github.com/stockalert/stockalert/localfaas/provider"
+	"github.com/stockalert/stockalert/localfaas/secret"
+	"github.com/stockalert/stockalert/localfaas/stack"
+	"github.com/stockalert/stockalert/localfaas/supervisor"
+	"github.com/stockalert/stockalert/localfaas/trigger"
 	"github.com/stockalert/stockalert/shared/stockalert"
+	"github.com/stockalert/stockalert/shared/kafka"
 )
+
+// The data folder's layout (see localfaas/README.md).
+func binDir(dataDir string) string         { return filepath.Join(dataDir, "bin") }
+func secretsDir(dataDir string) string     { return filepath.Join(dataDir, "secrets") }
+func credentialsDir(dataDir string) string { return filepath.Join(dataDir, "gateway") }
+func kafkaDir(dataDir string) string       { return filepath.Join(dataDir, "kafka") }
+func sqlitePath(dataDir string) string     { return filepath.Join(dataDir, "stockalert.db") }
+
+// telegramFunction is the stack's webhook function the Telegram forwarder delivers to.
+const telegramFunction = "telegram-bot"
 
 type config struct {
 	GatewayPort       int           `env:"GATEWAY_PORT" envDefault:"8080"`
@@ -77,21 +94,21 @@ func run(stackFile string, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	stack, err := localfaas.LoadStack(stackFile, os.LookupEnv)
+	st, err := stack.Load(stackFile, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	for _, w := range stack.Warnings {
-		logger.Warn("stack file", "path", stack.Path, "warning", w)
+	for _, w := range st.Warnings {
+		logger.Warn("stack file", "path", st.Path, "warning", w)
 	}
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	creds, err := localfaas.Credentials(localfaas.CredentialsDir(dataDir), cfg.BasicAuthPassword)
+	creds, err := provider.Credentials(credentialsDir(dataDir), cfg.BasicAuthPassword)
 	if err != nil {
 		return err
 	}
@@ -103,9 +120,9 @@ func run(stackFile string, logger *slog.Logger) error {
 
 	// Infrastructure: the broker with its topics, and the store, before any function starts.
 	brokers, kafkaDesc := cfg.KafkaBrokers, "KAFKA_BROKERS "+cfg.KafkaBrokers
-	var broker *localfaas.Broker
+	var broker *embedded.Broker
 	if brokers == "" {
-		broker, err = localfaas.StartBroker(localfaas.BrokerConfig{Port: cfg.KafkaPort, DataDir: filepath.Join(dataDir, "kafka")})
+		broker, err = embedded.StartBroker(embedded.BrokerConfig{Port: cfg.KafkaPort, DataDir: kafkaDir(dataDir)})
 		if err != nil {
 			return err
 		}
@@ -113,30 +130,39 @@ func run(stackFile string, logger *slog.Logger) error {
 		brokers, kafkaDesc = broker.Addr(), "embedded "+broker.Addr()
 	}
 	topicCtx, cancelTopics := context.WithTimeout(ctx, 30*time.Second)
-	err = localfaas.CreateTopics(topicCtx, strings.Split(brokers, ","), stack.Topics())
+	topics := make([]kafka.TopicSpec, 0, len(st.Topics()))
+	for _, name := range st.Topics() {
+		topics = append(topics, kafka.TopicSpec{Name: name}) // the brokers' default partitions
+	}
+	err = kafka.EnsureTopics(topicCtx, strings.Split(brokers, ","), topics...)
 	cancelTopics()
 	if err != nil {
-		return err
+		return fmt.Errorf("create the stack's topics: %w", err)
 	}
 	functionEnv := map[string]string{"KAFKA_BROKERS": brokers, "gateway_url": gateway}
 	store := "MySQL (MYSQL_DSN)"
 	if cfg.MySQLDSN != "" {
 		functionEnv["MYSQL_DSN"] = cfg.MySQLDSN
 	} else {
-		functionEnv["SQLITE_PATH"] = filepath.Join(dataDir, "stockalert.db")
+		functionEnv["SQLITE_PATH"] = sqlitePath(dataDir)
 		store = "SQLite " + functionEnv["SQLITE_PATH"]
 	}
 
 	// Telegram: the token and the webhook secret become function secrets, so the functions and the
 	// forwarder agree on them.
-	telegramCfg, err := telegramSecrets(localfaas.SecretsDir(dataDir), cfg)
+	secrets, err := secret.New(secretsDir(dataDir))
+	if err != nil {
+		return err
+	}
+	telegramCfg, err := telegramSecrets(secrets, cfg)
 	if err != nil {
 		return err
 	}
 
-	provider, err := localfaas.New(localfaas.Config{
-		Stack:        stack,
-		DataDir:      dataDir,
+	sup, err := supervisor.New(supervisor.Config{
+		Stack:        st,
+		BinDir:       binDir(dataDir),
+		SecretsDir:   secrets.Dir(),
 		Env:          functionEnv,
 		ReadyTimeout: cfg.ReadyTimeout,
 		StopGrace:    cfg.StopGrace,
@@ -150,21 +176,26 @@ func run(stackFile string, logger *slog.Logger) error {
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 3*cfg.StopGrace)
 		defer cancel()
-		if err := provider.Shutdown(stopCtx); err != nil {
+		if err := sup.Shutdown(stopCtx); err != nil {
 			logger.Error("stop functions", "err", err)
 		}
 	}()
 
 	// The gateway: every /system route behind basic auth (Handlers adds it, including /system/namespaces).
+	metrics, err := provider.NewMetrics(prometheus.DefaultRegisterer, sup)
+	if err != nil {
+		return err
+	}
 	faasConfig := &types.FaaSConfig{TCPPort: &port, ReadTimeout: cfg.Timeout, WriteTimeout: cfg.Timeout}
+	handlers := provider.Handlers(sup, secrets, metrics, creds, *faasConfig)
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		bootstrap.Serve(serveCtx, provider.Handlers(creds, *faasConfig), faasConfig)
+		bootstrap.Serve(serveCtx, handlers, faasConfig)
 	}()
 	stopGateway := func() {
-		provider.CloseLogStreams()
+		sup.CloseLogStreams()
 		stopServe()
 		<-served
 	}
@@ -174,10 +205,10 @@ func run(stackFile string, logger *slog.Logger) error {
 	}
 
 	// The functions.
-	err = provider.DeployStack(ctx)
+	err = sup.DeployStack(ctx)
 	if err == nil {
 		readyCtx, cancelReady := context.WithTimeout(ctx, cfg.ReadyTimeout)
-		err = provider.WaitReady(readyCtx)
+		err = sup.WaitReady(readyCtx)
 		cancelReady()
 	}
 	if err != nil {
@@ -190,9 +221,9 @@ func run(stackFile string, logger *slog.Logger) error {
 	}
 
 	// The triggers.
-	cronTrigger, err := localfaas.NewCronTrigger(localfaas.CronConfig{
+	cronTrigger, err := trigger.NewCronTrigger(trigger.CronConfig{
 		Gateway:    gateway,
-		Functions:  provider,
+		Functions:  sup,
 		Timeout:    cfg.Timeout,
 		Logger:     logger,
 		Registerer: prometheus.DefaultRegisterer,
@@ -201,8 +232,8 @@ func run(stackFile string, logger *slog.Logger) error {
 		stopGateway()
 		return err
 	}
-	triggers := map[string]localfaas.Trigger{"cron": cronTrigger}
-	if topics := stack.ConsumedTopics(); len(topics) > 0 {
+	triggers := map[string]trigger.Trigger{"cron": cronTrigger}
+	if topics := st.ConsumedTopics(); len(topics) > 0 {
 		// The kafka-connector, in-process, reading the gateway's credentials as it would next to
 		// OpenFaaS.
 		conn, err := kafkaconnector.New(kafkaconnector.Config{
@@ -215,7 +246,7 @@ func run(stackFile string, logger *slog.Logger) error {
 			RebuildInterval: 5 * time.Second,
 			ContentType:     "application/json",
 			BasicAuth:       true,
-			SecretMountPath: localfaas.CredentialsDir(dataDir),
+			SecretMountPath: credentialsDir(dataDir),
 		}, logger.With("component", "kafka-connector"), prometheus.DefaultRegisterer)
 		if err != nil {
 			stopGateway()
@@ -226,13 +257,13 @@ func run(stackFile string, logger *slog.Logger) error {
 	telegramDesc := "off (set TELEGRAM_BOT_TOKEN to long-poll the bot's updates)"
 	if telegramCfg != nil {
 		telegramCfg.Gateway, telegramCfg.Logger = gateway, logger
-		fwd, err := localfaas.NewTelegramForwarder(*telegramCfg)
+		fwd, err := trigger.NewTelegramForwarder(*telegramCfg)
 		if err != nil {
 			stopGateway()
 			return err
 		}
 		triggers["telegram"] = fwd
-		telegramDesc = "long-polling " + cfg.TelegramAPIURL + ", forwarding to telegram-bot"
+		telegramDesc = "long-polling " + cfg.TelegramAPIURL + ", forwarding to " + telegramFunction
 	}
 	triggerCtx, stopTriggers := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(triggerCtx)
@@ -245,15 +276,15 @@ func run(stackFile string, logger *slog.Logger) error {
 		})
 	}
 
-	if err := localfaas.WriteSummary(os.Stdout, localfaas.Summary{
+	if err := writeSummary(os.Stdout, summary{
 		Gateway:   gateway,
 		User:      creds.User,
 		Password:  creds.Password,
-		Functions: provider.Functions(),
+		Functions: sup.Functions(),
 		DataDir:   dataDir,
 		Store:     store,
 		Kafka:     kafkaDesc,
-		Topics:    stack.Topics(),
+		Topics:    st.Topics(),
 		Telegram:  telegramDesc,
 		ReadyIn:   time.Since(started),
 	}); err != nil {
@@ -268,30 +299,41 @@ func run(stackFile string, logger *slog.Logger) error {
 	logger.Info("stopping: gateway (in-flight requests finish)")
 	stopGateway()
 	logger.Info("stopping: functions")
-	// provider.Shutdown and broker.Close run deferred, in that order.
+	// sup.Shutdown and broker.Close run deferred, in that order.
 	return runErr
 }
 
 // gatewayPort checks the port is free (bootstrap.Serve would exit the program if it were not) or, for 0,
 // picks a free one.
-func gatewayPort(port int) (int, error) {
+func gatewayPort(port int) (free int, err error) {
 	l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
 	if err != nil {
 		return 0, fmt.Errorf("gateway port %d is taken (set GATEWAY_PORT to another, or 0 for any): %w", port, err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	defer func() {
+		if cerr := l.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("gateway port %d: %w", port, cerr)
+		}
+	}()
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, fmt.Errorf("gateway port: unexpected address %v", l.Addr())
+	}
+	return addr.Port, nil
 }
 
 // awaitHealthy waits for the gateway to answer.
 func awaitHealthy(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
+	if err != nil {
+		return fmt.Errorf("gateway health %s: %w", url, err)
+	}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			_, _ = io.Copy(io.Discard, res.Body)
+			if res.Body.Close() == nil && res.StatusCode == http.StatusOK {
 				return nil
 			}
 		}
@@ -303,17 +345,17 @@ func awaitHealthy(ctx context.Context, url string) error {
 	}
 }
 
-// echoFunctionLogs chooses which function output is printed: all, notable (see localfaas.Notable) or
+// echoFunctionLogs chooses which function output is printed: all, notable (see supervisor.Notable) or
 // none.
 func echoFunctionLogs(mode string) (func(logs.Message), error) {
-	print := func(m logs.Message) { fmt.Fprintf(os.Stderr, "%s | %s\n", m.Instance, m.Text) }
+	echo := func(m logs.Message) { _, _ = fmt.Fprintf(os.Stderr, "%s | %s\n", m.Instance, m.Text) } // the console: nowhere to report to
 	switch mode {
 	case "all":
-		return print, nil
+		return echo, nil
 	case "notable":
 		return func(m logs.Message) {
-			if localfaas.Notable(m.Text) {
-				print(m)
+			if supervisor.Notable(m.Text) {
+				echo(m)
 			}
 		}, nil
 	case "none":
@@ -325,14 +367,17 @@ func echoFunctionLogs(mode string) (func(logs.Message), error) {
 // telegramSecrets writes the bot token (TELEGRAM_BOT_TOKEN, else an existing secret file) and the
 // webhook secret (TELEGRAM_WEBHOOK_SECRET, else the existing file, else a new random one) as function
 // secrets, and returns the forwarder's configuration — or nil when no token is known.
-func telegramSecrets(dir string, cfg config) (*localfaas.TelegramConfig, error) {
-	token, err := localfaas.EnsureSecret(dir, "telegram-bot-token", cfg.TelegramToken, "")
-	if err != nil || token == "" {
-		return nil, err
-	}
-	secret, err := localfaas.EnsureSecret(dir, "telegram-webhook-secret", cfg.TelegramSecret, stockalert.NewSecret())
+func telegramSecrets(secrets *secret.Store, cfg config) (*trigger.TelegramConfig, error) {
+	token, err := secrets.Ensure("telegram-bot-token", cfg.TelegramToken, "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	return &localfaas.TelegramConfig{Token: token, APIURL: cfg.TelegramAPIURL, Secret: secret}, nil
+	if token == "" {
+		return nil, nil
+	}
+	webhookSecret, err := secrets.Ensure("telegram-webhook-secret", cfg.TelegramSecret, stockalert.NewSecret())
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	return &trigger.TelegramConfig{Token: token, APIURL: cfg.TelegramAPIURL, Function: telegramFunction, Secret: webhookSecret}, nil
 }

@@ -1,30 +1,30 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/openfaas/faas-provider/auth"
 	"github.com/openfaas/faas-provider/types"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/stockalert/stockalert/localfaas/internal/lftest"
 )
 
 // TestProgram starts localfaas as a user would, on the test stack, and checks the gateway (through
 // bootstrap.Serve), the functions' environment, the embedded broker's topics, the cron trigger, a
 // restart after a kill, and the clean shutdown on Ctrl-C.
 func TestProgram(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the program")
 	}
@@ -44,18 +44,13 @@ func TestProgram(t *testing.T) {
 		}
 	}
 
-	get := func(path string, auth bool) (int, string) {
-		req, _ := http.NewRequest(http.MethodGet, gateway+path, nil)
-		if auth {
-			req.SetBasicAuth("admin", string(password))
+	get := func(path string, withAuth bool) (int, string) {
+		creds := &auth.BasicAuthCredentials{User: "admin", Password: string(password)}
+		if !withAuth {
+			creds = nil
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
+		r := lftest.Call(t, http.MethodGet, gateway+path, creds, nil)
+		return r.Status, r.Body
 	}
 
 	// Basic auth on every /system route, /system/namespaces included.
@@ -85,16 +80,8 @@ func TestProgram(t *testing.T) {
 		t.Errorf("secret_mount_path = %q", v)
 	}
 	// The topics exist on the embedded broker.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	topics, err := kadm.NewClient(cl).ListTopics(ctx)
-	cancel()
-	cl.Close()
-	if err != nil || !topics.Has("local-test") || !topics.Has("local-test.dlq") {
-		t.Fatalf("topics %v, %v", topics.Names(), err)
+	if topics := listTopics(t, brokers); !topics["local-test"] || !topics["local-test.dlq"] {
+		t.Fatalf("topics %v", topics)
 	}
 
 	// Cron runs the ticker through the gateway.
@@ -143,44 +130,49 @@ func TestProgram(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// listTopics lists the topics on the broker at addr.
+func listTopics(t *testing.T, addr string) map[string]bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := kafkago.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	defer func() {
+		if err := conn.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	parts, err := conn.ReadPartitions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := map[string]bool{}
+	for _, p := range parts {
+		topics[p.Topic] = true
+	}
+	return topics
 }
 
+func freePort(t *testing.T) int {
+	t.Helper()
+	port, err := gatewayPort(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// waitFor waits for cond, failing the test when the program exits first or within passes.
 func waitFor(t *testing.T, within time.Duration, what string, exited <-chan error, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
+	lftest.Eventually(t, within, what, func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("localfaas exited (%v) while waiting for %s", err, what)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+		return cond()
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,31 +9,45 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stockalert/stockalert/localfaas/internal/lftest"
 )
 
 // program is the localfaas binary running as a user runs it, for the tests of the whole program.
 type program struct {
 	t              *testing.T
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr lftest.SyncBuffer
 	exited         chan error
 	port           int
 	gateway, data  string
 }
 
-// startProgram builds localfaas and runs it on stackFile with a fresh data folder, a free gateway port
+// runProgramEnv, set in the environment of this test binary, makes it the localfaas program: the tests
+// run the program as a user does without building it a second time.
+const runProgramEnv = "LOCALFAAS_TEST_RUN_PROGRAM"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runProgramEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// startProgram runs localfaas (this test binary as the program) on stackFile with a fresh data folder, a free gateway port
 // and env added to the test's environment. It kills the program, if still running, when the test ends,
 // and prints its output if the test failed.
 func startProgram(t *testing.T, stackFile string, env ...string) *program {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "localfaas")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	p := &program{t: t, exited: make(chan error, 1), port: freePort(t), data: filepath.Join(t.TempDir(), "data")}
 	p.gateway = "http://127.0.0.1:" + strconv.Itoa(p.port)
-	p.cmd = exec.Command(bin, "-f", stackFile)
-	p.cmd.Env = append(append(os.Environ(), "GATEWAY_PORT="+strconv.Itoa(p.port), "DATA_DIR="+p.data,
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(self, "-f", stackFile) //nolint:gosec // this test binary, as the program
+	p.cmd.Env = append(append(os.Environ(), runProgramEnv+"=1", "GATEWAY_PORT="+strconv.Itoa(p.port), "DATA_DIR="+p.data,
 		"BASIC_AUTH_PASSWORD=", "STOP_GRACE=5s"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -61,6 +76,18 @@ func (p *program) waitFor(within time.Duration, what string, cond func() bool) {
 func (p *program) waitReady(within time.Duration) {
 	p.t.Helper()
 	p.waitFor(within, "the status table", func() bool { return strings.Contains(p.stdout.String(), "localfaas ready in") })
+}
+
+// cronRuns counts the finished cron runs of a function the program has logged.
+func (p *program) cronRuns(function string) int {
+	return strings.Count(p.stderr.String(), `msg="cron run" function=`+function+" ")
+}
+
+// waitForCollectorRuns waits until n more runs of the data-collector have finished.
+func (p *program) waitForCollectorRuns(n int) {
+	p.t.Helper()
+	from := p.cronRuns("data-collector")
+	p.waitFor(time.Minute, fmt.Sprintf("%d more collector runs", n), func() bool { return p.cronRuns("data-collector") >= from+n })
 }
 
 // password is the generated admin password.

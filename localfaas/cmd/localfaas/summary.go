@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openfaas/faas-provider/types"
+
+	"github.com/stockalert/stockalert/localfaas/stack"
+)
+
+// summary is what the program shows once everything is up.
+type summary struct {
+	Gateway   string // base URL
+	User      string
+	Password  string
+	Functions []types.FunctionStatus
+	DataDir   string
+	Store     string // where the data lives, e.g. "SQLite data/stockalert.db"
+	Kafka     string // e.g. "embedded 127.0.0.1:9092"
+	Topics    []string
+	Telegram  string // the Telegram forwarder's state
+	ReadyIn   time.Duration
+}
+
+// writeSummary prints the status table: one row per function with its replicas, URL and triggers, then
+// where the gateway, data and broker are. Its error is the writer's.
+func writeSummary(w io.Writer, s summary) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nlocalfaas ready in %s\n\n", s.ReadyIn.Round(time.Millisecond))
+	fmt.Fprintln(tw, "FUNCTION\tREPLICAS\tURL\tTRIGGERS")
+	for _, fn := range s.Functions {
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s/function/%s\t%s\n", fn.Name, fn.AvailableReplicas, fn.Replicas,
+			s.Gateway, fn.Name, stack.Triggers(annotations(fn)))
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "gateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
+	fmt.Fprintf(tw, "data\t%s\n", s.DataDir)
+	if s.Store != "" {
+		fmt.Fprintf(tw, "store\t%s\n", s.Store)
+	}
+	if s.Kafka != "" {
+		fmt.Fprintf(tw, "kafka\t%s  topics: %s\n", s.Kafka, strings.Join(s.Topics, ", "))
+	}
+	if s.Telegram != "" {
+		fmt.Fprintf(tw, "telegram\t%s\n", s.Telegram)
+	}
+	fmt.Fprintln(tw)
+	return tw.Flush()
+}
+
+func annotations(fn types.FunctionStatus) map[string]string {
+	if fn.Annotations == nil {
+		return nil
+	}
+	return *fn.Annotations
+}

@@ -1,0 +1,386 @@
+// Package lftest holds the test helpers shared by localfaas's packages: a gateway over a real
+// supervisor on the test stack (testdata/fn), a builder that compiles each test function once per test
+// binary, HTTP calls, a polling wait, a goroutine-safe buffer and metric reads. Only tests import it.
+package lftest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/openfaas/faas-provider/auth"
+	"github.com/openfaas/faas-provider/types"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stockalert/stockalert/localfaas/provider"
+	"github.com/stockalert/stockalert/localfaas/secret"
+	"github.com/stockalert/stockalert/localfaas/stack"
+	"github.com/stockalert/stockalert/localfaas/supervisor"
+)
+
+// Stack has two functions built from testdata/fn: echo (HTTP) and ticker (cron).
+const Stack = `
+version: 1.0
+provider:
+  name: openfaas
+  gateway: http://127.0.0.1:8080
+functions:
+  echo:
+    lang: go
+    handler: ./fn
+    image: ${REGISTRY:-localhost}/echo:latest
+    environment:
+      GREETING: ${GREETING:-hello}
+      SHARED: from-stack
+    secrets:
+      - api-key
+  ticker:
+    lang: go
+    handler: ./fn
+    image: localhost/ticker:latest
+    annotations:
+      topic: cron-function
+      schedule: "${TICK_SCHEDULE:-@every 1s}"
+    environment:
+      CRON_SLEEP: ${CRON_SLEEP:-0s}
+`
+
+// Creds are the test gateway's admin credentials.
+var Creds = &auth.BasicAuthCredentials{User: provider.AdminUser, Password: "s3cret"}
+
+// Testdata is the absolute path of localfaas/testdata.
+func Testdata() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
+}
+
+// Main runs a package's tests and then removes the functions built for them.
+func Main(m *testing.M) int {
+	code := m.Run()
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if builds.dir != "" {
+		if err := os.RemoveAll(builds.dir); err != nil {
+			fmt.Fprintln(os.Stderr, "lftest: remove builds:", err)
+		}
+	}
+	return code
+}
+
+// builds caches the functions built by Builder: one go build per handler folder per test binary.
+var builds struct {
+	mu   sync.Mutex
+	dir  string
+	once map[string]*built
+}
+
+type built struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// Builder is a supervisor.Builder that runs go build once per handler folder for the whole test binary
+// and copies the result for every deploy; a failed build fails every time with the compiler's output.
+type Builder struct{}
+
+// Build implements supervisor.Builder.
+func (Builder) Build(ctx context.Context, handlerDir, out string) error {
+	builds.mu.Lock()
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "lftest-builds-")
+		if err != nil {
+			builds.mu.Unlock()
+			return fmt.Errorf("build cache: %w", err)
+		}
+		builds.dir, builds.once = dir, map[string]*built{}
+	}
+	b := builds.once[handlerDir]
+	if b == nil {
+		b = &built{bin: filepath.Join(builds.dir, fmt.Sprintf("fn-%d", len(builds.once)))}
+		builds.once[handlerDir] = b
+	}
+	builds.mu.Unlock()
+	b.once.Do(func() {
+		b.err = supervisor.GoBuilder{}.Build(context.WithoutCancel(ctx), handlerDir, b.bin)
+	})
+	if b.err != nil {
+		return b.err
+	}
+	return copyFile(b.bin, out)
+}
+
+func copyFile(from, to string) (err error) {
+	src, err := os.Open(from) //nolint:gosec // a test build
+	if err != nil {
+		return fmt.Errorf("copy build: %w", err)
+	}
+	defer func() { err = errors.Join(err, src.Close()) }()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755) //nolint:gosec // an executable
+	if err != nil {
+		return fmt.Errorf("copy build: %w", err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		return errors.Join(fmt.Errorf("copy build: %w", err), dst.Close())
+	}
+	if err := dst.Close(); err != nil {
+		return fmt.Errorf("copy build: %w", err)
+	}
+	return nil
+}
+
+// Gateway is a supervisor behind the routes bootstrap.Serve registers (bootstrap.Serve itself can run
+// only once per process: it uses a global router and the default Prometheus registry; the program test
+// in cmd/localfaas covers it).
+type Gateway struct {
+	*supervisor.Supervisor
+	URL        string
+	Stack      *stack.Stack
+	SecretsDir string
+	// Registry holds the supervisor's and the gateway's metrics.
+	Registry *prometheus.Registry
+}
+
+// NewGateway starts a supervisor of stackYAML (substituted from env, relative to testdata) and a
+// gateway in front of it; tweak may change the supervisor's configuration. Both stop when the test
+// ends.
+func NewGateway(t testing.TB, stackYAML string, env map[string]string, tweak func(*supervisor.Config)) *Gateway {
+	t.Helper()
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	st, err := stack.Parse([]byte(stackYAML), Testdata(), lookup)
+	if err != nil {
+		t.Fatalf("parse test stack: %v", err)
+	}
+	data := t.TempDir()
+	reg := prometheus.NewRegistry()
+	cfg := supervisor.Config{
+		Stack:          st,
+		BinDir:         filepath.Join(data, "bin"),
+		SecretsDir:     filepath.Join(data, "secrets"),
+		Env:            map[string]string{"INFRA": "infra-value", "SHARED": "from-localfaas"},
+		Builder:        Builder{},
+		StopGrace:      3 * time.Second,
+		RestartInitial: 20 * time.Millisecond,
+		RestartMax:     200 * time.Millisecond,
+		Logger:         Logger(t),
+		Registerer:     reg,
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	secrets, err := secret.New(cfg.SecretsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := sup.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	m, err := provider.NewMetrics(reg, sup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := provider.Handlers(sup, secrets, m, Creds, types.FaaSConfig{ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})
+	srv := httptest.NewServer(Router(h))
+	t.Cleanup(func() {
+		sup.CloseLogStreams()
+		srv.Close()
+	})
+	return &Gateway{Supervisor: sup, URL: srv.URL, Stack: st, SecretsDir: cfg.SecretsDir, Registry: reg}
+}
+
+// Router registers the handlers on the routes of faas-provider v0.25.8's bootstrap.Serve.
+func Router(h *types.FaaSHandlers) *mux.Router {
+	const name = "{name:[-a-zA-Z_0-9.]+}"
+	r := mux.NewRouter()
+	r.HandleFunc("/system/functions", h.FunctionLister).Methods(http.MethodGet)
+	r.HandleFunc("/system/functions", h.DeployFunction).Methods(http.MethodPost)
+	r.HandleFunc("/system/functions", h.DeleteFunction).Methods(http.MethodDelete)
+	r.HandleFunc("/system/functions", h.UpdateFunction).Methods(http.MethodPut)
+	r.HandleFunc("/system/function/"+name, h.FunctionStatus).Methods(http.MethodGet)
+	r.HandleFunc("/system/scale-function/"+name, h.ScaleFunction).Methods(http.MethodPost)
+	r.HandleFunc("/system/info", h.Info).Methods(http.MethodGet)
+	r.HandleFunc("/system/secrets", h.Secrets).Methods(http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
+	r.HandleFunc("/system/logs", h.Logs).Methods(http.MethodGet)
+	r.HandleFunc("/system/namespaces", h.ListNamespaces).Methods(http.MethodGet)
+	r.HandleFunc("/function/"+name, h.FunctionProxy)
+	r.HandleFunc("/function/"+name+"/", h.FunctionProxy)
+	r.HandleFunc("/function/"+name+"/{params:.*}", h.FunctionProxy)
+	r.HandleFunc("/healthz", h.Health).Methods(http.MethodGet)
+	return r
+}
+
+// DeployAndWait deploys a stack function and waits until its replicas are ready.
+func (g *Gateway) DeployAndWait(t testing.TB, name string) {
+	t.Helper()
+	if err := g.Deploy(context.Background(), g.Stack.Functions[name].Deployment()); err != nil {
+		t.Fatalf("deploy %s: %v", name, err)
+	}
+	g.WaitReady(t)
+}
+
+// WaitReady waits until every deployed function is ready.
+func (g *Gateway) WaitReady(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := g.Supervisor.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Response is an HTTP answer read in full.
+type Response struct {
+	Status int
+	Body   string
+	Header http.Header
+}
+
+// Call makes a request; creds nil sends none. body may be a string or a value to encode as JSON.
+func Call(t testing.TB, method, url string, creds *auth.BasicAuthCredentials, body any) Response {
+	t.Helper()
+	rd := io.Reader(http.NoBody)
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds != nil {
+		req.SetBasicAuth(creds.User, creds.Password)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	out, err := io.ReadAll(res.Body)
+	if cerr := res.Body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Response{Status: res.StatusCode, Body: string(out), Header: res.Header}
+}
+
+// ExpectStatus fails the test unless r has the status want.
+func ExpectStatus(t testing.TB, r Response, want int, what string) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d; body: %s", what, r.Status, want, r.Body)
+	}
+}
+
+// Decode decodes a JSON body.
+func Decode[T any](t testing.TB, r Response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+	return v
+}
+
+// Eventually polls cond every 20ms until it holds, failing the test when within passes first.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s waiting for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Logger logs to the test's log at debug level, and to also (if not nil) as well.
+func Logger(t testing.TB, also ...io.Writer) *slog.Logger {
+	w := io.MultiWriter(append([]io.Writer{testWriter{t}}, also...)...)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Counter returns the value of the counter name with the labels (name, value pairs) in g, 0 when it
+// has not been counted yet.
+func Counter(t testing.TB, g prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if have[labels[i]] != labels[i+1] {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

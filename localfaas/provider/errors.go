@@ -1,0 +1,55 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/stockalert/stockalert/localfaas/stack"
+)
+
+// Errors the implementations of this package's interfaces wrap; the endpoints map them to an HTTP
+// status in writeError.
+var (
+	// ErrNotFound: the function or secret does not exist (404).
+	ErrNotFound = errors.New("not found")
+	// ErrExists: the function or secret already exists (409).
+	ErrExists = errors.New("already exists")
+	// ErrInvalid: the request cannot be applied as given (an image that is not in stack.yml, a bad
+	// name, an unknown namespace, too many replicas) (400).
+	ErrInvalid = errors.New("invalid request")
+	// ErrUnavailable: the function is deployed but no process of it can take a request (503).
+	ErrUnavailable = errors.New("unavailable")
+	// ErrStopped: the provider is shutting down (503).
+	ErrStopped = errors.New("localfaas is shutting down")
+)
+
+// Invalid returns an error wrapping ErrInvalid with the message.
+func Invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// CheckNamespace accepts the empty namespace (the default) and openfaas-fn; for any other it returns
+// an error wrapping ErrInvalid.
+func CheckNamespace(ns string) error {
+	if ns != "" && ns != stack.Namespace {
+		return Invalid("namespace %q does not exist: localfaas has only %s", ns, stack.Namespace)
+	}
+	return nil
+}
+
+// writeError is the one place where errors become HTTP statuses.
+func writeError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, ErrExists):
+		status = http.StatusConflict
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrStopped):
+		status = http.StatusServiceUnavailable
+	}
+	http.Error(w, err.Error(), status)
+}

@@ -1,0 +1,54 @@
+// Package provider is localfaas's OpenFaaS provider API: one file per faas-provider endpoint, each a
+// handler factory (MakeDeployHandler, MakeProxyHandler, ...) over the small interface it needs, as in
+// faasd. It keeps no state of its own: the functions are run by whatever implements those interfaces
+// (the supervisor package in the program), the secrets kept by a SecretStore. Implementations wrap the
+// errors declared here (ErrNotFound, ErrExists, ErrInvalid, ErrUnavailable, ErrStopped), which the
+// endpoints turn into HTTP statuses. It knows nothing of any particular application.
+package provider
+
+import (
+	"net/http"
+
+	"github.com/openfaas/faas-provider/auth"
+	"github.com/openfaas/faas-provider/types"
+)
+
+// Functions is everything the function endpoints need, as one value: the supervisor in the program.
+type Functions interface {
+	Lister
+	Describer
+	Deployer
+	Updater
+	Deleter
+	Scaler
+	Invoker
+	LogSource
+	HealthChecker
+}
+
+// Handlers returns the endpoints for bootstrap.Serve over fns and secrets. When creds is not nil every
+// /system/ endpoint (including /system/namespaces, which bootstrap leaves open) demands basic auth;
+// leave FaaSConfig.EnableBasicAuth off. cfg gives the proxy its timeout (ReadTimeout) and the log
+// stream its limit (WriteTimeout); m, when not nil, counts the invocations.
+func Handlers(fns Functions, secrets SecretStore, m *Metrics, creds *auth.BasicAuthCredentials, cfg types.FaaSConfig) *types.FaaSHandlers {
+	protect := func(h http.HandlerFunc) http.HandlerFunc {
+		if creds == nil {
+			return h
+		}
+		return auth.DecorateWithBasicAuth(h, creds)
+	}
+	return &types.FaaSHandlers{
+		ListNamespaces: protect(MakeNamespacesHandler()),
+		FunctionProxy:  MakeProxyHandler(fns, m, cfg),
+		FunctionLister: protect(MakeListHandler(fns)),
+		DeployFunction: protect(MakeDeployHandler(fns)),
+		UpdateFunction: protect(MakeUpdateHandler(fns)),
+		DeleteFunction: protect(MakeDeleteHandler(fns)),
+		FunctionStatus: protect(MakeStatusHandler(fns)),
+		ScaleFunction:  protect(MakeScaleHandler(fns)),
+		Secrets:        protect(MakeSecretHandler(secrets)),
+		Logs:           protect(MakeLogsHandler(fns, cfg.WriteTimeout)),
+		Info:           protect(MakeInfoHandler()),
+		Health:         MakeHealthHandler(fns),
+	}
+}
