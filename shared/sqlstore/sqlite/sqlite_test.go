@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/stretchr/testify/require"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -103,4 +104,56 @@ func TestCancelStopsTheRetryOfABusyTransaction(t *testing.T) {
 	var se interface{ Code() int }
 	require.ErrorAs(t, err, &se, "the last attempt's error is kept")
 	require.Equal(t, sqlite3.SQLITE_BUSY, se.Code()&0xff)
+}
+
+// Function processes that start together on one database migrate it one at a time: each Open succeeds,
+// and every migration is applied once.
+func TestOpenersStartingTogetherMigrateOneAtATime(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "stockalert.db")
+	const openers = 4
+	errs := make(chan error, openers)
+	for range openers {
+		go func() {
+			s, err := sqlite.Open(context.Background(), path)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range openers {
+		require.NoError(t, <-errs)
+	}
+	db, err := sqlite.OpenDB(path)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, db.Close()) }()
+	var rows, versions int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version").Scan(&rows, &versions))
+	require.Equal(t, versions, rows, "a migration was applied more than once")
+	require.Positive(t, versions)
+}
+
+// Open does not migrate while another process holds the migration lock: it waits, and gives up when
+// its ctx ends.
+func TestOpenWaitsForTheMigrationLock(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "stockalert.db")
+	other := flock.New(path + ".migrate.lock")
+	require.NoError(t, other.Lock())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := sqlite.Open(ctx, path)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	db, err := sqlite.OpenDB(path)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, db.Close()) }()
+	require.Zero(t, storetest.Count(t, db, "sqlite_master", "type = 'table' AND name NOT LIKE 'goose%' AND name NOT LIKE 'sqlite%'"),
+		"migrated under another's lock")
+
+	require.NoError(t, other.Unlock())
+	s, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
 }
