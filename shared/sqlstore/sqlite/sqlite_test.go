@@ -17,6 +17,7 @@ import (
 )
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.OpenSQLite)
 }
 
@@ -47,6 +48,7 @@ func lockedStore(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
 func isBusy(err error) bool { return sqlite.Dialect.IsRetryable(err) }
 
 func TestBusyTransactionIsRunAgainAFewTimes(t *testing.T) {
+	t.Parallel()
 	var retries []error
 	s := lockedStore(t, sqlstore.WithRetryNotify(func(err error, _ time.Duration) { retries = append(retries, err) }))
 
@@ -62,6 +64,7 @@ func TestBusyTransactionIsRunAgainAFewTimes(t *testing.T) {
 }
 
 func TestOtherErrorsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	retries := 0
 	s := storetest.OpenSQLite(t, sqlstore.WithRetryNotify(func(error, time.Duration) { retries++ }))
 	boom := errors.New("boom")
@@ -72,6 +75,7 @@ func TestOtherErrorsAreNotRetried(t *testing.T) {
 
 // A cancelled ctx stops the retries at once, while the database is still locked, and says so.
 func TestCancelStopsTheRetryOfABusyTransaction(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	retried := make(chan error)
