@@ -9,6 +9,7 @@ require (
 	github.com/felixge/httpsnoop v1.1.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/go-telegram/bot v1.19.0
+	github.com/gofrs/flock v0.13.2
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/mux v1.8.1
 	github.com/openfaas/faas-provider v0.25.8

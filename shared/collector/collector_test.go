@@ -72,6 +72,7 @@ func (r *rig) subscribe(t *testing.T, email string, tickers ...string) {
 }
 
 func TestRunPricesEachTickerOnceRecordsAndPublishes(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)
@@ -111,6 +112,7 @@ func TestRunPricesEachTickerOnceRecordsAndPublishes(t *testing.T) {
 }
 
 func TestRunReportsUnknownAndFailingTickersAndKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)
@@ -127,6 +129,7 @@ func TestRunReportsUnknownAndFailingTickersAndKeepsTheRest(t *testing.T) {
 }
 
 func TestTheBreakerOpensAfterRepeatedFailuresAndRunsFailFast(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.yahoo.Fail("", 500, 1000)
 	r.subscribe(t, "a@example.com", "AAPL", "MSFT", "GOOG", "NVDA")
@@ -144,26 +147,32 @@ func TestTheBreakerOpensAfterRepeatedFailuresAndRunsFailFast(t *testing.T) {
 }
 
 func TestARunOverlappingARunningOneDoesNothing(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.yahoo.Hang("AAPL", 1)
 	r.subscribe(t, "a@example.com", "AAPL")
 	c := r.collector(t, r.brokers)
 
+	// The first run hangs on Yahoo until it is cancelled, once the second has been skipped.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, _ = c.Run(context.Background())
+		_, _ = c.Run(ctx) // its outcome is the other tests' business
 	}()
 	require.Eventually(t, func() bool { return r.yahoo.Requests("AAPL") == 1 }, 10*time.Second, 10*time.Millisecond)
 	rep, err := c.Run(context.Background())
 	require.NoError(t, err)
 	require.True(t, rep.Skipped)
+	cancel()
 	wg.Wait()
 	require.Equal(t, 1, r.yahoo.Requests("AAPL"), "the skipped run asked nothing")
 }
 
 func TestEventsSurviveAKafkaOutageAndGoOutWithTheNextRun(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -17,6 +19,7 @@ type Store struct {
 	d              Dialect
 	now            func() time.Time
 	idempotencyTTL time.Duration
+	onRetry        func(err error, wait time.Duration)
 }
 
 // Option configures a Store.
@@ -28,6 +31,13 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithIdempotencyTTL sets how long idempotency records are kept (default
 // stockalert.DefaultIdempotencyTTL).
 func WithIdempotencyTTL(d time.Duration) Option { return func(s *Store) { s.idempotencyTTL = d } }
+
+// WithRetryNotify sets a function called each time a transaction failed with a deadlock, lock timeout
+// or busy database and is about to be run again: err is that attempt's error, wait the pause before the
+// next one. It must not block (for logs, metrics and tests).
+func WithRetryNotify(notify func(err error, wait time.Duration)) Option {
+	return func(s *Store) { s.onRetry = notify }
+}
 
 // New wraps an open database whose schema is migrated (see Migrate). The Store owns db: Close closes it.
 func New(db *sql.DB, d Dialect, opts ...Option) *Store {
@@ -76,24 +86,44 @@ func (s *Store) inTx(ctx context.Context) bool {
 	return ok
 }
 
-// maxTxAttempts bounds how often a transaction that deadlocked is run again.
+// maxTxAttempts bounds how often a transaction that deadlocked is run in all (the first run included).
 const maxTxAttempts = 4
+
+// txBackOff is the pause between runs of a transaction that deadlocked: about 5, 15 and 45 ms, with
+// jitter so that the transactions that deadlocked each other do not meet again.
+func txBackOff() backoff.BackOff {
+	return &backoff.ExponentialBackOff{
+		InitialInterval:     5 * time.Millisecond,
+		RandomizationFactor: 0.5,
+		Multiplier:          3,
+		MaxInterval:         100 * time.Millisecond,
+	}
+}
 
 // InTx runs fn in a transaction (joining the one ctx carries, if any). The transaction commits when fn
 // returns nil and rolls back otherwise; fn's error is returned as is. An outermost transaction that
-// fails with a deadlock or lock timeout is run again, up to a few times, so fn must not have effects
-// outside the database.
+// fails with a deadlock or lock timeout (the dialect's IsRetryable) is run again, up to maxTxAttempts
+// times in all, so fn must not have effects outside the database. When ctx ends while it waits to run
+// again, InTx returns at once with an error wrapping both ctx's error and the last attempt's.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.inTx(ctx) {
 		return fn(ctx)
 	}
-	var err error
-	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = s.runTx(ctx, fn)
-		if err == nil || !s.d.IsRetryable(err) || ctx.Err() != nil {
-			return err
+	var last error
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		last = s.runTx(ctx, fn)
+		if last != nil && !s.d.IsRetryable(last) {
+			return struct{}{}, backoff.Permanent(last)
 		}
-		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+		return struct{}{}, last
+	},
+		backoff.WithBackOff(txBackOff()),
+		backoff.WithMaxTries(maxTxAttempts),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(s.onRetry))
+	if err != nil && last != nil && !errors.Is(err, last) {
+		// Retry stopped because ctx ended between attempts: it answers ctx's cause alone.
+		return fmt.Errorf("run transaction again: %w (last attempt: %w)", err, last)
 	}
 	return err
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // messageSender is what RetryAfter decorates: a Sender, or anything with its error contract.
@@ -20,40 +22,45 @@ type RetryAfter struct {
 	next     messageSender
 	maxWait  time.Duration
 	attempts int
-	sleep    func(ctx context.Context, d time.Duration) error
 }
 
 // NewRetryAfter wraps next. attempts below 1 means 1 (no retry).
 func NewRetryAfter(next messageSender, maxWait time.Duration, attempts int) *RetryAfter {
-	return &RetryAfter{next: next, maxWait: maxWait, attempts: max(attempts, 1), sleep: sleepCtx}
+	return &RetryAfter{next: next, maxWait: maxWait, attempts: max(attempts, 1)}
 }
 
 // Send sends through the wrapped sender, waiting out short flood-control pauses. Its error contract is
-// the wrapped sender's.
+// the wrapped sender's; when ctx ends during a pause, the error wraps both ctx's error and the
+// *RetryAfterError.
 func (r *RetryAfter) Send(ctx context.Context, chatID int64, text string) error {
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = r.next.Send(ctx, chatID, text)
+	var last error
+	var wait time.Duration
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		last = r.next.Send(ctx, chatID, text)
+		if last == nil {
+			return struct{}{}, nil
+		}
 		var ra *RetryAfterError
-		if err == nil || !errors.As(err, &ra) || attempt >= r.attempts || ra.After > r.maxWait {
-			return err
+		if !errors.As(last, &ra) || ra.After > r.maxWait {
+			return struct{}{}, backoff.Permanent(last)
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < ra.After {
-			return err
+			return struct{}{}, backoff.Permanent(last)
 		}
-		if serr := r.sleep(ctx, ra.After); serr != nil {
-			return fmt.Errorf("wait %s for flood control: %w", ra.After, errors.Join(err, serr))
-		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
+		wait = ra.After
+		return struct{}{}, &backoff.RetryAfterError{Duration: ra.After}
+	},
+		backoff.WithBackOff(&backoff.ZeroBackOff{}), // every pause is the one Telegram asked for
+		backoff.WithMaxTries(uint(r.attempts)),      //nolint:gosec // attempts is at least 1
+		backoff.WithMaxElapsedTime(0))
+	var tries *backoff.RetryAfterError
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, last), errors.As(err, &tries):
+		// Not flood control, too long a pause, or the attempts are used up: Telegram's answer as it is.
+		return last
+	default:
+		return fmt.Errorf("wait %s for flood control: %w", wait, errors.Join(last, err))
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
@@ -29,6 +31,7 @@ func newSender(t *testing.T, opts ...telegram.Option) (*telegram.Sender, *telegr
 }
 
 func TestSend(t *testing.T) {
+	t.Parallel()
 	s, fake := newSender(t)
 	if n := fake.Calls(""); n != 0 {
 		t.Fatalf("NewSender made %d calls, want none", n)
@@ -47,6 +50,7 @@ func TestSend(t *testing.T) {
 }
 
 func TestSendErrorClasses(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		undeliverable, chatGone, transient, misconfigured bool
 		retryAfter                                        time.Duration
@@ -130,6 +134,7 @@ func checkClass(t *testing.T, err error, undeliverable, chatGone, transient, mis
 }
 
 func TestSendWhenTheBotIsRefused(t *testing.T) {
+	t.Parallel()
 	fake := telegramtest.NewServer(t, token)
 	wrongToken, err := telegram.NewSender("987:other", fake.URL())
 	if err != nil {
@@ -149,6 +154,7 @@ func TestSendWhenTheBotIsRefused(t *testing.T) {
 }
 
 func TestSendWhenTelegramIsUnreachable(t *testing.T) {
+	t.Parallel()
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	s, err := telegram.NewSender(token, dead.URL)
@@ -163,15 +169,13 @@ func TestSendWhenTelegramIsUnreachable(t *testing.T) {
 }
 
 func TestSendWhenTheCallerGivesUp(t *testing.T) {
+	t.Parallel()
 	s, fake := newSender(t)
 	fake.StallNext("sendMessage")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Send(ctx, 42, "hi") }()
-	deadline := time.Now().Add(10 * time.Second)
-	for fake.Calls("sendMessage") == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	require.Eventually(t, func() bool { return fake.Calls("sendMessage") == 1 }, 10*time.Second, 5*time.Millisecond)
 	cancel()
 	err := <-done
 	checkClass(t, err, false, false, true, false)
@@ -181,6 +185,7 @@ func TestSendWhenTheCallerGivesUp(t *testing.T) {
 }
 
 func TestSendRejectsBadInputWithoutCalling(t *testing.T) {
+	t.Parallel()
 	s, fake := newSender(t)
 	cases := []struct {
 		chat  int64
@@ -209,6 +214,7 @@ func TestSendRejectsBadInputWithoutCalling(t *testing.T) {
 }
 
 func TestNewSenderValidates(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		token, url string
 		opts       []telegram.Option
@@ -235,6 +241,7 @@ func TestNewSenderValidates(t *testing.T) {
 }
 
 func TestConcurrentSends(t *testing.T) {
+	t.Parallel()
 	s, fake := newSender(t)
 	var wg sync.WaitGroup
 	for i := 1; i <= 20; i++ {
@@ -260,6 +267,7 @@ func TestConcurrentSends(t *testing.T) {
 }
 
 func TestFormatAlert(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2025, 3, 14, 19, 59, 30, 0, time.FixedZone("EDT", -4*3600))
 	cases := []struct {
 		ev   stockalert.AlertEvent

@@ -1,7 +1,6 @@
 package yahoo_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockalert/stockalert/shared/logcapture"
 
 	"github.com/caarlos0/env/v11"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,7 +32,7 @@ type fixture struct {
 	fake *yahootest.Server
 	c    *yahoo.Client
 	reg  *prometheus.Registry
-	logs *lockedBuffer
+	logs *logcapture.Buffer
 }
 
 func newFixture(t *testing.T, cfg yahoo.Config) fixture {
@@ -39,7 +42,7 @@ func newFixture(t *testing.T, cfg yahoo.Config) fixture {
 		cfg.BaseURL = fake.URL()
 	}
 	reg := prometheus.NewRegistry()
-	logs := &lockedBuffer{}
+	logs := &logcapture.Buffer{}
 	c, err := yahoo.New(cfg, slog.New(slog.NewTextHandler(logs, nil)), reg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -271,7 +274,7 @@ func TestBreakerHalfOpensAndCloses(t *testing.T) {
 	if _, err := f.c.Quote(context.Background(), "AAPL"); !errors.Is(err, yahoo.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
-	eventually(t, func() bool { return f.c.BreakerState() == "half-open" })
+	require.Eventually(t, func() bool { return f.c.BreakerState() == "half-open" }, 10*time.Second, 10*time.Millisecond)
 	if v := metricValue(t, f.reg, "stockalert_quote_breaker_state", nil); v != 1 {
 		t.Errorf("state gauge = %v, want 1 (half-open)", v)
 	}
@@ -284,7 +287,7 @@ func TestBreakerHalfOpensAndCloses(t *testing.T) {
 	}
 
 	// Half-open again, and this time the probe succeeds.
-	eventually(t, func() bool { return f.c.BreakerState() == "half-open" })
+	require.Eventually(t, func() bool { return f.c.BreakerState() == "half-open" }, 10*time.Second, 10*time.Millisecond)
 	q, err := f.c.Quote(context.Background(), "AAPL")
 	if err != nil || q.Price != 200 {
 		t.Fatalf("probe = %+v, %v", q, err)
@@ -315,7 +318,7 @@ func TestCallerGivingUpIsNotAServiceFailure(t *testing.T) {
 		_, err := f.c.Quote(ctx, "AAPL")
 		done <- err
 	}()
-	eventually(t, func() bool { return f.fake.Requests("AAPL") == 1 })
+	require.Eventually(t, func() bool { return f.fake.Requests("AAPL") == 1 }, 10*time.Second, 10*time.Millisecond)
 	cancel()
 	err := <-done
 	if !errors.Is(err, context.Canceled) || errors.Is(err, yahoo.ErrUnavailable) {
@@ -452,17 +455,6 @@ func mustUnmarshal(t *testing.T, b []byte, v any) {
 	}
 }
 
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func metricValue(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := g.Gather()
@@ -500,21 +492,4 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,9 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stockalert/stockalert/shared/logcapture"
 
 	"github.com/stretchr/testify/require"
 
@@ -36,7 +36,7 @@ type api struct {
 	clock    *storetest.Clock
 	commands http.Handler
 	queries  http.Handler
-	logs     *syncBuffer
+	logs     *logcapture.Buffer
 
 	recordPrices command.RecordPricesHandler
 	link         command.LinkTelegramHandler
@@ -53,7 +53,7 @@ func newAPIWithBot(t testing.TB, open storetest.Opener, bot string) *api {
 func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bool) *api {
 	clock := storetest.NewClock()
 	s := open(t, sqlstore.WithClock(clock.Now))
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	a := &api{t: t, store: s, clock: clock, logs: logs}
 	a.commands = httpapi.NewUserCommands(httpapi.UserCommands{
@@ -184,24 +184,6 @@ func requireError(t testing.TB, res resp, status int, field string) {
 		require.Equal(t, field, body["field"], res.body)
 		require.Len(t, body, 2, res.body)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
+	"github.com/gofrs/flock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -55,8 +55,8 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 	if err != nil {
 		return nil, err
 	}
-	if err := sqlstore.Migrate(ctx, db, Dialect, &fileLock{path: path + ".migrate.lock"}); err != nil {
-		db.Close()
+	if err := sqlstore.Migrate(ctx, db, Dialect, newFileLock(path+".migrate.lock")); err != nil {
+		_ = db.Close() // the error that made us give up is the one to report
 		return nil, err
 	}
 	return sqlstore.New(db, Dialect, opts...), nil
@@ -88,47 +88,39 @@ func OpenDB(path string) (*sql.DB, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	if err := db.Ping(); err != nil {
-		db.Close()
+		_ = db.Close() // the error that made us give up is the one to report
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
 	return db, nil
 }
 
-// fileLock serialises migrations across processes with an advisory lock on a file beside the database.
+// migrationLockRetry is how often a process waiting for another's migration tries the lock again.
+const migrationLockRetry = 50 * time.Millisecond
+
+// fileLock serialises migrations across processes with an advisory lock on a file beside the database
+// (flock on Unix, LockFileEx on Windows).
 type fileLock struct {
-	path string
-	f    *os.File
+	lock *flock.Flock
 }
 
+func newFileLock(path string) *fileLock { return &fileLock{lock: flock.New(path)} }
+
+// Lock waits until no other process holds the lock, or ctx ends (an error wrapping ctx's).
 func (l *fileLock) Lock(ctx context.Context, _ *sql.DB) error {
-	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o644)
+	ok, err := l.lock.TryLockContext(ctx, migrationLockRetry)
 	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
+		return fmt.Errorf("migration lock %s: %w", l.lock.Path(), err)
 	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			l.f = f
-			return nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return fmt.Errorf("migration lock: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return fmt.Errorf("migration lock: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if !ok {
+		return fmt.Errorf("migration lock %s: not taken", l.lock.Path())
 	}
+	return nil
 }
 
+// Unlock releases the lock and closes the file.
 func (l *fileLock) Unlock(context.Context, *sql.DB) error {
-	if l.f == nil {
-		return nil
+	if err := l.lock.Close(); err != nil {
+		return fmt.Errorf("migration unlock %s: %w", l.lock.Path(), err)
 	}
-	err := l.f.Close() // closing releases the lock
-	l.f = nil
-	return err
+	return nil
 }

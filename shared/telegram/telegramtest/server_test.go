@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
@@ -82,6 +84,7 @@ func newBot(t *testing.T, s *telegramtest.Server, opts ...bot.Option) *bot.Bot {
 }
 
 func TestGetMeAndTokenCheck(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
 		t.Fatalf("URL %s is not on loopback", s.URL())
@@ -118,6 +121,7 @@ func TestGetMeAndTokenCheck(t *testing.T) {
 }
 
 func TestSendMessageInEveryEncoding(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	for i, enc := range []string{"json", "form", "query"} {
 		status, a := call(t, s, "sendMessage", enc, map[string]string{"chat_id": "42", "text": "hello " + enc})
@@ -152,6 +156,7 @@ func TestSendMessageInEveryEncoding(t *testing.T) {
 }
 
 func TestSendMessageValidation(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	cases := []struct {
 		params map[string]string
@@ -189,6 +194,7 @@ func TestSendMessageValidation(t *testing.T) {
 }
 
 func TestInjectedFailures(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	s.FailNext("sendMessage", 429, "", 5)
 	s.FailNext("", 500, "Internal Server Error", 0)
@@ -252,6 +258,7 @@ func updatesOf(t *testing.T, a apiAnswer) []models.Update {
 }
 
 func TestGetUpdatesOffsetAndLimit(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	_, a := call(t, s, "getUpdates", "json", nil)
 	if string(a.Result) != "[]" {
@@ -295,24 +302,21 @@ func TestGetUpdatesOffsetAndLimit(t *testing.T) {
 func second[A, B any](_ A, b B) B { return b }
 
 func TestLongPoll(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	got := make(chan apiAnswer, 1)
 	go func() {
 		_, a := call(t, s, "getUpdates", "json", map[string]string{"timeout": "30"})
 		got <- a
 	}()
-	waitFor(t, func() bool { return s.Calls("getUpdates") == 1 })
-	select {
-	case a := <-got:
-		t.Fatalf("long poll answered before any update: %s", a.Result)
-	case <-time.After(50 * time.Millisecond):
-	}
+	require.Eventually(t, func() bool { return s.Calls("getUpdates") == 1 }, 10*time.Second, 5*time.Millisecond)
+	// The poll is in; had it been answered before the update below, its answer would lack the update.
 	id := s.PushText(42, "wake up")
 	select {
 	case a := <-got:
 		us := updatesOf(t, a)
 		if len(us) != 1 || us[0].ID != id {
-			t.Fatalf("long poll got %+v", us)
+			t.Fatalf("long poll got %+v, want the update pushed while it waited", us)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("long poll not answered after an update")
@@ -326,13 +330,14 @@ func TestLongPoll(t *testing.T) {
 }
 
 func TestSecondPollerTerminatesTheFirst(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	first := make(chan int, 1)
 	go func() {
 		status, _ := call(t, s, "getUpdates", "json", map[string]string{"timeout": "30"})
 		first <- status
 	}()
-	waitFor(t, func() bool { return s.Calls("getUpdates") == 1 })
+	require.Eventually(t, func() bool { return s.Calls("getUpdates") == 1 }, 10*time.Second, 5*time.Millisecond)
 	second := make(chan int, 1)
 	go func() {
 		status, _ := call(t, s, "getUpdates", "json", map[string]string{"timeout": "30"})
@@ -353,6 +358,7 @@ func TestSecondPollerTerminatesTheFirst(t *testing.T) {
 }
 
 func TestCloseAnswersWaitingPolls(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	done := make(chan struct{})
 	go func() {
@@ -362,7 +368,7 @@ func TestCloseAnswersWaitingPolls(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	waitFor(t, func() bool { return s.Calls("getUpdates") == 1 })
+	require.Eventually(t, func() bool { return s.Calls("getUpdates") == 1 }, 10*time.Second, 5*time.Millisecond)
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {
@@ -376,6 +382,7 @@ func TestCloseAnswersWaitingPolls(t *testing.T) {
 // bot.Start long-polls the fake and dispatches a pushed command to its handler: the wire format,
 // offsets and bot_command entities all work for a real client.
 func TestBotStartReceivesPushedCommands(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	type seen struct {
 		chat int64
@@ -416,10 +423,11 @@ func TestBotStartReceivesPushedCommands(t *testing.T) {
 		t.Fatalf("replies %+v, %v", msgs, err)
 	}
 	// The bot confirms what it received on its next poll.
-	waitFor(t, func() bool { return s.Pending() == 0 })
+	require.Eventually(t, func() bool { return s.Pending() == 0 }, 10*time.Second, 5*time.Millisecond)
 }
 
 func TestWebhookLifecycle(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	b := newBot(t, s, bot.WithSkipGetMe())
 	ctx := context.Background()
@@ -460,6 +468,7 @@ func TestWebhookLifecycle(t *testing.T) {
 
 // Update and NewWebhookRequest build deliveries that go-telegram's webhook handler accepts.
 func TestWebhookDelivery(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got []*models.Update
 	b, err := bot.New(token, bot.WithSkipGetMe(), bot.WithWebhookSecretToken("s3cr3t"), bot.WithErrorsHandler(func(error) {}),
@@ -484,7 +493,7 @@ func TestWebhookDelivery(t *testing.T) {
 	b.WebhookHandler().ServeHTTP(httptest.NewRecorder(), r)
 	b.WebhookHandler().ServeHTTP(httptest.NewRecorder(), telegramtest.NewWebhookRequest("/", telegramtest.Update(42, "forged"), "wrong"))
 	b.WebhookHandler().ServeHTTP(httptest.NewRecorder(), telegramtest.NewWebhookRequest("/", telegramtest.Update(-1001234567890, "in a supergroup"), "s3cr3t"))
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 }, 10*time.Second, 5*time.Millisecond)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -513,6 +522,7 @@ func TestWebhookDelivery(t *testing.T) {
 }
 
 func TestCommandEntitiesCountUTF16(t *testing.T) {
+	t.Parallel()
 	var u models.Update
 	if err := json.Unmarshal(telegramtest.Update(1, "😀 try /set 5"), &u); err != nil {
 		t.Fatal(err)
@@ -535,6 +545,7 @@ func TestCommandEntitiesCountUTF16(t *testing.T) {
 }
 
 func TestWaitMessagesGivesUpWithTheContext(t *testing.T) {
+	t.Parallel()
 	s := telegramtest.NewServer(t, token)
 	call(t, s, "sendMessage", "json", map[string]string{"chat_id": "1", "text": "x"})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -542,16 +553,5 @@ func TestWaitMessagesGivesUpWithTheContext(t *testing.T) {
 	msgs, err := s.WaitMessages(ctx, 2)
 	if !errors.Is(err, context.DeadlineExceeded) || len(msgs) != 1 {
 		t.Errorf("WaitMessages = %d messages, %v", len(msgs), err)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
 
@@ -161,13 +163,7 @@ func TestCloseReleasesHangingRequests(t *testing.T) {
 		}
 		done <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Requests("AAPL") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("request never arrived")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	require.Eventually(t, func() bool { return s.Requests("AAPL") == 1 }, 10*time.Second, 5*time.Millisecond, "request never arrived")
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {
