@@ -31,7 +31,7 @@ func (p *Process) Ready(name string, check func(ctx context.Context) error) {
 }
 
 // Defer registers a clean-up run after the server has drained, last registered first.
-func (p *Process) Defer(close func() error) { p.closers = append(p.closers, close) }
+func (p *Process) Defer(cleanup func() error) { p.closers = append(p.closers, cleanup) }
 
 // Dependency is something a function needs that can be checked and released, such as its store.
 type Dependency interface {
@@ -57,10 +57,10 @@ type Wiring func(ctx context.Context, p *Process) (http.Handler, error)
 // clean-ups and exits — with status 1 and a logged error when any step fails.
 func Main(name string, wire Wiring) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := Run(ctx, name, wire); err != nil {
+	err := Run(ctx, name, wire)
+	stop()
+	if err != nil {
 		slog.Error("function failed", "function", name, "err", err)
-		stop()
 		os.Exit(1)
 	}
 }

@@ -84,7 +84,7 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 	ln := o.listener
 	if ln == nil {
 		addr := net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port))
-		if ln, err = net.Listen("tcp", addr); err != nil {
+		if ln, err = new(net.ListenConfig).Listen(ctx, "tcp", addr); err != nil {
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
@@ -119,8 +119,8 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 
 	if cfg.LockFile != "" {
 		if err := os.WriteFile(cfg.LockFile, nil, 0o600); err != nil {
-			_ = srv.Close()
-			<-served
+			_ = srv.Close() // the lock file's error is the one to report
+			<-served        // its http.ErrServerClosed adds nothing
 			return fmt.Errorf("write lock file %s (unset lock_file to run without it): %w", cfg.LockFile, err)
 		}
 	}
@@ -149,8 +149,8 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 	drainCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); err != nil {
-		_ = srv.Close()
-		<-served
+		_ = srv.Close() // the drain's error is the one to report
+		<-served        // its http.ErrServerClosed adds nothing
 		return fmt.Errorf("drain requests in flight within %s: %w", timeout, err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {

@@ -137,7 +137,7 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessag
 				break
 			}
 		}
-		return fmt.Errorf("publish %d messages: %d failed, the first with %v: %w", len(msgs), werrs.Count(), first, err)
+		return fmt.Errorf("publish %d messages: %d failed, the first with %w: %w", len(msgs), werrs.Count(), first, err)
 	}
 	return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), err)
 }

@@ -47,11 +47,11 @@ func (d Dialect) onConflictDoNothing(anyCol string) string {
 	return " ON CONFLICT DO NOTHING"
 }
 
-// onConflictUpdate returns the clause that makes an INSERT meeting an existing keys update copy (taken
+// onConflictUpdate returns the clause that makes an INSERT meeting an existing keys update copied (taken
 // from the inserted row) and set (literal assignments).
-func (d Dialect) onConflictUpdate(keys string, copy []string, set ...string) string {
-	assign := make([]string, 0, len(copy)+len(set))
-	for _, c := range copy {
+func (d Dialect) onConflictUpdate(keys string, copied []string, set ...string) string {
+	assign := make([]string, 0, len(copied)+len(set))
+	for _, c := range copied {
 		if d.UpsertStyle == OnDuplicateKey {
 			assign = append(assign, c+" = VALUES("+c+")")
 		} else {

@@ -1,4 +1,4 @@
-// Package storage opens the store a process is configured for: MySQL/MariaDB when a DSN is given (the
+// Package configured opens the SQL store a process is configured for: MySQL/MariaDB when a DSN is given (the
 // OpenFaaS secret mysql-dsn, or MYSQL_DSN), otherwise the embedded SQLite file at SQLITE_PATH. It is
 // the one place that choice is made.
 package configured

@@ -54,17 +54,14 @@ func Open(ctx context.Context, dsn string, o Options, opts ...sqlstore.Option) (
 		return nil, err
 	}
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to mysql: %w", err)
+		return nil, errors.Join(fmt.Errorf("connect to mysql: %w", err), db.Close())
 	}
 	locker, err := lock.NewMySQLTableLocker(lock.WithTableLockTimeout(250*time.Millisecond, 1200))
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migration lock: %w", err)
+		return nil, errors.Join(fmt.Errorf("migration lock: %w", err), db.Close())
 	}
 	if err := sqlstore.Migrate(ctx, db, Dialect, locker); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return sqlstore.New(db, Dialect, opts...), nil
 }

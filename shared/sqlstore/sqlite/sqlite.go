@@ -51,7 +51,7 @@ const BusyTimeout = 10 * time.Second
 // The folder is created too. Errors: the folder or file cannot be created or opened, or a migration
 // failed.
 func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
-	db, err := OpenDB(path)
+	db, err := OpenDB(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +63,8 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 }
 
 // OpenDB opens the database file with the settings the store relies on (WAL, foreign keys, immediate
-// transactions, a busy timeout), without migrating.
-func OpenDB(path string) (*sql.DB, error) {
+// transactions, a busy timeout), without migrating, and checks it can be read; ctx bounds that check.
+func OpenDB(ctx context.Context, path string) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite: no path")
 	}
@@ -72,7 +72,7 @@ func OpenDB(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("open sqlite: create folder: %w", err)
 	}
 	q := url.Values{}
@@ -87,7 +87,7 @@ func OpenDB(path string) (*sql.DB, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	if err := db.Ping(); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close() // the error that made us give up is the one to report
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}

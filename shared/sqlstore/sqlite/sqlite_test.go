@@ -34,7 +34,7 @@ func lockedStore(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
 	_, err = s.DB().Exec("PRAGMA busy_timeout = 0")
 	require.NoError(t, err)
 
-	other, err := sqlite.OpenDB(path)
+	other, err := sqlite.OpenDB(context.Background(), path)
 	require.NoError(t, err)
 	hold, err := other.BeginTx(context.Background(), nil) // BEGIN IMMEDIATE: takes the write lock
 	require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestOpenersStartingTogetherMigrateOneAtATime(t *testing.T) {
 	for range openers {
 		require.NoError(t, <-errs)
 	}
-	db, err := sqlite.OpenDB(path)
+	db, err := sqlite.OpenDB(context.Background(), path)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, db.Close()) }()
 	var rows, versions int
@@ -150,7 +150,7 @@ func TestOpenWaitsForTheMigrationLock(t *testing.T) {
 	defer cancel()
 	_, err := sqlite.Open(ctx, path)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	db, err := sqlite.OpenDB(path)
+	db, err := sqlite.OpenDB(context.Background(), path)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, db.Close()) }()
 	require.Zero(t, storetest.Count(t, db, "sqlite_master", "type = 'table' AND name NOT LIKE 'goose%' AND name NOT LIKE 'sqlite%'"),

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,7 +31,7 @@ func OpenSQLite(t testing.TB, opts ...sqlstore.Option) *sqlstore.Store {
 	if err != nil {
 		t.Fatalf("open sqlite store: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	closeAtEnd(t, "store", s)
 	return s
 }
 
@@ -60,15 +61,14 @@ func ScratchMySQL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("connect to MYSQL_DSN: %v", err)
 	}
-	if _, err := admin.Exec("CREATE DATABASE `" + name + "`"); err != nil {
-		admin.Close()
+	closeAtEnd(t, "admin connection", admin)
+	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE `"+name+"`"); err != nil {
 		t.Fatalf("create scratch database: %v", err)
 	}
 	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE `" + name + "`"); err != nil {
+		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE `"+name+"`"); err != nil {
 			t.Errorf("drop scratch database %s: %v", name, err)
 		}
-		admin.Close()
 	})
 	cfg.DBName = name
 	return cfg.FormatDSN()
@@ -81,7 +81,7 @@ func OpenMySQL(t testing.TB, opts ...sqlstore.Option) *sqlstore.Store {
 	if err != nil {
 		t.Fatalf("open mysql store: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	closeAtEnd(t, "store", s)
 	return s
 }
 
@@ -103,8 +103,18 @@ func Count(t testing.TB, db *sql.DB, table, where string, args ...any) int {
 		q += " WHERE " + where
 	}
 	var n int
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+	if err := db.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// closeAtEnd closes c when the test ends (after the cleanups registered later), failing the test if
+// that fails.
+func closeAtEnd(t testing.TB, what string, c io.Closer) {
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close %s: %v", what, err)
+		}
+	})
 }

@@ -336,7 +336,7 @@ func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
 // directly: POST target with the update as JSON and, when secretToken is not empty, the
 // X-Telegram-Bot-Api-Secret-Token header.
 func NewWebhookRequest(target string, update []byte, secretToken string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(update))
+	r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, target, bytes.NewReader(update))
 	r.Header.Set("Content-Type", "application/json")
 	if secretToken != "" {
 		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", secretToken)
@@ -474,7 +474,7 @@ func readParams(r *http.Request) (params, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 50<<20))
 	if err != nil {
-		return nil, fmt.Errorf("can't read request body: %v", err)
+		return nil, fmt.Errorf("can't read request body: %w", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return p, nil // go-telegram/bot sends a multipart content type with an empty body when there are no parameters
@@ -484,7 +484,7 @@ func readParams(r *http.Request) (params, error) {
 	case "application/json":
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(body, &obj); err != nil {
-			return nil, fmt.Errorf("can't parse JSON object: %v", err)
+			return nil, fmt.Errorf("can't parse JSON object: %w", err)
 		}
 		for k, v := range obj {
 			var str string
@@ -633,8 +633,7 @@ func checkMarkdownV2(text string) error {
 		case c == '!' && i+1 < len(rs) && rs[i+1] == '[':
 			// custom emoji ![…](tg://emoji?id=…)
 		case c == '(' || c == ')' || strings.ContainsRune(never, c):
-			//lint:ignore ST1005 Telegram's own wording, which clients match on
-			return fmt.Errorf("Character '%c' is reserved and must be escaped with the preceding '\\'", c)
+			return fmt.Errorf("Character '%c' is reserved and must be escaped with the preceding '\\'", c) //nolint:staticcheck // ST1005: Telegram's own wording, which clients match on
 		}
 	}
 	return nil
