@@ -174,7 +174,8 @@ func (c *Connector) prepare(ctx context.Context) error {
 	}
 	if c.cfg.CreateTopics {
 		for _, t := range c.cfg.Topics {
-			specs = append(specs, sharedkafka.TopicSpec{Name: t, Partitions: int32(c.cfg.TopicPartitions)})
+			// Config.Validate keeps topic_partitions to -1 or 1…2^31-1.
+			specs = append(specs, sharedkafka.TopicSpec{Name: t, Partitions: int32(c.cfg.TopicPartitions)}) //nolint:gosec // G115: validated range
 		}
 	}
 	_, err := retry.do(ctx, func() error {

@@ -27,7 +27,7 @@ const TopicAnnotation = "topic"
 // Secret files holding the gateway's basic-auth credentials, as every OpenFaaS component reads them.
 const (
 	BasicAuthUserFile     = "basic-auth-user"
-	BasicAuthPasswordFile = "basic-auth-password"
+	BasicAuthPasswordFile = "basic-auth-password" //nolint:gosec // G101: a file name, not a credential
 )
 
 // discoveryTimeout bounds one refresh of the function list.
@@ -59,7 +59,7 @@ type credentials struct{ user, password string }
 // readCredentials reads the basic-auth user and password files in dir.
 func readCredentials(dir string) (*credentials, error) {
 	read := func(name string) (string, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := os.ReadFile(filepath.Join(dir, name)) //nolint:gosec // G304: secret_mount_path and a fixed file name, as OpenFaaS mounts them
 		if err != nil {
 			return "", fmt.Errorf("read gateway credentials (basic_auth=true, secret_mount_path=%s): %w", dir, err)
 		}
@@ -92,7 +92,7 @@ func (g *gateway) getJSON(ctx context.Context, path string, query url.Values, v 
 	if g.creds != nil {
 		req.SetBasicAuth(g.creds.user, g.creds.password)
 	}
-	resp, err := g.client.Do(req)
+	resp, err := g.client.Do(req) //nolint:bodyclose // closed by closeBody below, which drains it first
 	if err != nil {
 		return err
 	}

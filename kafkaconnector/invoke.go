@@ -56,7 +56,7 @@ func (i *invoker) Invoke(ctx context.Context, fn Function, m kafka.Message) (int
 	}
 	setInvocationHeaders(req.Header, m)
 	req.Header.Set("Content-Type", i.contentType)
-	resp, err := i.gw.client.Do(req)
+	resp, err := i.gw.client.Do(req) //nolint:bodyclose // closed by closeBody below, which drains it first
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:

@@ -24,7 +24,7 @@ const AdminUser = "admin"
 func Credentials(dir, password string) (*auth.BasicAuthCredentials, error) {
 	path := filepath.Join(dir, "basic-auth-password")
 	if password == "" {
-		stored, err := os.ReadFile(path)
+		stored, err := os.ReadFile(path) //nolint:gosec // G304: the operator's credentials folder and a fixed file name
 		switch {
 		case err == nil && strings.TrimSpace(string(stored)) != "":
 			password = strings.TrimSpace(string(stored))
@@ -44,7 +44,7 @@ func Credentials(dir, password string) (*auth.BasicAuthCredentials, error) {
 	if err := os.WriteFile(filepath.Join(dir, "basic-auth-user"), []byte(AdminUser), 0o600); err != nil {
 		return nil, fmt.Errorf("store gateway user: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(password), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(password), 0o600); err != nil { //nolint:gosec // G703: path is the operator's credentials folder joined with a fixed file name
 		return nil, fmt.Errorf("store gateway password: %w", err)
 	}
 	return &auth.BasicAuthCredentials{User: AdminUser, Password: password}, nil

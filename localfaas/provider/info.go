@@ -31,7 +31,7 @@ func MakeInfoHandler() http.HandlerFunc {
 		Arch:     runtime.GOARCH,
 	}
 	return func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, info)
+		writeJSON(w, info)
 	}
 }
 

@@ -25,10 +25,10 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// writeJSON answers with v as JSON. An error writing the answer means the client has gone: there is
-// nobody left to tell.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers 200 with v as JSON. An error writing the answer means the client has gone: there
+// is nobody left to tell.
+func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
+	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(v)
 }

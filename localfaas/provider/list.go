@@ -19,6 +19,6 @@ func MakeListHandler(l Lister) http.HandlerFunc {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, l.Functions())
+		writeJSON(w, l.Functions())
 	}
 }

@@ -10,6 +10,6 @@ import (
 // cron-connector and the kafka-connector look for functions.
 func MakeNamespacesHandler() http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, []string{stack.Namespace})
+		writeJSON(w, []string{stack.Namespace})
 	}
 }

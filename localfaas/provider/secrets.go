@@ -31,7 +31,7 @@ func MakeSecretHandler(store SecretStore) http.HandlerFunc {
 				writeError(w, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, list)
+			writeJSON(w, list)
 			return
 		}
 		var s types.Secret

@@ -26,6 +26,6 @@ func MakeStatusHandler(d Describer) http.HandlerFunc {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, st)
+		writeJSON(w, st)
 	}
 }

@@ -117,7 +117,7 @@ func Load(path string, lookup func(string) (string, bool)) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load stack %s: %w", path, err)
 	}
-	raw, err := os.ReadFile(abs)
+	raw, err := os.ReadFile(abs) //nolint:gosec // G304: the operator names the stack file, as with faas-cli -f
 	if err != nil {
 		return nil, fmt.Errorf("load stack: %w", err)
 	}
@@ -212,7 +212,7 @@ func Parse(raw []byte, dir string, lookup func(string) (string, bool)) (*Stack, 
 
 // readEnvironmentFile reads a faas-cli environment file: a YAML map under the key "environment".
 func readEnvironmentFile(path string) (map[string]string, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := os.ReadFile(path) //nolint:gosec // G304: environment_file is named by the operator's stack file
 	if err != nil {
 		return nil, err
 	}

@@ -209,7 +209,7 @@ func (s *Supervisor) Delete(ctx context.Context, name string) error {
 // function stays deployed). Stopped processes exit in the background. Errors wrap
 // provider.ErrNotFound, ErrInvalid or ErrStopped.
 func (s *Supervisor) Scale(name string, replicas uint64) error {
-	if replicas > uint64(s.cfg.MaxReplicas) {
+	if replicas > uint64(s.cfg.MaxReplicas) { //nolint:gosec // G115: MaxReplicas is at least 1 (Config)
 		return provider.Invalid("replicas must be at most %d, not %d", s.cfg.MaxReplicas, replicas)
 	}
 	unlock := s.lock(name)
@@ -221,7 +221,7 @@ func (s *Supervisor) Scale(name string, replicas uint64) error {
 	if s.isStopping() {
 		return fmt.Errorf("scale function %s: %w", name, provider.ErrStopped)
 	}
-	s.scaleTo(f, int(replicas)) //nolint:gosec // at most MaxReplicas
+	s.scaleTo(f, int(replicas)) //nolint:gosec // G115: at most MaxReplicas, checked above
 	s.log.Info("function scaled", "function", name, "replicas", replicas)
 	return nil
 }

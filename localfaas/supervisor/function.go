@@ -59,8 +59,8 @@ func (f *function) status() types.FunctionStatus {
 		Limits:            s.limits,
 		Requests:          s.requests,
 		InvocationCount:   float64(f.invocations.Load()),
-		Replicas:          uint64(f.replicas),
-		AvailableReplicas: uint64(countReady(f.instances)),
+		Replicas:          uint64(f.replicas),              //nolint:gosec // G115: a count, never negative
+		AvailableReplicas: uint64(countReady(f.instances)), //nolint:gosec // G115: a count, never negative
 		CreatedAt:         f.createdAt,
 	}
 	if s.labels != nil {
@@ -121,24 +121,20 @@ func (f *function) unavailable() error {
 	return fmt.Errorf("%w: function %s has no ready replica (%d starting): see GET /system/logs?name=%s", provider.ErrUnavailable, f.name, len(f.instances), f.name)
 }
 
-// scaleTo starts or stops instances until the function has n replicas. It returns the instances it
-// stopped, which exit in the background (wait on them with awaitStopped). The caller holds the
-// function's lock (Supervisor.lock).
-func (s *Supervisor) scaleTo(f *function, n int) []*instance {
+// scaleTo starts or stops instances until the function has n replicas; the stopped ones exit in the
+// background. The caller holds the function's lock (Supervisor.lock).
+func (s *Supervisor) scaleTo(f *function, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.replicas = n
 	for len(f.instances) < n {
 		f.instances = append(f.instances, s.startInstance(f, f.spec))
 	}
-	var stopped []*instance
 	for len(f.instances) > n {
 		last := f.instances[len(f.instances)-1]
 		f.instances = f.instances[:len(f.instances)-1]
 		last.stop()
-		stopped = append(stopped, last)
 	}
-	return stopped
 }
 
 // replace switches the function to a new spec: it starts the replicas of the new spec at once and stops

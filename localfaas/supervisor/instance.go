@@ -284,7 +284,7 @@ func (in *instance) record(text string) {
 
 // freePort asks the kernel for a free port on 127.0.0.1.
 func freePort() (port int, err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("listen on a free port: %w", err)
 	}

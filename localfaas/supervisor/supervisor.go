@@ -40,7 +40,7 @@ type Config struct {
 	Env map[string]string
 	// Builder builds the functions (GoBuilder{Command: "go"}).
 	Builder Builder
-	// MaxReplicas bounds a function's replicas (10).
+	// MaxReplicas bounds a function's replicas (10 when below 1).
 	MaxReplicas int
 	// ReadyTimeout is how long an update keeps the old processes serving while the new ones get ready
 	// (60s).
@@ -97,7 +97,9 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.Builder == nil {
 		cfg.Builder = GoBuilder{Command: "go"}
 	}
-	setDefault(&cfg.MaxReplicas, 10)
+	if cfg.MaxReplicas < 1 {
+		cfg.MaxReplicas = 10
+	}
 	setDefault(&cfg.ReadyTimeout, 60*time.Second)
 	setDefault(&cfg.StopGrace, 10*time.Second)
 	setDefault(&cfg.RestartInitial, 500*time.Millisecond)

@@ -18,7 +18,7 @@ import (
 )
 
 // TelegramSecretHeader is the header Telegram sets on webhook deliveries, and the forwarder too.
-const TelegramSecretHeader = "X-Telegram-Bot-Api-Secret-Token"
+const TelegramSecretHeader = "X-Telegram-Bot-Api-Secret-Token" //nolint:gosec // G101: a header name, not a credential
 
 // TelegramConfig configures the Telegram forwarder.
 type TelegramConfig struct {

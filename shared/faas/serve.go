@@ -119,9 +119,8 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 
 	if cfg.LockFile != "" {
 		if err := os.WriteFile(cfg.LockFile, nil, 0o600); err != nil {
-			_ = srv.Close() // the lock file's error is the one to report
-			<-served        // its http.ErrServerClosed adds nothing
-			return fmt.Errorf("write lock file %s (unset lock_file to run without it): %w", cfg.LockFile, err)
+			return errors.Join(fmt.Errorf("write lock file %s (unset lock_file to run without it): %w", cfg.LockFile, err),
+				closeNow(srv, served))
 		}
 	}
 	ready.Store(true)
@@ -149,9 +148,7 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 	drainCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); err != nil {
-		_ = srv.Close() // the drain's error is the one to report
-		<-served        // its http.ErrServerClosed adds nothing
-		return fmt.Errorf("drain requests in flight within %s: %w", timeout, err)
+		return errors.Join(fmt.Errorf("drain requests in flight within %s: %w", timeout, err), closeNow(srv, served))
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
@@ -161,6 +158,16 @@ func Serve(ctx context.Context, cfg Config, name string, handler http.Handler, l
 }
 
 // prepare checks cfg, registers the runtime collectors and builds the middleware.
+// closeNow closes srv's connections at once and waits for its Serve, whose result arrives on served.
+// It returns what went wrong besides the expected http.ErrServerClosed.
+func closeNow(srv *http.Server, served <-chan error) error {
+	closeErr := srv.Close()
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(closeErr, err)
+	}
+	return closeErr
+}
+
 func prepare(cfg Config, name string, logger *slog.Logger, reg Registry) (func(http.Handler) http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -39,8 +39,8 @@ import (
 	"github.com/stockalert/stockalert/localfaas/stack"
 	"github.com/stockalert/stockalert/localfaas/supervisor"
 	"github.com/stockalert/stockalert/localfaas/trigger"
-	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/kafka"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // The data folder's layout (see localfaas/README.md).
@@ -306,7 +306,7 @@ func run(stackFile string, logger *slog.Logger) error {
 // gatewayPort checks the port is free (bootstrap.Serve would exit the program if it were not) or, for 0,
 // picks a free one.
 func gatewayPort(port int) (free int, err error) {
-	l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+	l, err := new(net.ListenConfig).Listen(context.Background(), "tcp", ":"+strconv.Itoa(port))
 	if err != nil {
 		return 0, fmt.Errorf("gateway port %d is taken (set GATEWAY_PORT to another, or 0 for any): %w", port, err)
 	}

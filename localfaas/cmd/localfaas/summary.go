@@ -30,26 +30,41 @@ type summary struct {
 // where the gateway, data and broker are. Its error is the writer's.
 func writeSummary(w io.Writer, s summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "\nlocalfaas ready in %s\n\n", s.ReadyIn.Round(time.Millisecond))
-	fmt.Fprintln(tw, "FUNCTION\tREPLICAS\tURL\tTRIGGERS")
+	p := &printer{w: tw}
+	p.printf("\nlocalfaas ready in %s\n\n", s.ReadyIn.Round(time.Millisecond))
+	p.printf("FUNCTION\tREPLICAS\tURL\tTRIGGERS\n")
 	for _, fn := range s.Functions {
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s/function/%s\t%s\n", fn.Name, fn.AvailableReplicas, fn.Replicas,
+		p.printf("%s\t%d/%d\t%s/function/%s\t%s\n", fn.Name, fn.AvailableReplicas, fn.Replicas,
 			s.Gateway, fn.Name, stack.Triggers(annotations(fn)))
 	}
-	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "gateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
-	fmt.Fprintf(tw, "data\t%s\n", s.DataDir)
+	p.printf("\ngateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
+	p.printf("data\t%s\n", s.DataDir)
 	if s.Store != "" {
-		fmt.Fprintf(tw, "store\t%s\n", s.Store)
+		p.printf("store\t%s\n", s.Store)
 	}
 	if s.Kafka != "" {
-		fmt.Fprintf(tw, "kafka\t%s  topics: %s\n", s.Kafka, strings.Join(s.Topics, ", "))
+		p.printf("kafka\t%s  topics: %s\n", s.Kafka, strings.Join(s.Topics, ", "))
 	}
 	if s.Telegram != "" {
-		fmt.Fprintf(tw, "telegram\t%s\n", s.Telegram)
+		p.printf("telegram\t%s\n", s.Telegram)
 	}
-	fmt.Fprintln(tw)
+	p.printf("\n")
+	if p.err != nil {
+		return p.err
+	}
 	return tw.Flush()
+}
+
+// printer writes formatted text until the first error, which it keeps.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
 }
 
 func annotations(fn types.FunctionStatus) map[string]string {

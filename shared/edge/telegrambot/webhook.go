@@ -34,7 +34,7 @@ import (
 const maxMessageLen = 4096
 
 // SecretTokenHeader carries the secret_token given to setWebhook on every webhook delivery.
-const SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token"
+const SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token" //nolint:gosec // G101: a header name, not a credential
 
 // DefaultWebhookMaxBody bounds an update's body when WebhookConfig.MaxBodyBytes is not set. A text
 // update is a few kilobytes at most.

@@ -32,7 +32,7 @@ type SecretSource interface {
 }
 
 // MySQLDSNSecret is the OpenFaaS secret holding the MySQL DSN; MYSQL_DSN is its environment fallback.
-const MySQLDSNSecret = "mysql-dsn"
+const MySQLDSNSecret = "mysql-dsn" //nolint:gosec // G101: a secret's name, not a credential
 
 // Open reads Config from the environment and opens the configured store, migrating its schema. It
 // logs which store it opened (never the DSN). Errors: bad configuration, an unreadable secret, an

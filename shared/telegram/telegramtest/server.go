@@ -497,7 +497,7 @@ func readParams(r *http.Request) (params, error) {
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, fmt.Errorf("can't parse form: %v", err)
+			return nil, fmt.Errorf("can't parse form: %w", err)
 		}
 		for k, v := range vals {
 			p[k] = v[0]
@@ -506,7 +506,7 @@ func readParams(r *http.Request) (params, error) {
 		mr := multipart.NewReader(bytes.NewReader(body), mp["boundary"])
 		form, err := mr.ReadForm(50 << 20)
 		if err != nil {
-			return nil, fmt.Errorf("can't parse multipart form: %v", err)
+			return nil, fmt.Errorf("can't parse multipart form: %w", err)
 		}
 		defer func() { _ = form.RemoveAll() }()
 		for k, v := range form.Value {
