@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -44,7 +45,7 @@ func TestSmoke(t *testing.T) {
 	base := faastest.Env(t, map[string]string{"telegram-bot-token": token},
 		map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""})
 	registerLinked(t, 4242)
-	faastest.Run(t, "alert-notifier", wire, base)
+	faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, base)
 
 	require.Equal(t, http.StatusNoContent, deliver(t, base))
 	require.Equal(t, http.StatusNoContent, deliver(t, base), "a redelivery")
@@ -59,7 +60,7 @@ func TestDryRun(t *testing.T) {
 	tg := telegramtest.NewServer(t, token)
 	base := faastest.Env(t, nil, map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""})
 	registerLinked(t, 4242)
-	faastest.Run(t, "alert-notifier", wire, base)
+	faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, base)
 	require.Equal(t, http.StatusNoContent, deliver(t, base))
 	require.Empty(t, tg.Messages())
 }

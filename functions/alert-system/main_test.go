@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
@@ -27,7 +28,7 @@ func TestSmoke(t *testing.T) {
 		Email: "smoke@example.com", Ticker: "AAPL", Thresholds: stockalert.Thresholds{High: stockalert.Float(100)},
 		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
 
-	faastest.Run(t, "alert-system", wire, base)
+	faastest.Run(t, alertsystemapp.Name, alertsystemapp.Wire, base)
 	ev, _ := json.Marshal(stockalert.PriceEvent{EventID: "ev-1", Ticker: "AAPL", Price: 120, Currency: "USD",
 		Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
 	res, err := http.Post(base+"/", "application/json", strings.NewReader(string(ev)))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
@@ -34,7 +35,7 @@ func TestSmoke(t *testing.T) {
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
 
-	faastest.Run(t, "data-collector", wire, base)
+	faastest.Run(t, datacollectorapp.Name, datacollectorapp.Wire, base)
 	req, _ := http.NewRequest(http.MethodPost, base+"/", nil)
 	req.Header.Set("X-Connector", "cron-connector")
 	res, err := http.DefaultClient.Do(req)
@@ -58,6 +59,6 @@ func TestSmoke(t *testing.T) {
 
 func TestRefusesAnUnknownQuoteSource(t *testing.T) {
 	faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "bloomberg", "KAFKA_BROKERS": "127.0.0.1:1"})
-	err := faas.Run(context.Background(), "data-collector", wire)
+	err := faas.Run(context.Background(), datacollectorapp.Name, datacollectorapp.Wire)
 	require.ErrorContains(t, err, "QUOTE_SOURCE must be yahoo or simulated")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stockalert/stockalert/functions/stock-queries/stockqueriesapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -16,7 +17,7 @@ import (
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a
 // scratch MySQL database when MYSQL_DSN is set), and queries a user's latest price through it.
 func TestSmoke(t *testing.T) {
-	base := faastest.Start(t, "stock-queries", wire, nil, nil)
+	base := faastest.Start(t, stockqueriesapp.Name, stockqueriesapp.Wire, nil, nil)
 
 	// Another process (user-commands, data-collector) writes what this one reads.
 	ctx := context.Background()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/telegram-bot/telegrambotapp"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
@@ -26,12 +27,12 @@ const (
 func setEnv(t *testing.T, secrets map[string]string, apiURL string) string {
 	t.Helper()
 	return faastest.Env(t, secrets, map[string]string{
-		botTokenEnv: "", webhookSecretEnv: "", "TELEGRAM_API_URL": apiURL, "TELEGRAM_BOT_USERNAME": telegramtest.BotUsername,
+		telegrambotapp.BotTokenEnv: "", telegrambotapp.WebhookSecretEnv: "", "TELEGRAM_API_URL": apiURL, "TELEGRAM_BOT_USERNAME": telegramtest.BotUsername,
 	})
 }
 
 // run starts the function as main does and waits until it is healthy.
-func run(t *testing.T, base string) { faastest.Run(t, "telegram-bot", wire, base) }
+func run(t *testing.T, base string) { faastest.Run(t, telegrambotapp.Name, telegrambotapp.Wire, base) }
 
 // post delivers a text message from chat 42 as Telegram would and returns the status.
 func post(t *testing.T, base, text, secret string) int {
@@ -50,7 +51,7 @@ func post(t *testing.T, base, text, secret string) int {
 
 func TestFunctionServesTheWebhook(t *testing.T) {
 	fake := telegramtest.NewServer(t, testToken)
-	base := setEnv(t, map[string]string{botTokenSecret: testToken, webhookSecretSecret: testSecret}, fake.URL())
+	base := setEnv(t, map[string]string{telegrambotapp.BotTokenSecret: testToken, telegrambotapp.WebhookSecretSecret: testSecret}, fake.URL())
 
 	run(t, base)
 
@@ -80,9 +81,9 @@ func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
 		env     map[string]string
 		want    string
 	}{
-		"no webhook secret": {map[string]string{botTokenSecret: testToken}, nil, "no webhook secret"},
-		"malformed token":   {map[string]string{botTokenSecret: "nope", webhookSecretSecret: testSecret}, nil, "token is malformed"},
-		"bad username": {map[string]string{botTokenSecret: testToken, webhookSecretSecret: testSecret},
+		"no webhook secret": {map[string]string{telegrambotapp.BotTokenSecret: testToken}, nil, "no webhook secret"},
+		"malformed token":   {map[string]string{telegrambotapp.BotTokenSecret: "nope", telegrambotapp.WebhookSecretSecret: testSecret}, nil, "token is malformed"},
+		"bad username": {map[string]string{telegrambotapp.BotTokenSecret: testToken, telegrambotapp.WebhookSecretSecret: testSecret},
 			map[string]string{"TELEGRAM_BOT_USERNAME": "not a name"}, "bot username"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -92,7 +93,7 @@ func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			err := faas.Run(ctx, "telegram-bot", wire)
+			err := faas.Run(ctx, telegrambotapp.Name, telegrambotapp.Wire)
 			require.ErrorContains(t, err, c.want)
 			require.NotContains(t, err.Error(), testToken)
 		})
@@ -101,7 +102,7 @@ func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
 
 func TestFunctionWithoutATokenStaysOff(t *testing.T) {
 	fake := telegramtest.NewServer(t, testToken)
-	base := setEnv(t, map[string]string{webhookSecretSecret: testSecret}, fake.URL())
+	base := setEnv(t, map[string]string{telegrambotapp.WebhookSecretSecret: testSecret}, fake.URL())
 	run(t, base)
 	resp, err := http.Get(base + faas.HealthPath)
 	require.NoError(t, err)
@@ -113,7 +114,7 @@ func TestFunctionWithoutATokenStaysOff(t *testing.T) {
 
 func TestFunctionRunsWithoutSecretOnlyWhenAllowed(t *testing.T) {
 	fake := telegramtest.NewServer(t, testToken)
-	base := setEnv(t, map[string]string{botTokenSecret: testToken}, fake.URL())
+	base := setEnv(t, map[string]string{telegrambotapp.BotTokenSecret: testToken}, fake.URL())
 	t.Setenv("TELEGRAM_WEBHOOK_ALLOW_NO_SECRET", "true")
 	run(t, base)
 	require.Equal(t, http.StatusOK, post(t, base, "/help", ""))
