@@ -6,6 +6,7 @@ package faastest
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -20,9 +21,22 @@ import (
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 )
 
+// StoreEnv returns the environment of a fresh store for function processes to share: SQLITE_PATH in a
+// temporary folder and an empty MYSQL_DSN, or a scratch MySQL database when MYSQL_DSN is set.
+func StoreEnv(t *testing.T) map[string]string {
+	t.Helper()
+	vars := map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "stockalert.db"), "MYSQL_DSN": ""}
+	if os.Getenv("MYSQL_DSN") != "" {
+		vars["MYSQL_DSN"] = storetest.ScratchMySQL(t)
+	}
+	return vars
+}
+
 // Env sets, for the rest of the test, the environment of a function process: a free port on
-// 127.0.0.1, secret_mount_path holding the given secrets as files, quiet text logs, the store, and then
-// env (which may override any of these). It returns the function's base URL.
+// 127.0.0.1, secret_mount_path holding the given secrets as files, quiet text logs, a fresh store
+// (StoreEnv) unless env names one (SQLITE_PATH or MYSQL_DSN), and then env (which may override any of
+// these). It returns the function's base URL. Functions started one after the other (each Run returns
+// once its wiring has read the environment) can share a store by passing the same StoreEnv.
 func Env(t *testing.T, secrets, env map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -40,10 +54,11 @@ func Env(t *testing.T, secrets, env map[string]string) string {
 	vars := map[string]string{
 		"port": strconv.Itoa(port), "bind": "127.0.0.1", "secret_mount_path": dir,
 		"log_format": "text", "log_level": "error",
-		"SQLITE_PATH": filepath.Join(dir, "stockalert.db"), "MYSQL_DSN": "",
 	}
-	if os.Getenv("MYSQL_DSN") != "" {
-		vars["MYSQL_DSN"] = storetest.ScratchMySQL(t)
+	_, sqlite := env["SQLITE_PATH"]
+	_, mysql := env["MYSQL_DSN"]
+	if !sqlite && !mysql {
+		maps.Copy(vars, StoreEnv(t))
 	}
 	for k, v := range env {
 		vars[k] = v
