@@ -95,7 +95,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Record:  command.NewRecordPricesHandler(store, stockalert.TopicPrices, p.Logger, m),
 		Publish: command.NewPublishOutboxHandler(store, pub, p.Logger, m),
 		Purge:   command.NewPurgeIdempotencyKeysHandler(store, p.Logger, m),
-	}, p.Logger, p.Registry)
+	}, p.Logger, m, p.Registry)
 	if err != nil {
 		return nil, err
 	}
