@@ -87,12 +87,13 @@ func (s *statusRecorder) WriteHeader(code int) {
 // notifier waits out Telegram's flood control in place, and every function serves its use-case
 // metrics.
 func TestPipelineInProcess(t *testing.T) {
+	t.Parallel()
 	quotes := yahootest.NewServer(t)
 	tg := telegramtest.NewServer(t, botToken)
 	brokers := kafkatest.Embedded(t)
 
-	// Every function shares the store and the broker, as on one OpenFaaS; each Run returns once its
-	// wiring has read the environment, so the next one can be given its own.
+	// Every function shares the store and the broker, as on one OpenFaaS, each with an environment of
+	// its own (never the test process's: the test can run in parallel with others).
 	shared := faastest.StoreEnv(t)
 	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
 	shared["KAFKA_TOPIC_PARTITIONS"] = "3"
@@ -105,10 +106,9 @@ func TestPipelineInProcess(t *testing.T) {
 	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
 		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
 	alertSystem := faastest.Start(t, alertsystemapp.Name, alertsystemapp.Wire, nil, with(nil))
-	alertNotifier := faastest.Start(t, alertnotifierapp.Name, alertnotifierapp.Wire,
-		map[string]string{"telegram-bot-token": botToken},
-		with(map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""}))
-	store := faastest.Store(t)
+	notifierEnv := faastest.Env(t, map[string]string{"telegram-bot-token": botToken}, with(map[string]string{"TELEGRAM_API_URL": tg.URL()}))
+	alertNotifier := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, notifierEnv)
+	store := faastest.Store(t, notifierEnv)
 
 	// The gateway: the provider API the connector reads, and the function routes.
 	evaluator, notifier := newRoute(t, alertSystem), newRoute(t, alertNotifier)

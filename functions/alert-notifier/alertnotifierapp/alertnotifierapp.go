@@ -18,14 +18,12 @@ package alertnotifierapp
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -44,8 +42,8 @@ const Name = "alert-notifier"
 
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
 	}
 	token, ok, err := p.Secrets.Optional("telegram-bot-token", "TELEGRAM_BOT_TOKEN")
 	if err != nil {
@@ -63,7 +61,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		messenger = telegram.NewDryRun(p.Logger)
 	}
 
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}

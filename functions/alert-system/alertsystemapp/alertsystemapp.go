@@ -17,13 +17,11 @@ package alertsystemapp
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
@@ -35,16 +33,16 @@ const Name = "alert-system"
 
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var topics kafka.TopicSettings
-	if err := envconfig.Parse(&topics); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := p.Parse(&topics); err != nil {
+		return nil, err
 	}
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
 	p.Attach("database", store)
 
-	kcfg, err := kafka.ConfigFromEnv()
+	kcfg, err := kafka.ConfigFrom(p.Env)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,6 @@ import (
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/query"
@@ -51,8 +50,8 @@ const Name = "data-collector"
 
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
 	}
 	var source collector.QuoteSource
 	switch cfg.QuoteSource {
@@ -69,13 +68,13 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
 	}
 
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
 	p.Attach("database", store)
 
-	kcfg, err := kafka.ConfigFromEnv()
+	kcfg, err := kafka.ConfigFrom(p.Env)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ import (
 const Name = "stock-queries"
 
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
-	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
@@ -62,8 +61,8 @@ const Name = "telegram-bot"
 
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("telegram-bot config: %w", err)
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
 	}
 	token, ok, err := p.Secrets.Optional(BotTokenSecret, BotTokenEnv)
 	if err != nil {
@@ -90,7 +89,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}

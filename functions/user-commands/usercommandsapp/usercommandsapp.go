@@ -15,13 +15,11 @@ package usercommandsapp
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
-	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
@@ -39,10 +37,10 @@ const Name = "user-commands"
 
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("user-commands config: %w", err)
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
 	}
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
 	}
