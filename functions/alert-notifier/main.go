@@ -1,4 +1,5 @@
-// Command alert-notifier is the OpenFaaS function alert-notifier: see package alertnotifierapp, which holds its wiring.
+// Command alert-notifier is the OpenFaaS function alert-notifier. Its wiring, environment and secrets are
+// documented in package alertnotifierapp, which the tests run too.
 package main
 
 import (

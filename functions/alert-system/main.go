@@ -1,4 +1,5 @@
-// Command alert-system is the OpenFaaS function alert-system: see package alertsystemapp, which holds its wiring.
+// Command alert-system is the OpenFaaS function alert-system. Its wiring, environment and secrets are
+// documented in package alertsystemapp, which the tests run too.
 package main
 
 import (

@@ -1,4 +1,5 @@
-// Command data-collector is the OpenFaaS function data-collector: see package datacollectorapp, which holds its wiring.
+// Command data-collector is the OpenFaaS function data-collector. Its wiring, environment and secrets are
+// documented in package datacollectorapp, which the tests run too.
 package main
 
 import (

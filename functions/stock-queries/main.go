@@ -1,4 +1,5 @@
-// Command stock-queries is the OpenFaaS function stock-queries: see package stockqueriesapp, which holds its wiring.
+// Command stock-queries is the OpenFaaS function stock-queries. Its wiring, environment and secrets are
+// documented in package stockqueriesapp, which the tests run too.
 package main
 
 import (

@@ -1,4 +1,5 @@
-// Command telegram-bot is the OpenFaaS function telegram-bot: see package telegrambotapp, which holds its wiring.
+// Command telegram-bot is the OpenFaaS function telegram-bot. Its wiring, environment and secrets are
+// documented in package telegrambotapp, which the tests run too.
 package main
 
 import (

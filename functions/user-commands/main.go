@@ -1,4 +1,5 @@
-// Command user-commands is the OpenFaaS function user-commands: see package usercommandsapp, which holds its wiring.
+// Command user-commands is the OpenFaaS function user-commands. Its wiring, environment and secrets are
+// documented in package usercommandsapp, which the tests run too.
 package main
 
 import (

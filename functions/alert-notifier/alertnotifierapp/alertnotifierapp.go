@@ -40,6 +40,10 @@ type config struct {
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "alert-notifier"
 
+// Wire is the function's faas.Wiring: it builds the Kafka-triggered handler (trigger.Message) that
+// sends each stockalert.AlertEvent through the flood-control-wrapped Telegram sender (or the dry run)
+// and records it, with the use cases' logging and metrics on p. Errors: bad configuration, an
+// unreadable secret, a malformed bot token, or a store that cannot be opened or migrated.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {

@@ -31,6 +31,10 @@ import (
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "alert-system"
 
+// Wire is the function's faas.Wiring: it builds the Kafka-triggered handler (trigger.Message) that
+// evaluates each stockalert.PriceEvent and then publishes the outbox to stockalert.TopicAlerts, with
+// the use cases' logging and metrics on p. Errors: bad configuration (KAFKA_BROKERS is required), or a
+// store that cannot be opened or migrated.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var topics kafka.TopicSettings
 	if err := p.Parse(&topics); err != nil {

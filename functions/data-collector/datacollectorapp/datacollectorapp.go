@@ -48,6 +48,10 @@ type config struct {
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "data-collector"
 
+// Wire is the function's faas.Wiring: it builds the cron-triggered handler (trigger.Cron) that runs
+// one collection per request and answers its collector.Report as JSON, with the use cases' logging and
+// metrics on p. Errors: bad configuration (an unknown QUOTE_SOURCE; KAFKA_BROKERS is required), or a
+// store that cannot be opened or migrated.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {

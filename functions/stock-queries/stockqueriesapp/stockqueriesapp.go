@@ -25,6 +25,9 @@ import (
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "stock-queries"
 
+// Wire is the function's faas.Wiring: it builds the read side of the HTTP API
+// (httpapi.NewStockQueries) over the configured store, with the use cases' logging and metrics on p.
+// Errors: a store that cannot be opened or migrated, or an unreadable secret.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {

@@ -59,6 +59,11 @@ const floodWait = 2 * time.Second
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "telegram-bot"
 
+// Wire is the function's faas.Wiring: it builds the bot's webhook (telegrambot.NewWebhook) over the
+// configured store, replying through the flood-control-wrapped Telegram sender, with the use cases'
+// logging and metrics on p; without a bot token, a handler that answers 503. Errors: bad
+// configuration, no webhook secret (unless allowed), a malformed token or bot username, an unreadable
+// secret, or a store that cannot be opened or migrated.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {

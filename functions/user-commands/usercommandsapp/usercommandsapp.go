@@ -35,6 +35,9 @@ type config struct {
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "user-commands"
 
+// Wire is the function's faas.Wiring: it builds the write side of the HTTP API
+// (httpapi.NewUserCommands) over the configured store, with the use cases' logging and metrics on p.
+// Errors: bad configuration, an unreadable secret, or a store that cannot be opened or migrated.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {
