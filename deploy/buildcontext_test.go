@@ -130,7 +130,9 @@ func TestBuildContextOfTheStack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{"Dockerfile", "template.yml", "build.sh", "function/go.mod", "function/go.sum", "function/main.go", "function/shared/stockalert/doc.go", "function/schema/schema.go"} {
+		// The function's composition root lies at its import path: functions/<name>/.
+		for _, f := range []string{"Dockerfile", "template.yml", "build.sh", "function/go.mod", "function/go.sum", "function/main.go",
+			"function/shared/faas/doc.go", "function/schema/schema.go", "function/functions/" + name + "/main.go"} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}

@@ -3,11 +3,16 @@ package functions_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,111 +20,117 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
+	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
+	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
+	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/kafkaconnector"
-	"github.com/stockalert/stockalert/shared/collector"
-	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/decorator"
-	"github.com/stockalert/stockalert/shared/edge/httpapi"
-	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/kafka"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
-	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/stockalert"
-	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
-	"github.com/stockalert/stockalert/shared/yahoo"
 	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
 
 const botToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
-// counted counts the requests a handler served.
-type counted struct {
-	n atomic.Int64
-	h http.Handler
+// route is a function behind the test's gateway: a reverse proxy to its process that records the
+// status of every answer once the function has given it.
+type route struct {
+	proxy *httputil.ReverseProxy
+
+	mu       sync.Mutex
+	statuses []int
 }
 
-func (c *counted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.h.ServeHTTP(w, r)
-	c.n.Add(1)
+func newRoute(t *testing.T, base string) *route {
+	t.Helper()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	return &route{proxy: httputil.NewSingleHostReverseProxy(u)}
 }
 
-// TestPipelineInProcess chains the functions' handlers, wired as their mains wire them, in one
-// process: user-commands registers a user, the collector prices AAPL from a fake Yahoo Finance and
-// publishes to Kafka (embedded, or KAFKA_BROKERS), the kafka-connector delivers the event to
-// alert-system and its alert to alert-notifier through a gateway that lists and routes to them, and a
-// fake Telegram receives the message. The store is SQLite, or MySQL when MYSQL_DSN is set.
+func (r *route) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	r.proxy.ServeHTTP(rec, req)
+	r.mu.Lock()
+	r.statuses = append(r.statuses, rec.status)
+	r.mu.Unlock()
+}
+
+// answered returns the statuses the function answered, in order.
+func (r *route) answered() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.statuses)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// TestPipelineInProcess runs the functions through their shipped composition roots (faas.Run on
+// loopback ports, configured by environment and secrets as in production) in one process:
+// user-commands registers a user, data-collector prices AAPL from a fake Yahoo Finance and publishes
+// to an embedded Kafka (the roots use the production topic names, so never a shared cluster), the
+// kafka-connector delivers the event to alert-system and its alert to alert-notifier through a
+// gateway that lists and routes to them, and a fake Telegram receives the message. The store is
+// SQLite, or MySQL when MYSQL_DSN is set. What only the shipped wiring gives is checked too: the
+// notifier waits out Telegram's flood control in place, and every function serves its use-case
+// metrics.
 func TestPipelineInProcess(t *testing.T) {
-	logger := slog.New(slog.DiscardHandler)
-	store := storetest.Open(t)
+	t.Parallel()
 	quotes := yahootest.NewServer(t)
 	tg := telegramtest.NewServer(t, botToken)
-	brokers := kafkatest.Brokers(t)
-	prices, alerts := kafkatest.Topic(t, "prices"), kafkatest.Topic(t, "alerts")
+	brokers := kafkatest.Embedded(t)
 
-	pub, err := kafka.NewPublisher(kafka.NewConfig(brokers...), logger, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { pub.Close() })
-	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(prices, alerts)...)
-
-	// user-commands
-	userCommands := httpapi.NewUserCommands(httpapi.UserCommands{
-		RegisterUser:  command.NewRegisterUserHandler(store, logger, nil),
-		UpdateUser:    command.NewUpdateUserHandler(store, logger, nil),
-		Subscribe:     command.NewSubscribeHandler(store, logger, nil),
-		Unsubscribe:   command.NewUnsubscribeHandler(store, logger, nil),
-		DeleteUser:    command.NewDeleteUserHandler(store, logger, nil),
-		IssueLinkCode: command.NewIssueLinkCodeHandler(store, logger, nil),
-		Authenticate:  query.NewAuthenticateHandler(store, logger, nil),
-		UserProfile:   query.NewUserProfileHandler(store, logger, nil),
-		Once:          store,
-		Logger:        logger,
-	})
-	// data-collector
-	source, err := yahoo.New(yahoo.Config{BaseURL: quotes.URL(), Timeout: 2 * time.Second, UserAgent: "test",
-		BreakerFailures: 5, BreakerOpenTimeout: time.Minute, BreakerHalfOpenRequests: 1}, logger, nil)
-	require.NoError(t, err)
-	collect, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 2 * time.Second, Topic: prices}, source, collector.Handlers{
-		Tickers: query.NewDistinctTickersHandler(store, logger, nil),
-		Record:  command.NewRecordPricesHandler(store, prices, logger, nil),
-		Publish: command.NewPublishOutboxHandler(store, pub, logger, nil),
-		Purge:   command.NewPurgeIdempotencyKeysHandler(store, logger, nil),
-	}, logger, prometheus.NewRegistry())
-	require.NoError(t, err)
-	// alert-system
-	publishAlerts := command.NewPublishOutboxHandler(store, pub, logger, nil)
-	evaluate := decorator.ThenRun(command.NewEvaluatePriceHandler(store, alerts, logger, nil), func(ctx context.Context) error {
-		return publishAlerts.Handle(ctx, command.PublishOutbox{Topic: alerts})
-	})
-	alertSystem := &counted{h: trigger.Message(func(ctx context.Context, ev stockalert.PriceEvent) error {
-		return evaluate.Handle(ctx, command.EvaluatePrice{Event: ev})
-	}, 0, logger)}
-	// alert-notifier
-	sender, err := telegram.NewSender(botToken, tg.URL())
-	require.NoError(t, err)
-	send := command.NewSendAlertHandler(store, sender, telegram.FormatAlert, command.NewRecordNotificationHandler(store, logger, nil), logger, nil)
-	notifier := &counted{h: trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
-		return send.Handle(ctx, command.SendAlert{Alert: a})
-	}, 0, logger)}
+	// Every function shares the store and the broker, as on one OpenFaaS, each with an environment of
+	// its own (never the test process's: the test can run in parallel with others).
+	shared := faastest.StoreEnv(t)
+	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
+	shared["KAFKA_TOPIC_PARTITIONS"] = "3"
+	with := func(env map[string]string) map[string]string {
+		all := maps.Clone(shared)
+		maps.Copy(all, env)
+		return all
+	}
+	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(nil))
+	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
+		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
+	alertSystem := faastest.Start(t, alertsystemapp.Name, alertsystemapp.Wire, nil, with(nil))
+	notifierEnv := faastest.Env(t, map[string]string{"telegram-bot-token": botToken}, with(map[string]string{"TELEGRAM_API_URL": tg.URL()}))
+	alertNotifier := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, notifierEnv)
+	store := faastest.Store(t, notifierEnv)
 
 	// The gateway: the provider API the connector reads, and the function routes.
+	evaluator, notifier := newRoute(t, alertSystem), newRoute(t, alertNotifier)
 	fns := []types.FunctionStatus{
-		{Name: "alert-system", Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": prices}},
-		{Name: "alert-notifier", Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": alerts}},
+		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
+		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
 	mux.HandleFunc("GET /system/functions", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(fns) })
-	mux.Handle("POST /function/alert-system.openfaas-fn", alertSystem)
-	mux.Handle("POST /function/alert-notifier.openfaas-fn", notifier)
-	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", userCommands))
+	mux.Handle("POST /function/alert-system.openfaas-fn", http.StripPrefix("/function/alert-system.openfaas-fn", evaluator))
+	mux.Handle("POST /function/alert-notifier.openfaas-fn", http.StripPrefix("/function/alert-notifier.openfaas-fn", notifier))
+	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", newRoute(t, userCommands)))
+	mux.Handle("/function/data-collector", http.StripPrefix("/function/data-collector", newRoute(t, dataCollector)))
 	gateway := httptest.NewServer(mux)
 	t.Cleanup(gateway.Close)
 
+	logger := slog.New(slog.DiscardHandler)
 	conn, err := kafkaconnector.New(kafkaconnector.Config{
-		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{prices, alerts}, Group: kafkatest.Topic(t, "group"),
-		CreateTopics: true, TopicPartitions: 3, RetryInitialInterval: 50 * time.Millisecond, RebuildInterval: time.Second,
+		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
+		Group: kafkatest.Topic(t, "group"), CreateTopics: true, TopicPartitions: 3,
+		RetryInitialInterval: 50 * time.Millisecond, RebuildInterval: time.Second,
 		ContentType: "application/json", ShutdownTimeout: 5 * time.Second,
 	}, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
@@ -135,22 +146,35 @@ func TestPipelineInProcess(t *testing.T) {
 	res, err := http.Post(gateway.URL+"/function/user-commands/users", "application/json",
 		strings.NewReader(`{"email":"pat@example.com","ticker":"AAPL","high_value":100,"low_value":50,"telegram_chat_id":4242}`))
 	require.NoError(t, err)
-	res.Body.Close()
+	require.NoError(t, res.Body.Close())
 	require.Equal(t, http.StatusCreated, res.StatusCode)
 
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	run := func(price float64, minute int) {
 		t.Helper()
 		quotes.SetQuote("AAPL", price, "USD", t0.Add(time.Duration(minute)*time.Minute))
-		rep, err := collect.Run(context.Background())
+		// As the cron-connector triggers it.
+		res, err := http.Post(gateway.URL+"/function/data-collector", "", nil)
 		require.NoError(t, err)
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+		var rep struct {
+			Quoted       int    `json:"quoted"`
+			PublishError string `json:"publish_error"`
+		}
+		require.NoError(t, json.Unmarshal(body, &rep))
 		require.Equal(t, 1, rep.Quoted)
 		require.Empty(t, rep.PublishError)
 	}
-	evaluated := func(n int64) {
+	// evaluated waits until alert-system has answered n price events: the alerts they raised are
+	// then in Kafka (it publishes its outbox before it answers).
+	evaluated := func(n int) {
 		t.Helper()
-		require.Eventually(t, func() bool { return alertSystem.n.Load() == n }, time.Minute, 20*time.Millisecond,
+		require.Eventually(t, func() bool { return len(evaluator.answered()) == n }, time.Minute, 20*time.Millisecond,
 			"alert-system handled %d price events", n)
+		require.Equal(t, slices.Repeat([]int{http.StatusNoContent}, n), evaluator.answered())
 	}
 	alertsFor := func(chat int64) int {
 		n := 0
@@ -167,24 +191,68 @@ func TestPipelineInProcess(t *testing.T) {
 	run(150, 1)
 	evaluated(1)
 	require.Eventually(t, func() bool { return alertsFor(4242) == 1 }, time.Minute, 20*time.Millisecond)
-	require.Eventually(t, func() bool { return notifier.n.Load() == 1 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(notifier.answered()) == 1 }, time.Minute, 20*time.Millisecond)
 
-	// Still out of range, within the user's interval: nothing more.
+	// Still out of range, within the user's interval: nothing more. Alerts are keyed by user, so an
+	// alert raised now would reach the chat before the next one (below): seeing that the next message
+	// is the next breach's proves there was none.
 	run(155, 2)
 	evaluated(2)
-	time.Sleep(time.Second)
-	require.Equal(t, int64(1), notifier.n.Load(), "no second alert was published")
 	require.Equal(t, 1, alertsFor(4242))
 
-	// Back in range (re-arms), then out again: one more message.
+	// Back in range (re-arms), then out again: one more message — though Telegram first answers 429
+	// with retry_after 1: the shipped notifier waits it out in place instead of failing the delivery.
+	tg.FailNext("sendMessage", http.StatusTooManyRequests, "", 1)
 	run(75, 3)
 	evaluated(3)
 	run(160, 4)
 	evaluated(4)
 	require.Eventually(t, func() bool { return alertsFor(4242) == 2 }, time.Minute, 20*time.Millisecond)
 	// The notifier logs the delivery after Telegram took the message: wait for its answer.
-	require.Eventually(t, func() bool { return notifier.n.Load() == 2 }, time.Minute, 20*time.Millisecond)
-	require.Len(t, tg.Messages(), 2)
+	require.Eventually(t, func() bool { return len(notifier.answered()) >= 2 }, time.Minute, 20*time.Millisecond)
+	msgs := tg.Messages()
+	require.Len(t, msgs, 2)
+	require.Contains(t, msgs[1].Text, "Price: 160", "the second message is the second breach's: none came in between")
+	require.Equal(t, []int{http.StatusNoContent, http.StatusNoContent}, notifier.answered(),
+		"each alert delivered at its first attempt: the flood-control pause was waited out in place")
+	require.Equal(t, 3, tg.Calls("sendMessage"), "one message refused with 429, then sent")
 	require.Zero(t, storetest.Count(t, store.DB(), "outbox", ""), "every event was published")
 	require.Equal(t, 2, storetest.Count(t, store.DB(), "notifications", "state = 'sent'"))
+
+	// Each function serves the metrics its shipped wiring registers: the runtime's and its use cases'.
+	for base, want := range map[string][]string{
+		userCommands: {
+			`faas_http_requests_total{function="user-commands",method="POST",route="POST /users",status="201"} 1`,
+			`stockalert_usecase_duration_seconds_count{kind="command",name="RegisterUser",outcome="ok"} 1`,
+		},
+		dataCollector: {
+			`stockalert_usecase_duration_seconds_count{kind="command",name="RecordPrices",outcome="ok"} 4`,
+			`stockalert_usecase_duration_seconds_count{kind="command",name="PublishOutbox",outcome="ok"} 4`,
+			`stockalert_collector_runs_total{outcome="ok"} 4`,
+		},
+		alertSystem: {
+			`stockalert_usecase_duration_seconds_count{kind="command",name="EvaluatePrice",outcome="ok"} 4`,
+			`stockalert_usecase_duration_seconds_count{kind="command",name="PublishOutbox",outcome="ok"} 4`,
+		},
+		alertNotifier: {
+			`stockalert_usecase_duration_seconds_count{kind="command",name="SendAlert",outcome="ok"} 2`,
+			`stockalert_usecase_duration_seconds_count{kind="command",name="RecordNotification",outcome="ok"} 2`,
+		},
+	} {
+		metrics := get(t, base+faas.MetricsPath)
+		for _, w := range want {
+			require.True(t, strings.Contains(metrics, w), "the metrics of %s lack %s", base, w)
+		}
+	}
+}
+
+func get(t *testing.T, target string) string {
+	t.Helper()
+	res, err := http.Get(target)
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, http.StatusOK, res.StatusCode, "GET %s", target)
+	return string(body)
 }

@@ -1,67 +1,10 @@
-// Command alert-notifier is the function triggered by Kafka topic to-notifier: it sends each alert to
-// the Telegram chat linked to its user and records the outcome in the notification log. Without a bot
-// token it runs dry: it logs what it would send.
+// Command alert-notifier is the OpenFaaS function alert-notifier. Its wiring, environment and secrets are
+// documented in package alertnotifierapp, which the tests run too.
 package main
 
 import (
-	"context"
-	"fmt"
-	"net/http"
-	"time"
-
-	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/decorator"
-	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/envconfig"
+	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/sqlstore/configured"
-	"github.com/stockalert/stockalert/shared/stockalert"
-	"github.com/stockalert/stockalert/shared/telegram"
 )
 
-type config struct {
-	APIURL string `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
-	// MaxRetryAfter is the longest flood-control pause waited out in place; longer ones go back to the
-	// connector as a 503 with Retry-After.
-	MaxRetryAfter time.Duration `env:"TELEGRAM_MAX_RETRY_AFTER" envDefault:"5s"`
-}
-
-func main() { faas.Main("alert-notifier", wire) }
-
-func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
-	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	token, ok, err := p.Secrets.Optional("telegram-bot-token", "TELEGRAM_BOT_TOKEN")
-	if err != nil {
-		return nil, err
-	}
-	var messenger command.Messenger
-	if ok {
-		sender, err := telegram.NewSender(token, cfg.APIURL, telegram.WithLogger(p.Logger))
-		if err != nil {
-			return nil, err
-		}
-		messenger = telegram.NewRetryAfter(sender, cfg.MaxRetryAfter, 3)
-	} else {
-		p.Logger.Warn("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
-		messenger = telegram.NewDryRun(p.Logger)
-	}
-
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
-	if err != nil {
-		return nil, err
-	}
-	p.Attach("database", store)
-
-	m, err := decorator.NewMetrics(p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	send := command.NewSendAlertHandler(store, messenger, telegram.FormatAlert,
-		command.NewRecordNotificationHandler(store, p.Logger, m), p.Logger, m)
-	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
-		return send.Handle(ctx, command.SendAlert{Alert: a})
-	}, p.Config.MaxBodyBytes, p.Logger), nil
-}
+func main() { faas.Main(alertnotifierapp.Name, alertnotifierapp.Wire) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -18,10 +19,10 @@ import (
 
 const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
-func registerLinked(t *testing.T, chat int64) {
+func registerLinked(t *testing.T, env map[string]string, chat int64) {
 	t.Helper()
 	ctx := context.Background()
-	store := faastest.Store(t)
+	store := faastest.Store(t, env)
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TelegramChatID: &chat,
 		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
@@ -40,11 +41,11 @@ func deliver(t *testing.T, base string) int {
 // TestSmoke runs the function as main does, with its token as a secret file and the fake Bot API, and
 // delivers an alert as the connector would, twice.
 func TestSmoke(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t, token)
-	base := faastest.Env(t, map[string]string{"telegram-bot-token": token},
-		map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""})
-	registerLinked(t, 4242)
-	faastest.Run(t, "alert-notifier", wire, base)
+	env := faastest.Env(t, map[string]string{"telegram-bot-token": token}, map[string]string{"TELEGRAM_API_URL": tg.URL()})
+	registerLinked(t, env, 4242)
+	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
 
 	require.Equal(t, http.StatusNoContent, deliver(t, base))
 	require.Equal(t, http.StatusNoContent, deliver(t, base), "a redelivery")
@@ -56,10 +57,11 @@ func TestSmoke(t *testing.T) {
 
 // TestDryRun: without a token nothing is sent, and the alert is acknowledged.
 func TestDryRun(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t, token)
-	base := faastest.Env(t, nil, map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_BOT_TOKEN": ""})
-	registerLinked(t, 4242)
-	faastest.Run(t, "alert-notifier", wire, base)
+	env := faastest.Env(t, nil, map[string]string{"TELEGRAM_API_URL": tg.URL()})
+	registerLinked(t, env, 4242)
+	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
 	require.Equal(t, http.StatusNoContent, deliver(t, base))
 	require.Empty(t, tg.Messages())
 }

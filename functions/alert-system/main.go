@@ -1,57 +1,10 @@
-// Command alert-system is the function triggered by Kafka topic to-alert-system: for each price event
-// it applies the alert policy to the ticker's breached subscriptions (one set-based query) and
-// publishes an alert per subscription to tell to topic to-notifier.
+// Command alert-system is the OpenFaaS function alert-system. Its wiring, environment and secrets are
+// documented in package alertsystemapp, which the tests run too.
 package main
 
 import (
-	"context"
-	"fmt"
-	"net/http"
-
-	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/decorator"
-	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/envconfig"
+	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/kafka"
-	"github.com/stockalert/stockalert/shared/sqlstore/configured"
-	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-func main() { faas.Main("alert-system", wire) }
-
-func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
-	var topics kafka.TopicSettings
-	if err := envconfig.Parse(&topics); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
-	if err != nil {
-		return nil, err
-	}
-	p.Attach("database", store)
-
-	kcfg, err := kafka.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	pub, err := kafka.NewPublisher(kcfg, p.Logger, p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	pub.EnsureTopicsFirst(topics.Specs(stockalert.TopicAlerts)...)
-	p.Defer(pub.Close)
-
-	m, err := decorator.NewMetrics(p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	publish := command.NewPublishOutboxHandler(store, pub, p.Logger, m)
-	evaluate := decorator.ThenRun(command.NewEvaluatePriceHandler(store, stockalert.TopicAlerts, p.Logger, m),
-		func(ctx context.Context) error {
-			return publish.Handle(ctx, command.PublishOutbox{Topic: stockalert.TopicAlerts})
-		})
-	return trigger.Message(func(ctx context.Context, ev stockalert.PriceEvent) error {
-		return evaluate.Handle(ctx, command.EvaluatePrice{Event: ev})
-	}, p.Config.MaxBodyBytes, p.Logger), nil
-}
+func main() { faas.Main(alertsystemapp.Name, alertsystemapp.Wire) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
@@ -19,15 +20,16 @@ import (
 // TestSmoke runs the function as main does, with an embedded broker (the topic names are the
 // production ones), delivers a price event as the connector would and reads the alert it published.
 func TestSmoke(t *testing.T) {
+	t.Parallel()
 	brokers := kafkatest.Embedded(t)
-	base := faastest.Env(t, nil, map[string]string{"KAFKA_BROKERS": strings.Join(brokers, ",")})
+	env := faastest.Env(t, nil, map[string]string{"KAFKA_BROKERS": strings.Join(brokers, ",")})
 	ctx := context.Background()
-	store := faastest.Store(t)
+	store := faastest.Store(t, env)
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", Thresholds: stockalert.Thresholds{High: stockalert.Float(100)},
 		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
 
-	faastest.Run(t, "alert-system", wire, base)
+	base := faastest.Run(t, alertsystemapp.Name, alertsystemapp.Wire, env)
 	ev, _ := json.Marshal(stockalert.PriceEvent{EventID: "ev-1", Ticker: "AAPL", Price: 120, Currency: "USD",
 		Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
 	res, err := http.Post(base+"/", "application/json", strings.NewReader(string(ev)))

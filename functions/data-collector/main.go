@@ -1,86 +1,10 @@
-// Command data-collector is the cron-triggered function that prices every subscribed ticker from the
-// configured quote source (Yahoo Finance behind a circuit breaker, or the simulated random walk),
-// records the quotes and publishes one event per new quote to Kafka topic to-alert-system.
+// Command data-collector is the OpenFaaS function data-collector. Its wiring, environment and secrets are
+// documented in package datacollectorapp, which the tests run too.
 package main
 
 import (
-	"context"
-	"fmt"
-	"net/http"
-
-	"github.com/stockalert/stockalert/shared/collector"
-	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/decorator"
-	"github.com/stockalert/stockalert/shared/edge/trigger"
-	"github.com/stockalert/stockalert/shared/envconfig"
+	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/kafka"
-	"github.com/stockalert/stockalert/shared/query"
-	"github.com/stockalert/stockalert/shared/randomwalk"
-	"github.com/stockalert/stockalert/shared/sqlstore/configured"
-	"github.com/stockalert/stockalert/shared/stockalert"
-	"github.com/stockalert/stockalert/shared/yahoo"
 )
 
-type config struct {
-	QuoteSource string `env:"QUOTE_SOURCE" envDefault:"yahoo"`
-	Collector   collector.Config
-	Yahoo       yahoo.Config
-	Simulated   randomwalk.Config
-	Topics      kafka.TopicSettings
-}
-
-func main() { faas.Main("data-collector", wire) }
-
-func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
-	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	var source collector.QuoteSource
-	switch cfg.QuoteSource {
-	case "yahoo":
-		y, err := yahoo.New(cfg.Yahoo, p.Logger, p.Registry)
-		if err != nil {
-			return nil, err
-		}
-		source = y
-	case "simulated":
-		source = randomwalk.New(cfg.Simulated, nil)
-		p.Logger.Info("quote source: simulated random walk", "seed", cfg.Simulated.Seed, "volatility", cfg.Simulated.Volatility)
-	default:
-		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
-	}
-
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
-	if err != nil {
-		return nil, err
-	}
-	p.Attach("database", store)
-
-	kcfg, err := kafka.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	pub, err := kafka.NewPublisher(kcfg, p.Logger, p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	pub.EnsureTopicsFirst(cfg.Topics.Specs(stockalert.TopicPrices)...)
-	p.Defer(pub.Close)
-
-	m, err := decorator.NewMetrics(p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	c, err := collector.New(cfg.Collector, source, collector.Handlers{
-		Tickers: query.NewDistinctTickersHandler(store, p.Logger, m),
-		Record:  command.NewRecordPricesHandler(store, stockalert.TopicPrices, p.Logger, m),
-		Publish: command.NewPublishOutboxHandler(store, pub, p.Logger, m),
-		Purge:   command.NewPurgeIdempotencyKeysHandler(store, p.Logger, m),
-	}, p.Logger, p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	return trigger.Cron(func(ctx context.Context) (trigger.Report, error) { return c.Run(ctx) }, p.Logger), nil
-}
+func main() { faas.Main(datacollectorapp.Name, datacollectorapp.Wire) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
@@ -22,19 +23,20 @@ import (
 // TestSmoke runs the function as main does, with the fake Yahoo and an embedded broker (the topic names
 // are the production ones, so never a shared one), and triggers one run as the cron connector would.
 func TestSmoke(t *testing.T) {
+	t.Parallel()
 	quotes := yahootest.NewServer(t)
 	quotes.SetQuote("AAPL", 190.5, "USD", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
 	brokers := kafkatest.Embedded(t)
-	base := faastest.Env(t, nil, map[string]string{
+	env := faastest.Env(t, nil, map[string]string{
 		"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL(), "KAFKA_BROKERS": strings.Join(brokers, ","),
 	})
 	// A subscriber, written by another process (user-commands) in the same store.
 	ctx := context.Background()
-	store := faastest.Store(t)
+	store := faastest.Store(t, env)
 	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
 
-	faastest.Run(t, "data-collector", wire, base)
+	base := faastest.Run(t, datacollectorapp.Name, datacollectorapp.Wire, env)
 	req, _ := http.NewRequest(http.MethodPost, base+"/", nil)
 	req.Header.Set("X-Connector", "cron-connector")
 	res, err := http.DefaultClient.Do(req)
@@ -57,7 +59,8 @@ func TestSmoke(t *testing.T) {
 }
 
 func TestRefusesAnUnknownQuoteSource(t *testing.T) {
-	faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "bloomberg", "KAFKA_BROKERS": "127.0.0.1:1"})
-	err := faas.Run(context.Background(), "data-collector", wire)
+	t.Parallel()
+	env := faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "bloomberg", "KAFKA_BROKERS": "127.0.0.1:1"})
+	err := faas.RunEnv(context.Background(), datacollectorapp.Name, datacollectorapp.Wire, env)
 	require.ErrorContains(t, err, "QUOTE_SOURCE must be yahoo or simulated")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stockalert/stockalert/functions/stock-queries/stockqueriesapp"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -16,11 +17,13 @@ import (
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a
 // scratch MySQL database when MYSQL_DSN is set), and queries a user's latest price through it.
 func TestSmoke(t *testing.T) {
-	base := faastest.Start(t, "stock-queries", wire, nil, nil)
+	t.Parallel()
+	env := faastest.Env(t, nil, nil)
+	base := faastest.Run(t, stockqueriesapp.Name, stockqueriesapp.Wire, env)
 
 	// Another process (user-commands, data-collector) writes what this one reads.
 	ctx := context.Background()
-	store := faastest.Store(t)
+	store := faastest.Store(t, env)
 	token := stockalert.NewSecret()
 	if err := command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
 		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret(token),

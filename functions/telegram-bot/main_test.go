@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/functions/telegram-bot/telegrambotapp"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
@@ -21,17 +23,20 @@ const (
 	testSecret = "function-test-secret"
 )
 
-// setEnv points the function at a fresh store, secrets in a temporary folder and the fake Bot API,
-// and returns its base URL.
-func setEnv(t *testing.T, secrets map[string]string, apiURL string) string {
+// functionEnv is the function's environment: a fresh store, secrets in a temporary folder and the
+// fake Bot API, then extra.
+func functionEnv(t *testing.T, secrets map[string]string, apiURL string, extra map[string]string) map[string]string {
 	t.Helper()
-	return faastest.Env(t, secrets, map[string]string{
-		botTokenEnv: "", webhookSecretEnv: "", "TELEGRAM_API_URL": apiURL, "TELEGRAM_BOT_USERNAME": telegramtest.BotUsername,
-	})
+	env := map[string]string{"TELEGRAM_API_URL": apiURL, "TELEGRAM_BOT_USERNAME": telegramtest.BotUsername}
+	maps.Copy(env, extra)
+	return faastest.Env(t, secrets, env)
 }
 
-// run starts the function as main does and waits until it is healthy.
-func run(t *testing.T, base string) { faastest.Run(t, "telegram-bot", wire, base) }
+// run starts the function as main does, waits until it is healthy and returns its base URL.
+func run(t *testing.T, env map[string]string) string {
+	t.Helper()
+	return faastest.Run(t, telegrambotapp.Name, telegrambotapp.Wire, env)
+}
 
 // post delivers a text message from chat 42 as Telegram would and returns the status.
 func post(t *testing.T, base, text, secret string) int {
@@ -49,10 +54,9 @@ func post(t *testing.T, base, text, secret string) int {
 }
 
 func TestFunctionServesTheWebhook(t *testing.T) {
+	t.Parallel()
 	fake := telegramtest.NewServer(t, testToken)
-	base := setEnv(t, map[string]string{botTokenSecret: testToken, webhookSecretSecret: testSecret}, fake.URL())
-
-	run(t, base)
+	base := run(t, functionEnv(t, map[string]string{telegrambotapp.BotTokenSecret: testToken, telegrambotapp.WebhookSecretSecret: testSecret}, fake.URL(), nil))
 
 	require.Equal(t, http.StatusUnauthorized, post(t, base, "/help", "wrong"))
 	require.Empty(t, fake.Messages())
@@ -74,25 +78,23 @@ func TestFunctionServesTheWebhook(t *testing.T) {
 }
 
 func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
+	t.Parallel()
 	fake := telegramtest.NewServer(t, testToken)
 	for name, c := range map[string]struct {
 		secrets map[string]string
 		env     map[string]string
 		want    string
 	}{
-		"no webhook secret": {map[string]string{botTokenSecret: testToken}, nil, "no webhook secret"},
-		"malformed token":   {map[string]string{botTokenSecret: "nope", webhookSecretSecret: testSecret}, nil, "token is malformed"},
-		"bad username": {map[string]string{botTokenSecret: testToken, webhookSecretSecret: testSecret},
+		"no webhook secret": {map[string]string{telegrambotapp.BotTokenSecret: testToken}, nil, "no webhook secret"},
+		"malformed token":   {map[string]string{telegrambotapp.BotTokenSecret: "nope", telegrambotapp.WebhookSecretSecret: testSecret}, nil, "token is malformed"},
+		"bad username": {map[string]string{telegrambotapp.BotTokenSecret: testToken, telegrambotapp.WebhookSecretSecret: testSecret},
 			map[string]string{"TELEGRAM_BOT_USERNAME": "not a name"}, "bot username"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			setEnv(t, c.secrets, fake.URL())
-			for k, v := range c.env {
-				t.Setenv(k, v)
-			}
+			env := functionEnv(t, c.secrets, fake.URL(), c.env)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			err := faas.Run(ctx, "telegram-bot", wire)
+			err := faas.RunEnv(ctx, telegrambotapp.Name, telegrambotapp.Wire, env)
 			require.ErrorContains(t, err, c.want)
 			require.NotContains(t, err.Error(), testToken)
 		})
@@ -100,9 +102,9 @@ func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {
 }
 
 func TestFunctionWithoutATokenStaysOff(t *testing.T) {
+	t.Parallel()
 	fake := telegramtest.NewServer(t, testToken)
-	base := setEnv(t, map[string]string{webhookSecretSecret: testSecret}, fake.URL())
-	run(t, base)
+	base := run(t, functionEnv(t, map[string]string{telegrambotapp.WebhookSecretSecret: testSecret}, fake.URL(), nil))
 	resp, err := http.Get(base + faas.HealthPath)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -112,10 +114,10 @@ func TestFunctionWithoutATokenStaysOff(t *testing.T) {
 }
 
 func TestFunctionRunsWithoutSecretOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	fake := telegramtest.NewServer(t, testToken)
-	base := setEnv(t, map[string]string{botTokenSecret: testToken}, fake.URL())
-	t.Setenv("TELEGRAM_WEBHOOK_ALLOW_NO_SECRET", "true")
-	run(t, base)
+	base := run(t, functionEnv(t, map[string]string{telegrambotapp.BotTokenSecret: testToken}, fake.URL(),
+		map[string]string{"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET": "true"}))
 	require.Equal(t, http.StatusOK, post(t, base, "/help", ""))
 	require.Len(t, fake.Messages(), 1)
 }

@@ -1,62 +1,10 @@
-// Command user-commands is the write side of the stockalert HTTP API as an OpenFaaS function:
-// register, update, subscribe, unsubscribe and delete users, and issue Telegram link codes (see
-// shared/edge/httpapi). It opens the configured store (MySQL, or SQLite by default; see shared/sqlstore/configured).
-//
-// Environment, besides the function runtime's (shared/faas) and the store's (shared/sqlstore/configured):
-// TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a https://t.me/<bot>?start=<code>
-// link next to the link code.
+// Command user-commands is the OpenFaaS function user-commands. Its wiring, environment and secrets are
+// documented in package usercommandsapp, which the tests run too.
 package main
 
 import (
-	"context"
-	"fmt"
-	"net/http"
-
-	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/decorator"
-	"github.com/stockalert/stockalert/shared/edge/httpapi"
-	"github.com/stockalert/stockalert/shared/envconfig"
+	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/query"
-	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 )
 
-// config is this function's own environment.
-type config struct {
-	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
-	// AcceptChatID keeps the original API's telegram_chat_id on POST /users (linked unverified).
-	AcceptChatID bool `env:"REGISTRATION_ACCEPTS_CHAT_ID" envDefault:"true"`
-}
-
-func main() { faas.Main("user-commands", wire) }
-
-func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
-	var cfg config
-	if err := envconfig.Parse(&cfg); err != nil {
-		return nil, fmt.Errorf("user-commands config: %w", err)
-	}
-	store, err := configured.Open(ctx, p.Secrets, p.Logger)
-	if err != nil {
-		return nil, err
-	}
-	p.Attach("database", store)
-	m, err := decorator.NewMetrics(p.Registry)
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.NewUserCommands(httpapi.UserCommands{
-		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m),
-		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m),
-		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m),
-		Unsubscribe:   command.NewUnsubscribeHandler(store, p.Logger, m),
-		DeleteUser:    command.NewDeleteUserHandler(store, p.Logger, m),
-		IssueLinkCode: command.NewIssueLinkCodeHandler(store, p.Logger, m),
-		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
-		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
-		Once:          store,
-		BotUsername:   cfg.BotUsername,
-		RefuseChatID:  !cfg.AcceptChatID,
-		MaxBodyBytes:  p.Config.MaxBodyBytes,
-		Logger:        p.Logger,
-	}), nil
-}
+func main() { faas.Main(usercommandsapp.Name, usercommandsapp.Wire) }

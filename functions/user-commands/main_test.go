@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/shared/faas/faastest"
 )
 
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a
 // scratch MySQL database when MYSQL_DSN is set), and registers a user through it.
 func TestSmoke(t *testing.T) {
-	base := faastest.Start(t, "user-commands", wire, nil, map[string]string{"TELEGRAM_BOT_USERNAME": "demo_bot"})
+	t.Parallel()
+	base := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, map[string]string{"TELEGRAM_BOT_USERNAME": "demo_bot"})
 
 	res, body := call(t, "POST", base+"/users", `{"email":"smoke@example.com","ticker":"AAPL","high_value":200}`)
 	if res.StatusCode != http.StatusCreated {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -68,6 +69,9 @@ type Report struct {
 	TookMS int64 `json:"took_ms"`
 }
 
+// Collect is the command of one collector run, as the use-case decorator names it in logs and metrics.
+type Collect struct{}
+
 // Collector runs collections. It is safe for concurrent use: a Run that starts while another is
 // running returns at once with Report.Skipped.
 type Collector struct {
@@ -78,11 +82,14 @@ type Collector struct {
 	running sync.Mutex
 	quotes  *prometheus.CounterVec
 	runs    *prometheus.CounterVec
+	collect decorator.ReportingHandler[Collect, Report]
 }
 
-// New builds a Collector and registers its metrics with reg. It returns an error when the metrics are
-// already registered or the configuration is invalid.
-func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, reg prometheus.Registerer) (*Collector, error) {
+// New builds a Collector and registers its metrics with reg. Each run is a use case decorated with
+// logger and m (either may be nil): its one log line, "collector run" with event=collector-run, carries
+// the run's summary. It returns an error when the metrics are already registered or the configuration
+// is invalid.
+func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *decorator.Metrics, reg prometheus.Registerer) (*Collector, error) {
 	if cfg.Concurrency < 1 {
 		return nil, fmt.Errorf("collector: COLLECTOR_CONCURRENCY must be at least 1, got %d", cfg.Concurrency)
 	}
@@ -108,6 +115,7 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, reg pr
 			return nil, fmt.Errorf("collector metrics: %w", err)
 		}
 	}
+	c.collect = decorator.ApplyReporting[Collect, Report](collectHandler{c}, logger, m)
 	return c, nil
 }
 
@@ -115,15 +123,23 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, reg pr
 // of the run is kept; the next run starts afresh). Quote failures and an unreachable broker are not
 // errors: they are in the Report, and the run's recorded prices and queued events are safe.
 func (c *Collector) Run(ctx context.Context) (Report, error) {
+	return c.collect.Handle(ctx, Collect{})
+}
+
+// collectHandler is the run as a use case: it reports its summary to the decorator's log line.
+type collectHandler struct{ c *Collector }
+
+func (h collectHandler) Handle(ctx context.Context, _ Collect) (Report, error) {
+	c := h.c
 	start := time.Now()
 	if !c.running.TryLock() {
 		c.runs.WithLabelValues("skipped").Inc()
-		c.logger.WarnContext(ctx, "collector run skipped: the previous run is still running")
+		decorator.Report(ctx, slog.LevelWarn, "collector run skipped: the previous run is still running", slog.Bool("skipped", true))
 		return Report{Skipped: true}, nil
 	}
 	defer c.running.Unlock()
 
-	rep, err := c.run(ctx)
+	rep, purgeErr, err := c.run(ctx)
 	rep.TookMS = time.Since(start).Milliseconds()
 	if b, ok := c.source.(breakerReporter); ok {
 		rep.Breaker = b.BreakerState()
@@ -136,23 +152,31 @@ func (c *Collector) Run(ctx context.Context) (Report, error) {
 		outcome = "publish_failed"
 	}
 	c.runs.WithLabelValues(outcome).Inc()
-	if err != nil {
-		return rep, err
+	// The run's summary goes on its one line, failed or not (a failure logs at Error with its err).
+	// Events left in the outbox or keys left unpurged are not failures of the run, but worth a look.
+	level := slog.LevelInfo
+	attrs := []slog.Attr{slog.String("event", "collector-run"),
+		slog.Int("tickers", rep.Tickers), slog.Int("quoted", rep.Quoted), slog.Int("unknown", len(rep.Unknown)),
+		slog.Int("failed", len(rep.Failed)), slog.String("breaker", rep.Breaker), slog.String("publish_error", rep.PublishError),
+		slog.Int64("took_ms", rep.TookMS)}
+	if rep.PublishError != "" {
+		level = slog.LevelWarn
 	}
-	c.logger.InfoContext(ctx, "collector run", "event", "collector-run",
-		"tickers", rep.Tickers, "quoted", rep.Quoted, "unknown", len(rep.Unknown), "failed", len(rep.Failed),
-		"breaker", rep.Breaker, "publish_error", rep.PublishError, "took_ms", rep.TookMS)
-	return rep, nil
+	if purgeErr != nil {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("purge_error", purgeErr.Error()))
+	}
+	decorator.Report(ctx, level, "collector run", attrs...)
+	return rep, err
 }
 
-func (c *Collector) run(ctx context.Context) (Report, error) {
-	var rep Report
-	if err := c.h.Purge.Handle(ctx, command.PurgeIdempotencyKeys{}); err != nil {
-		c.logger.WarnContext(ctx, "purge of expired idempotency keys failed", "err", err)
-	}
+// run prices, records and publishes. purgeErr is the failure to purge expired idempotency keys, which
+// does not fail the run; err fails it.
+func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
+	purgeErr = c.h.Purge.Handle(ctx, command.PurgeIdempotencyKeys{})
 	tickers, err := c.h.Tickers.Handle(ctx, query.DistinctTickers{})
 	if err != nil {
-		return rep, err
+		return rep, purgeErr, err
 	}
 	rep.Tickers = len(tickers)
 
@@ -191,17 +215,17 @@ func (c *Collector) run(ctx context.Context) (Report, error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return rep, fmt.Errorf("collector run: %w", ctx.Err())
+		return rep, purgeErr, fmt.Errorf("collector run: %w", ctx.Err())
 	}
 	rep.Quoted = len(got)
 	if len(got) > 0 {
 		if err := c.h.Record.Handle(ctx, command.RecordPrices{Quotes: got}); err != nil {
-			return rep, err
+			return rep, purgeErr, err
 		}
 	}
 	if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.Topic}); err != nil {
+		// The events stay queued for the next run; the run's line reports it.
 		rep.PublishError = err.Error()
-		c.logger.WarnContext(ctx, "price events stay queued for the next run", "err", err)
 	}
-	return rep, nil
+	return rep, purgeErr, nil
 }

@@ -1,10 +1,12 @@
 package collector_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +32,8 @@ type rig struct {
 	client  *yahoo.Client
 	brokers []string
 	topic   string
+	// logger is what the collector and its use cases log to (nothing, unless a test looks).
+	logger *slog.Logger
 }
 
 func newRig(t *testing.T) *rig {
@@ -37,7 +41,8 @@ func newRig(t *testing.T) *rig {
 	client, err := yahoo.New(yahoo.Config{BaseURL: fake.URL(), Timeout: 2 * time.Second, UserAgent: "test",
 		BreakerFailures: 3, BreakerOpenTimeout: time.Minute, BreakerHalfOpenRequests: 1}, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
-	return &rig{store: storetest.Open(t), yahoo: fake, client: client, brokers: kafkatest.Brokers(t), topic: kafkatest.Topic(t, "prices")}
+	return &rig{store: storetest.Open(t), yahoo: fake, client: client, brokers: kafkatest.Brokers(t), topic: kafkatest.Topic(t, "prices"),
+		logger: slog.New(slog.DiscardHandler)}
 }
 
 // collector builds a Collector wired as the data-collector function wires it, publishing to brokers.
@@ -51,11 +56,11 @@ func (r *rig) collector(t *testing.T, brokers []string) *collector.Collector {
 	t.Cleanup(func() { pub.Close() })
 	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic}, r.client,
 		collector.Handlers{
-			Tickers: query.NewDistinctTickersHandler(r.store, nil, nil),
-			Record:  command.NewRecordPricesHandler(r.store, r.topic, nil, nil),
-			Publish: command.NewPublishOutboxHandler(r.store, pub, nil, nil),
-			Purge:   command.NewPurgeIdempotencyKeysHandler(r.store, nil, nil),
-		}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+			Tickers: query.NewDistinctTickersHandler(r.store, r.logger, nil),
+			Record:  command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),
+			Publish: command.NewPublishOutboxHandler(r.store, pub, r.logger, nil),
+			Purge:   command.NewPurgeIdempotencyKeysHandler(r.store, r.logger, nil),
+		}, r.logger, nil, prometheus.NewRegistry())
 	require.NoError(t, err)
 	return c
 }
@@ -207,4 +212,24 @@ func deadBroker(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return addr
+}
+
+// A run's summary is the one line its use-case decorator writes: the console event of `make run`.
+func TestARunSaysWhatItDidOnOneLine(t *testing.T) {
+	r := newRig(t)
+	var buf bytes.Buffer
+	r.logger = slog.New(slog.NewJSONHandler(&buf, nil))
+	r.yahoo.SetQuote("AAPL", 190.5, "USD", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
+	r.subscribe(t, "a@example.com", "AAPL")
+
+	_, err := r.collector(t, r.brokers).Run(context.Background())
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 1, "one line at Info or above for one run: %s", buf.String())
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &rec))
+	for k, want := range map[string]any{"level": "INFO", "msg": "collector run", "event": "collector-run", "command": "Collect",
+		"outcome": "ok", "tickers": 1.0, "quoted": 1.0, "unknown": 0.0, "failed": 0.0, "breaker": "closed", "publish_error": ""} {
+		require.Equal(t, want, rec[k], "%s in %v", k, rec)
+	}
 }

@@ -39,13 +39,12 @@ type EvaluatePriceHandler decorator.CommandHandler[EvaluatePrice]
 
 // NewEvaluatePriceHandler builds the handler over store, queuing alerts on topic.
 func NewEvaluatePriceHandler(store AlertStore, topic string, logger *slog.Logger, m *decorator.Metrics) EvaluatePriceHandler {
-	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store, topic, logger}, logger, m)
+	return decorator.ApplyCommand[EvaluatePrice](evaluatePriceHandler{store, topic}, logger, m)
 }
 
 type evaluatePriceHandler struct {
-	store  AlertStore
-	topic  string
-	logger *slog.Logger
+	store AlertStore
+	topic string
 }
 
 // MaxEventIDLen bounds event ids.
@@ -112,8 +111,9 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		raised = len(msgs)
 		return nil
 	})
-	if err == nil && raised > 0 && h.logger != nil {
-		h.logger.InfoContext(ctx, "alerts raised", "event", "alerts-raised", "ticker", ev.Ticker, "price", ev.Price, "alerts", raised)
+	if err == nil && raised > 0 {
+		decorator.Report(ctx, slog.LevelInfo, "alerts raised", slog.String("event", "alerts-raised"),
+			slog.String("ticker", string(ev.Ticker)), slog.Float64("price", ev.Price), slog.Int("alerts", raised))
 	}
 	return err
 }

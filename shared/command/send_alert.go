@@ -46,7 +46,7 @@ func NewSendAlertHandler(
 	logger *slog.Logger,
 	m *decorator.Metrics,
 ) SendAlertHandler {
-	return decorator.ApplyCommand[SendAlert](sendAlertHandler{users, messenger, format, record, logger}, logger, m)
+	return decorator.ApplyCommand[SendAlert](sendAlertHandler{users, messenger, format, record}, logger, m)
 }
 
 type sendAlertHandler struct {
@@ -54,7 +54,6 @@ type sendAlertHandler struct {
 	messenger Messenger
 	format    func(stockalert.AlertEvent) string
 	record    RecordNotificationHandler
-	logger    *slog.Logger
 }
 
 func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
@@ -75,9 +74,7 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	}
 	u, err := h.users.UserByEmail(ctx, email)
 	if errors.Is(err, stockalert.ErrNotFound) {
-		if h.logger != nil {
-			h.logger.InfoContext(ctx, "alert dropped: user no longer exists", "event_id", a.EventID)
-		}
+		decorator.Report(ctx, slog.LevelInfo, "alert dropped: user no longer exists", slog.String("event_id", a.EventID))
 		return nil
 	}
 	if err != nil {
@@ -105,10 +102,8 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	if entry.State == stockalert.Failed {
 		return fmt.Errorf("alert %s: send to chat %d: %w", a.EventID, *u.TelegramChatID, sendErr)
 	}
-	if h.logger != nil {
-		h.logger.InfoContext(ctx, "alert "+string(entry.State), "event", "alert-"+string(entry.State),
-			"ticker", a.Ticker, "condition", a.Condition, "price", a.Price,
-			"threshold", a.Threshold, "reason", entry.Error)
-	}
+	decorator.Report(ctx, slog.LevelInfo, "alert "+string(entry.State), slog.String("event", "alert-"+string(entry.State)),
+		slog.String("ticker", string(a.Ticker)), slog.String("condition", string(a.Condition)), slog.Float64("price", a.Price),
+		slog.Float64("threshold", a.Threshold), slog.String("reason", entry.Error))
 	return nil
 }

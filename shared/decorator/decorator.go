@@ -1,5 +1,7 @@
 // Package decorator wraps command and query handlers with the cross-cutting concerns every use case
-// gets exactly once: structured logging and Prometheus metrics. Handlers stay free of both.
+// gets exactly once: structured logging and Prometheus metrics. Handlers stay free of both: a handler
+// that has something to say about its outcome (how many alerts it raised, a delivery's state) says it
+// through Report, and it appears on the decorator's one line for that use case.
 package decorator
 
 import (
@@ -44,6 +46,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
+// ReportingHandler handles a command of type C that also answers what it did as R: an orchestration
+// such as the collector's run, whose edge shows its report. It is logged and measured as a command.
+type ReportingHandler[C any, R any] interface {
+	Handle(ctx context.Context, cmd C) (R, error)
+}
+
 // ApplyCommand wraps h with logging and metrics. A nil logger or metrics skips that decorator.
 func ApplyCommand[C any](h CommandHandler[C], logger *slog.Logger, m *Metrics) CommandHandler[C] {
 	return commandDecorator[C]{base: h, logger: logger, metrics: m}
@@ -54,6 +62,26 @@ func ApplyQuery[Q any, R any](h QueryHandler[Q, R], logger *slog.Logger, m *Metr
 	return queryDecorator[Q, R]{base: h, logger: logger, metrics: m}
 }
 
+// ApplyReporting wraps h with logging and metrics, as ApplyCommand. A nil logger or metrics skips that
+// decorator.
+func ApplyReporting[C any, R any](h ReportingHandler[C, R], logger *slog.Logger, m *Metrics) ReportingHandler[C, R] {
+	return reportingDecorator[C, R]{base: h, logger: logger, metrics: m}
+}
+
+type reportingDecorator[C any, R any] struct {
+	base    ReportingHandler[C, R]
+	logger  *slog.Logger
+	metrics *Metrics
+}
+
+func (d reportingDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
+	start := time.Now()
+	hctx, rep := withReport(ctx)
+	r, err := d.base.Handle(hctx, cmd)
+	observe(ctx, d.logger, d.metrics, "command", nameOf(cmd), start, err, rep)
+	return r, err
+}
+
 type commandDecorator[C any] struct {
 	base    CommandHandler[C]
 	logger  *slog.Logger
@@ -62,8 +90,9 @@ type commandDecorator[C any] struct {
 
 func (d commandDecorator[C]) Handle(ctx context.Context, cmd C) error {
 	start := time.Now()
-	err := d.base.Handle(ctx, cmd)
-	observe(ctx, d.logger, d.metrics, "command", nameOf(cmd), start, err)
+	hctx, rep := withReport(ctx)
+	err := d.base.Handle(hctx, cmd)
+	observe(ctx, d.logger, d.metrics, "command", nameOf(cmd), start, err, rep)
 	return err
 }
 
@@ -75,12 +104,16 @@ type queryDecorator[Q any, R any] struct {
 
 func (d queryDecorator[Q, R]) Handle(ctx context.Context, q Q) (R, error) {
 	start := time.Now()
-	r, err := d.base.Handle(ctx, q)
-	observe(ctx, d.logger, d.metrics, "query", nameOf(q), start, err)
+	hctx, rep := withReport(ctx)
+	r, err := d.base.Handle(hctx, q)
+	observe(ctx, d.logger, d.metrics, "query", nameOf(q), start, err, rep)
 	return r, err
 }
 
-func observe(ctx context.Context, logger *slog.Logger, m *Metrics, kind, name string, start time.Time, err error) {
+// observe measures one handled use case and writes its one log line: "<kind> handled" at Debug when it
+// succeeded, Info when it was rejected, Error when it failed — or, when the handler used Report, its
+// message at its level (at least), with its attributes.
+func observe(ctx context.Context, logger *slog.Logger, m *Metrics, kind, name string, start time.Time, err error, rep *report) {
 	elapsed := time.Since(start)
 	outcome := Outcome(err)
 	if m != nil {
@@ -96,11 +129,17 @@ func observe(ctx context.Context, logger *slog.Logger, m *Metrics, kind, name st
 	case "rejected":
 		level = slog.LevelInfo
 	}
+	msg := kind + " handled"
+	repMsg, repLevel, repAttrs, reported := rep.line()
+	if reported {
+		msg, level = repMsg, max(level, repLevel)
+	}
 	attrs := []slog.Attr{slog.String(kind, name), slog.Duration("took", elapsed), slog.String("outcome", outcome)}
 	if err != nil {
 		attrs = append(attrs, slog.String("err", err.Error()))
 	}
-	logger.LogAttrs(ctx, level, kind+" handled", attrs...)
+	attrs = append(attrs, repAttrs...)
+	logger.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // Outcome classifies an error for logs and metrics: "ok", "rejected" (the caller's input or the

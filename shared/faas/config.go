@@ -63,6 +63,12 @@ func ConfigFromEnv() (Config, error) {
 	return parseConfig(env.Options{})
 }
 
+// ConfigFrom reads the Config from environ (variable name to value) instead of the process
+// environment; nil means the process environment. Errors as ConfigFromEnv.
+func ConfigFrom(environ map[string]string) (Config, error) {
+	return parseConfig(env.Options{Environment: environ})
+}
+
 // DefaultConfig returns the Config of an empty environment.
 func DefaultConfig() Config {
 	cfg, err := parseConfig(env.Options{Environment: map[string]string{}})

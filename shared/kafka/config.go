@@ -35,8 +35,14 @@ type Config struct {
 // ConfigFromEnv reads the Config from the environment. It fails when KAFKA_BROKERS is unset or empty or
 // a value does not parse, naming the variable.
 func ConfigFromEnv() (Config, error) {
+	return ConfigFrom(nil)
+}
+
+// ConfigFrom is ConfigFromEnv reading environ (variable name to value) instead of the process
+// environment; nil means the process environment.
+func ConfigFrom(environ map[string]string) (Config, error) {
 	var cfg Config
-	if err := envconfig.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg, env.Options{Environment: environ}); err != nil {
 		return Config{}, fmt.Errorf("read kafka config: %w", err)
 	}
 	return cfg.normalised()

@@ -1,11 +1,14 @@
 // Package faastest runs a function's wiring in a test the way its main does (faas.Run), on a free
-// loopback port, with its secrets in a temporary folder and a fresh store: SQLite in that folder, or a
-// scratch MySQL database when MYSQL_DSN is set.
+// loopback port, with its secrets in a temporary folder and a fresh store: SQLite in a temporary
+// folder, or a scratch MySQL database when MYSQL_DSN is set. The function's environment is a map given
+// to faas.RunEnv, never the test process's, so that tests using it can run in parallel and several
+// functions can run side by side, each with its own.
 package faastest
 
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -20,10 +23,23 @@ import (
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 )
 
-// Env sets, for the rest of the test, the environment of a function process: a free port on
-// 127.0.0.1, secret_mount_path holding the given secrets as files, quiet text logs, the store, and then
-// env (which may override any of these). It returns the function's base URL.
-func Env(t *testing.T, secrets, env map[string]string) string {
+// StoreEnv returns the environment of a fresh store for function processes to share: SQLITE_PATH in a
+// temporary folder and an empty MYSQL_DSN, or a scratch MySQL database when the test process's
+// MYSQL_DSN is set.
+func StoreEnv(t *testing.T) map[string]string {
+	t.Helper()
+	vars := map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "stockalert.db"), "MYSQL_DSN": ""}
+	if os.Getenv("MYSQL_DSN") != "" {
+		vars["MYSQL_DSN"] = storetest.ScratchMySQL(t)
+	}
+	return vars
+}
+
+// Env returns the whole environment of a function process: a free port on 127.0.0.1,
+// secret_mount_path holding the given secrets as files, quiet text logs, a fresh store (StoreEnv)
+// unless env names one (SQLITE_PATH or MYSQL_DSN), and then env (which may override any of these).
+// Functions given the same StoreEnv share a store.
+func Env(t *testing.T, secrets, env map[string]string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, value := range secrets {
@@ -36,32 +52,36 @@ func Env(t *testing.T, secrets, env map[string]string) string {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	vars := map[string]string{
 		"port": strconv.Itoa(port), "bind": "127.0.0.1", "secret_mount_path": dir,
 		"log_format": "text", "log_level": "error",
-		"SQLITE_PATH": filepath.Join(dir, "stockalert.db"), "MYSQL_DSN": "",
 	}
-	if os.Getenv("MYSQL_DSN") != "" {
-		vars["MYSQL_DSN"] = storetest.ScratchMySQL(t)
+	_, sqlite := env["SQLITE_PATH"]
+	_, mysql := env["MYSQL_DSN"]
+	if !sqlite && !mysql {
+		maps.Copy(vars, StoreEnv(t))
 	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	for k, v := range vars {
-		t.Setenv(k, v)
-	}
-	return "http://127.0.0.1:" + strconv.Itoa(port)
+	maps.Copy(vars, env)
+	return vars
 }
 
-// Run runs wire as function name with faas.Run until the test ends (then it must stop cleanly within
-// 30 s) and returns once base answers /_/health with 200. It fails the test if the function stops or
-// is not healthy within 30 s.
-func Run(t *testing.T, name string, wire faas.Wiring, base string) {
+// Base returns the base URL of the function that runs with environ (from Env).
+func Base(environ map[string]string) string {
+	return "http://127.0.0.1:" + environ["port"]
+}
+
+// Run runs wire as function name with faas.RunEnv and environ until the test ends (then it must stop
+// cleanly within 30 s), and returns its base URL once it answers /_/health with 200. It fails the test
+// if the function stops or is not healthy within 30 s.
+func Run(t *testing.T, name string, wire faas.Wiring, environ map[string]string) string {
 	t.Helper()
+	base := Base(environ)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- faas.Run(ctx, name, wire) }()
+	go func() { done <- faas.RunEnv(ctx, name, wire, environ) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -77,9 +97,9 @@ func Run(t *testing.T, name string, wire faas.Wiring, base string) {
 	for {
 		res, err := http.Get(base + faas.HealthPath)
 		if err == nil {
-			res.Body.Close()
+			_ = res.Body.Close() // the status is all we read
 			if res.StatusCode == http.StatusOK {
-				return
+				return base
 			}
 		}
 		select {
@@ -98,20 +118,40 @@ func Run(t *testing.T, name string, wire faas.Wiring, base string) {
 // Start is Env then Run: the function, running, and its base URL.
 func Start(t *testing.T, name string, wire faas.Wiring, secrets, env map[string]string) string {
 	t.Helper()
-	base := Env(t, secrets, env)
-	Run(t, name, wire, base)
-	return base
+	return Run(t, name, wire, Env(t, secrets, env))
 }
 
-// Store opens the store the function under test uses, as Env configured it (SQLite in the test's
-// folder, or its scratch MySQL database), so that a test can write what another process would. It is
-// closed when the test ends.
-func Store(t *testing.T) *sqlstore.Store {
+// Store opens the store a function running with environ uses (SQLite at its SQLITE_PATH, or its MySQL
+// database: the mysql-dsn secret, else MYSQL_DSN), so that a test can write what another process
+// would. It is closed when the test ends.
+func Store(t *testing.T, environ map[string]string) *sqlstore.Store {
 	t.Helper()
-	s, err := configured.Open(context.Background(), faas.NewSecrets(os.Getenv("secret_mount_path")), slog.New(slog.DiscardHandler))
+	secrets := envSecrets{files: faas.NewSecrets(environ["secret_mount_path"]), env: environ}
+	s, err := configured.OpenFrom(context.Background(), environ, secrets, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("open the function's store: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close the function's store: %v", err)
+		}
+	})
 	return s
+}
+
+// envSecrets reads secrets as a function running with env does: the file, else env's fallback.
+type envSecrets struct {
+	files *faas.Secrets
+	env   map[string]string
+}
+
+func (s envSecrets) Optional(name, envFallback string) (string, bool, error) {
+	v, ok, err := s.files.Optional(name, "")
+	if err != nil || ok {
+		return v, ok, err
+	}
+	if v := s.env[envFallback]; envFallback != "" && v != "" {
+		return v, true, nil
+	}
+	return "", false, nil
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/caarlos0/env/v11"
+
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/mysql"
@@ -38,8 +40,15 @@ const MySQLDSNSecret = "mysql-dsn" //nolint:gosec // G101: a secret's name, not 
 // logs which store it opened (never the DSN). Errors: bad configuration, an unreadable secret, an
 // unreachable database or a failed migration.
 func Open(ctx context.Context, secrets SecretSource, logger *slog.Logger) (*sqlstore.Store, error) {
+	return OpenFrom(ctx, nil, secrets, logger)
+}
+
+// OpenFrom is Open reading Config from environ (variable name to value) instead of the process
+// environment; nil means the process environment. The MySQL DSN's environment fallback is the
+// secrets' own.
+func OpenFrom(ctx context.Context, environ map[string]string, secrets SecretSource, logger *slog.Logger) (*sqlstore.Store, error) {
 	var cfg Config
-	if err := envconfig.Parse(&cfg); err != nil {
+	if err := envconfig.Parse(&cfg, env.Options{Environment: environ}); err != nil {
 		return nil, fmt.Errorf("storage config: %w", err)
 	}
 	if cfg.IdempotencyTTL <= 0 {

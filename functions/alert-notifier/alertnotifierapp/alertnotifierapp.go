@@ -1,0 +1,83 @@
+// Package alertnotifierapp is the composition root of the alert-notifier function, triggered by Kafka
+// topic to-notifier (stockalert.TopicAlerts): it sends each alert to the Telegram chat linked to its
+// user, waiting out Telegram's flood control (retry_after) up to TELEGRAM_MAX_RETRY_AFTER, and records
+// the outcome in the notification log. Without a bot token it runs dry: it logs what it would send.
+// Its main package and the tests run this wiring.
+//
+// Secrets (file in secret_mount_path, else the environment variable):
+//
+//	telegram-bot-token       TELEGRAM_BOT_TOKEN        optional: a dry run without it
+//	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//
+// Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
+// TELEGRAM_MAX_RETRY_AFTER (the longest retry_after waited out in place, default 5s; longer ones
+// answer 503 with Retry-After), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
+// (shared/sqlstore/configured), and the function runtime's (port, bind, exec_timeout, max_body_bytes,
+// log_format… see shared/faas.Config).
+package alertnotifierapp
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/trigger"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/stockalert"
+	"github.com/stockalert/stockalert/shared/telegram"
+)
+
+type config struct {
+	APIURL string `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	// MaxRetryAfter is the longest flood-control pause waited out in place; longer ones go back to the
+	// connector as a 503 with Retry-After.
+	MaxRetryAfter time.Duration `env:"TELEGRAM_MAX_RETRY_AFTER" envDefault:"5s"`
+}
+
+// Name is the function's name in stack.yml, its logs and its metrics.
+const Name = "alert-notifier"
+
+// Wire is the function's faas.Wiring: it builds the Kafka-triggered handler (trigger.Message) that
+// sends each stockalert.AlertEvent through the flood-control-wrapped Telegram sender (or the dry run)
+// and records it, with the use cases' logging and metrics on p. Errors: bad configuration, an
+// unreadable secret, a malformed bot token, or a store that cannot be opened or migrated.
+func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var cfg config
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
+	}
+	token, ok, err := p.Secrets.Optional("telegram-bot-token", "TELEGRAM_BOT_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	var messenger command.Messenger
+	if ok {
+		sender, err := telegram.NewSender(token, cfg.APIURL, telegram.WithLogger(p.Logger))
+		if err != nil {
+			return nil, err
+		}
+		messenger = telegram.NewRetryAfter(sender, cfg.MaxRetryAfter, 3)
+	} else {
+		p.Logger.Warn("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
+		messenger = telegram.NewDryRun(p.Logger)
+	}
+
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Attach("database", store)
+
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	send := command.NewSendAlertHandler(store, messenger, telegram.FormatAlert,
+		command.NewRecordNotificationHandler(store, p.Logger, m), p.Logger, m)
+	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
+		return send.Handle(ctx, command.SendAlert{Alert: a})
+	}, p.Config.MaxBodyBytes, p.Logger), nil
+}

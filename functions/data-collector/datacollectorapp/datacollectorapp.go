@@ -1,0 +1,106 @@
+// Package datacollectorapp is the composition root of the data-collector function, triggered by cron:
+// it prices every subscribed ticker from the configured quote source (Yahoo Finance behind a circuit
+// breaker, or the simulated random walk), records the quotes and publishes one event per new quote to
+// Kafka topic to-alert-system (stockalert.TopicPrices) through the store's outbox. Its main package
+// and the tests run this wiring.
+//
+// Secrets (file in secret_mount_path, else the environment variable):
+//
+//	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//
+// Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY and
+// COLLECTOR_QUOTE_TIMEOUT (shared/collector); YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
+// YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT and YAHOO_BREAKER_HALF_OPEN_REQUESTS
+// (shared/yahoo); SIMULATED_SEED and SIMULATED_VOLATILITY (shared/randomwalk); KAFKA_BROKERS
+// (required), KAFKA_CLIENT_ID, KAFKA_WRITE_TIMEOUT, KAFKA_BATCH_TIMEOUT, KAFKA_BATCH_SIZE,
+// KAFKA_MAX_ATTEMPTS, KAFKA_AUTO_CREATE_TOPICS, KAFKA_TOPIC_PARTITIONS and KAFKA_TOPIC_REPLICATION
+// (shared/kafka); SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured); and
+// the function runtime's (port, bind, exec_timeout, max_body_bytes, log_format… see
+// shared/faas.Config).
+package datacollectorapp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/stockalert/stockalert/shared/collector"
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/trigger"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/kafka"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/randomwalk"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/stockalert"
+	"github.com/stockalert/stockalert/shared/yahoo"
+)
+
+type config struct {
+	QuoteSource string `env:"QUOTE_SOURCE" envDefault:"yahoo"`
+	Collector   collector.Config
+	Yahoo       yahoo.Config
+	Simulated   randomwalk.Config
+	Topics      kafka.TopicSettings
+}
+
+// Name is the function's name in stack.yml, its logs and its metrics.
+const Name = "data-collector"
+
+// Wire is the function's faas.Wiring: it builds the cron-triggered handler (trigger.Cron) that runs
+// one collection per request and answers its collector.Report as JSON, with the use cases' logging and
+// metrics on p. Errors: bad configuration (an unknown QUOTE_SOURCE; KAFKA_BROKERS is required), or a
+// store that cannot be opened or migrated.
+func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var cfg config
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
+	}
+	var source collector.QuoteSource
+	switch cfg.QuoteSource {
+	case "yahoo":
+		y, err := yahoo.New(cfg.Yahoo, p.Logger, p.Registry)
+		if err != nil {
+			return nil, err
+		}
+		source = y
+	case "simulated":
+		source = randomwalk.New(cfg.Simulated, nil)
+		p.Logger.Info("quote source: simulated random walk", "seed", cfg.Simulated.Seed, "volatility", cfg.Simulated.Volatility)
+	default:
+		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
+	}
+
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Attach("database", store)
+
+	kcfg, err := kafka.ConfigFrom(p.Env)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := kafka.NewPublisher(kcfg, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	pub.EnsureTopicsFirst(cfg.Topics.Specs(stockalert.TopicPrices)...)
+	p.Defer(pub.Close)
+
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	c, err := collector.New(cfg.Collector, source, collector.Handlers{
+		Tickers: query.NewDistinctTickersHandler(store, p.Logger, m),
+		Record:  command.NewRecordPricesHandler(store, stockalert.TopicPrices, p.Logger, m),
+		Publish: command.NewPublishOutboxHandler(store, pub, p.Logger, m),
+		Purge:   command.NewPurgeIdempotencyKeysHandler(store, p.Logger, m),
+	}, p.Logger, m, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	return trigger.Cron(func(ctx context.Context) (trigger.Report, error) { return c.Run(ctx) }, p.Logger), nil
+}

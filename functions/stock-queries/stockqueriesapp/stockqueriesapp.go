@@ -1,0 +1,48 @@
+// Package stockqueriesapp is the composition root of the stock-queries function, the read side of the
+// stockalert HTTP API: a user's profile, the latest recorded price and the average of recent prices
+// (see shared/edge/httpapi). Its main package and the tests run this wiring.
+//
+// Secrets (file in secret_mount_path, else the environment variable):
+//
+//	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//
+// Environment: SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and
+// the function runtime's (port, bind, exec_timeout, max_body_bytes, log_format… see
+// shared/faas.Config).
+package stockqueriesapp
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/httpapi"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+)
+
+// Name is the function's name in stack.yml, its logs and its metrics.
+const Name = "stock-queries"
+
+// Wire is the function's faas.Wiring: it builds the read side of the HTTP API
+// (httpapi.NewStockQueries) over the configured store, with the use cases' logging and metrics on p.
+// Errors: a store that cannot be opened or migrated, or an unreadable secret.
+func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Attach("database", store)
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewStockQueries(httpapi.StockQueries{
+		Authenticate: query.NewAuthenticateHandler(store, p.Logger, m),
+		UserProfile:  query.NewUserProfileHandler(store, p.Logger, m),
+		LatestPrice:  query.NewLatestPriceHandler(store, p.Logger, m),
+		AveragePrice: query.NewAveragePriceHandler(store, p.Logger, m),
+		Logger:       p.Logger,
+	}), nil
+}

@@ -1,0 +1,123 @@
+// Package telegrambotapp is the composition root of the telegram-bot function, the bot's Telegram
+// webhook: an HTTP function that Telegram (or, in `make run`, the local FaaS forwarding long-polled
+// updates) posts every update to. It runs /start, /set, /status, /stop, /resume and /help against the
+// store and replies in the chat (see shared/edge/telegrambot.Webhook). Its main package and the tests
+// run this wiring.
+//
+// Secrets (file in secret_mount_path, else the environment variable):
+//
+//	telegram-bot-token       TELEGRAM_BOT_TOKEN        without it the webhook answers 503 (the bot cannot reply)
+//	telegram-webhook-secret  TELEGRAM_WEBHOOK_SECRET   required unless TELEGRAM_WEBHOOK_ALLOW_NO_SECRET=true
+//	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//
+// Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
+// TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), SQLITE_PATH, IDEMPOTENCY_TTL and
+// DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
+package telegrambotapp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/edge/telegrambot"
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/telegram"
+)
+
+// config is the function's own environment.
+type config struct {
+	// APIURL is the Bot API's address (a fake in tests; empty for Telegram's).
+	APIURL string `env:"TELEGRAM_API_URL"`
+	// BotUsername lets the bot answer /command@username in groups.
+	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
+	// AllowNoSecret runs the webhook without a secret token: local development only.
+	AllowNoSecret bool `env:"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET" envDefault:"false"`
+	// SendTimeout bounds one reply; keep it well below exec_timeout.
+	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
+}
+
+// Secret names, with their environment fallbacks for local runs.
+const (
+	// BotTokenSecret holds the Bot API token; BotTokenEnv is its fallback.
+	BotTokenSecret = "telegram-bot-token"
+	BotTokenEnv    = "TELEGRAM_BOT_TOKEN"
+	// WebhookSecretSecret holds the secret_token given to setWebhook; WebhookSecretEnv is its fallback.
+	WebhookSecretSecret = "telegram-webhook-secret"
+	WebhookSecretEnv    = "TELEGRAM_WEBHOOK_SECRET"
+)
+
+// Flood control: wait out a retry_after of up to floodWait once, in place, before answering 5xx.
+const floodWait = 2 * time.Second
+
+// Name is the function's name in stack.yml, its logs and its metrics.
+const Name = "telegram-bot"
+
+// Wire is the function's faas.Wiring: it builds the bot's webhook (telegrambot.NewWebhook) over the
+// configured store, replying through the flood-control-wrapped Telegram sender, with the use cases'
+// logging and metrics on p; without a bot token, a handler that answers 503. Errors: bad
+// configuration, no webhook secret (unless allowed), a malformed token or bot username, an unreadable
+// secret, or a store that cannot be opened or migrated.
+func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var cfg config
+	if err := p.Parse(&cfg); err != nil {
+		return nil, err
+	}
+	token, ok, err := p.Secrets.Optional(BotTokenSecret, BotTokenEnv)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		// Not an error: `make run` without Telegram runs every other function. The bot stays off.
+		p.Logger.Warn("no Telegram bot token (secret " + BotTokenSecret + " or " + BotTokenEnv +
+			"): the bot is off and its webhook answers 503; set the token and restart the function")
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			httpjson.WriteError(w, http.StatusServiceUnavailable, "the Telegram bot is not configured: no bot token", "")
+		}), nil
+	}
+	secret, _, err := p.Secrets.Optional(WebhookSecretSecret, WebhookSecretEnv)
+	if err != nil {
+		return nil, err
+	}
+	if secret == "" && !cfg.AllowNoSecret {
+		return nil, fmt.Errorf("no webhook secret: put the secret_token given to setWebhook in secret %s (or %s); "+
+			"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET=true runs without one, for local development only", WebhookSecretSecret, WebhookSecretEnv)
+	}
+	sender, err := telegram.NewSender(token, cfg.APIURL, telegram.WithTimeout(cfg.SendTimeout), telegram.WithLogger(p.Logger))
+	if err != nil {
+		return nil, err
+	}
+
+	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p.Attach("database", store)
+	m, err := decorator.NewMetrics(p.Registry)
+	if err != nil {
+		return nil, err
+	}
+
+	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
+		SecretToken:   secret,
+		AllowNoSecret: cfg.AllowNoSecret,
+		BotUsername:   cfg.BotUsername,
+		Link:          command.NewLinkTelegramHandler(store, p.Logger, m),
+		SetInterval:   command.NewSetNotifyIntervalHandler(store, p.Logger, m),
+		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
+		Status:        query.NewChatProfileHandler(store, p.Logger, m),
+		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
+		Logger:        p.Logger,
+		MaxBodyBytes:  p.Config.MaxBodyBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hook, nil
+}

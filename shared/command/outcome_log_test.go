@@ -1,0 +1,90 @@
+package command_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/stockalert"
+	"github.com/stockalert/stockalert/shared/telegram"
+	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+)
+
+// infoLines returns the records at Info or above that logger wrote to buf, as JSON objects.
+func infoLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// The console events that `make run` shows come from the decorator's one line per use case.
+func TestEvaluatePriceSaysHowManyAlertsItRaisedOnItsOneLine(t *testing.T) {
+	store := storetest.Open(t)
+	ctx := context.Background()
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
+			Email: email, Ticker: "AAPL", Thresholds: stockalert.Thresholds{High: stockalert.Float(100)},
+			TokenHash: stockalert.HashSecret(email), LinkCodeHash: stockalert.HashSecret(email + "c")}))
+	}
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	evaluate := command.NewEvaluatePriceHandler(store, stockalert.TopicAlerts, logger, nil)
+
+	require.NoError(t, evaluate.Handle(ctx, command.EvaluatePrice{Event: stockalert.PriceEvent{EventID: "ev-1", Ticker: "AAPL",
+		Price: 120, Currency: "USD", Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}}))
+	lines := infoLines(t, &buf)
+	require.Len(t, lines, 1, "one line for one use case")
+	for k, want := range map[string]any{"msg": "alerts raised", "event": "alerts-raised", "command": "EvaluatePrice",
+		"outcome": "ok", "ticker": "AAPL", "price": 120.0, "alerts": 2.0} {
+		require.Equal(t, want, lines[0][k], "%s in %v", k, lines[0])
+	}
+
+	// Nothing raised (already alerted): no event, and below Info.
+	buf.Reset()
+	require.NoError(t, evaluate.Handle(ctx, command.EvaluatePrice{Event: stockalert.PriceEvent{EventID: "ev-2", Ticker: "AAPL",
+		Price: 121, Currency: "USD", Time: time.Date(2026, 3, 2, 15, 1, 0, 0, time.UTC)}}))
+	require.Empty(t, infoLines(t, &buf))
+}
+
+func TestSendAlertSaysTheDeliveryStateOnItsOneLine(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "ann@example.com", 111)
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	sender, err := telegram.NewSender(botToken, r.tg.URL(), telegram.WithTimeout(2*time.Second))
+	require.NoError(t, err)
+	send := command.NewSendAlertHandler(r.store, sender, telegram.FormatAlert,
+		command.NewRecordNotificationHandler(r.store, logger, nil), logger, nil)
+
+	require.NoError(t, send.Handle(context.Background(), command.SendAlert{Alert: alert("a1", "ann@example.com", nil)}))
+	lines := infoLines(t, &buf)
+	require.Len(t, lines, 1, "one line for the delivery (the notification record logs below Info)")
+	for k, want := range map[string]any{"msg": "alert sent", "event": "alert-sent", "command": "SendAlert",
+		"outcome": "ok", "ticker": "AAPL", "condition": "above", "price": 101.5, "threshold": 100.0, "reason": ""} {
+		require.Equal(t, want, lines[0][k], "%s in %v", k, lines[0])
+	}
+
+	buf.Reset()
+	r.tg.RejectChat(111, 403, telegramtest.DescBlocked)
+	require.NoError(t, send.Handle(context.Background(), command.SendAlert{Alert: alert("a2", "ann@example.com", nil)}))
+	lines = infoLines(t, &buf)
+	require.Len(t, lines, 1)
+	require.Equal(t, "alert-undeliverable", lines[0]["event"])
+	require.Contains(t, lines[0]["reason"], "blocked")
+}
