@@ -222,7 +222,7 @@ func TestPipelineInProcess(t *testing.T) {
 	// Each function serves the metrics its shipped wiring registers: the runtime's and its use cases'.
 	for base, want := range map[string][]string{
 		userCommands: {
-			`faas_http_requests_total{function="user-commands",method="POST",route="POST /users",status="201"} 1`,
+			`faas_http_requests_total{code="201",function="user-commands",method="post",route="POST /users"} 1`,
 			`stockalert_usecase_duration_seconds_count{kind="command",name="RegisterUser",outcome="ok"} 1`,
 		},
 		dataCollector: {

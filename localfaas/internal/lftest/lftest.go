@@ -121,24 +121,18 @@ func (Builder) Build(ctx context.Context, handlerDir, out string) error {
 	if b.err != nil {
 		return b.err
 	}
-	return copyFile(b.bin, out)
+	return linkBuild(b.bin, out)
 }
 
-func copyFile(from, to string) (err error) {
-	src, err := os.Open(from) //nolint:gosec // a test build
-	if err != nil {
-		return fmt.Errorf("copy build: %w", err)
+// linkBuild puts the built binary at to as a hard link. A copy would hold a writable descriptor of the
+// executable in this process, which a parallel test's fork can inherit until its exec: exec'ing the
+// copy then fails with "text file busy" (ETXTBSY, golang/go#22315). A link opens nothing.
+func linkBuild(from, to string) error {
+	if err := os.Remove(to); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("replace build %s: %w", to, err)
 	}
-	defer func() { err = errors.Join(err, src.Close()) }()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755) //nolint:gosec // an executable
-	if err != nil {
-		return fmt.Errorf("copy build: %w", err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		return errors.Join(fmt.Errorf("copy build: %w", err), dst.Close())
-	}
-	if err := dst.Close(); err != nil {
-		return fmt.Errorf("copy build: %w", err)
+	if err := os.Link(from, to); err != nil {
+		return fmt.Errorf("link build %s: %w", to, err)
 	}
 	return nil
 }
