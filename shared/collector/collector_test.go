@@ -48,8 +48,16 @@ func newRig(t *testing.T) *rig {
 // collector builds a Collector wired as the data-collector function wires it, publishing to brokers.
 func (r *rig) collector(t *testing.T, brokers []string) *collector.Collector {
 	t.Helper()
+	return r.collectorWith(t, brokers, 3)
+}
+
+// collectorWith is collector with attempts produce attempts of 2 s each: the publish of a run gives up
+// after attempts × 3 s.
+func (r *rig) collectorWith(t *testing.T, brokers []string, attempts int) *collector.Collector {
+	t.Helper()
 	cfg := kafka.NewConfig(brokers...)
 	cfg.WriteTimeout = 2 * time.Second
+	cfg.MaxAttempts = attempts
 	pub, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic)...)
@@ -184,7 +192,8 @@ func TestEventsSurviveAKafkaOutageAndGoOutWithTheNextRun(t *testing.T) {
 	r.subscribe(t, "a@example.com", "AAPL")
 
 	down := deadBroker(t)
-	rep, err := r.collector(t, []string{down}).Run(context.Background())
+	// One attempt: the publish gives up on the dead broker after 3 s rather than 9.
+	rep, err := r.collectorWith(t, []string{down}, 1).Run(context.Background())
 	require.NoError(t, err, "a broker outage does not fail the run")
 	require.NotEmpty(t, rep.PublishError)
 	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "prices", ""), "the price is recorded")
