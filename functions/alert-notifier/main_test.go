@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,10 +31,8 @@ func deliver(t *testing.T, base string) int {
 	t.Helper()
 	body, _ := json.Marshal(stockalert.AlertEvent{EventID: "a-1", Email: "smoke@example.com", Ticker: "AAPL",
 		Condition: stockalert.Above, Price: 120, Currency: "USD", Threshold: 100, Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
-	res, err := http.Post(base+"/", "application/json", strings.NewReader(string(body)))
-	require.NoError(t, err)
-	res.Body.Close()
-	return res.StatusCode
+	status, _ := faastest.Call(t, http.MethodPost, base+"/", string(body), nil)
+	return status
 }
 
 // TestSmoke runs the function as main does, with its token as a secret file and the fake Bot API, and

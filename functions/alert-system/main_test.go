@@ -32,10 +32,8 @@ func TestSmoke(t *testing.T) {
 	base := faastest.Run(t, alertsystemapp.Name, alertsystemapp.Wire, env)
 	ev, _ := json.Marshal(stockalert.PriceEvent{EventID: "ev-1", Ticker: "AAPL", Price: 120, Currency: "USD",
 		Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
-	res, err := http.Post(base+"/", "application/json", strings.NewReader(string(ev)))
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusNoContent, res.StatusCode)
+	status, body := faastest.Call(t, http.MethodPost, base+"/", string(ev), nil)
+	require.Equal(t, http.StatusNoContent, status, body)
 
 	msgs := kafkatest.Read(t, brokers, stockalert.TopicAlerts, 1, 30*time.Second)
 	var alert stockalert.AlertEvent
@@ -44,8 +42,6 @@ func TestSmoke(t *testing.T) {
 	require.Equal(t, stockalert.Above, alert.Condition)
 	require.Equal(t, 100.0, alert.Threshold)
 
-	res, err = http.Post(base+"/", "application/json", strings.NewReader(`{"event_id":"x","ticker":"AA PL"}`))
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusBadRequest, res.StatusCode, "a malformed event is poison: dead-letter it")
+	status, body = faastest.Call(t, http.MethodPost, base+"/", `{"event_id":"x","ticker":"AA PL"}`, nil)
+	require.Equal(t, http.StatusBadRequest, status, "a malformed event is poison: dead-letter it: %s", body)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,19 +36,14 @@ func TestSmoke(t *testing.T) {
 		Email: "smoke@example.com", Ticker: "AAPL", TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
 
 	base := faastest.Run(t, datacollectorapp.Name, datacollectorapp.Wire, env)
-	req, _ := http.NewRequest(http.MethodPost, base+"/", nil)
-	req.Header.Set("X-Connector", "cron-connector")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	status, body := faastest.Call(t, http.MethodPost, base+"/", "", http.Header{"X-Connector": {"cron-connector"}})
+	require.Equal(t, http.StatusOK, status, body)
 	var rep struct {
 		Tickers, Quoted int
 		Breaker         string
 		PublishError    string `json:"publish_error"`
 	}
-	require.NoError(t, json.Unmarshal(body, &rep))
+	require.NoError(t, json.Unmarshal([]byte(body), &rep))
 	require.Equal(t, 1, rep.Tickers)
 	require.Equal(t, 1, rep.Quoted)
 	require.Equal(t, "closed", rep.Breaker)

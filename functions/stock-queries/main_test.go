@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,14 +37,14 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, body := call(t, "GET", base+"/users/smoke@example.com/latest", "", token)
-	if want := `{"ticker":"AAPL","price":187.25,"currency":"USD","time":"2026-03-02T15:00:00Z"}` + "\n"; res.StatusCode != http.StatusOK || body != want {
-		t.Fatalf("GET latest = %d %s, want 200 %s", res.StatusCode, body, want)
+	status, body := faastest.Call(t, "GET", base+"/users/smoke@example.com/latest", "", faastest.Bearer(token))
+	if want := `{"ticker":"AAPL","price":187.25,"currency":"USD","time":"2026-03-02T15:00:00Z"}` + "\n"; status != http.StatusOK || body != want {
+		t.Fatalf("GET latest = %d %s, want 200 %s", status, body, want)
 	}
-	if res, body := call(t, "GET", base+"/users/smoke@example.com", "", "wrong"); res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("GET with a wrong token = %d %s", res.StatusCode, body)
+	if status, body := faastest.Call(t, "GET", base+"/users/smoke@example.com", "", faastest.Bearer("wrong")); status != http.StatusUnauthorized {
+		t.Fatalf("GET with a wrong token = %d %s", status, body)
 	}
-	_, metrics := call(t, "GET", base+"/metrics", "", "")
+	_, metrics := faastest.Call(t, "GET", base+"/metrics", "", nil)
 	for _, want := range []string{
 		`faas_http_requests_total{code="200",function="stock-queries",method="get",route="GET /users/{email}/latest"} 1`,
 		`stockalert_usecase_duration_seconds_count{kind="query",name="LatestPrice",outcome="ok"} 1`,
@@ -54,28 +53,4 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-}
-
-func call(t *testing.T, method, url, body, token string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(b)
 }

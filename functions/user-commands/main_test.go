@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,9 +16,9 @@ func TestSmoke(t *testing.T) {
 	t.Parallel()
 	base := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, map[string]string{"TELEGRAM_BOT_USERNAME": "demo_bot"})
 
-	res, body := call(t, "POST", base+"/users", `{"email":"smoke@example.com","ticker":"AAPL","high_value":200}`)
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /users = %d %s", res.StatusCode, body)
+	status, body := faastest.Call(t, "POST", base+"/users", `{"email":"smoke@example.com","ticker":"AAPL","high_value":200}`, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("POST /users = %d %s", status, body)
 	}
 	var reg struct {
 		Email string `json:"email"`
@@ -32,10 +31,10 @@ func TestSmoke(t *testing.T) {
 	if reg.Email != "smoke@example.com" || len(reg.Token) != 32 || !strings.HasPrefix(reg.Link, "https://t.me/demo_bot?start=") {
 		t.Fatalf("registration = %s", body)
 	}
-	if res, body := call(t, "GET", base+"/users", ""); res.StatusCode != http.StatusMethodNotAllowed {
-		t.Fatalf("GET /users = %d %s", res.StatusCode, body)
+	if status, body := faastest.Call(t, "GET", base+"/users", "", nil); status != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /users = %d %s", status, body)
 	}
-	_, metrics := call(t, "GET", base+"/metrics", "")
+	_, metrics := faastest.Call(t, "GET", base+"/metrics", "", nil)
 	for _, want := range []string{
 		`faas_http_requests_total{code="201",function="user-commands",method="post",route="POST /users"} 1`,
 		`stockalert_usecase_duration_seconds_count{kind="command",name="RegisterUser",outcome="ok"} 1`,
@@ -44,25 +43,4 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-}
-
-func call(t *testing.T, method, url, body string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(b)
 }

@@ -7,6 +7,8 @@ package faastest
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +50,7 @@ func Env(t *testing.T, secrets, env map[string]string) map[string]string {
 			t.Fatal(err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +98,9 @@ func Run(t *testing.T, name string, wire faas.Wiring, environ map[string]string)
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(base + faas.HealthPath)
-		if err == nil {
-			_ = res.Body.Close() // the status is all we read
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
+		status, _, err := Do(context.Background(), http.MethodGet, base+faas.HealthPath, "", nil)
+		if err == nil && status == http.StatusOK {
+			return base
 		}
 		select {
 		case err := <-done:
@@ -154,4 +154,43 @@ func (s envSecrets) Optional(name, envFallback string) (string, bool, error) {
 		return v, true, nil
 	}
 	return "", false, nil
+}
+
+// Call sends method url with body (as application/json when not empty) and the header, and returns the
+// answer's status and body. It fails the test when there is no answer.
+func Call(t testing.TB, method, url, body string, header http.Header) (status int, answer string) {
+	t.Helper()
+	status, answer, err := Do(context.Background(), method, url, body, header)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return status, answer
+}
+
+// Do is Call that returns its error instead of failing a test: the request could not be built or sent,
+// or the answer could not be read.
+func Do(ctx context.Context, method, url, body string, header http.Header) (status int, answer string, err error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", fmt.Errorf("build request: %w", err)
+	}
+	maps.Copy(req.Header, header)
+	if body != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("send request: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return res.StatusCode, "", fmt.Errorf("read answer: %w", err)
+	}
+	return res.StatusCode, string(b), nil
+}
+
+// Bearer is the header of a request authenticated with token.
+func Bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
 }
