@@ -185,7 +185,7 @@ func testNoHeadOfLineBlocking(t *testing.T, brokers []string) {
 // failFor returns a behaviour that answers status for the message with value id on the first n
 // attempts (n < 0: always), and 200 otherwise.
 func failFor(id string, status, n int) behaviour {
-	return func(r *http.Request, inv invocation) int {
+	return func(_ *http.Request, inv invocation) int {
 		if string(inv.Body) == id && (n < 0 || inv.Attempt <= n) {
 			return status
 		}
@@ -384,7 +384,7 @@ func testShutdownFinishesInFlight(t *testing.T, brokers []string) {
 	topic := uniqueName(t, "topic")
 	k.createTopic(t, topic, 1)
 	arrived, release := make(chan struct{}), make(chan struct{})
-	gw.deploy("alpha", topic, func(r *http.Request, inv invocation) int {
+	gw.deploy("alpha", topic, func(_ *http.Request, inv invocation) int {
 		if string(inv.Body) == "m-1" && inv.Attempt == 1 {
 			close(arrived)
 			<-release

@@ -243,7 +243,7 @@ func (g *fakeGateway) waitLists(t testing.TB, n int) {
 func fn(name string) string { return name + "." + namespace }
 
 // slowly sleeps up to a millisecond so that out-of-order or parallel invocations would show.
-func slowly(r *http.Request, inv invocation) int {
+func slowly(_ *http.Request, inv invocation) int {
 	time.Sleep(time.Duration(inv.Offset%4) * 250 * time.Microsecond)
 	return http.StatusOK
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"regexp"
@@ -278,7 +277,7 @@ func testLogger(t testing.TB) *slog.Logger {
 	if v := os.Getenv("TEST_LOG_LEVEL"); v != "" {
 		_ = level.UnmarshalText([]byte(v))
 	}
-	var w io.Writer = t.Output()
+	w := t.Output()
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 

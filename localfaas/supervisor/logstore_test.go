@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -80,11 +81,16 @@ func TestLogStoreFollowEndsWithContextOrClose(t *testing.T) {
 func TestLineWriterSplitsLines(t *testing.T) {
 	var lines []string
 	w := &lineWriter{emit: func(s string) { lines = append(lines, s) }}
-	fmt.Fprint(w, "one\r\ntw")
-	fmt.Fprint(w, "o\n\nthree")
+	write := func(s string) {
+		if _, err := io.WriteString(w, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("one\r\ntw")
+	write("o\n\nthree")
 	w.flush()
 	long := strings.Repeat("x", maxLine+10)
-	fmt.Fprint(w, long+"\n")
+	write(long + "\n")
 	want := []string{"one", "two", "", "three", long[:maxLine], "xxxxxxxxxx"}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d", len(lines), len(want))

@@ -92,7 +92,9 @@ func startCron(t *testing.T, gw *lftest.Gateway) *cron {
 	go func() { c.done <- tr.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		<-c.done
+		if err := <-c.done; err != nil {
+			t.Errorf("the cron trigger stopped with %v, want nil after its context ended", err)
+		}
 	})
 	return c
 }

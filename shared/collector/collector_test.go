@@ -61,7 +61,11 @@ func (r *rig) collectorWith(t *testing.T, brokers []string, attempts int) *colle
 	pub, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic)...)
-	t.Cleanup(func() { pub.Close() })
+	t.Cleanup(func() {
+		if err := pub.Close(); err != nil {
+			t.Errorf("close publisher: %v", err)
+		}
+	})
 	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic}, r.client,
 		collector.Handlers{
 			Tickers: query.NewDistinctTickersHandler(r.store, r.logger, nil),

@@ -124,7 +124,7 @@ func TestANestedUseCaseReportsToItsOwnLine(t *testing.T) {
 	}
 }
 
-func TestReportOutsideAUseCaseDoesNothing(t *testing.T) {
+func TestReportOutsideAUseCaseDoesNothing(_ *testing.T) {
 	decorator.Report(context.Background(), slog.LevelInfo, "nobody listens") // must not panic
 }
 

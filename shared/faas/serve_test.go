@@ -46,6 +46,8 @@ type server struct {
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
+	// stopped is set by stop, whose caller checks what Serve returned.
+	stopped bool
 }
 
 // testConfig is the default config with room for a slow machine and no lock file.
@@ -74,7 +76,11 @@ func startServer(t *testing.T, cfg faas.Config, h http.Handler, opts ...faas.Opt
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-s.done:
+		case err := <-s.done:
+			// A test that stopped the server itself has judged what Serve returned.
+			if err != nil && !s.stopped {
+				t.Errorf("Serve returned %v after a clean cancel", err)
+			}
 		case <-time.After(time.Minute):
 			t.Error("Serve did not return within a minute of cancel")
 		}
@@ -87,6 +93,7 @@ func startServer(t *testing.T, cfg faas.Config, h http.Handler, opts ...faas.Opt
 func (s *server) stop(t *testing.T) error {
 	t.Helper()
 	s.cancel()
+	s.stopped = true
 	select {
 	case err := <-s.done:
 		s.done <- err // for the cleanup
@@ -243,7 +250,7 @@ func TestHealthMetricsAndRouteLabels(t *testing.T) {
 func TestReadinessCheckGatesHealth(t *testing.T) {
 	var mu sync.Mutex
 	dbErr := errors.New("dial tcp: connection refused")
-	check := func(ctx context.Context) error {
+	check := func(_ context.Context) error {
 		mu.Lock()
 		defer mu.Unlock()
 		return dbErr
@@ -259,7 +266,12 @@ func TestReadinessCheckGatesHealth(t *testing.T) {
 		done <- faas.Serve(ctx, testConfig(), "fn", http.NotFoundHandler(), faas.NewLoggerTo(logs, "fn", testConfig()),
 			prometheus.NewRegistry(), faas.WithListener(ln), faas.WithReadiness("database", check))
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve returned %v after a clean cancel", err)
+		}
+	}()
 	url := "http://" + ln.Addr().String() + faas.HealthPath
 
 	var r response
@@ -351,7 +363,7 @@ func TestExecTimeoutAnswers504AndFailsLateWrites(t *testing.T) {
 func TestExecTimeoutKeepsAFastResponseIntact(t *testing.T) {
 	cfg := testConfig()
 	cfg.ExecTimeout = 10 * time.Second
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("X-Fn", "fast")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, "made")
@@ -451,7 +463,7 @@ func TestClientThatLeftIsCountedAs499(t *testing.T) {
 			}
 			entered := make(chan struct{})
 			mux := http.NewServeMux()
-			mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
+			mux.HandleFunc("GET /wait", func(_ http.ResponseWriter, r *http.Request) {
 				close(entered)
 				<-r.Context().Done() // gives up, answering nothing, once the client is gone
 			})
@@ -483,7 +495,7 @@ func TestGracefulShutdownDrainsInflight(t *testing.T) {
 	cfg.LockFile = filepath.Join(dir, ".lock")
 	entered := make(chan struct{})
 	release := make(chan struct{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		close(entered)
 		<-release
 		_, _ = io.WriteString(w, "finished")
@@ -502,7 +514,7 @@ func TestGracefulShutdownDrainsInflight(t *testing.T) {
 	waitFor(t, "listener to close", func() bool {
 		c, err := net.DialTimeout("tcp", strings.TrimPrefix(s.url, "http://"), time.Second)
 		if err == nil {
-			c.Close()
+			_ = c.Close() // a probe: only whether it connected matters
 		}
 		return err != nil
 	})
@@ -529,7 +541,7 @@ func TestShutdownGivesUpAfterTimeout(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	defer close(release)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(_ http.ResponseWriter, _ *http.Request) {
 		close(entered)
 		<-release
 	})
@@ -568,7 +580,7 @@ func TestServeRefusesBadConfigAndBusyPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // Serve may have closed it already
 	cfg = testConfig()
 	cfg.Bind = "127.0.0.1"
 	cfg.Port = ln.Addr().(*net.TCPAddr).Port

@@ -59,6 +59,9 @@ func sqlitePlan(t *testing.T, db *sql.DB, q string, args ...any) string {
 		}
 		b.WriteString(detail + "\n")
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return b.String()
 }
 
@@ -142,6 +145,9 @@ func mysqlPlan(t *testing.T, db *sql.DB, q string, args ...any) []mysqlPlanRow {
 			}
 		}
 		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

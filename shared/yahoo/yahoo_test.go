@@ -345,7 +345,7 @@ func TestConcurrentQuotes(t *testing.T) {
 				k := (g + i) % len(symbols)
 				q, err := f.c.Quote(context.Background(), stockalert.Ticker(symbols[k]))
 				if err != nil || q.Price != float64(100+k) {
-					errs <- fmt.Errorf("Quote(%s) = %+v, %v", symbols[k], q, err)
+					errs <- fmt.Errorf("Quote(%s) = %+v, %w", symbols[k], q, err)
 					return
 				}
 			}

@@ -46,8 +46,8 @@ type config struct {
 // Secret names, with their environment fallbacks for local runs.
 const (
 	// BotTokenSecret holds the Bot API token; BotTokenEnv is its fallback.
-	BotTokenSecret = "telegram-bot-token"
-	BotTokenEnv    = "TELEGRAM_BOT_TOKEN"
+	BotTokenSecret = "telegram-bot-token" //nolint:gosec // G101: a secret's name, not a credential
+	BotTokenEnv    = "TELEGRAM_BOT_TOKEN" //nolint:gosec // G101: a variable's name, not a credential
 	// WebhookSecretSecret holds the secret_token given to setWebhook; WebhookSecretEnv is its fallback.
 	WebhookSecretSecret = "telegram-webhook-secret"
 	WebhookSecretEnv    = "TELEGRAM_WEBHOOK_SECRET"

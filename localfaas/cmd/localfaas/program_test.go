@@ -56,8 +56,10 @@ func startProgram(t *testing.T, stackFile string, env ...string) *program {
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.exited
+			_ = p.cmd.Process.Kill() // it may have exited since: Wait says how
+			if err := <-p.exited; t.Failed() {
+				t.Logf("localfaas, killed at the end of the test: %v", err)
+			}
 		}
 		if t.Failed() {
 			t.Logf("stdout:\n%s\nstderr:\n%s", p.stdout.String(), p.stderr.String())

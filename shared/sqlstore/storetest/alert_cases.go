@@ -11,12 +11,12 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// evaluatePrice handles a price event and returns the alerts it queued (and clears them from the
+// evaluateAAPL handles a price event of AAPL and returns the alerts it queued (and clears them from the
 // outbox, as a publisher would).
-func (f *fixture) evaluatePrice(eventID, t string, price float64, at time.Time) []stockalert.AlertEvent {
+func (f *fixture) evaluateAAPL(eventID string, price float64, at time.Time) []stockalert.AlertEvent {
 	f.t.Helper()
 	require.NoError(f.t, f.evaluate.Handle(f.ctx, command.EvaluatePrice{Event: stockalert.PriceEvent{
-		EventID: eventID, Ticker: stockalert.Ticker(t), Price: price, Currency: "USD", Time: at,
+		EventID: eventID, Ticker: "AAPL", Price: price, Currency: "USD", Time: at,
 	}}))
 	msgs, alerts := outbox[stockalert.AlertEvent](f, stockalert.TopicAlerts)
 	ids := make([]int64, len(msgs))
@@ -75,7 +75,7 @@ var alertCases = []contractCase{
 		f.linkChat(r, 9001)
 		t0 := f.clock.Now()
 
-		alerts := f.evaluatePrice("p1", "AAPL", 101, t0)
+		alerts := f.evaluateAAPL("p1", 101, t0)
 		require.Len(t, alerts, 1)
 		a := alerts[0]
 		require.Equal(t, stockalert.AlertEventID("p1", f.subID(r.email, "AAPL")), a.EventID)
@@ -89,12 +89,12 @@ var alertCases = []contractCase{
 		require.Equal(t, stockalert.BreachedAbove, sub.State)
 		require.True(t, t0.Equal(sub.LastAlertedAt))
 
-		require.Empty(t, f.evaluatePrice("p2", "AAPL", 105, t0.Add(10*time.Minute)), "still out, within the interval")
-		require.Len(t, f.evaluatePrice("p3", "AAPL", 106, t0.Add(time.Hour)), 1, "still out, interval passed")
-		require.Empty(t, f.evaluatePrice("p4", "AAPL", 99, t0.Add(61*time.Minute)), "back in range: nothing to say")
+		require.Empty(t, f.evaluateAAPL("p2", 105, t0.Add(10*time.Minute)), "still out, within the interval")
+		require.Len(t, f.evaluateAAPL("p3", 106, t0.Add(time.Hour)), 1, "still out, interval passed")
+		require.Empty(t, f.evaluateAAPL("p4", 99, t0.Add(61*time.Minute)), "back in range: nothing to say")
 		require.Equal(t, stockalert.Armed, f.mustProfile(r.email).Subscriptions[0].State, "and re-armed")
-		require.Len(t, f.evaluatePrice("p5", "AAPL", 101, t0.Add(62*time.Minute)), 1, "out again: alert at once")
-		below := f.evaluatePrice("p6", "AAPL", 40, t0.Add(63*time.Minute))
+		require.Len(t, f.evaluateAAPL("p5", 101, t0.Add(62*time.Minute)), 1, "out again: alert at once")
+		below := f.evaluateAAPL("p6", 40, t0.Add(63*time.Minute))
 		require.Len(t, below, 1, "jumping to the other side alerts at once")
 		require.Equal(t, stockalert.Below, below[0].Condition)
 		require.Equal(t, 50.0, below[0].Threshold)
@@ -106,12 +106,12 @@ var alertCases = []contractCase{
 		f.linkChat(slow, 2)
 		require.NoError(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 1, Seconds: 60}))
 		t0 := f.clock.Now()
-		require.ElementsMatch(t, []stockalert.Email{stockalert.Email(quick.email), stockalert.Email(slow.email)}, emails(f.evaluatePrice("a", "AAPL", 110, t0)))
-		require.Equal(t, []stockalert.Email{"quick@example.com"}, emails(f.evaluatePrice("b", "AAPL", 110, t0.Add(time.Minute))))
+		require.ElementsMatch(t, []stockalert.Email{stockalert.Email(quick.email), stockalert.Email(slow.email)}, emails(f.evaluateAAPL("a", 110, t0)))
+		require.Equal(t, []stockalert.Email{"quick@example.com"}, emails(f.evaluateAAPL("b", 110, t0.Add(time.Minute))))
 		require.NoError(t, f.setPaused.Handle(f.ctx, command.SetPaused{ChatID: 1, Paused: true}))
-		require.Empty(t, f.evaluatePrice("c", "AAPL", 110, t0.Add(5*time.Minute)))
+		require.Empty(t, f.evaluateAAPL("c", 110, t0.Add(5*time.Minute)))
 		require.NoError(t, f.setPaused.Handle(f.ctx, command.SetPaused{ChatID: 1, Paused: false}))
-		require.Equal(t, []stockalert.Email{"quick@example.com"}, emails(f.evaluatePrice("d", "AAPL", 110, t0.Add(6*time.Minute))),
+		require.Equal(t, []stockalert.Email{"quick@example.com"}, emails(f.evaluateAAPL("d", 110, t0.Add(6*time.Minute))),
 			"a resumed user still out of range hears at once")
 	}},
 	{"EvaluatePrice/a redelivered event never raises a different alert", func(t *testing.T, f *fixture) {
@@ -120,9 +120,9 @@ var alertCases = []contractCase{
 		f.linkChat(eager, 31)
 		require.NoError(t, f.setInterval.Handle(f.ctx, command.SetNotifyInterval{ChatID: 31, Seconds: 0}))
 		t0 := f.clock.Now()
-		first := f.evaluatePrice("same", "AAPL", 120, t0)
+		first := f.evaluateAAPL("same", 120, t0)
 		require.ElementsMatch(t, []stockalert.Email{"quinn@example.com", "ray@example.com"}, emails(first))
-		again := f.evaluatePrice("same", "AAPL", 120, t0)
+		again := f.evaluateAAPL("same", 120, t0)
 		// Within quinn's interval: nothing. ray wants every breach: the alert again, with the same id, so
 		// the notifier (which never sends an id twice) drops it.
 		require.Len(t, again, 1)

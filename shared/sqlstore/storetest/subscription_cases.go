@@ -51,7 +51,7 @@ var subscriptionCases = []contractCase{
 	}},
 	{"UpdateUser/an unchanged subscription keeps its alert state", func(t *testing.T, f *fixture) {
 		r := f.registerUser("gil@example.com", "AAPL", th(f64(100), nil))
-		f.evaluatePrice("e1", "AAPL", 150, f.clock.Now())
+		f.evaluateAAPL("e1", 150, f.clock.Now())
 		require.Equal(t, stockalert.BreachedAbove, f.mustProfile(r.email).Subscriptions[0].State)
 		require.NoError(t, f.update.Handle(f.ctx, command.UpdateUser{Email: r.email, Ticker: str("AAPL"),
 			High: command.Change[float64]{Set: true, Value: f64(100)}}))

@@ -240,7 +240,11 @@ func TestInjectedFailures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/bot"+token+"/getMe", nil)
-	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+	res, err := http.DefaultClient.Do(req)
+	if err == nil {
+		res.Body.Close()
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("stalled call: err = %v", err)
 	}
 	if status, _ := call(t, s, "getMe", "json", nil); status != 200 {
