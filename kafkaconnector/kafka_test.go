@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -321,16 +322,13 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 // that are funcs returning any are called when the message is formatted.
 func eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			for i, a := range args {
-				if f, ok := a.(func() any); ok {
-					args[i] = f()
-				}
-			}
-			t.Fatalf("timed out after %s waiting for "+format, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if assert.Eventually(t, cond, timeout, 20*time.Millisecond) {
+		return
 	}
+	for i, a := range args {
+		if f, ok := a.(func() any); ok {
+			args[i] = f()
+		}
+	}
+	t.Fatalf("timed out after %s waiting for "+format, append([]any{timeout}, args...)...)
 }

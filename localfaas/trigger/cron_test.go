@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stockalert/stockalert/internal/logcapture"
 	"github.com/stockalert/stockalert/localfaas/internal/lftest"
 	"github.com/stockalert/stockalert/localfaas/trigger"
 )
@@ -51,7 +52,7 @@ func cronRuns(t *testing.T, gw *lftest.Gateway, name string) []interval {
 
 // cron is a running cron trigger with what it logged and counted.
 type cron struct {
-	log     *lftest.SyncBuffer
+	log     *logcapture.Buffer
 	reg     *prometheus.Registry
 	started *atomic.Int64 // invocations that reached the gateway
 	cancel  context.CancelFunc
@@ -71,7 +72,7 @@ func startCron(t *testing.T, gw *lftest.Gateway) *cron {
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
-	c := &cron{log: &lftest.SyncBuffer{}, reg: prometheus.NewRegistry(), started: &atomic.Int64{}, done: make(chan error, 1)}
+	c := &cron{log: &logcapture.Buffer{}, reg: prometheus.NewRegistry(), started: &atomic.Int64{}, done: make(chan error, 1)}
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.started.Add(1)
 		rp.ServeHTTP(w, r)

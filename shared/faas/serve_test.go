@@ -1,7 +1,6 @@
 package faas_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,33 +16,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/internal/logcapture"
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
 	"github.com/stockalert/stockalert/shared/faas"
 )
 
-// syncBuffer collects log lines written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// server is a function process started by Serve on 127.0.0.1:0.
 type server struct {
 	url    string
-	logs   *syncBuffer
+	logs   *logcapture.Buffer
 	cancel context.CancelFunc
 	done   chan error
 	// stopped is set by stop, whose caller checks what Serve returned.
@@ -65,7 +47,7 @@ func startServer(t *testing.T, cfg faas.Config, h http.Handler, opts ...faas.Opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	cfg.LogLevel = slog.LevelDebug
 	logger := faas.NewLoggerTo(logs, "test-fn", cfg)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -139,13 +121,7 @@ func send(method, url string, body io.Reader) response {
 // waitFor polls cond for up to 30 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	require.Eventually(t, cond, 30*time.Second, 10*time.Millisecond, "gave up waiting for %s", what)
 }
 
 func wantErrorBody(t *testing.T, r response, status int, msgPart, field string) {
@@ -259,7 +235,7 @@ func TestReadinessCheckGatesHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

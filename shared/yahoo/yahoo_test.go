@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/stockalert/stockalert/shared/logcapture"
+	"github.com/stockalert/stockalert/internal/logcapture"
 
 	"github.com/caarlos0/env/v11"
 	"github.com/prometheus/client_golang/prometheus"

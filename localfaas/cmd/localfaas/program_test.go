@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stockalert/stockalert/localfaas/internal/lftest"
+	"github.com/stockalert/stockalert/internal/logcapture"
 )
 
 // program is the localfaas binary running as a user runs it, for the tests of the whole program.
 type program struct {
 	t              *testing.T
 	cmd            *exec.Cmd
-	stdout, stderr lftest.SyncBuffer
+	stdout, stderr logcapture.Buffer
 	exited         chan error
 	port           int
 	gateway, data  string

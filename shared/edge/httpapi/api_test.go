@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stockalert/stockalert/shared/logcapture"
+	"github.com/stockalert/stockalert/internal/logcapture"
 
 	"github.com/stretchr/testify/require"
 

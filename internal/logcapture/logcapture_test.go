@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stockalert/stockalert/shared/logcapture"
+	"github.com/stockalert/stockalert/internal/logcapture"
 )
 
 // Many loggers writing at once lose no line and tear none (run with -race).
