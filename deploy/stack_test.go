@@ -89,8 +89,9 @@ func TestEveryFunctionFolderIsInTheStackAndBackAgain(t *testing.T) {
 	}
 }
 
-// Every package of the module a function imports lies in its handler folder or in a
-// configuration.copy path: otherwise its build context misses it.
+// Every package of the module a function imports, or the tests of those packages import (the
+// template's build.sh vets and tests them), lies in its handler folder or in a configuration.copy
+// path: otherwise its build context misses it.
 func TestEveryFunctionImportsOnlyItsBuildContext(t *testing.T) {
 	s := loadStack(t, defaultsOnly)
 	for _, want := range []string{"go.mod", "go.sum"} {
@@ -111,7 +112,9 @@ func TestEveryFunctionImportsOnlyItsBuildContext(t *testing.T) {
 	}
 	for _, name := range s.FunctionNames() {
 		handler := s.Functions[name].Handler
-		dirs := goCmd(t, root, "list", "-deps", "-f", "{{with .Module}}{{if .Main}}{{$.Dir}}{{end}}{{end}}", "./"+filepath.Clean(handler))
+		// The module's packages the function is built from, then everything they and their tests import.
+		pkgs := strings.Fields(goCmd(t, root, "list", "-deps", "-f", "{{with .Module}}{{if .Main}}{{$.ImportPath}}{{end}}{{end}}", "./"+filepath.Clean(handler)))
+		dirs := goCmd(t, root, append([]string{"list", "-deps", "-test", "-f", "{{with .Module}}{{if .Main}}{{$.Dir}}{{end}}{{end}}"}, pkgs...)...)
 		for _, dir := range strings.Fields(dirs) {
 			rel, err := filepath.Rel(absRoot, dir)
 			if err != nil {
