@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
+	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )

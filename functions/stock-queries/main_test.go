@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/stockalert/stockalert/functions/stock-queries/stockqueriesapp"
+	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/functions/telegram-bot/telegrambotapp"
+	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/faas/faastest"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 )
 

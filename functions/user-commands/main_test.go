@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
-	"github.com/stockalert/stockalert/shared/faas/faastest"
+	"github.com/stockalert/stockalert/internal/faastest"
 )
 
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/internal/logcapture"
@@ -153,12 +154,8 @@ func waitForMetric(t *testing.T, s *server, line string) {
 	t.Helper()
 	var last string
 	cond := func() bool { last = get(t, s.url+faas.MetricsPath).Body; return strings.Contains(last, line) }
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics never showed %s; last:\n%s", line, grepLines(last, "faas_http_requests_total"))
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !assert.Eventually(t, cond, 30*time.Second, 10*time.Millisecond) {
+		t.Fatalf("metrics never showed %s; last:\n%s", line, grepLines(last, "faas_http_requests_total"))
 	}
 }
 
