@@ -188,6 +188,25 @@ var (
 	errReplyFailed   = errors.New("reply not sent; deliver the update again")
 )
 
+// updateError names the update, chat and command an error of handle came from, so that respond logs
+// them as fields (update_id, chat, command).
+type updateError struct {
+	updateID, chat int64
+	command        string
+	err            error
+}
+
+func (e *updateError) Error() string {
+	return fmt.Sprintf("update %d, chat %d, /%s: %v", e.updateID, e.chat, e.command, e.err)
+}
+
+func (e *updateError) Unwrap() error { return e.err }
+
+// updateAttrs are the log fields of one update's command.
+func updateAttrs(updateID, chat int64, command string) []any {
+	return []any{slog.Int64("update_id", updateID), slog.Int64("chat", chat), slog.String("command", command)}
+}
+
 // serve checks, reads and runs one delivery. It returns what was ignored (empty when the update was
 // handled), or an error wrapping one of the errors respond maps.
 func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (string, error) {
@@ -215,6 +234,10 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (string, error) 
 // error chain is logged, never sent: the answer carries only the text of the error respond matched.
 func (h *Webhook) respond(w http.ResponseWriter, r *http.Request, ignored string, err error) {
 	ctx := r.Context()
+	log := h.logger
+	if ue, ok := errors.AsType[*updateError](err); ok {
+		log = log.With(updateAttrs(ue.updateID, ue.chat, ue.command)...)
+	}
 	switch {
 	case err == nil:
 		writeOK(w, ignored)
@@ -222,13 +245,13 @@ func (h *Webhook) respond(w http.ResponseWriter, r *http.Request, ignored string
 		w.Header().Set("Allow", http.MethodPost)
 		httpjson.WriteError(w, http.StatusMethodNotAllowed, errMethod.Error(), "")
 	case errors.Is(err, errUnauthorized):
-		h.logger.WarnContext(ctx, "telegram webhook: delivery refused: wrong or missing secret token",
+		log.WarnContext(ctx, "telegram webhook: delivery refused: wrong or missing secret token",
 			slog.String("remote", r.RemoteAddr))
 		httpjson.WriteError(w, http.StatusUnauthorized, errUnauthorized.Error(), "")
 	case errors.Is(err, httpjson.ErrBodyTooLarge):
 		httpjson.WriteBodyTooLarge(w, err)
 	case errors.Is(err, errUnreadable):
-		h.logger.WarnContext(ctx, "telegram webhook: delivery refused", slog.String("err", err.Error()))
+		log.WarnContext(ctx, "telegram webhook: delivery refused", slog.String("err", err.Error()))
 		httpjson.WriteError(w, http.StatusBadRequest, errUnreadable.Error(), "body")
 	case errors.Is(err, errNotAnUpdate):
 		httpjson.WriteError(w, http.StatusBadRequest, errNotAnUpdate.Error(), "body")
@@ -236,19 +259,19 @@ func (h *Webhook) respond(w http.ResponseWriter, r *http.Request, ignored string
 		// Telegram sent JSON our update model cannot read (a field changed type, say): no redelivery
 		// will read better, so acknowledge it rather than have Telegram retry and hold the chat's later
 		// updates back.
-		h.logger.ErrorContext(ctx, "telegram webhook: update dropped: cannot decode it", slog.String("err", err.Error()))
+		log.ErrorContext(ctx, "telegram webhook: update dropped: cannot decode it", slog.String("err", err.Error()))
 		writeOK(w, errUndecodable.Error())
 	case errors.Is(err, errCommandFailed):
-		h.logger.ErrorContext(ctx, "telegram webhook: command failed; Telegram will deliver it again", slog.String("err", err.Error()))
+		log.ErrorContext(ctx, "telegram webhook: command failed; Telegram will deliver it again", slog.String("err", err.Error()))
 		httpjson.WriteError(w, http.StatusInternalServerError, errCommandFailed.Error(), "")
 	case errors.Is(err, errReplyFailed) && errors.Is(err, stockalert.ErrUndeliverable):
-		h.logger.WarnContext(ctx, "telegram webhook: reply undeliverable; dropped", slog.String("err", err.Error()))
+		log.WarnContext(ctx, "telegram webhook: reply undeliverable; dropped", slog.String("err", err.Error()))
 		writeOK(w, "")
 	case errors.Is(err, errReplyFailed):
-		h.logger.ErrorContext(ctx, "telegram webhook: reply failed; Telegram will deliver the update again", slog.String("err", err.Error()))
+		log.ErrorContext(ctx, "telegram webhook: reply failed; Telegram will deliver the update again", slog.String("err", err.Error()))
 		httpjson.WriteError(w, http.StatusBadGateway, errReplyFailed.Error(), "")
 	default: // nothing else is expected; Telegram delivers the update again
-		h.logger.ErrorContext(ctx, "telegram webhook: delivery failed", slog.String("err", err.Error()))
+		log.ErrorContext(ctx, "telegram webhook: delivery failed", slog.String("err", err.Error()))
 		httpjson.WriteError(w, http.StatusInternalServerError, "internal error", "")
 	}
 }
@@ -327,7 +350,10 @@ func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error)
 		// In a group a bare unknown command is most likely another bot's: stay quiet.
 		return "unknown command in a group", nil
 	}
-	where := fmt.Sprintf("update %d, chat %d, /%s", upd.ID, chatID, cmd.name)
+	log := h.logger.With(updateAttrs(upd.ID, chatID, cmd.name)...)
+	fail := func(kind, err error) error {
+		return &updateError{updateID: upd.ID, chat: chatID, command: cmd.name, err: fmt.Errorf("%w: %w", kind, err)}
+	}
 
 	text, err := h.run(ctx, chatID, cmd)
 	if err != nil {
@@ -337,19 +363,18 @@ func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error)
 			// Say so once per update, not at every redelivery.
 			if !h.apologised.has(upd.ID) {
 				if serr := h.replies.Send(ctx, chatID, text); serr != nil {
-					h.logger.WarnContext(ctx, "telegram webhook: could not send the apology", slog.String("update", where),
-						slog.String("err", serr.Error()))
+					log.WarnContext(ctx, "telegram webhook: could not send the apology", slog.String("err", serr.Error()))
 				} else {
 					h.apologised.add(upd.ID)
 				}
 			}
-			return "", fmt.Errorf("%s: %w: %w", where, errCommandFailed, err)
+			return "", fail(errCommandFailed, err)
 		}
 	}
 	if serr := h.replies.Send(ctx, chatID, text); serr != nil {
-		return "", fmt.Errorf("%s: %w: %w", where, errReplyFailed, serr)
+		return "", fail(errReplyFailed, serr)
 	}
-	h.logger.DebugContext(ctx, "telegram webhook: command handled", slog.String("update", where))
+	log.DebugContext(ctx, "telegram webhook: command handled")
 	return "", nil
 }
 

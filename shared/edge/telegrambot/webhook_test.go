@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/internal/logcapture"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/query"
@@ -461,7 +463,8 @@ func TestWebhookReplyFailureGetsTheUpdateDeliveredAgain(t *testing.T) {
 }
 
 func TestWebhookStoreFailureGetsTheUpdateDeliveredAgainWithOneApology(t *testing.T) {
-	b := newBot(t)
+	var logs logcapture.Buffer
+	b := newBot(t, func(c *telegrambot.WebhookConfig) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	code := b.registerUser("pat@example.com", "AAPL", stockalert.Thresholds{})
 	b.say(42, "/start "+code)
 	require.NoError(t, b.store.Close())
@@ -486,6 +489,20 @@ func TestWebhookStoreFailureGetsTheUpdateDeliveredAgainWithOneApology(t *testing
 	// Commands that need no store still work.
 	require.Contains(t, b.say(42, "/help"), "Commands:")
 	require.Equal(t, setUsage, b.say(42, "/set soon"))
+
+	// The failures are logged with the update, chat and command as fields an operator can filter on.
+	var failed int
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if strings.HasPrefix(rec["msg"].(string), "telegram webhook: command failed") {
+			failed++
+			require.Equal(t, 42.0, rec["chat"], line)
+			require.NotNil(t, rec["update_id"], line)
+			require.Contains(t, []any{"status", "set", "stop", "resume", "start"}, rec["command"], line)
+		}
+	}
+	require.Equal(t, 7, failed, "one line per failed delivery:\n%s", logs.String())
 }
 
 func TestWebhookApologyThatCannotBeSentIsRetriedWithTheUpdate(t *testing.T) {
