@@ -69,8 +69,8 @@ type Report struct {
 	// Unknown lists tickers the source does not know; Failed those it could not price this time.
 	Unknown []stockalert.Ticker `json:"unknown,omitempty"`
 	// Stale lists the priced tickers whose quote is older than MaxQuoteAge: recorded, not announced.
-	Stale []stockalert.Ticker `json:"stale,omitempty"`
-	Failed  []stockalert.Ticker `json:"failed,omitempty"`
+	Stale  []stockalert.Ticker `json:"stale,omitempty"`
+	Failed []stockalert.Ticker `json:"failed,omitempty"`
 	// Breaker is the quote source's circuit breaker state after the run, when it has one.
 	Breaker string `json:"breaker,omitempty"`
 	// PublishError is set when the events could not be published; they stay queued for the next run.
