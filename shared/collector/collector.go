@@ -39,6 +39,14 @@ type Config struct {
 	Concurrency int `env:"COLLECTOR_CONCURRENCY" envDefault:"8"`
 	// QuoteTimeout bounds one quote request.
 	QuoteTimeout time.Duration `env:"COLLECTOR_QUOTE_TIMEOUT" envDefault:"15s"`
+	// MaxQuoteAge is the age past which a quote is stale (stockalert.IsStale): a symbol that stopped
+	// trading (renamed, delisted) whose source still answers with its last trade. A stale quote is
+	// recorded as the ticker's last trade but announces no price event, so no alert is evaluated on
+	// it. Zero means stockalert.DefaultMaxQuoteAge (7 days). The readers (stock-queries, telegram-bot)
+	// flag such prices with the same setting.
+	MaxQuoteAge time.Duration `env:"QUOTE_MAX_AGE" envDefault:"168h"`
+	// Now is the clock quotes are aged against; nil means time.Now.
+	Now func() time.Time `env:"-"`
 	// Topic is where price events go (stockalert.TopicPrices in production).
 	Topic string `env:"-"`
 }
@@ -60,7 +68,9 @@ type Report struct {
 	Quoted  int `json:"quoted"`
 	// Unknown lists tickers the source does not know; Failed those it could not price this time.
 	Unknown []stockalert.Ticker `json:"unknown,omitempty"`
-	Failed  []stockalert.Ticker `json:"failed,omitempty"`
+	// Stale lists the priced tickers whose quote is older than MaxQuoteAge: recorded, not announced.
+	Stale  []stockalert.Ticker `json:"stale,omitempty"`
+	Failed []stockalert.Ticker `json:"failed,omitempty"`
 	// Breaker is the quote source's circuit breaker state after the run, when it has one.
 	Breaker string `json:"breaker,omitempty"`
 	// PublishError is set when the events could not be published; they stay queued for the next run.
@@ -96,6 +106,12 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *dec
 	if cfg.QuoteTimeout <= 0 {
 		return nil, fmt.Errorf("collector: COLLECTOR_QUOTE_TIMEOUT must be positive, got %s", cfg.QuoteTimeout)
 	}
+	if cfg.MaxQuoteAge < 0 {
+		return nil, fmt.Errorf("collector: QUOTE_MAX_AGE must not be negative, got %s", cfg.MaxQuoteAge)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Topic == "" {
 		cfg.Topic = stockalert.TopicPrices
 	}
@@ -103,7 +119,7 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *dec
 		cfg: cfg, source: source, h: h, logger: logger,
 		quotes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stockalert_collector_quotes_total",
-			Help: "Quote requests by outcome (ok, unknown, failed).",
+			Help: "Quote requests by outcome (ok, stale, unknown, failed).",
 		}, []string{"outcome"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stockalert_collector_runs_total",
@@ -157,8 +173,12 @@ func (h collectHandler) Handle(ctx context.Context, _ Collect) (Report, error) {
 	level := slog.LevelInfo
 	attrs := []slog.Attr{slog.String("event", "collector-run"),
 		slog.Int("tickers", rep.Tickers), slog.Int("quoted", rep.Quoted), slog.Int("unknown", len(rep.Unknown)),
-		slog.Int("failed", len(rep.Failed)), slog.String("breaker", rep.Breaker), slog.String("publish_error", rep.PublishError),
-		slog.Int64("took_ms", rep.TookMS)}
+		slog.Int("failed", len(rep.Failed)), slog.Int("stale", len(rep.Stale)), slog.String("breaker", rep.Breaker),
+		slog.String("publish_error", rep.PublishError), slog.Int64("took_ms", rep.TookMS)}
+	if len(rep.Stale) > 0 {
+		// Once per run, on the run's line: which symbols answer with an old last trade.
+		attrs = append(attrs, slog.Any("stale_tickers", rep.Stale), slog.String("max_quote_age", c.maxQuoteAge().String()))
+	}
 	if rep.PublishError != "" {
 		level = slog.LevelWarn
 	}
@@ -168,6 +188,14 @@ func (h collectHandler) Handle(ctx context.Context, _ Collect) (Report, error) {
 	}
 	decorator.Report(ctx, level, "collector run", attrs...)
 	return rep, err
+}
+
+// maxQuoteAge is the effective MaxQuoteAge.
+func (c *Collector) maxQuoteAge() time.Duration {
+	if c.cfg.MaxQuoteAge <= 0 {
+		return stockalert.DefaultMaxQuoteAge
+	}
+	return c.cfg.MaxQuoteAge
 }
 
 // run prices, records and publishes. purgeErr is the failure to purge expired idempotency keys, which
@@ -198,9 +226,14 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 	}
 	_ = g.Wait() // the goroutines never fail the group; outcomes holds each result
 
-	var got []stockalert.Quote
+	var got, stale []stockalert.Quote
+	now := c.cfg.Now()
 	for i, err := range outcomes {
 		switch {
+		case err == nil && stockalert.IsStale(quotes[i].Time, now, c.cfg.MaxQuoteAge):
+			stale = append(stale, quotes[i])
+			rep.Stale = append(rep.Stale, tickers[i])
+			c.quotes.WithLabelValues("stale").Inc()
 		case err == nil:
 			got = append(got, quotes[i])
 			c.quotes.WithLabelValues("ok").Inc()
@@ -217,9 +250,9 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 	if ctx.Err() != nil {
 		return rep, purgeErr, fmt.Errorf("collector run: %w", ctx.Err())
 	}
-	rep.Quoted = len(got)
-	if len(got) > 0 {
-		if err := c.h.Record.Handle(ctx, command.RecordPrices{Quotes: got}); err != nil {
+	rep.Quoted = len(got) + len(stale)
+	if rep.Quoted > 0 {
+		if err := c.h.Record.Handle(ctx, command.RecordPrices{Quotes: got, Stale: stale}); err != nil {
 			return rep, purgeErr, err
 		}
 	}

@@ -34,6 +34,12 @@ type rig struct {
 	topic   string
 	// logger is what the collector and its use cases log to (nothing, unless a test looks).
 	logger *slog.Logger
+	// now is the collector's clock: half an hour after the quotes the tests set (2026-03-02 15:00 UTC).
+	now func() time.Time
+	// maxQuoteAge is the collector's QUOTE_MAX_AGE (0: the default).
+	maxQuoteAge time.Duration
+	// metrics is the registry of the last collector built.
+	metrics *prometheus.Registry
 }
 
 func newRig(t *testing.T) *rig {
@@ -42,7 +48,7 @@ func newRig(t *testing.T) *rig {
 		BreakerFailures: 3, BreakerOpenTimeout: time.Minute, BreakerHalfOpenRequests: 1}, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	return &rig{store: storetest.Open(t), yahoo: fake, client: client, brokers: kafkatest.Brokers(t), topic: kafkatest.Topic(t, "prices"),
-		logger: slog.New(slog.DiscardHandler)}
+		logger: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Date(2026, 3, 2, 15, 30, 0, 0, time.UTC) }}
 }
 
 // collector builds a Collector wired as the data-collector function wires it, publishing to brokers.
@@ -66,15 +72,21 @@ func (r *rig) collectorWith(t *testing.T, brokers []string, attempts int) *colle
 			t.Errorf("close publisher: %v", err)
 		}
 	})
-	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic}, r.client,
+	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic,
+		MaxQuoteAge: r.maxQuoteAge, Now: r.now}, r.client,
 		collector.Handlers{
 			Tickers: query.NewDistinctTickersHandler(r.store, r.logger, nil),
 			Record:  command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),
 			Publish: command.NewPublishOutboxHandler(r.store, pub, r.logger, nil),
 			Purge:   command.NewPurgeIdempotencyKeysHandler(r.store, r.logger, nil),
-		}, r.logger, nil, prometheus.NewRegistry())
+		}, r.logger, nil, r.newMetrics())
 	require.NoError(t, err)
 	return c
+}
+
+func (r *rig) newMetrics() *prometheus.Registry {
+	r.metrics = prometheus.NewRegistry()
+	return r.metrics
 }
 
 func (r *rig) subscribe(t *testing.T, email string, tickers ...string) {

@@ -13,10 +13,14 @@ import (
 )
 
 // RecordPrices stores a batch of quotes and, in the same transaction, queues one PriceEvent on the
-// prices topic (stockalert.TopicPrices in production) for every quote not recorded before. Recording the same (ticker, time) twice
-// changes nothing and queues nothing, so a retried batch is harmless.
+// prices topic (stockalert.TopicPrices in production) for every quote of Quotes not recorded before.
+// Stale quotes (stockalert.IsStale: the symbol has stopped trading) are recorded too, as their
+// ticker's last trade for readers to show, but queue nothing: no alert is evaluated on them.
+// Recording the same (ticker, time) twice changes nothing and queues nothing, so a retried batch is
+// harmless.
 type RecordPrices struct {
 	Quotes []stockalert.Quote
+	Stale  []stockalert.Quote
 }
 
 // outboxWriter queues events in the transaction of the change they announce.
@@ -34,7 +38,7 @@ type PriceRecorder interface {
 }
 
 // RecordPricesHandler handles RecordPrices: *stockalert.ValidationError naming the bad quote
-// ("quotes[3].price") and nothing written; store faults otherwise.
+// ("quotes[3].price", "stale[0].currency") and nothing written; store faults otherwise.
 type RecordPricesHandler decorator.CommandHandler[RecordPrices]
 
 // NewRecordPricesHandler builds the handler over store, queuing events on topic.
@@ -53,17 +57,24 @@ type quoteKey struct {
 }
 
 func (h recordPricesHandler) Handle(ctx context.Context, cmd RecordPrices) error {
-	quotes := make([]stockalert.Quote, 0, len(cmd.Quotes))
-	seen := make(map[quoteKey]bool, len(cmd.Quotes))
-	for i, q := range cmd.Quotes {
-		if err := q.Validate(); err != nil {
-			v, _ := stockalert.AsValidation(err)
-			return stockalert.Invalid(fmt.Sprintf("quotes[%d].%s", i, v.Field), "%s", v.Reason)
-		}
-		k := quoteKey{q.Ticker, q.Time.UnixMilli()}
-		if !seen[k] {
-			seen[k] = true
-			quotes = append(quotes, q)
+	quotes := make([]stockalert.Quote, 0, len(cmd.Quotes)+len(cmd.Stale))
+	// announce tells the quotes to queue an event for from the stale ones; a key in both is stale.
+	announce := make(map[quoteKey]bool, len(cmd.Quotes)+len(cmd.Stale))
+	for _, batch := range []struct {
+		field    string
+		quotes   []stockalert.Quote
+		announce bool
+	}{{"stale", cmd.Stale, false}, {"quotes", cmd.Quotes, true}} {
+		for i, q := range batch.quotes {
+			if err := q.Validate(); err != nil {
+				v, _ := stockalert.AsValidation(err)
+				return stockalert.Invalid(fmt.Sprintf("%s[%d].%s", batch.field, i, v.Field), "%s", v.Reason)
+			}
+			k := quoteKey{q.Ticker, q.Time.UnixMilli()}
+			if _, seen := announce[k]; !seen {
+				announce[k] = batch.announce
+				quotes = append(quotes, q)
+			}
 		}
 	}
 	if len(quotes) == 0 {
@@ -76,6 +87,9 @@ func (h recordPricesHandler) Handle(ctx context.Context, cmd RecordPrices) error
 		}
 		msgs := make([]stockalert.OutboxMessage, 0, len(fresh))
 		for _, q := range fresh {
+			if !announce[quoteKey{q.Ticker, q.Time.UnixMilli()}] {
+				continue // stale: recorded as the last trade, not a price event
+			}
 			id, err := uuid.NewV7()
 			if err != nil {
 				return fmt.Errorf("event id: %w", err)

@@ -16,7 +16,7 @@ type ChatProfile struct {
 }
 
 // ChatStatus is a linked user's profile and the latest recorded price of each watched ticker (tickers
-// with no price yet are absent from Prices).
+// with no price yet are absent from Prices), each flagged Stale when older than the handler's Freshness.
 type ChatStatus struct {
 	Profile Profile
 	Prices  map[stockalert.Ticker]Price
@@ -33,12 +33,15 @@ type ChatProfileReader interface {
 // ChatProfileHandler answers ChatProfile, or stockalert.ErrNotFound when no user is linked to the chat.
 type ChatProfileHandler decorator.QueryHandler[ChatProfile, ChatStatus]
 
-// NewChatProfileHandler builds the handler over r.
-func NewChatProfileHandler(r ChatProfileReader, logger *slog.Logger, m *decorator.Metrics) ChatProfileHandler {
-	return decorator.ApplyQuery[ChatProfile, ChatStatus](chatProfileHandler{r}, logger, m)
+// NewChatProfileHandler builds the handler over r, flagging stale prices by f.
+func NewChatProfileHandler(r ChatProfileReader, f Freshness, logger *slog.Logger, m *decorator.Metrics) ChatProfileHandler {
+	return decorator.ApplyQuery[ChatProfile, ChatStatus](chatProfileHandler{r, f}, logger, m)
 }
 
-type chatProfileHandler struct{ r ChatProfileReader }
+type chatProfileHandler struct {
+	r ChatProfileReader
+	f Freshness
+}
 
 func (h chatProfileHandler) Handle(ctx context.Context, q ChatProfile) (ChatStatus, error) {
 	p, err := h.r.ChatProfile(ctx, q.ChatID)
@@ -48,6 +51,9 @@ func (h chatProfileHandler) Handle(ctx context.Context, q ChatProfile) (ChatStat
 	prices, err := h.r.LatestPrices(ctx, p.Tickers())
 	if err != nil {
 		return ChatStatus{}, fmt.Errorf("latest prices for chat %d: %w", q.ChatID, err)
+	}
+	for t, pr := range prices {
+		prices[t] = h.f.flag(pr)
 	}
 	return ChatStatus{Profile: p, Prices: prices}, nil
 }

@@ -23,16 +23,20 @@ type PriceReader interface {
 	LatestPrice(ctx context.Context, ticker stockalert.Ticker) (Price, error)
 }
 
-// LatestPriceHandler answers LatestPrice: the price, a *stockalert.ValidationError ("ticker", "email"),
-// or stockalert.ErrNotFound when no price of that ticker is recorded yet.
+// LatestPriceHandler answers LatestPrice: the price, flagged Stale when older than the handler's
+// Freshness; a *stockalert.ValidationError ("ticker", "email"); or stockalert.ErrNotFound when no
+// price of that ticker is recorded yet.
 type LatestPriceHandler decorator.QueryHandler[LatestPrice, Price]
 
-// NewLatestPriceHandler builds the handler over r.
-func NewLatestPriceHandler(r PriceReader, logger *slog.Logger, m *decorator.Metrics) LatestPriceHandler {
-	return decorator.ApplyQuery[LatestPrice, Price](latestPriceHandler{r}, logger, m)
+// NewLatestPriceHandler builds the handler over r, flagging stale prices by f.
+func NewLatestPriceHandler(r PriceReader, f Freshness, logger *slog.Logger, m *decorator.Metrics) LatestPriceHandler {
+	return decorator.ApplyQuery[LatestPrice, Price](latestPriceHandler{r, f}, logger, m)
 }
 
-type latestPriceHandler struct{ r PriceReader }
+type latestPriceHandler struct {
+	r PriceReader
+	f Freshness
+}
 
 func (h latestPriceHandler) Handle(ctx context.Context, q LatestPrice) (Price, error) {
 	t, err := tickerOf(ctx, h.r, q.Email, q.Ticker)
@@ -43,5 +47,5 @@ func (h latestPriceHandler) Handle(ctx context.Context, q LatestPrice) (Price, e
 	if err != nil {
 		return Price{}, fmt.Errorf("latest price of %s: %w", t, err)
 	}
-	return p, nil
+	return h.f.flag(p), nil
 }

@@ -35,12 +35,17 @@ func (p Profile) Tickers() []stockalert.Ticker {
 	return out
 }
 
-// Price is a recorded quote.
+// Price is a recorded quote. Currency is the code exactly as the quote source gave it (Yahoo's
+// meta.currency: GBp is pence, GBP pounds), and subscriptions' thresholds are in that unit.
 type Price struct {
 	Ticker   stockalert.Ticker
 	Price    float64
 	Currency string
-	Time     time.Time
+	// Time is the quote's time (the source's regularMarketTime), not when it was recorded.
+	Time time.Time
+	// Stale is set by the handlers that read it for users (LatestPrice, ChatProfile) when Time is
+	// older than their Freshness allows: the symbol has not traded for that long.
+	Stale bool
 }
 
 // Average is the mean of a ticker's most recent prices; Count is how many were averaged (fewer than

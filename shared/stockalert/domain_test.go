@@ -30,6 +30,22 @@ func TestParseTicker(t *testing.T) {
 		{"EURUSD=X", "EURUSD=X", true},
 		{"BTC-USD", "BTC-USD", true},
 		{"RDS.A", "RDS.A", true},
+		{"m&m.ns", "M&M.NS", true},
+		{"IL&FSTRANS.NS", "IL&FSTRANS.NS", true},
+		{"ES=F", "ES=F", true},
+		{"VOD.L", "VOD.L", true},
+		{"7203.T", "7203.T", true},
+		{"&M", "", false},
+		{"../AAPL", "", false},
+		{"AAPL/X", "", false},
+		{"AAPL?x=1", "", false},
+		{"AAPL#x", "", false},
+		{"AAPL%2F", "", false},
+		{"AA\tPL", "", false},
+		{"AA\u00a0PL", "", false},
+		{"ＡＡＰＬ", "", false},
+		{"AAPL+B", "", false},
+		{"A_B", "", false},
 		{strings.Repeat("A", 16), strings.Repeat("A", 16), true},
 		{"", "", false},
 		{"   ", "", false},
@@ -289,6 +305,50 @@ func TestFormatPrice(t *testing.T) {
 	} {
 		if got := stockalert.FormatPrice(in); got != want {
 			t.Errorf("FormatPrice(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFormatAmountKeepsTheCodeAsQuoted(t *testing.T) {
+	for _, c := range []struct {
+		v        float64
+		currency string
+		want     string
+	}{
+		{72.5, "GBp", "72.50 GBp (pence)"},
+		{72.5, "GBP", "72.50 GBP"},
+		{1520, "ZAc", "1520.00 ZAc (South African cents)"},
+		{1520, "ZAR", "1520.00 ZAR"},
+		{3120, "ILA", "3120.00 ILA (agorot)"},
+		{190.1, "USD", "190.10 USD"},
+		{3, "", "3.00"},
+		{3, "gbp", "3.00 gbp"},
+	} {
+		if got := stockalert.FormatAmount(c.v, c.currency); got != c.want {
+			t.Errorf("FormatAmount(%v, %q) = %q, want %q", c.v, c.currency, got, c.want)
+		}
+	}
+}
+
+func TestIsStale(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name   string
+		quoted time.Time
+		maxAge time.Duration
+		want   bool
+	}{
+		{"a minute old", now.Add(-time.Minute), 0, false},
+		{"friday's close on monday morning", now.Add(-(2*24*time.Hour + 17*time.Hour)), 0, false},
+		{"easter on the LSE", now.Add(-(4*24*time.Hour + 16*time.Hour)), 0, false},
+		{"exactly the default", now.Add(-stockalert.DefaultMaxQuoteAge), 0, false},
+		{"just past the default", now.Add(-stockalert.DefaultMaxQuoteAge - time.Second), 0, true},
+		{"months old", now.AddDate(0, -5, 0), 0, true},
+		{"a shorter setting", now.Add(-2 * time.Hour), time.Hour, true},
+		{"a longer setting", now.AddDate(0, 0, -10), 14 * 24 * time.Hour, false},
+	} {
+		if got := stockalert.IsStale(c.quoted, now, c.maxAge); got != c.want {
+			t.Errorf("%s: IsStale = %t, want %t", c.name, got, c.want)
 		}
 	}
 }

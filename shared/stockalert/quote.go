@@ -51,3 +51,48 @@ func FormatPrice(v float64) string {
 	}
 	return s
 }
+
+// minorUnits are the minor currency units Yahoo Finance quotes some exchanges in. Yahoo's
+// meta.currency is case-sensitive: GBp is pence (London), ZAc South African cents (Johannesburg), ILA
+// agorot (Tel Aviv); GBP, ZAR and ILS are the major units, 100 times larger.
+var minorUnits = map[string]string{"GBp": "pence", "ZAc": "South African cents", "ILA": "agorot"}
+
+// CurrencyUnitWord returns the word for a minor-unit currency code as Yahoo Finance spells it
+// ("GBp" → "pence", "ZAc" → "South African cents", "ILA" → "agorot"), or "" for any other code. Codes
+// are compared exactly: "GBP" is pounds and has no word.
+func CurrencyUnitWord(code string) string { return minorUnits[code] }
+
+// FormatAmount writes a price (FormatPrice) followed by its currency code exactly as quoted, never
+// re-cased or converted, and for a minor unit its word: (72.5, "GBp") → "72.50 GBp (pence)",
+// (190.1, "USD") → "190.10 USD", (3, "") → "3.00".
+func FormatAmount(v float64, currency string) string {
+	s := FormatPrice(v)
+	if currency == "" {
+		return s
+	}
+	s += " " + currency
+	if w := CurrencyUnitWord(currency); w != "" {
+		s += " (" + w + ")"
+	}
+	return s
+}
+
+// DefaultMaxQuoteAge is how old a quote may be and still count as a market price (QUOTE_MAX_AGE).
+// Seven days: the longest regular closures of the major Western exchanges (a weekend plus two
+// holidays, such as Easter on the London Stock Exchange: Thursday's close to Tuesday's open, about
+// 4.6 days) stay well inside it, while a renamed or delisted symbol, which Yahoo keeps answering with
+// its last trade of weeks or months ago, is caught within a week. Exchanges with longer closures
+// (Shanghai and Shenzhen over the Lunar New Year or Golden Week, up to about 11 days) need a longer
+// setting to avoid being flagged while closed.
+const DefaultMaxQuoteAge = 7 * 24 * time.Hour
+
+// IsStale reports whether a quote made at quoted is older than maxAge at now: the symbol has not
+// traded for that long (renamed, delisted, suspended). A stale quote is recorded as the symbol's last
+// trade but is not a price event (no alert is evaluated on it), and readers flag it. A maxAge of zero
+// or less means DefaultMaxQuoteAge.
+func IsStale(quoted, now time.Time, maxAge time.Duration) bool {
+	if maxAge <= 0 {
+		maxAge = DefaultMaxQuoteAge
+	}
+	return now.Sub(quoted) > maxAge
+}

@@ -5,17 +5,26 @@ import (
 	"strings"
 )
 
-// Ticker is a normalised (upper-case) Yahoo Finance symbol such as AAPL, BRK-B, ^GSPC, EURUSD=X or
-// BTC-USD.
+// Ticker is a normalised (upper-case) Yahoo Finance symbol such as AAPL, BRK-B, ^GSPC, EURUSD=X,
+// ES=F, BTC-USD, VOD.L or M&M.NS.
+//
+// The alphabet is what Yahoo's symbols contain: letters, digits and . - = ^ &. Exchange suffixes
+// follow a dot (VOD.L, 7203.T, M&M.NS), share classes a hyphen (BRK-B; Yahoo writes BRK/B this way),
+// FX pairs and futures end in =X and =F, indices start with ^ (^GSPC), and NSE symbols may hold an
+// ampersand (M&M.NS, L&TFH.NS, J&KBANK.NS). Letters are upper-cased, as yfinance does
+// (TickerBase: ticker.upper()): Yahoo's symbols have no lower-case letters. Anything else (spaces,
+// /, ?, #, %, unicode) is refused, so a symbol can never change the path or query of a request that
+// carries it.
 type Ticker string
 
 // MaxTickerLen is the longest symbol accepted; Yahoo's longest are well below it.
 const MaxTickerLen = 16
 
-var tickerPattern = regexp.MustCompile(`^[A-Z0-9^][A-Z0-9.\-=^]*$`)
+// tickerPattern: a letter, digit or ^ first, then letters, digits and . - = ^ &.
+var tickerPattern = regexp.MustCompile(`^[A-Z0-9^][A-Z0-9.\-=^&]*$`)
 
-// ParseTicker trims and upper-cases s and checks it is a plausible symbol. It returns a
-// *ValidationError for field "ticker" otherwise.
+// ParseTicker trims and upper-cases s and checks it is a plausible Yahoo symbol (see Ticker). It
+// returns a *ValidationError for field "ticker" otherwise.
 func ParseTicker(s string) (Ticker, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	switch {
@@ -24,7 +33,7 @@ func ParseTicker(s string) (Ticker, error) {
 	case len(t) > MaxTickerLen:
 		return "", Invalid("ticker", "is longer than %d characters", MaxTickerLen)
 	case !tickerPattern.MatchString(t):
-		return "", Invalid("ticker", "%q is not a symbol: use letters, digits and . - = ^", s)
+		return "", Invalid("ticker", "%q is not a symbol: use letters, digits and . - = ^ &", s)
 	}
 	return Ticker(t), nil
 }

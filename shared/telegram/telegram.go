@@ -198,10 +198,15 @@ func classify(err error) error {
 
 // FormatAlert renders an alert as plain text (Send uses no parse mode, so no character needs
 // escaping), naming the ticker, the side, the threshold, the price and, when known, the currency and
-// time. For example:
+// time. The currency code is shown exactly as the quote carried it (Yahoo's meta.currency), never
+// re-cased or converted, and the threshold is in the same unit; a minor unit also gets its word
+// (stockalert.FormatAmount). For example:
 //
 //	🔔 BRK-B is above your high threshold of 480.00 USD
 //	Price: 481.23 USD at 2025-03-14 19:59 UTC
+//
+//	🔔 VOD.L is above your high threshold of 70.00 GBp
+//	Price: 72.50 GBp (pence) at 2025-03-14 16:29 UTC
 func FormatAlert(ev stockalert.AlertEvent) string {
 	side := "crossed your threshold"
 	switch ev.Condition {
@@ -215,7 +220,7 @@ func FormatAlert(ev stockalert.AlertEvent) string {
 		cur = " " + ev.Currency
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "🔔 %s %s of %s%s\nPrice: %s%s", ev.Ticker, side, stockalert.FormatPrice(ev.Threshold), cur, stockalert.FormatPrice(ev.Price), cur)
+	fmt.Fprintf(&b, "🔔 %s %s of %s%s\nPrice: %s", ev.Ticker, side, stockalert.FormatPrice(ev.Threshold), cur, stockalert.FormatAmount(ev.Price, ev.Currency))
 	if !ev.Time.IsZero() {
 		fmt.Fprintf(&b, " at %s", ev.Time.UTC().Format("2006-01-02 15:04 MST"))
 	}

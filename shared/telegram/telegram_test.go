@@ -279,6 +279,15 @@ func TestFormatAlert(t *testing.T) {
 			"🔔 ^GSPC is below your low threshold of 5000.00 USD\nPrice: 4999.50 USD at 2025-03-14 23:59 UTC"},
 		{stockalert.AlertEvent{Ticker: "EURUSD=X", Condition: stockalert.Below, Price: 1.08745, Threshold: 1.09},
 			"🔔 EURUSD=X is below your low threshold of 1.09\nPrice: 1.08745"},
+		// Minor units as Yahoo quotes them: the code as quoted, with its word, never GBP/ZAR/ILS.
+		{stockalert.AlertEvent{Ticker: "VOD.L", Condition: stockalert.Above, Price: 72.5, Currency: "GBp", Threshold: 70, Time: at},
+			"🔔 VOD.L is above your high threshold of 70.00 GBp\nPrice: 72.50 GBp (pence) at 2025-03-14 23:59 UTC"},
+		{stockalert.AlertEvent{Ticker: "NPN.JO", Condition: stockalert.Below, Price: 301520, Currency: "ZAc", Threshold: 310000},
+			"🔔 NPN.JO is below your low threshold of 310000.00 ZAc\nPrice: 301520.00 ZAc (South African cents)"},
+		{stockalert.AlertEvent{Ticker: "TEVA.TA", Condition: stockalert.Above, Price: 5320, Currency: "ILA", Threshold: 5000},
+			"🔔 TEVA.TA is above your high threshold of 5000.00 ILA\nPrice: 5320.00 ILA (agorot)"},
+		{stockalert.AlertEvent{Ticker: "M&M.NS", Condition: stockalert.Above, Price: 3120.4, Currency: "INR", Threshold: 3000},
+			"🔔 M&M.NS is above your high threshold of 3000.00 INR\nPrice: 3120.40 INR"},
 	}
 	s, fake := newSender(t)
 	for i, tc := range cases {

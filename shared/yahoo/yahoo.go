@@ -43,7 +43,6 @@ const (
 	maxBody                 = 4 << 20 // a 1d/1m chart is ~60 KB
 	sourceLabel             = "yahoo"
 	chartPathPrefix         = "/v8/finance/chart/"
-	chartQuery              = "range=1d&interval=1m"
 	defaultMaxIdlePerHost   = 16
 	defaultIdleConnsTimeout = 90 * time.Second
 )
@@ -242,7 +241,7 @@ func (c *Client) fetch(ctx context.Context, t stockalert.Ticker) (stockalert.Quo
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	u := c.base + chartPathPrefix + url.PathEscape(string(t)) + "?" + chartQuery
+	u := c.base + chartPathPrefix + escapeSegment(string(t)) + "?" + chartQuery.Encode()
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u, nil)
 	if err != nil {
 		return stockalert.Quote{}, fmt.Errorf("build request: %w", err)
@@ -311,12 +310,37 @@ func parseChart(t stockalert.Ticker, doc chartResponse) (stockalert.Quote, error
 		Time:   time.Unix(*m.RegularMarketTime, 0).UTC(),
 	}
 	if m.Currency != nil {
-		q.Currency = strings.ToUpper(*m.Currency)
+		// As quoted: meta.currency is case-sensitive (GBp is pence, GBP pounds).
+		q.Currency = *m.Currency
 	}
 	if err := q.Validate(); err != nil {
 		return stockalert.Quote{}, fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
 	return q, nil
+}
+
+// chartQuery is the query of every chart request: one day of one-minute bars.
+var chartQuery = url.Values{"range": {"1d"}, "interval": {"1m"}}
+
+// escapeSegment percent-encodes every byte of s but RFC 3986's unreserved characters (ALPHA, DIGIT,
+// "-", ".", "_", "~"), as JavaScript's encodeURIComponent does for Yahoo clients such as
+// yahoo-finance2: M&M.NS → M%26M.NS, ^GSPC → %5EGSPC, EURUSD=X → EURUSD%3DX. url.PathEscape would
+// leave & and = as they are (legal in a path, RFC 3986 sub-delims), which some servers and proxies
+// read as separators; encoding them leaves nothing in a symbol that could change the request.
+func escapeSegment(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // transportError classifies a failure to get an answer. If the caller's ctx ended, that is the

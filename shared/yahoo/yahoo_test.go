@@ -55,7 +55,7 @@ func TestQuote(t *testing.T) {
 	f.fake.SetQuote("AAPL", 213.49, "USD", marketTime)
 	f.fake.SetQuote("^GSPC", 5638.94, "USD", marketTime.Add(time.Minute))
 	f.fake.SetQuote("BRK-B", 475.1, "USD", marketTime)
-	f.fake.SetQuote("EURUSD=X", 1.0874, "usd", marketTime)
+	f.fake.SetQuote("EURUSD=X", 1.0874, "USD", marketTime)
 
 	cases := []struct {
 		ask  stockalert.Ticker
@@ -89,12 +89,87 @@ func TestQuote(t *testing.T) {
 
 func TestQuoteRejectsBadTickerWithoutRequest(t *testing.T) {
 	f := newFixture(t, yahoo.Config{})
-	_, err := f.c.Quote(context.Background(), "AA PL")
-	if v, ok := stockalert.AsValidation(err); !ok || v.Field != "ticker" {
-		t.Fatalf("err = %v, want a validation error for ticker", err)
+	for _, bad := range []string{"AA PL", "../AAPL", "AAPL/../../v7", "AAPL?range=max", "AAPL#x", "AAPL%2F", "A\x00B", "ÄAPL", "AAPL\u202e", "&AAPL"} {
+		_, err := f.c.Quote(context.Background(), stockalert.Ticker(bad))
+		if v, ok := stockalert.AsValidation(err); !ok || v.Field != "ticker" {
+			t.Errorf("Quote(%q): err = %v, want a validation error for ticker", bad, err)
+		}
 	}
 	if n := f.fake.Requests(""); n != 0 {
-		t.Errorf("fake saw %d requests, want 0", n)
+		t.Errorf("fake saw %d requests, want 0: %q", n, f.fake.RequestURIs())
+	}
+}
+
+// Every symbol travels as one percent-encoded path segment, so none can change the request: & and =
+// would otherwise read as query separators to some servers, ^ is not allowed raw in a URL.
+func TestQuoteEscapesTheSymbolInThePath(t *testing.T) {
+	f := newFixture(t, yahoo.Config{})
+	for _, c := range []struct{ symbol, wire string }{
+		{"M&M.NS", "M%26M.NS"},
+		{"L&TFH.NS", "L%26TFH.NS"},
+		{"^GSPC", "%5EGSPC"},
+		{"EURUSD=X", "EURUSD%3DX"},
+		{"ES=F", "ES%3DF"},
+		{"BRK-B", "BRK-B"},
+		{"7203.T", "7203.T"},
+		{"AAPL&X=1", "AAPL%26X%3D1"}, // a plausible symbol: it cannot add a query parameter
+	} {
+		f.fake.SetQuote(c.symbol, 100, "INR", marketTime)
+		got, err := f.c.Quote(context.Background(), stockalert.Ticker(c.symbol))
+		if err != nil {
+			t.Fatalf("Quote(%s): %v", c.symbol, err)
+		}
+		if got.Ticker != stockalert.Ticker(c.symbol) || got.Price != 100 {
+			t.Errorf("Quote(%s) = %+v", c.symbol, got)
+		}
+		// The fake decoded the segment back to the symbol (it answers only symbols it knows) ...
+		if n := f.fake.Requests(c.symbol); n != 1 {
+			t.Errorf("fake saw %d requests for %s, want 1", n, c.symbol)
+		}
+		// ... which crossed the wire percent-encoded, with the query intact.
+		uris := f.fake.RequestURIs()
+		if want := "/v8/finance/chart/" + c.wire + "?interval=1m&range=1d"; uris[len(uris)-1] != want {
+			t.Errorf("Quote(%s) sent %q, want %q", c.symbol, uris[len(uris)-1], want)
+		}
+	}
+}
+
+// Yahoo quotes London in pence (GBp), Johannesburg in South African cents (ZAc) and Tel Aviv in agorot
+// (ILA): meta.currency is case-sensitive and must come through exactly as quoted.
+func TestQuoteKeepsTheCurrencyAsQuoted(t *testing.T) {
+	f := newFixture(t, yahoo.Config{})
+	for _, c := range []struct {
+		symbol   string
+		price    float64
+		currency string
+	}{
+		{"VOD.L", 72.5, "GBp"},
+		{"NPN.JO", 301520, "ZAc"},
+		{"TEVA.TA", 5320, "ILA"},
+		{"HSBA.L", 981.4, "GBp"},
+		{"III.L", 31.2, "GBP"},
+		{"AAPL", 213.49, "USD"},
+	} {
+		f.fake.SetQuote(c.symbol, c.price, c.currency, marketTime)
+		got, err := f.c.Quote(context.Background(), stockalert.Ticker(c.symbol))
+		if err != nil {
+			t.Fatalf("Quote(%s): %v", c.symbol, err)
+		}
+		if got.Currency != c.currency || got.Price != c.price {
+			t.Errorf("Quote(%s) = %s %q, want %s %q as quoted", c.symbol, stockalert.FormatPrice(got.Price), got.Currency,
+				stockalert.FormatPrice(c.price), c.currency)
+		}
+	}
+	// The same from a chart answer written out as Yahoo sends it for a London share.
+	f.fake.SetRaw("BARC.L", 200, `{"chart":{"result":[{"meta":{"currency":"GBp","symbol":"BARC.L","exchangeName":"LSE",`+
+		`"fullExchangeName":"LSE","instrumentType":"EQUITY","firstTradeDate":567331200,"regularMarketTime":1741976997,`+
+		`"hasPrePostMarketData":false,"gmtoffset":0,"timezone":"GMT","exchangeTimezoneName":"Europe/London",`+
+		`"regularMarketPrice":289.65,"chartPreviousClose":285.1,"previousClose":285.1,"scale":3,"priceHint":2,`+
+		`"dataGranularity":"1m","range":"1d"},"timestamp":[1741976940],"indicators":{"quote":[{"close":[289.65],`+
+		`"open":[289.5],"high":[289.7],"low":[289.4],"volume":[120345]}]}}],"error":null}}`)
+	got, err := f.c.Quote(context.Background(), "BARC.L")
+	if err != nil || got.Currency != "GBp" || got.Price != 289.65 {
+		t.Fatalf("Quote(BARC.L) = %+v, %v; want 289.65 GBp", got, err)
 	}
 }
 

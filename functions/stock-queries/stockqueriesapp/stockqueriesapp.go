@@ -6,7 +6,8 @@
 //
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
-// Environment: SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and
+// Environment: QUOTE_MAX_AGE (query.Freshness: a latest price older than it is answered with
+// "stale": true); SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and
 // the function runtime's (port, bind, exec_timeout, max_body_bytes, log_format… see
 // shared/faas.Config).
 package stockqueriesapp
@@ -27,8 +28,15 @@ const Name = "stock-queries"
 
 // Wire is the function's faas.Wiring: it builds the read side of the HTTP API
 // (httpapi.NewStockQueries) over the configured store, with the use cases' logging and metrics on p.
-// Errors: a store that cannot be opened or migrated, or an unreadable secret.
+// Errors: bad configuration, a store that cannot be opened or migrated, or an unreadable secret.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
+	var fresh query.Freshness
+	if err := p.Parse(&fresh); err != nil {
+		return nil, err
+	}
+	if err := fresh.Validate(); err != nil {
+		return nil, err
+	}
 	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
@@ -41,7 +49,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	return httpapi.NewStockQueries(httpapi.StockQueries{
 		Authenticate: query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:  query.NewUserProfileHandler(store, p.Logger, m),
-		LatestPrice:  query.NewLatestPriceHandler(store, p.Logger, m),
+		LatestPrice:  query.NewLatestPriceHandler(store, fresh, p.Logger, m),
 		AveragePrice: query.NewAveragePriceHandler(store, p.Logger, m),
 		Logger:       p.Logger,
 	}), nil

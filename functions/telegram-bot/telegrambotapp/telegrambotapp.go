@@ -11,7 +11,8 @@
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
-// TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), SQLITE_PATH, IDEMPOTENCY_TTL and
+// TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), QUOTE_MAX_AGE (query.Freshness: /status
+// flags older prices as stale), SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -41,6 +42,8 @@ type config struct {
 	AllowNoSecret bool `env:"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET" envDefault:"false"`
 	// SendTimeout bounds one reply; keep it well below exec_timeout.
 	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
+	// Freshness flags /status prices older than QUOTE_MAX_AGE as stale.
+	Freshness query.Freshness
 }
 
 // Secret names, with their environment fallbacks for local runs.
@@ -67,6 +70,9 @@ const Name = "telegram-bot"
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Freshness.Validate(); err != nil {
 		return nil, err
 	}
 	token, ok, err := p.Secrets.Optional(BotTokenSecret, BotTokenEnv)
@@ -111,7 +117,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Link:          command.NewLinkTelegramHandler(store, p.Logger, m),
 		SetInterval:   command.NewSetNotifyIntervalHandler(store, p.Logger, m),
 		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
-		Status:        query.NewChatProfileHandler(store, p.Logger, m),
+		Status:        query.NewChatProfileHandler(store, cfg.Freshness, p.Logger, m),
 		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
 		Logger:        p.Logger,
 		MaxBodyBytes:  p.Config.MaxBodyBytes,

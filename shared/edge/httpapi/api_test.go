@@ -74,7 +74,7 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 	a.queries = httpapi.NewStockQueries(httpapi.StockQueries{
 		Authenticate: query.NewAuthenticateHandler(s, logger, nil),
 		UserProfile:  query.NewUserProfileHandler(s, logger, nil),
-		LatestPrice:  query.NewLatestPriceHandler(s, logger, nil),
+		LatestPrice:  query.NewLatestPriceHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
 		AveragePrice: query.NewAveragePriceHandler(s, logger, nil),
 		Logger:       logger,
 	})

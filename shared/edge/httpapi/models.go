@@ -43,12 +43,15 @@ type linkCodeJSON struct {
 	TelegramLink     string `json:"telegram_link,omitempty"`
 }
 
-// priceJSON is a recorded price.
+// priceJSON is a recorded price: currency is the code exactly as the quote carried it (GBp is pence,
+// GBP pounds) and thresholds are in that unit; time is the quote's; stale is true when the quote is
+// older than QUOTE_MAX_AGE (the symbol has stopped trading: renamed, delisted, suspended).
 type priceJSON struct {
 	Ticker   string    `json:"ticker"`
 	Price    float64   `json:"price"`
 	Currency string    `json:"currency"`
 	Time     time.Time `json:"time"`
+	Stale    bool      `json:"stale"`
 }
 
 // averageJSON is the mean of the last Count recorded prices.
@@ -85,7 +88,7 @@ func newUserJSON(p query.Profile) userJSON {
 }
 
 func newPriceJSON(p query.Price) priceJSON {
-	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC()}
+	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale}
 }
 
 func newAverageJSON(a query.Average) averageJSON {

@@ -63,11 +63,11 @@ func TestLatestAndAverage(t *testing.T) {
 		name, token, path, want string
 	}{
 		{"latest of the only ticker", one.Token, "/users/lee@example.com/latest",
-			`{"ticker":"AAPL","price":121.5,"currency":"USD","time":"2026-03-02T14:32:00Z"}`},
+			`{"ticker":"AAPL","price":121.5,"currency":"USD","time":"2026-03-02T14:32:00Z","stale":false}`},
 		{"latest of a named ticker, any case", two.Token, "/users/max@example.com/latest?ticker=msft",
-			`{"ticker":"MSFT","price":400.25,"currency":"USD","time":"2026-03-02T14:30:30Z"}`},
+			`{"ticker":"MSFT","price":400.25,"currency":"USD","time":"2026-03-02T14:30:30Z","stale":false}`},
 		{"latest of a ticker the user does not watch", one.Token, "/users/lee@example.com/latest?ticker=MSFT",
-			`{"ticker":"MSFT","price":400.25,"currency":"USD","time":"2026-03-02T14:30:30Z"}`},
+			`{"ticker":"MSFT","price":400.25,"currency":"USD","time":"2026-03-02T14:30:30Z","stale":false}`},
 		{"average of the last two", one.Token, "/users/lee@example.com/average?count=2",
 			`{"ticker":"AAPL","average":115.75,"count":2}`},
 		{"average of more than recorded", two.Token, "/users/max@example.com/average?count=10&ticker=AAPL",

@@ -36,7 +36,7 @@ Lost the code? POST /users/{email}/telegram-link gives you a new one.
 Send /help for the commands.`
 
 const helpText = `Commands:
-/status - your tickers, thresholds and latest prices
+/status - your tickers, thresholds and latest prices (thresholds are in the currency unit the ticker is quoted in: GBp is pence, ZAc South African cents, ILA agorot)
 /set <seconds> - least time between two alerts about a ticker that stays out of range (0 to 2592000; default 3600)
 /stop - pause alerts
 /resume - resume alerts
@@ -139,8 +139,13 @@ func pausedText(paused bool) string {
 //	Alerts: on
 //	Repeat alerts: at most every 1h while a ticker stays out of range
 //
-//	AAPL: above 200.00 / below 150.00, last 190.12 USD at 14:30 UTC
+//	AAPL: above 200.00 USD / below 150.00 USD, last 190.12 USD at 14:30 UTC
+//	VOD.L: above 80.00 GBp, last 72.50 GBp (pence) at 14:29 UTC
+//	OLD.L: no thresholds, last 12.30 GBp (pence) at 2025-10-02 14:30 UTC (stale: no trade for 151 days, …)
 //	MSFT: above 400.00, no price yet
+//
+// The currency code is shown exactly as quoted (GBp is pence, GBP pounds) and thresholds are in that
+// unit; a price older than the status handler's query.Freshness is flagged stale.
 func statusText(st query.ChatStatus, now time.Time) string {
 	p := st.Profile
 	var b strings.Builder
@@ -177,26 +182,40 @@ func statusText(st query.ChatStatus, now time.Time) string {
 }
 
 func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.Price, now time.Time) string {
+	// Thresholds are in the unit the ticker is quoted in: they carry its code once a price is known.
+	price, ok := prices[s.Ticker]
+	unit := ""
+	if ok && price.Currency != "" {
+		unit = " " + price.Currency
+	}
 	var bounds []string
 	if s.Thresholds.High != nil {
-		bounds = append(bounds, "above "+stockalert.FormatPrice(*s.Thresholds.High))
+		bounds = append(bounds, "above "+stockalert.FormatPrice(*s.Thresholds.High)+unit)
 	}
 	if s.Thresholds.Low != nil {
-		bounds = append(bounds, "below "+stockalert.FormatPrice(*s.Thresholds.Low))
+		bounds = append(bounds, "below "+stockalert.FormatPrice(*s.Thresholds.Low)+unit)
 	}
 	th := "no thresholds"
 	if len(bounds) > 0 {
 		th = strings.Join(bounds, " / ")
 	}
-	price, ok := prices[s.Ticker]
 	if !ok {
 		return fmt.Sprintf("%s: %s, no price yet", s.Ticker, th)
 	}
-	cur := ""
-	if price.Currency != "" {
-		cur = " " + price.Currency
+	line := fmt.Sprintf("%s: %s, last %s at %s", s.Ticker, th, stockalert.FormatAmount(price.Price, price.Currency), formatPriceTime(price.Time, now))
+	if price.Stale {
+		line += fmt.Sprintf(" (stale: no trade for %s, the symbol may be renamed or delisted; no alerts until it trades again)",
+			formatAge(now.Sub(price.Time)))
 	}
-	return fmt.Sprintf("%s: %s, last %s%s at %s", s.Ticker, th, stockalert.FormatPrice(price.Price), cur, formatPriceTime(price.Time, now))
+	return line
+}
+
+// formatAge writes an age in whole days, or hours under two days: 181 days, 30 hours.
+func formatAge(d time.Duration) string {
+	if d < 48*time.Hour {
+		return fmt.Sprintf("%d hours", int64(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days", int64(d/(24*time.Hour)))
 }
 
 // formatPriceTime shows the time alone for a price of today (UTC), the date too otherwise.

@@ -60,7 +60,7 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		Link:        command.NewLinkTelegramHandler(s, nil, nil),
 		SetInterval: command.NewSetNotifyIntervalHandler(s, nil, nil),
 		SetPaused:   command.NewSetPausedHandler(s, nil, nil),
-		Status:      query.NewChatProfileHandler(s, nil, nil),
+		Status:      query.NewChatProfileHandler(s, query.Freshness{Now: func() time.Time { return now }}, nil, nil),
 		Replies:     sender,
 		Now:         func() time.Time { return now },
 	}
@@ -243,8 +243,8 @@ func TestWebhookStatusShowsTickersThresholdsAndPrices(t *testing.T) {
 Alerts: on
 Repeat alerts: at most every 1h while a ticker stays out of range
 
-AAPL: above 200.00 / below 150.00, last 190.12 USD at 14:30 UTC
-EURUSD=X: below 1.05, last 1.08745 USD at 2026-03-01 21:59 UTC
+AAPL: above 200.00 USD / below 150.00 USD, last 190.12 USD at 14:30 UTC
+EURUSD=X: below 1.05 USD, last 1.08745 USD at 2026-03-01 21:59 UTC
 MSFT: above 400.00, no price yet
 TSLA: no thresholds, no price yet`, b.say(42, "/status"))
 
@@ -254,10 +254,38 @@ TSLA: no thresholds, no price yet`, b.say(42, "/status"))
 Alerts: paused (send /resume to turn them back on)
 Repeat alerts: at every price check while a ticker stays out of range
 
-AAPL: above 200.00 / below 150.00, last 190.12 USD at 14:30 UTC
-EURUSD=X: below 1.05, last 1.08745 USD at 2026-03-01 21:59 UTC
+AAPL: above 200.00 USD / below 150.00 USD, last 190.12 USD at 14:30 UTC
+EURUSD=X: below 1.05 USD, last 1.08745 USD at 2026-03-01 21:59 UTC
 MSFT: above 400.00, no price yet
 TSLA: no thresholds, no price yet`, b.say(42, "/status"))
+}
+
+// /status shows each price with its currency exactly as quoted (GBp is pence, ZAc South African cents,
+// ILA agorot: never GBP, ZAR, ILS), thresholds in that unit, and flags a price from a symbol that has
+// stopped trading.
+func TestWebhookStatusShowsMinorUnitsAndStalePrices(t *testing.T) {
+	b := newBot(t)
+	code := b.registerUser("liz@example.com", "VOD.L", stockalert.Thresholds{High: stockalert.Float(80), Low: stockalert.Float(60)})
+	for _, tk := range []string{"NPN.JO", "TEVA.TA", "OLD.L"} {
+		require.NoError(t, b.subscribe.Handle(b.ctx, command.Subscribe{Email: "liz@example.com", Ticker: tk,
+			Thresholds: stockalert.Thresholds{Low: stockalert.Float(100)}}))
+	}
+	require.NoError(t, b.record.Handle(b.ctx, command.RecordPrices{Quotes: []stockalert.Quote{
+		{Ticker: "VOD.L", Price: 72.5, Currency: "GBp", Time: now.Add(-31 * time.Minute)},
+		{Ticker: "NPN.JO", Price: 301520, Currency: "ZAc", Time: now.Add(-3 * 24 * time.Hour)},
+		{Ticker: "TEVA.TA", Price: 5320, Currency: "ILA", Time: now.Add(-time.Hour)},
+		{Ticker: "OLD.L", Price: 12.3, Currency: "GBp", Time: time.Date(2025, 10, 2, 16, 30, 0, 0, time.UTC)},
+	}}))
+	b.say(42, "/start "+code)
+
+	require.Equal(t, `Account: liz@example.com
+Alerts: on
+Repeat alerts: at most every 1h while a ticker stays out of range
+
+NPN.JO: below 100.00 ZAc, last 301520.00 ZAc (South African cents) at 2026-02-27 15:00 UTC
+OLD.L: below 100.00 GBp, last 12.30 GBp (pence) at 2025-10-02 16:30 UTC (stale: no trade for 150 days, the symbol may be renamed or delisted; no alerts until it trades again)
+TEVA.TA: below 100.00 ILA, last 5320.00 ILA (agorot) at 14:00 UTC
+VOD.L: above 80.00 GBp / below 60.00 GBp, last 72.50 GBp (pence) at 14:29 UTC`, b.say(42, "/status"))
 }
 
 func TestWebhookStatusFitsInOneMessage(t *testing.T) {
@@ -287,7 +315,7 @@ func TestWebhookStatusFitsInOneMessage(t *testing.T) {
 	require.NoError(t, err)
 	shown := len(lines) - 5 // account, alerts, repeat, blank line, and the summary
 	require.Equal(t, command.MaxSubscriptionsPerUser, shown+more, "every ticker is shown or counted")
-	require.Equal(t, "T000000000000000: above 999999999999.00 / below 0.000001, last 123456789012.125 USD at 2026-02-28 09:15 UTC", lines[4])
+	require.Equal(t, "T000000000000000: above 999999999999.00 USD / below 0.000001 USD, last 123456789012.125 USD at 2026-02-28 09:15 UTC", lines[4])
 }
 
 func TestWebhookStopAndResume(t *testing.T) {
@@ -540,7 +568,7 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 			Link:        command.NewLinkTelegramHandler(s, nil, nil),
 			SetInterval: command.NewSetNotifyIntervalHandler(s, nil, nil),
 			SetPaused:   command.NewSetPausedHandler(s, nil, nil),
-			Status:      query.NewChatProfileHandler(s, nil, nil),
+			Status:      query.NewChatProfileHandler(s, query.Freshness{Now: func() time.Time { return now }}, nil, nil),
 			Replies:     sender,
 		}
 	}

@@ -16,6 +16,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, userCases...)
 	cases = append(cases, subscriptionCases...)
 	cases = append(cases, priceCases...)
+	cases = append(cases, quoteCases...)
 	cases = append(cases, alertCases...)
 	cases = append(cases, telegramCases...)
 	cases = append(cases, idempotencyCases...)

@@ -30,6 +30,7 @@ type Server struct {
 	requests   map[string]int
 	total      int
 	userAgents []string
+	uris       []string
 }
 
 type quote struct {
@@ -127,6 +128,14 @@ func (s *Server) Requests(symbol string) int {
 	return s.requests[strings.ToUpper(symbol)]
 }
 
+// RequestURIs returns the request-target of every chart request, as sent on the wire (path still
+// percent-encoded, then the query), in order of arrival.
+func (s *Server) RequestURIs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.uris)
+}
+
 // UserAgents returns the distinct User-Agent headers seen, in order of first appearance.
 func (s *Server) UserAgents() []string {
 	s.mu.Lock()
@@ -150,6 +159,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.total++
 	s.requests[symbol]++
+	s.uris = append(s.uris, r.RequestURI)
 	if ua := r.UserAgent(); !slices.Contains(s.userAgents, ua) {
 		s.userAgents = append(s.userAgents, ua)
 	}
