@@ -43,7 +43,7 @@ func writeSummary(w io.Writer, s summary) error {
 	}
 	p.printf("\ngateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
 	if s.Listen != "" {
-		p.printf("listening\t%s  (%s)\n", s.Listen, listenScope(s.Listen))
+		p.printf("listen\t%s  (%s)\n", s.Listen, listenScope(s.Listen))
 	}
 	if s.Role == "provider" {
 		p.printf("role\tprovider behind an OpenFaaS gateway (/system/info answers ProviderInfo)\n")
