@@ -1,5 +1,6 @@
 // Package localfaas is an OpenFaaS provider that runs the Go functions of a stack.yml as local
-// processes, without containers: "faasd without containers", built on faas-provider's bootstrap.Serve.
+// processes, without containers: "faasd without containers", built on faas-provider's handler types
+// and the routes of its bootstrap.Serve, which localfaas serves itself (on loopback by default).
 // This package holds no code; its rooms are:
 //
 //   - stack: stack.yml loading with faas-cli's ${VAR:-default} rules;

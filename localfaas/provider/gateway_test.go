@@ -2,10 +2,13 @@ package provider_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -408,19 +411,148 @@ func decodeLines(t *testing.T, body string) []logs.Message {
 func TestInfoNamespacesHealth(t *testing.T) {
 	t.Parallel()
 	gw := lftest.NewGateway(t, lftest.Stack, nil, nil)
+	// As a gateway (the default): the OpenFaaS gateway's GatewayInfo, which faas-cli version reads.
+	r := lftest.Call(t, "GET", gw.URL+"/system/info", lftest.Creds, nil)
 	info := lftest.Decode[struct {
 		Provider *types.ProviderInfo `json:"provider"`
 		Version  *types.VersionInfo  `json:"version"`
 		Arch     string              `json:"arch"`
-	}](t, lftest.Call(t, "GET", gw.URL+"/system/info", lftest.Creds, nil))
+	}](t, r)
 	if info.Provider == nil || info.Provider.Name != "localfaas" || info.Provider.Orchestration != "processes" ||
 		info.Provider.Version == nil || info.Version == nil || info.Arch == "" {
 		t.Fatalf("info = %+v", info)
+	}
+	if shape := lftest.Decode[map[string]json.RawMessage](t, r); len(shape) != 3 || !strings.HasPrefix(string(shape["provider"]), "{") {
+		t.Fatalf("gateway info %s: want exactly provider (an object), version, arch", r.Body)
 	}
 	ns := lftest.Decode[[]string](t, lftest.Call(t, "GET", gw.URL+"/system/namespaces", lftest.Creds, nil))
 	if len(ns) != 1 || ns[0] != "openfaas-fn" {
 		t.Fatalf("namespaces = %v", ns)
 	}
-	r := lftest.Call(t, "GET", gw.URL+"/healthz", nil, nil)
+	r = lftest.Call(t, "GET", gw.URL+"/healthz", nil, nil)
 	lftest.ExpectStatus(t, r, http.StatusOK, "healthz")
+}
+
+// TestInfoAsAProvider: behind a real OpenFaaS gateway (LOCALFAAS_ROLE=provider), /system/info is
+// faas-provider's ProviderInfo, the shape the gateway reads; still behind basic auth.
+func TestInfoAsAProvider(t *testing.T) {
+	t.Parallel()
+	gw := lftest.NewGatewayWith(t, lftest.Stack, nil, nil, provider.Options{Creds: lftest.Creds, Role: provider.RoleProvider})
+	lftest.ExpectStatus(t, lftest.Call(t, "GET", gw.URL+"/system/info", nil, nil), http.StatusUnauthorized, "info without credentials")
+	r := lftest.Call(t, "GET", gw.URL+"/system/info", lftest.Creds, nil)
+	lftest.ExpectStatus(t, r, http.StatusOK, "info")
+	info := lftest.Decode[types.ProviderInfo](t, r)
+	if info.Name != "localfaas" || info.Orchestration != "processes" || info.Version == nil || info.Version.Release == "" || info.Version.SHA == "" {
+		t.Fatalf("provider info = %+v (%s)", info, r.Body)
+	}
+	shape := lftest.Decode[map[string]json.RawMessage](t, r)
+	if len(shape) != 3 || string(shape["provider"]) != `"localfaas"` || string(shape["orchestration"]) != `"processes"` {
+		t.Fatalf("provider info %s: want exactly {\"provider\":\"localfaas\",\"orchestration\":\"processes\",\"version\":{…}}", r.Body)
+	}
+	if _, err := provider.ParseRole("both"); err == nil {
+		t.Fatal("ParseRole accepted an unknown role")
+	}
+}
+
+// bodyLimitStack is the test stack's echo with a body limit its process enforces too (answering 413 and
+// closing as soon as it sees the body is over).
+const bodyLimitStack = `
+version: 1.0
+provider:
+  name: openfaas
+functions:
+  limited:
+    lang: go
+    handler: ./fn
+    image: localhost/limited:latest
+    environment:
+      max_body_bytes: "${LIMIT}"
+  unlimited:
+    lang: go
+    handler: ./fn
+    image: localhost/unlimited:latest
+`
+
+// chunked hides a reader's length, so that the client sends the body chunked, without Content-Length.
+type chunked struct{ io.Reader }
+
+// TestProxyAnswersABodyOverTheLimit413: a body over the function's max_body_bytes (or the gateway's
+// default for a function that sets none) is a 413 with the runtime's JSON every time, never a 500
+// "Can't reach service" — whether Content-Length declares it or it arrives chunked while the function
+// answers 413 and closes mid-upload; a body at the limit passes.
+func TestProxyAnswersABodyOverTheLimit413(t *testing.T) {
+	t.Parallel()
+	const limit = 1 << 20
+	gw := lftest.NewGatewayWith(t, bodyLimitStack, map[string]string{"LIMIT": strconv.Itoa(limit)}, nil,
+		provider.Options{Creds: lftest.Creds, DefaultMaxBodyBytes: 4096})
+	gw.DeployAndWait(t, "limited")
+	gw.DeployAndWait(t, "unlimited")
+	invocations := func(name string) float64 {
+		st, err := gw.Function(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.InvocationCount
+	}
+	post := func(name string, body io.Reader) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, gw.URL+"/function/"+name+"/users", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s: %v", name, err)
+		}
+		out, err := io.ReadAll(res.Body)
+		if cerr := res.Body.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, string(out)
+	}
+	want413 := func(n int64) string {
+		return `{"error":"request body too large: larger than ` + strconv.FormatInt(n, 10) + ` bytes","field":"body"}` + "\n"
+	}
+	big := bytes.Repeat([]byte("x"), 16<<20) // the 12–20 MiB bodies that raced
+
+	// Declared by Content-Length: answered by the gateway, the function is not called.
+	before := invocations("limited")
+	for i := range 5 {
+		status, body := post("limited", bytes.NewReader(big))
+		if status != http.StatusRequestEntityTooLarge || body != want413(limit) {
+			t.Fatalf("try %d, 16 MiB with Content-Length: %d %q, want 413 %q", i, status, body, want413(limit))
+		}
+	}
+	if got := invocations("limited"); got != before {
+		t.Fatalf("the function was invoked %v times for bodies the gateway refused", got-before)
+	}
+	// Chunked: the function answers 413 and closes while the body is still coming; the client gets the
+	// 413 every time.
+	for i := range 5 {
+		status, body := post("limited", chunked{bytes.NewReader(big)})
+		if status != http.StatusRequestEntityTooLarge || body != want413(limit) {
+			t.Fatalf("try %d, 16 MiB chunked: %d %q, want 413 %q", i, status, body, want413(limit))
+		}
+	}
+	// At the limit, both ways: the function gets it all.
+	for _, body := range []io.Reader{bytes.NewReader(big[:limit]), chunked{bytes.NewReader(big[:limit])}} {
+		status, out := post("limited", body)
+		echo := map[string]any{}
+		if status != http.StatusOK || json.Unmarshal([]byte(out), &echo) != nil || len(echo["body"].(string)) != limit {
+			t.Fatalf("a body at the limit: %d %.200s", status, out)
+		}
+	}
+	// A function whose environment sets no limit has the gateway's default.
+	if status, body := post("unlimited", bytes.NewReader(big[:4097])); status != http.StatusRequestEntityTooLarge || body != want413(4096) {
+		t.Fatalf("over the default limit: %d %q", status, body)
+	}
+	if status, body := post("unlimited", chunked{bytes.NewReader(big[:4097])}); status != http.StatusRequestEntityTooLarge || body != want413(4096) {
+		t.Fatalf("over the default limit, chunked: %d %q", status, body)
+	}
+	if status, _ := post("unlimited", bytes.NewReader(big[:4096])); status != http.StatusOK {
+		t.Fatalf("at the default limit: %d", status)
+	}
 }

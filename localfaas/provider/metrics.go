@@ -16,6 +16,9 @@ import (
 type Metrics struct {
 	invocations *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
+	// faas-provider's bootstrap.Serve series of the /system routes (see NewRouter).
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
 }
 
 // NewMetrics registers the gateway's series with reg; fns gives the replica counts when scraped. It
@@ -31,13 +34,24 @@ func NewMetrics(reg prometheus.Registerer, fns Lister) (*Metrics, error) {
 			Help:    "Time to serve a function invocation through the gateway.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"function_name", "code"}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Subsystem: "provider",
+			Name:      "http_requests_total",
+			Help:      "Total number of HTTP requests.",
+		}, []string{"code", "method", "path"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Subsystem: "provider",
+			Name:      "http_request_duration_seconds",
+			Help:      "Seconds spent serving HTTP requests.",
+			Buckets:   prometheus.DefBuckets,
+		}, []string{"code", "method", "path"}),
 	}
 	replicas := replicaCollector{
 		fns: fns,
 		desc: prometheus.NewDesc("gateway_service_count",
 			"Ready replicas (processes) of each function.", []string{"function_name"}, nil),
 	}
-	for _, c := range []prometheus.Collector{m.invocations, m.duration, replicas} {
+	for _, c := range []prometheus.Collector{m.invocations, m.duration, m.httpRequests, m.httpDuration, replicas} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("provider: register metrics: %w", err)
 		}

@@ -26,11 +26,25 @@ type Functions interface {
 	HealthChecker
 }
 
-// Handlers returns the endpoints for bootstrap.Serve over fns and secrets. When creds is not nil every
-// /system/ endpoint (including /system/namespaces, which bootstrap leaves open) demands basic auth;
-// leave FaaSConfig.EnableBasicAuth off. cfg gives the proxy its timeout (ReadTimeout) and the log
-// stream its limit (WriteTimeout); m, when not nil, counts the invocations.
-func Handlers(fns Functions, secrets SecretStore, m *Metrics, creds *auth.BasicAuthCredentials, cfg types.FaaSConfig) *types.FaaSHandlers {
+// Options are the gateway's settings beyond faas-provider's FaaSConfig. The zero value is an open
+// gateway (no basic auth) answering as an OpenFaaS gateway, with no body limit of its own.
+type Options struct {
+	// Creds, when not nil, puts every /system/ endpoint (including /system/namespaces, which bootstrap
+	// leaves open) behind basic auth; leave FaaSConfig.EnableBasicAuth off.
+	Creds *auth.BasicAuthCredentials
+	// Role is what localfaas is to its caller: RoleGateway (faas-cli talks to it) or RoleProvider (a
+	// real OpenFaaS gateway sits in front). It decides the shape of /system/info.
+	Role Role
+	// DefaultMaxBodyBytes is the request body limit of a function whose environment sets no
+	// max_body_bytes (0: none). See MakeProxyHandler.
+	DefaultMaxBodyBytes int64
+}
+
+// Handlers returns the endpoints for NewRouter (or bootstrap.Serve) over fns and secrets, with opts.
+// cfg gives the proxy its timeout (ReadTimeout) and the log stream its limit (WriteTimeout); m, when
+// not nil, counts the invocations.
+func Handlers(fns Functions, secrets SecretStore, m *Metrics, opts Options, cfg types.FaaSConfig) *types.FaaSHandlers {
+	creds := opts.Creds
 	protect := func(h http.HandlerFunc) http.HandlerFunc {
 		if creds == nil {
 			return h
@@ -39,7 +53,7 @@ func Handlers(fns Functions, secrets SecretStore, m *Metrics, creds *auth.BasicA
 	}
 	return &types.FaaSHandlers{
 		ListNamespaces: protect(MakeNamespacesHandler()),
-		FunctionProxy:  MakeProxyHandler(fns, m, cfg),
+		FunctionProxy:  MakeProxyHandler(fns, m, cfg, opts.DefaultMaxBodyBytes),
 		FunctionLister: protect(MakeListHandler(fns)),
 		DeployFunction: protect(MakeDeployHandler(fns)),
 		UpdateFunction: protect(MakeUpdateHandler(fns)),
@@ -48,7 +62,7 @@ func Handlers(fns Functions, secrets SecretStore, m *Metrics, creds *auth.BasicA
 		ScaleFunction:  protect(MakeScaleHandler(fns)),
 		Secrets:        protect(MakeSecretHandler(secrets)),
 		Logs:           protect(MakeLogsHandler(fns, cfg.WriteTimeout)),
-		Info:           protect(MakeInfoHandler()),
+		Info:           protect(MakeInfoHandler(opts.Role)),
 		Health:         MakeHealthHandler(fns),
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -236,6 +237,24 @@ func (s *Supervisor) Resolve(name string) (url.URL, error) {
 		return url.URL{}, err
 	}
 	return in.address(), nil
+}
+
+// MaxBodyBytes is the request body limit the function's environment sets: max_body_bytes (bytes, the
+// convention of of-watchdog-style runtimes), from stack.yml or the deploy request; 0 when it sets none
+// or a value that is not a positive integer, or the function is not deployed.
+func (s *Supervisor) MaxBodyBytes(name string) int64 {
+	f, err := s.function(name)
+	if err != nil {
+		return 0
+	}
+	f.mu.Lock()
+	v := f.spec.env["max_body_bytes"]
+	f.mu.Unlock()
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 // Invoked counts an invocation of the function (its invocationCount). An unknown name is ignored.

@@ -39,6 +39,10 @@ type CronConfig struct {
 	Logger *slog.Logger
 	// Registerer receives localfaas_cron_runs_total; nil registers nothing.
 	Registerer prometheus.Registerer
+	// External leaves scheduling to an external cron-connector (OpenFaaS's, pointed at this gateway):
+	// Run invokes nothing, logs "cron disabled" with the cron functions it leaves to it, and waits for
+	// its context. Without it both would run each function, twice per tick.
+	External bool
 }
 
 // CronTrigger invokes the functions annotated `topic: cron-function` on their `schedule`, as OpenFaaS's
@@ -95,6 +99,20 @@ func NewCronTrigger(cfg CronConfig) (*CronTrigger, error) {
 // Run schedules the cron functions, following deploys, updates and deletes, until ctx ends; then it
 // waits for the runs in flight (each bounded by Timeout) and returns nil.
 func (t *CronTrigger) Run(ctx context.Context) error {
+	if t.cfg.External {
+		var names []string
+		for _, fn := range t.cfg.Functions.Functions() {
+			if fn.Annotations == nil {
+				continue
+			}
+			if _, ok := stack.CronSchedule(*fn.Annotations); ok {
+				names = append(names, fn.Name)
+			}
+		}
+		t.log.Info("cron disabled: schedules are left to an external cron-connector", "functions", strings.Join(names, ","))
+		<-ctx.Done()
+		return nil
+	}
 	c := cron.New(cron.WithParser(cron.NewParser(
 		cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)))
 	c.Start()

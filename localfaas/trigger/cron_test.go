@@ -67,6 +67,12 @@ func (c *cron) runs(t *testing.T, name, result string) float64 {
 // startCron runs a cron trigger on gw through a proxy that counts the invocations reaching it.
 func startCron(t *testing.T, gw *lftest.Gateway) *cron {
 	t.Helper()
+	return startCronWith(t, gw, false)
+}
+
+// startCronWith is startCron with CronConfig.External set to external.
+func startCronWith(t *testing.T, gw *lftest.Gateway, external bool) *cron {
+	t.Helper()
 	target, err := url.Parse(gw.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +90,7 @@ func startCron(t *testing.T, gw *lftest.Gateway) *cron {
 		Refresh:    50 * time.Millisecond,
 		Logger:     lftest.Logger(t, c.log),
 		Registerer: c.reg,
+		External:   external,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -172,5 +179,33 @@ func TestCronRunsOfAFunctionNeverOverlapAndDrainOnStop(t *testing.T) {
 	}
 	if got := len(cronRuns(t, gw, "ticker")); float64(got) != finished {
 		t.Fatalf("function finished %d runs, trigger counted %v ok: the last run was cut", got, finished)
+	}
+}
+
+// TestCronLeftToAnExternalCronConnector: with External set, the trigger says so and invokes nothing,
+// while a trigger running beside it on the same functions and schedule does.
+func TestCronLeftToAnExternalCronConnector(t *testing.T) {
+	t.Parallel()
+	gw := lftest.NewGateway(t, lftest.Stack, nil, nil)
+	gw.DeployAndWait(t, "echo")
+	gw.DeployAndWait(t, "ticker")
+	external := startCronWith(t, gw, true)
+	lftest.Eventually(t, 10*time.Second, "the trigger to report it is disabled", func() bool {
+		return strings.Contains(external.log.String(), `msg="cron disabled: schedules are left to an external cron-connector" functions=ticker`)
+	})
+
+	// The later event: an ordinary trigger, started after, has run ticker twice on the same schedule
+	// (@every 1s), so the disabled one has had two ticks to run it too.
+	own := startCron(t, gw)
+	lftest.Eventually(t, 30*time.Second, "two runs by the ordinary trigger", func() bool { return own.runs(t, "ticker", "ok") >= 2 })
+	if n := external.started.Load(); n != 0 {
+		t.Fatalf("the disabled trigger invoked the gateway %d times:\n%s", n, external.log.String())
+	}
+	if n := external.runs(t, "ticker", "ok") + external.runs(t, "ticker", "failed") + external.runs(t, "ticker", "skipped"); n != 0 {
+		t.Fatalf("the disabled trigger counted %v runs", n)
+	}
+	// Every run the function recorded is the ordinary trigger's.
+	if runs, started := len(cronRuns(t, gw, "ticker")), own.started.Load(); int64(runs) > started {
+		t.Fatalf("ticker recorded %d cron runs, the ordinary trigger made %d", runs, started)
 	}
 }

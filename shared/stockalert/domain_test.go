@@ -81,6 +81,33 @@ func TestParseEmail(t *testing.T) {
 		{"Ada <ada@example.com>", "", false},
 		{"a@b@example.com", "", false},
 		{strings.Repeat("a", 250) + "@x.io", "", false},
+		// Invisible and control characters: a second account must not look identical to another.
+		{"ada\u200b@example.com", "", false},     // zero-width space (Cf)
+		{"ada@exa\u200bmple.com", "", false},     // … in the domain
+		{"\u202eada@example.com", "", false},     // right-to-left override (Cf)
+		{"ada\u2066@example.com", "", false},     // left-to-right isolate (Cf)
+		{"ad\u200da@example.com", "", false},     // zero-width joiner (Cf)
+		{"\ufeffada@example.com", "", false},     // byte-order mark (Cf)
+		{"ada\u00ad@example.com", "", false},     // soft hyphen (Cf)
+		{"ada\x7f@example.com", "", false},       // DEL (Cc)
+		{"ada\u0085@example.com", "", false},     // NEL (Cc)
+		{"ada\u3164@example.com", "", false},     // Hangul filler (default-ignorable, Lo)
+		{"ada\u034f@example.com", "", false},     // combining grapheme joiner (default-ignorable, Mn)
+		{"ada\ufe0f@example.com", "", false},     // variation selector
+		{"ada\u00a0@example.com", "", false},     // no-break space (Zs)
+		{"ada\u2028@example.com", "", false},     // line separator (Zl)
+		{"ada\ue000@example.com", "", false},     // private use (Co)
+		{"ada\U000e0001@example.com", "", false}, // language tag (Cf)
+		{"ada\ufffd@example.com", "", false},     // replacement character: text already damaged
+		{"a\xffb@example.com", "", false},        // invalid UTF-8
+		// Internationalised addresses (RFC 6531): local part lower-cased and NFC, domain as IDNA A-labels.
+		{"José@example.com", "josé@example.com", true},
+		{"Jose\u0301@example.com", "jos\u00e9@example.com", true}, // decomposed é → precomposed
+		{"ann@Bücher.de", "ann@xn--bcher-kva.de", true},
+		{"ann@xn--bcher-kva.de", "ann@xn--bcher-kva.de", true},
+		{"ann@ＢÜＣＨＥＲ.de", "ann@xn--bcher-kva.de", true}, // full-width letters map to ASCII
+		{"用户@例子.广告", "用户@xn--fsqu00a.xn--4rr70v", true},
+		{"ann@b\u00fccher-.de", "", false}, // a label may not end with a hyphen (IDNA)
 	} {
 		got, err := stockalert.ParseEmail(c.in)
 		if c.ok != (err == nil) || string(got) != c.want {

@@ -1,5 +1,5 @@
 // Command localfaas runs the functions of a stack.yml on this machine, without containers: an OpenFaaS
-// gateway and provider API (faas-provider's bootstrap.Serve), one supervised process per replica, the
+// gateway and provider API (faas-provider's routes and handlers, on 127.0.0.1 unless GATEWAY_BIND), one supervised process per replica, the
 // cron trigger, an embedded Kafka broker unless KAFKA_BROKERS is set, and SQLite unless MYSQL_DSN is set.
 // Ctrl-C stops the triggers, lets the work in flight finish, then stops the functions and the broker.
 //
@@ -26,10 +26,10 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	bootstrap "github.com/openfaas/faas-provider"
 	"github.com/openfaas/faas-provider/logs"
 	"github.com/openfaas/faas-provider/types"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stockalert/stockalert/kafkaconnector"
@@ -39,6 +39,7 @@ import (
 	"github.com/stockalert/stockalert/localfaas/stack"
 	"github.com/stockalert/stockalert/localfaas/supervisor"
 	"github.com/stockalert/stockalert/localfaas/trigger"
+	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -55,6 +56,9 @@ const telegramFunction = "telegram-bot"
 
 type config struct {
 	GatewayPort       int           `env:"GATEWAY_PORT" envDefault:"8080"`
+	GatewayBind       string        `env:"GATEWAY_BIND" envDefault:"127.0.0.1"`
+	Role              string        `env:"LOCALFAAS_ROLE" envDefault:"gateway"`
+	ExternalCron      bool          `env:"EXTERNAL_CRON" envDefault:"false"`
 	DataDir           string        `env:"DATA_DIR" envDefault:"./data"`
 	BasicAuthPassword string        `env:"BASIC_AUTH_PASSWORD"`
 	KafkaBrokers      string        `env:"KAFKA_BROKERS"`
@@ -112,11 +116,23 @@ func run(stackFile string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	port, err := gatewayPort(cfg.GatewayPort)
+	role, err := provider.ParseRole(cfg.Role)
+	if err != nil {
+		return fmt.Errorf("LOCALFAAS_ROLE: %w", err)
+	}
+	// The gateway's listener, opened now so that a taken port is known before anything starts; on
+	// loopback unless GATEWAY_BIND says otherwise. Serve closes it.
+	ln, err := listenGateway(cfg.GatewayBind, cfg.GatewayPort)
 	if err != nil {
 		return err
 	}
-	gateway := "http://127.0.0.1:" + strconv.Itoa(port)
+	lnOwned := true
+	defer func() {
+		if lnOwned {
+			_ = ln.Close() // start-up failed before Serve took it: nothing more to report
+		}
+	}()
+	gateway := gatewayURL(ln.Addr())
 
 	// Infrastructure: the broker with its topics, and the store, before any function starts.
 	brokers, kafkaDesc := cfg.KafkaBrokers, "KAFKA_BROKERS "+cfg.KafkaBrokers
@@ -186,13 +202,24 @@ func run(stackFile string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	faasConfig := &types.FaaSConfig{TCPPort: &port, ReadTimeout: cfg.Timeout, WriteTimeout: cfg.Timeout}
-	handlers := provider.Handlers(sup, secrets, metrics, creds, *faasConfig)
+	faasConfig := types.FaaSConfig{ReadTimeout: cfg.Timeout, WriteTimeout: cfg.Timeout}
+	handlers := provider.Handlers(sup, secrets, metrics, provider.Options{
+		Creds: creds,
+		Role:  role,
+		// The functions' runtime (shared/faas) limits a body to 1 MiB unless max_body_bytes says
+		// otherwise: the gateway answers a larger one 413 itself.
+		DefaultMaxBodyBytes: faas.DefaultMaxBodyBytes,
+	}, faasConfig)
+	router := provider.NewRouter(handlers, metrics, promhttp.Handler())
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	served := make(chan struct{})
+	lnOwned = false
 	go func() {
 		defer close(served)
-		bootstrap.Serve(serveCtx, handlers, faasConfig)
+		if err := provider.Serve(serveCtx, ln, router, faasConfig); err != nil {
+			logger.Error("gateway stopped", "err", err)
+			stop() // the gateway is gone: stop the rest
+		}
 	}()
 	stopGateway := func() {
 		sup.CloseLogStreams()
@@ -227,6 +254,7 @@ func run(stackFile string, logger *slog.Logger) error {
 		Timeout:    cfg.Timeout,
 		Logger:     logger,
 		Registerer: prometheus.DefaultRegisterer,
+		External:   cfg.ExternalCron,
 	})
 	if err != nil {
 		stopGateway()
@@ -276,8 +304,15 @@ func run(stackFile string, logger *slog.Logger) error {
 		})
 	}
 
+	cronDesc := ""
+	if cfg.ExternalCron {
+		cronDesc = "off: schedules left to an external cron-connector (EXTERNAL_CRON)"
+	}
 	if err := writeSummary(os.Stdout, summary{
 		Gateway:   gateway,
+		Listen:    net.JoinHostPort(cfg.GatewayBind, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)),
+		Role:      string(role),
+		Cron:      cronDesc,
 		User:      creds.User,
 		Password:  creds.Password,
 		Functions: sup.Functions(),
@@ -303,23 +338,28 @@ func run(stackFile string, logger *slog.Logger) error {
 	return runErr
 }
 
-// gatewayPort checks the port is free (bootstrap.Serve would exit the program if it were not) or, for 0,
-// picks a free one.
-func gatewayPort(port int) (free int, err error) {
-	l, err := new(net.ListenConfig).Listen(context.Background(), "tcp", ":"+strconv.Itoa(port))
+// listenGateway opens the gateway's listener on host:port (host 127.0.0.1 by default: GATEWAY_BIND;
+// port 0 picks a free one). Its error names the setting to change.
+func listenGateway(host string, port int) (net.Listener, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	l, err := new(net.ListenConfig).Listen(context.Background(), "tcp", addr)
 	if err != nil {
-		return 0, fmt.Errorf("gateway port %d is taken (set GATEWAY_PORT to another, or 0 for any): %w", port, err)
+		return nil, fmt.Errorf("gateway address %s is taken or not this machine's (set GATEWAY_PORT to another port, 0 for any, or GATEWAY_BIND to another address): %w", addr, err)
 	}
-	defer func() {
-		if cerr := l.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("gateway port %d: %w", port, cerr)
-		}
-	}()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, fmt.Errorf("gateway port: unexpected address %v", l.Addr())
+	return l, nil
+}
+
+// gatewayURL is the base URL localfaas itself (the triggers, the functions' gateway_url, the status
+// table) reaches the gateway at: its listening address, or loopback when it listens on every interface.
+func gatewayURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
 	}
-	return addr.Port, nil
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // awaitHealthy waits for the gateway to answer.

@@ -73,6 +73,17 @@ func TestProgram(t *testing.T) {
 	if !strings.HasPrefix(brokers, "127.0.0.1:") {
 		t.Fatalf("KAFKA_BROKERS in the function = %q", brokers)
 	}
+
+	// Every listener is on loopback: the gateway, the embedded broker, the function processes.
+	if !strings.Contains(table, "127.0.0.1:"+strconv.Itoa(port)+"  (this machine only") {
+		t.Errorf("the status table does not say the gateway listens on loopback only:\n%s", table)
+	}
+	if _, bind := get("/function/echo/env?name=bind", false); bind != "127.0.0.1" {
+		t.Errorf("bind in the function = %q, want 127.0.0.1", bind)
+	}
+	_, brokerPort, _ := net.SplitHostPort(brokers)
+	expectOnlyLoopback(t, "the gateway", strconv.Itoa(port))
+	expectOnlyLoopback(t, "the embedded broker", brokerPort)
 	if _, v := get("/function/echo/env?name=SQLITE_PATH", false); v != filepath.Join(dataDir, "stockalert.db") {
 		t.Errorf("SQLITE_PATH = %q", v)
 	}
@@ -157,11 +168,16 @@ func listTopics(t *testing.T, addr string) map[string]bool {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	port, err := gatewayPort(0)
+	l, err := listenGateway("127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return port
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitFor waits for cond, failing the test when the program exits first or within passes.
@@ -175,4 +191,167 @@ func waitFor(t *testing.T, within time.Duration, what string, exited <-chan erro
 		}
 		return cond()
 	})
+}
+
+// otherAddress is an address of this machine that is not loopback (the first IPv4 one, else IPv6), or
+// "" when it has none.
+func otherAddress(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v6 string
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		if ipn.IP.To4() != nil {
+			return ipn.IP.String()
+		}
+		if v6 == "" {
+			v6 = ipn.IP.String()
+		}
+	}
+	return v6
+}
+
+// expectOnlyLoopback checks that port answers on 127.0.0.1 and not on this machine's other address
+// (when it has one: the connection stays on this machine either way).
+func expectOnlyLoopback(t *testing.T, what, port string) {
+	t.Helper()
+	dial := func(host string) error {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(host, port), 2*time.Second)
+		if err == nil {
+			err = c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		return err
+	}
+	if err := dial("127.0.0.1"); err != nil {
+		t.Errorf("%s on 127.0.0.1:%s: %v", what, port, err)
+	}
+	other := otherAddress(t)
+	if other == "" {
+		t.Logf("this machine has no address but loopback: %s checked on loopback only", what)
+		return
+	}
+	if err := dial(other); err == nil {
+		t.Errorf("%s answers on %s:%s, want loopback only", what, other, port)
+	}
+}
+
+// TestListenGateway: GATEWAY_BIND's default is loopback only; 0.0.0.0 listens on every interface, and
+// localfaas itself still reaches the gateway on loopback.
+func TestListenGateway(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		bind      string
+		wider     bool
+		wantLocal string
+	}{
+		{"127.0.0.1", false, "http://127.0.0.1:"},
+		{"0.0.0.0", true, "http://127.0.0.1:"},
+	} {
+		l, err := listenGateway(tc.bind, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				_ = c.Close()
+			}
+		}()
+		if got := gatewayURL(l.Addr()); got != tc.wantLocal+port {
+			t.Errorf("GATEWAY_BIND=%s: gateway URL %q, want %q", tc.bind, got, tc.wantLocal+port)
+		}
+		if other := otherAddress(t); other != "" {
+			c, err := net.DialTimeout("tcp", net.JoinHostPort(other, port), 2*time.Second)
+			if err == nil {
+				_ = c.Close()
+			}
+			if reached := err == nil; reached != tc.wider {
+				t.Errorf("GATEWAY_BIND=%s: reachable on %s: %t, want %t", tc.bind, other, reached, tc.wider)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := gatewayURL(&net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 8080}); got != "http://192.0.2.7:8080" {
+		t.Errorf("a specific address: %q", got)
+	}
+	if _, err := listenGateway("192.0.2.7", 0); err == nil || !strings.Contains(err.Error(), "GATEWAY_BIND") {
+		t.Errorf("an address not of this machine: %v, want an error naming GATEWAY_BIND", err)
+	}
+}
+
+// TestProgramBehindAnOpenFaaSGateway runs localfaas as it runs behind a real OpenFaaS gateway with the
+// cron-connector: LOCALFAAS_ROLE=provider (/system/info is ProviderInfo), EXTERNAL_CRON=true (its own
+// cron is off) and GATEWAY_BIND=0.0.0.0 (the gateway, elsewhere, must reach it) — while the embedded
+// broker stays on loopback.
+func TestProgramBehindAnOpenFaaSGateway(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the program")
+	}
+	p := startProgram(t, filepath.Join("..", "..", "testdata", "stack.yml"),
+		"TICK_SCHEDULE=@every 1s", "KAFKA_BROKERS=", "MYSQL_DSN=",
+		"LOCALFAAS_ROLE=provider", "EXTERNAL_CRON=true", "GATEWAY_BIND=0.0.0.0")
+	p.waitReady(90 * time.Second)
+	table := p.stdout.String()
+	for _, want := range []string{"0.0.0.0:" + strconv.Itoa(p.port) + "  (reachable from other machines", "role", "provider behind an OpenFaaS gateway",
+		"cron", "off: schedules left to an external cron-connector (EXTERNAL_CRON)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("status table lacks %q:\n%s", want, table)
+		}
+	}
+	p.waitFor(10*time.Second, "the cron trigger to say it is off", func() bool {
+		return strings.Contains(p.stderr.String(), `msg="cron disabled: schedules are left to an external cron-connector" functions=ticker`)
+	})
+
+	creds := &auth.BasicAuthCredentials{User: "admin", Password: p.password()}
+	r := lftest.Call(t, http.MethodGet, p.gateway+"/system/info", creds, nil)
+	info := lftest.Decode[types.ProviderInfo](t, r)
+	if r.Status != http.StatusOK || info.Name != "localfaas" || info.Orchestration != "processes" || info.Version == nil {
+		t.Fatalf("/system/info as a provider: %d %s", r.Status, r.Body)
+	}
+
+	// Reachable from other machines; the broker is not.
+	if other := otherAddress(t); other != "" {
+		r := lftest.Call(t, http.MethodGet, "http://"+net.JoinHostPort(other, strconv.Itoa(p.port))+"/healthz", nil, nil)
+		lftest.ExpectStatus(t, r, http.StatusOK, "the gateway on "+other)
+	}
+	_, brokerPort, _ := net.SplitHostPort(lftest.Call(t, http.MethodGet, p.gateway+"/function/echo/env?name=KAFKA_BROKERS", nil, nil).Body)
+	expectOnlyLoopback(t, "the embedded broker", brokerPort)
+
+	// The external cron-connector's invocation is the only one the function sees.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, p.gateway+"/function/ticker.openfaas-fn", http.NoBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Topic", "cron-function")
+	req.Header.Set("X-Connector", "cron-connector")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Body.Close(); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("invoke ticker: %d %v", res.StatusCode, err)
+	}
+	if runs := strings.Fields(lftest.Call(t, http.MethodGet, p.gateway+"/function/ticker/cron", nil, nil).Body); len(runs) != 2 {
+		t.Fatalf("ticker saw %d cron runs (%v), want only the external one", len(runs)/2, runs)
+	}
+	if n := p.cronRuns("ticker"); n != 0 {
+		t.Fatalf("localfaas's cron ran ticker %d times", n)
+	}
+	p.interrupt()
 }

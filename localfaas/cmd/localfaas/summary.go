@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,9 @@ import (
 // summary is what the program shows once everything is up.
 type summary struct {
 	Gateway   string // base URL
+	Listen    string // the address the gateway listens on, e.g. 127.0.0.1:8080
+	Role      string // gateway or provider (LOCALFAAS_ROLE)
+	Cron      string // set when the cron trigger is off
 	User      string
 	Password  string
 	Functions []types.FunctionStatus
@@ -38,6 +42,15 @@ func writeSummary(w io.Writer, s summary) error {
 			s.Gateway, fn.Name, stack.Triggers(annotations(fn)))
 	}
 	p.printf("\ngateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
+	if s.Listen != "" {
+		p.printf("listen\t%s  (%s)\n", s.Listen, listenScope(s.Listen))
+	}
+	if s.Role == "provider" {
+		p.printf("role\tprovider behind an OpenFaaS gateway (/system/info answers ProviderInfo)\n")
+	}
+	if s.Cron != "" {
+		p.printf("cron\t%s\n", s.Cron)
+	}
 	p.printf("data\t%s\n", s.DataDir)
 	if s.Store != "" {
 		p.printf("store\t%s\n", s.Store)
@@ -65,6 +78,15 @@ func (p *printer) printf(format string, args ...any) {
 	if p.err == nil {
 		_, p.err = fmt.Fprintf(p.w, format, args...)
 	}
+}
+
+// listenScope says who can reach a listening address: this machine only, or others too.
+func listenScope(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+		return "this machine only; GATEWAY_BIND to listen wider"
+	}
+	return "reachable from other machines: GATEWAY_BIND"
 }
 
 func annotations(fn types.FunctionStatus) map[string]string {

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/openfaas/faas-provider/auth"
 	"github.com/openfaas/faas-provider/types"
 	"github.com/prometheus/client_golang/prometheus"
@@ -138,9 +137,8 @@ func linkBuild(from, to string) error {
 	return nil
 }
 
-// Gateway is a supervisor behind the routes bootstrap.Serve registers (bootstrap.Serve itself can run
-// only once per process: it uses a global router and the default Prometheus registry; the program test
-// in cmd/localfaas covers it).
+// Gateway is a supervisor behind the gateway's router (provider.NewRouter, the routes of
+// bootstrap.Serve), on a test server.
 type Gateway struct {
 	*supervisor.Supervisor
 	URL        string
@@ -154,6 +152,12 @@ type Gateway struct {
 // gateway in front of it; tweak may change the supervisor's configuration. Both stop when the test
 // ends.
 func NewGateway(t testing.TB, stackYAML string, env map[string]string, tweak func(*supervisor.Config)) *Gateway {
+	t.Helper()
+	return NewGatewayWith(t, stackYAML, env, tweak, provider.Options{Creds: Creds})
+}
+
+// NewGatewayWith is NewGateway with the gateway's options (NewGateway's are Creds only).
+func NewGatewayWith(t testing.TB, stackYAML string, env map[string]string, tweak func(*supervisor.Config), opts provider.Options) *Gateway {
 	t.Helper()
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	st, err := stack.Parse([]byte(stackYAML), Testdata(), lookup)
@@ -196,34 +200,13 @@ func NewGateway(t testing.TB, stackYAML string, env map[string]string, tweak fun
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := provider.Handlers(sup, secrets, m, Creds, types.FaaSConfig{ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})
-	srv := httptest.NewServer(Router(h))
+	h := provider.Handlers(sup, secrets, m, opts, types.FaaSConfig{ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})
+	srv := httptest.NewServer(provider.NewRouter(h, m, nil))
 	t.Cleanup(func() {
 		sup.CloseLogStreams()
 		srv.Close()
 	})
 	return &Gateway{Supervisor: sup, URL: srv.URL, Stack: st, SecretsDir: cfg.SecretsDir, Registry: reg}
-}
-
-// Router registers the handlers on the routes of faas-provider v0.25.8's bootstrap.Serve.
-func Router(h *types.FaaSHandlers) *mux.Router {
-	const name = "{name:[-a-zA-Z_0-9.]+}"
-	r := mux.NewRouter()
-	r.HandleFunc("/system/functions", h.FunctionLister).Methods(http.MethodGet)
-	r.HandleFunc("/system/functions", h.DeployFunction).Methods(http.MethodPost)
-	r.HandleFunc("/system/functions", h.DeleteFunction).Methods(http.MethodDelete)
-	r.HandleFunc("/system/functions", h.UpdateFunction).Methods(http.MethodPut)
-	r.HandleFunc("/system/function/"+name, h.FunctionStatus).Methods(http.MethodGet)
-	r.HandleFunc("/system/scale-function/"+name, h.ScaleFunction).Methods(http.MethodPost)
-	r.HandleFunc("/system/info", h.Info).Methods(http.MethodGet)
-	r.HandleFunc("/system/secrets", h.Secrets).Methods(http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete)
-	r.HandleFunc("/system/logs", h.Logs).Methods(http.MethodGet)
-	r.HandleFunc("/system/namespaces", h.ListNamespaces).Methods(http.MethodGet)
-	r.HandleFunc("/function/"+name, h.FunctionProxy)
-	r.HandleFunc("/function/"+name+"/", h.FunctionProxy)
-	r.HandleFunc("/function/"+name+"/{params:.*}", h.FunctionProxy)
-	r.HandleFunc("/healthz", h.Health).Methods(http.MethodGet)
-	return r
 }
 
 // DeployAndWait deploys a stack function and waits until its replicas are ready.

@@ -8,7 +8,8 @@
 //	anything else         a JSON echo: pid, method, path, query, headers, body
 //
 // A POST / with the headers X-Connector: cron-connector and X-Topic: cron-function is recorded for /cron
-// and takes $CRON_SLEEP.
+// and takes $CRON_SLEEP. With $max_body_bytes set, a larger body is answered 413 "fn: body too large" as
+// soon as it is seen (as a real function runtime does), and the connection closed.
 // On SIGTERM it logs "fn: stopping" and exits 0.
 package main
 
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -62,8 +64,16 @@ func main() {
 		defer mu.Unlock()
 		fmt.Fprint(w, strings.Join(cronRuns, "\n"))
 	})
+	maxBody, _ := strconv.ParseInt(os.Getenv("max_body_bytes"), 10, 64)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+		if maxBody > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "fn: body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
 		if r.Method == http.MethodPost && r.URL.Path == "/" &&
 			r.Header.Get("X-Connector") == "cron-connector" && r.Header.Get("X-Topic") == "cron-function" {
 			start := time.Now()

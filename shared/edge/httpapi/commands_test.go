@@ -70,7 +70,9 @@ func TestRegister(t *testing.T) {
 			`"telegram_chat_id":-9223372036854775808}`)
 		res := a.query(req{method: "GET", path: "/users/" + url.PathEscape(email), token: reg.Token})
 		require.Equal(t, http.StatusOK, res.status, res.body)
-		require.Equal(t, `{"email":"😀.ünïcödé@bücher.example","telegram_linked":true,"telegram_chat_id":-9223372036854775808,`+
+		// The address is normalised: local part lower-cased (NFC), the domain in its IDNA ASCII form;
+		// the Unicode spelling in the path finds the account.
+		require.Equal(t, `{"email":"😀.ünïcödé@xn--bcher-kva.example","telegram_linked":true,"telegram_chat_id":-9223372036854775808,`+
 			`"notify_interval_seconds":3600,"paused":false,`+created+`,`+
 			`"subscriptions":[{"ticker":"BRK-B","high_value":1000000000000,"low_value":5e-324,"alert_state":"armed"}]}`+"\n", res.body)
 	})
@@ -202,6 +204,8 @@ func TestTelegramLink(t *testing.T) {
 func TestUserCommandsErrors(t *testing.T) {
 	a := newAPI(t, storetest.Open)
 	eve := a.register(`{"email":"eve@example.com","ticker":"AAPL","high_value":200,"telegram_chat_id":77}`)
+	a.register(`{"email":"jos\u00e9@example.com","ticker":"AAPL"}`)
+	a.register(`{"email":"ann@xn--bcher-kva.de","ticker":"AAPL"}`)
 	post := func(body string) req { return req{method: "POST", path: "/users", body: body} }
 	patch := func(body string) req {
 		return req{method: "PATCH", path: "/users/eve@example.com", token: eve.Token, body: body}
@@ -242,6 +246,26 @@ func TestUserCommandsErrors(t *testing.T) {
 		{"register: chat beyond int64", post(`{"email":"x@example.com","ticker":"A","telegram_chat_id":9223372036854775808}`), http.StatusBadRequest, "telegram_chat_id"},
 		{"register: e-mail taken", post(`{"email":"EVE@example.com","ticker":"MSFT"}`), http.StatusConflict, "email"},
 		{"register: chat taken", post(`{"email":"x@example.com","ticker":"MSFT","telegram_chat_id":77}`), http.StatusConflict, "telegram_chat_id"},
+		// Strict JSON (issue 10, item 11): nothing is silently replaced, and one reading is the only one.
+		{"register: invalid UTF-8 in the e-mail", post("{\"email\":\"a\xffb@example.com\",\"ticker\":\"AAPL\"}"), http.StatusBadRequest, "email"},
+		{"register: a lone surrogate in the e-mail", post(`{"email":"a\udc00b@example.com","ticker":"AAPL"}`), http.StatusBadRequest, "email"},
+		{"register: invalid UTF-8 in a name", post("{\"email\":\"x@example.com\",\"tick\xc3r\":\"AAPL\"}"), http.StatusBadRequest, "body"},
+		{"register: e-mail given twice", post(`{"email":"a@x.com","email":"b@x.com","ticker":"AAPL"}`), http.StatusBadRequest, "email"},
+		{"register: e-mail and a case variant", post(`{"email":"a@x.com","EMAIL":"b@x.com","ticker":"AAPL"}`), http.StatusBadRequest, "EMAIL"},
+		{"register: a case variant alone", post(`{"Email":"a@x.com","ticker":"AAPL"}`), http.StatusBadRequest, "Email"},
+		{"register: threshold given twice", post(`{"email":"x@example.com","ticker":"AAPL","high_value":-5,"high_value":7}`), http.StatusBadRequest, "high_value"},
+		// Invisible characters: a second account that looks identical to eve's.
+		{"register: zero-width space in the e-mail", post(`{"email":"eve\u200b@example.com","ticker":"AAPL"}`), http.StatusBadRequest, "email"},
+		{"register: bidi override in the e-mail", post(`{"email":"\u202eeve@example.com","ticker":"AAPL"}`), http.StatusBadRequest, "email"},
+		{"register: raw zero-width joiner in the e-mail", post("{\"email\":\"ev\u200de@example.com\",\"ticker\":\"AAPL\"}"), http.StatusBadRequest, "email"},
+		{"register: an NFD spelling of a taken address", post(`{"email":"Jose\u0301@example.com","ticker":"AAPL"}`), http.StatusConflict, "email"},
+		{"register: the Unicode spelling of a taken IDN address", post(`{"email":"ann@B\u00fccher.de","ticker":"AAPL"}`), http.StatusConflict, "email"},
+
+		{"patch: threshold given twice", patch(`{"high_value":300,"high_value":100}`), http.StatusBadRequest, "high_value"},
+		{"patch: ticker in two cases", patch(`{"ticker":"MSFT","Ticker":"IBM"}`), http.StatusBadRequest, "Ticker"},
+		{"put: invalid UTF-8 in a name", put("MSFT", "{\"high_\xffvalue\":1}"), http.StatusBadRequest, "body"},
+		{"put: threshold given twice", put("MSFT", `{"low_value":1,"low_value":2}`), http.StatusBadRequest, "low_value"},
+
 		{"register: not JSON", withHeader(post(`{"email":"x@example.com","ticker":"A"}`), "Content-Type", "text/plain"),
 			http.StatusUnsupportedMediaType, "Content-Type"},
 		{"register: bad Content-Type", withHeader(post(`{"email":"x@example.com","ticker":"A"}`), "Content-Type", "application/json; ==="),

@@ -5,7 +5,8 @@
 //   - WriteJSON(w, status, v) answers v as JSON (a value that cannot be encoded yields a 500, never
 //     half a body); WriteError(w, status, msg, field) answers {"error": msg, "field": field}, the field
 //     left out when empty.
-//   - DecodeJSON(body, &dst, limit) decodes exactly one JSON object, refusing unknown fields, into dst;
+//   - DecodeJSON(body, &dst, limit) decodes exactly one JSON object into dst, strictly: unknown fields,
+//     case variants of known ones, a name given twice and invalid UTF-8 are refused;
 //     its errors are *stockalert.ValidationError naming the JSON field (as a dotted path) or "body",
 //     or ErrBodyTooLarge.
 //   - ReadBody(w, r, limit) reads a raw body for edges that decode it themselves, with the same

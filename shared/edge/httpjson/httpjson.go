@@ -1,12 +1,16 @@
 package httpjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -74,40 +78,54 @@ func WriteError(w http.ResponseWriter, status int, msg, field string) {
 	WriteJSON(w, status, errorBody{Error: msg, Field: field})
 }
 
-// DecodeJSON decodes a request body that must hold exactly one JSON object, with no field dst does not
-// declare, into dst (a pointer), reading at most limit bytes (faas.DefaultMaxBodyBytes when limit <= 0).
+// DecodeJSON decodes a request body that must hold exactly one JSON object into dst (a pointer),
+// reading at most limit bytes (faas.DefaultMaxBodyBytes when limit <= 0). The decoding is strict, so
+// that what is stored is exactly what the client sent, and one reading of a body is the only one:
+//
+//   - member names match dst's `json` names exactly (case-sensitive): "EMAIL" is not "email";
+//   - a name given twice in one object is refused (RFC 8259 §4 leaves duplicates undefined; RFC 7493
+//     I-JSON §2.3 forbids them); a case variant of a known name is an unknown name, refused below;
+//   - the text must be valid UTF-8 (RFC 8259 §8.1) and every \u escape a valid UTF-16 sequence:
+//     nothing is silently replaced with U+FFFD;
+//   - a member dst does not declare is refused.
+//
+// The decoder is github.com/go-json-experiment/json, the module that mirrors the standard library's
+// encoding/json/v2 (stable in Go 1.27), with its defaults plus RejectUnknownMembers.
 //
 // Errors: ErrBodyTooLarge (wrapped) for a body over the limit; otherwise a *stockalert.ValidationError
-// whose Field is the offending JSON field when it is known (an unknown field, a value of the wrong type,
-// as a dotted path such as "thresholds.high") and "body" for everything else (empty, malformed,
-// truncated, not an object, trailing data), with the byte offset when the decoder reports one.
+// whose Field is the offending JSON member when it is known (an unknown or duplicate member, a value of
+// the wrong type or with invalid UTF-8, as a dotted path such as "thresholds.high") and "body" for
+// everything else (empty, malformed, truncated, not an object, trailing data), with the byte offset
+// when the decoder reports one.
 func DecodeJSON(body io.Reader, dst any, limit int64) error {
 	if limit <= 0 {
 		limit = faas.DefaultMaxBodyBytes
 	}
+	// The whole body is read first, so that a body over the limit is a 413 whatever it holds.
 	lr := &limitedReader{r: body, n: limit}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, lr)
+	data, err := io.ReadAll(lr)
+	if lr.over || isMaxBytes(err) {
+		return tooLarge(limit, err)
+	}
+	if err != nil {
+		// Not the client's input: a broken connection, a read timeout.
+		return fmt.Errorf("read JSON body: %w", err)
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	if err := jsonv2.UnmarshalDecode(dec, dst, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return decodeError(err)
 	}
 	// Exactly one value: anything but white space after it is an error.
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		if lr.over || isMaxBytes(err) {
-			return tooLarge(limit, err)
-		}
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		return stockalert.Invalid("body", "must hold a single JSON object, found more data after it")
 	}
 	return nil
 }
 
-func decodeError(err error, lr *limitedReader) error {
-	if lr.over || isMaxBytes(err) {
-		return tooLarge(lr.limit(), err)
-	}
+func decodeError(err error) error {
 	var (
-		syntaxErr *json.SyntaxError
-		typeErr   *json.UnmarshalTypeError
+		syntaxErr   *jsontext.SyntacticError
+		semanticErr *jsonv2.SemanticError
 	)
 	switch {
 	case errors.Is(err, io.EOF):
@@ -115,19 +133,71 @@ func decodeError(err error, lr *limitedReader) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return stockalert.Invalid("body", "is truncated: the JSON object is not closed")
 	case errors.As(err, &syntaxErr):
-		return stockalert.Invalid("body", "is not valid JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
-	case errors.As(err, &typeErr):
-		if typeErr.Field == "" {
-			return stockalert.Invalid("body", "must be a JSON object, not a JSON %s", typeErr.Value)
+		field := fieldOf(syntaxErr.JSONPointer)
+		switch {
+		case errors.Is(err, jsontext.ErrDuplicateName) && field != "":
+			return stockalert.Invalid(field, "is given more than once (at byte %d)", syntaxErr.ByteOffset)
+		case isInvalidText(syntaxErr.Err):
+			if field == "" {
+				field = "body"
+			}
+			return stockalert.Invalid(field, "is not valid Unicode text: invalid UTF-8 or a lone UTF-16 surrogate (at byte %d)", syntaxErr.ByteOffset)
 		}
-		return stockalert.Invalid(typeErr.Field, "must be %s, not a JSON %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
-	case strings.HasPrefix(err.Error(), `json: unknown field "`):
-		name := strings.TrimSuffix(strings.TrimPrefix(err.Error(), `json: unknown field "`), `"`)
-		return stockalert.Invalid(name, "is not a known field")
+		return stockalert.Invalid("body", "is not valid JSON at byte %d: %v", syntaxErr.ByteOffset, syntaxErr.Err)
+	case errors.As(err, &semanticErr):
+		field := fieldOf(semanticErr.JSONPointer)
+		switch {
+		case errors.Is(err, jsonv2.ErrUnknownName):
+			return stockalert.Invalid(field, "is not a known field (names are case-sensitive)")
+		case semanticErr.GoType == nil:
+		case field == "":
+			return stockalert.Invalid("body", "must be a JSON object, not a JSON %s", kindName(semanticErr.JSONKind))
+		default:
+			return stockalert.Invalid(field, "must be %s, not a JSON %s", jsonKind(semanticErr.GoType.Kind().String()), kindName(semanticErr.JSONKind))
+		}
 	}
-	// What is left is not the client's input: the reader failing (a broken connection, a read
-	// timeout) or dst not being a pointer.
+	// What is left is not the client's input: dst not being a pointer (a programming error).
 	return fmt.Errorf("decode JSON body: %w", err)
+}
+
+// isInvalidText tells the decoder's errors for text that is not Unicode: invalid UTF-8, or a \u escape
+// that is not valid UTF-16 (a lone surrogate). The module exports no sentinel for them (its internal
+// jsonwire.ErrInvalidUTF8 is not public), so their fixed texts are matched; the tests pin them.
+func isInvalidText(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "invalid UTF-8") || strings.Contains(msg, "surrogate")
+}
+
+// fieldOf turns an RFC 6901 JSON Pointer ("/thresholds/high") into the dotted path the API names
+// fields with ("thresholds.high"); the empty pointer (the whole body) is "".
+func fieldOf(p jsontext.Pointer) string {
+	var names []string
+	for name := range p.Tokens() {
+		names = append(names, name)
+	}
+	return strings.Join(names, ".")
+}
+
+// kindName names the kind of a JSON value as a client would: "object", "array", "string", …
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "value"
 }
 
 // jsonKind names a Go kind as the JSON a client should have sent.
@@ -170,8 +240,6 @@ type limitedReader struct {
 	read int64
 	over bool
 }
-
-func (l *limitedReader) limit() int64 { return l.n }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	left := l.n - l.read

@@ -29,15 +29,27 @@ func TestDecodeJSON(t *testing.T) {
 	}{
 		{"empty", "", "body", "is empty"},
 		{"white space only", "  \n", "body", "is empty"},
-		{"malformed", `{"email": x}`, "body", "not valid JSON at byte 11"},
+		{"malformed", `{"email": x}`, "body", "not valid JSON at byte 10"},
 		{"truncated", `{"email": "a@b.c"`, "body", "is truncated"},
 		{"array", `[1,2]`, "body", "must be a JSON object, not a JSON array"},
 		{"unknown field", `{"email":"a@b.c","tickr":"AAPL"}`, "tickr", "is not a known field"},
 		{"wrong type", `{"ticker": 12}`, "ticker", "must be a string, not a JSON number"},
+		{"unknown nested field", `{"thresholds": {"hi": 1}}`, "thresholds.hi", "is not a known field"},
+		{"object for a string", `{"email": {}}`, "email", "must be a string, not a JSON object"},
 		{"nested wrong type", `{"thresholds": {"high": "10"}}`, "thresholds.high", "must be a number, not a JSON string"},
 		{"float for int", `{"interval": 1.5}`, "interval", "must be an integer"},
 		{"two objects", `{"email":"a@b.c"} {"email":"d@e.f"}`, "body", "single JSON object"},
 		{"trailing garbage", `{"email":"a@b.c"} x`, "body", "single JSON object"},
+		// Strict decoding: what is stored is exactly what was sent, and one reading is the only one.
+		{"invalid UTF-8 in a value", "{\"email\":\"a\xffb@example.com\"}", "email", "not valid Unicode text"},
+		{"invalid UTF-8 in a nested value", "{\"thresholds\":{\"high\":1},\"ticker\":\"A\xc3\"}", "ticker", "not valid Unicode text"},
+		{"invalid UTF-8 in a name", "{\"em\xffail\":\"a@b.c\"}", "body", "not valid Unicode text"},
+		{"lone surrogate escape", `{"email":"a\udc00b@example.com"}`, "email", "not valid Unicode text"},
+		{"duplicate name", `{"interval":1,"email":"a@b.c","email":"d@e.f"}`, "email", "more than once"},
+		{"duplicate nested name", `{"thresholds":{"high":-5,"high":7}}`, "thresholds.high", "more than once"},
+		{"case variant of a known name", `{"email":"a@x.com","EMAIL":"b@x.com"}`, "EMAIL", "not a known field"},
+		{"case variant alone", `{"Email":"a@x.com"}`, "Email", "not a known field"},
+		{"nested case variant", `{"thresholds":{"HIGH":1}}`, "thresholds.HIGH", "not a known field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var dst registerRequest
@@ -125,7 +137,9 @@ func TestBodyTooLargeHasOneAnswer(t *testing.T) {
 		_, err := httpjson.ReadBody(httptest.NewRecorder(), req, limit)
 		return err
 	}
-	var dst struct{ K string }
+	var dst struct {
+		K string `json:"k"`
+	}
 	for name, err := range map[string]error{
 		"ReadBody":   read(8, `{"k":"0123456789"}`),
 		"DecodeJSON": httpjson.DecodeJSON(strings.NewReader(`{"k":"0123456789"}`), &dst, 8),
