@@ -231,7 +231,19 @@ func (s *Server) RejectChat(chatID int64, code int, description string) {
 func (s *Server) MigrateChat(chatID, toChatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: toChatID}
+	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: DescGroupMigrated, migrateTo: toChatID}
+}
+
+// DescGroupMigrated is sendMessage's description for a group upgraded to a supergroup.
+const DescGroupMigrated = "Bad Request: group chat was upgraded to a supergroup chat"
+
+// PushMigration does what Telegram does when the group oldID is upgraded to the supergroup newID:
+// sendMessage to oldID fails from now on (see MigrateChat), and two service messages are queued for
+// getUpdates, MigrateToUpdate in the old group and MigrateFromUpdate in the new supergroup. It returns
+// their update_ids.
+func (s *Server) PushMigration(oldID, newID int64) (toID, fromID int64) {
+	s.MigrateChat(oldID, newID)
+	return s.PushUpdate(MigrateToUpdate(oldID, newID)), s.PushUpdate(MigrateFromUpdate(newID, oldID))
 }
 
 // PushUpdate queues an update (a JSON object such as Update returns) for getUpdates. The fake assigns
@@ -309,6 +321,31 @@ func Update(chatID int64, text string) []byte {
 	}
 	if ents := commandEntities(text); len(ents) > 0 {
 		msg["entities"] = ents
+	}
+	b, _ := json.Marshal(map[string]any{"update_id": id, "message": msg})
+	return b
+}
+
+// MigrateToUpdate returns the update Telegram sends in the old group oldID when it becomes the
+// supergroup newID: a service message (no text) with migrate_to_chat_id (Bot API, Message).
+func MigrateToUpdate(oldID, newID int64) []byte {
+	return serviceUpdate(map[string]any{"id": oldID, "title": "Test group", "type": "group"}, "migrate_to_chat_id", newID)
+}
+
+// MigrateFromUpdate returns the update Telegram sends in the new supergroup newID that was the group
+// oldID: a service message (no text) with migrate_from_chat_id (Bot API, Message).
+func MigrateFromUpdate(newID, oldID int64) []byte {
+	return serviceUpdate(map[string]any{"id": newID, "title": "Test group", "type": "supergroup"}, "migrate_from_chat_id", oldID)
+}
+
+func serviceUpdate(chat map[string]any, field string, value int64) []byte {
+	id := updateSeq.Add(1)
+	msg := map[string]any{
+		"message_id": id % 1000000,
+		"from":       map[string]any{"id": 7000001, "is_bot": false, "first_name": "Test", "username": "user7000001", "language_code": "en"},
+		"chat":       chat,
+		"date":       time.Now().Unix(),
+		field:        value,
 	}
 	b, _ := json.Marshal(map[string]any{"update_id": id, "message": msg})
 	return b
