@@ -76,7 +76,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 	send := command.NewSendAlertHandler(store, messenger, telegram.FormatAlert,
-		command.NewRecordNotificationHandler(store, p.Logger, m), p.Logger, m)
+		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m)
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil
