@@ -62,3 +62,24 @@ func TestDryRun(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, deliver(t, base))
 	require.Empty(t, tg.Messages())
 }
+
+// TestMigratedGroup: the linked group became a supergroup. Through the shipped wiring the alert
+// arrives once, at the supergroup, a redelivery sends nothing, and the user's link names the new id.
+func TestMigratedGroup(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.NewServer(t, token)
+	env := faastest.Env(t, map[string]string{"telegram-bot-token": token}, map[string]string{"TELEGRAM_API_URL": tg.URL()})
+	const group, supergroup = int64(-4201), int64(-1004201004201)
+	registerLinked(t, env, group)
+	tg.MigrateChat(group, supergroup)
+	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
+
+	require.Equal(t, http.StatusNoContent, deliver(t, base))
+	require.Equal(t, http.StatusNoContent, deliver(t, base), "a redelivery")
+	msgs := tg.Messages()
+	require.Len(t, msgs, 1, "once, and no message of its own to either chat")
+	require.Equal(t, supergroup, msgs[0].ChatID)
+	u, err := faastest.Store(t, env).UserByEmail(context.Background(), "smoke@example.com")
+	require.NoError(t, err)
+	require.Equal(t, supergroup, *u.TelegramChatID)
+}
