@@ -89,6 +89,14 @@ type Server struct {
 	faults   []fault
 	chats    map[int64]apiError
 	calls    map[string]int
+	floods   map[int64]*flood // by chat id; 0 is the whole bot
+	early    int
+}
+
+// flood is a flood-control window: sendMessage answers 429 until until.
+type flood struct {
+	until    time.Time
+	answered bool // a 429 of this window was answered: later calls in it are early
 }
 
 // fault is an injected failure: an API error, a raw HTTP answer, or no answer at all.
@@ -125,6 +133,7 @@ func NewServer(tb testing.TB, token string) *Server {
 		nextUpd: 100000001,
 		chats:   map[int64]apiError{},
 		calls:   map[string]int{},
+		floods:  map[int64]*flood{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
@@ -232,6 +241,42 @@ func (s *Server) MigrateChat(chatID, toChatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: DescGroupMigrated, migrateTo: toChatID}
+}
+
+// Flood opens a flood-control window of d for chatID (0: for the whole bot), as Telegram does when a
+// bot sends too fast: until it ends, every sendMessage to that chat (to any chat for 0) is answered 429
+// "Too Many Requests: retry after N" with parameters.retry_after N, the whole seconds left (at least 1).
+// A call that arrives after such a 429 was answered, before the window ends, is counted by EarlyCalls.
+func (s *Server) Flood(chatID int64, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.floods[chatID] = &flood{until: time.Now().Add(d)}
+}
+
+// EarlyCalls returns how many sendMessage calls came inside a flood window after Telegram had already
+// answered 429 in it: calls a client honouring retry_after never makes.
+func (s *Server) EarlyCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.early
+}
+
+// flooded answers a 429 if chatID is inside a flood window; s.mu must be held.
+func (s *Server) flooded(chatID int64) (apiError, bool) {
+	now := time.Now()
+	for _, id := range []int64{chatID, 0} {
+		f, ok := s.floods[id]
+		if !ok || !now.Before(f.until) {
+			continue
+		}
+		if f.answered {
+			s.early++
+		}
+		f.answered = true
+		secs := max(1, int((f.until.Sub(now)+time.Second-1)/time.Second))
+		return apiError{code: http.StatusTooManyRequests, desc: fmt.Sprintf("Too Many Requests: retry after %d", secs), retryAfter: secs}, true
+	}
+	return apiError{}, false
 }
 
 // DescGroupMigrated is sendMessage's description for a group upgraded to a supergroup.
@@ -601,6 +646,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, p params) {
 	}
 
 	s.mu.Lock()
+	if e, flooded := s.flooded(chatID); flooded {
+		s.mu.Unlock()
+		writeErr(w, e)
+		return
+	}
 	if e, rejected := s.chats[chatID]; rejected {
 		s.mu.Unlock()
 		writeErr(w, e)
