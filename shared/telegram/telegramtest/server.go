@@ -91,6 +91,7 @@ type Server struct {
 	calls    map[string]int
 	floods   map[int64]*flood // by chat id; 0 is the whole bot
 	early    int
+	refused  int // calls with a wrong token
 }
 
 // flood is a flood-control window: sendMessage answers 429 until until.
@@ -241,6 +242,13 @@ func (s *Server) MigrateChat(chatID, toChatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: DescGroupMigrated, migrateTo: toChatID}
+}
+
+// Refused returns how many calls came with a wrong token (answered 401 Unauthorized).
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 // Flood opens a flood-control window of d for chatID (0: for the whole bot), as Telegram does when a
@@ -479,6 +487,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if token != s.token {
+		s.mu.Lock()
+		s.refused++
+		s.mu.Unlock()
 		writeErr(w, apiError{code: http.StatusUnauthorized, desc: "Unauthorized"})
 		return
 	}
