@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -61,4 +63,60 @@ func TestDryRun(t *testing.T) {
 	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
 	require.Equal(t, http.StatusNoContent, deliver(t, base))
 	require.Empty(t, tg.Messages())
+}
+
+// TestMigratedGroup: the linked group became a supergroup. Through the shipped wiring the alert
+// arrives once, at the supergroup, a redelivery sends nothing, and the user's link names the new id.
+func TestMigratedGroup(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.NewServer(t, token)
+	env := faastest.Env(t, map[string]string{"telegram-bot-token": token}, map[string]string{"TELEGRAM_API_URL": tg.URL()})
+	const group, supergroup = int64(-4201), int64(-1004201004201)
+	registerLinked(t, env, group)
+	tg.MigrateChat(group, supergroup)
+	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
+
+	require.Equal(t, http.StatusNoContent, deliver(t, base))
+	require.Equal(t, http.StatusNoContent, deliver(t, base), "a redelivery")
+	msgs := tg.Messages()
+	require.Len(t, msgs, 1, "once, and no message of its own to either chat")
+	require.Equal(t, supergroup, msgs[0].ChatID)
+	u, err := faastest.Store(t, env).UserByEmail(context.Background(), "smoke@example.com")
+	require.NoError(t, err)
+	require.Equal(t, supergroup, *u.TelegramChatID)
+}
+
+// TestFloodControl: Telegram answers 429 retry_after 2 for the chat. Past TELEGRAM_MAX_RETRY_AFTER the
+// function answers 503 with Retry-After, as the connector expects, and however often the alert comes
+// back before that time Telegram is not called; after it, the alert is sent once.
+func TestFloodControl(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.NewServer(t, token)
+	env := faastest.Env(t, map[string]string{"telegram-bot-token": token},
+		map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_MAX_RETRY_AFTER": "100ms"})
+	registerLinked(t, env, 4242)
+	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
+	tg.Flood(4242, 2*time.Second)
+
+	body, _ := json.Marshal(stockalert.AlertEvent{EventID: "a-1", Email: "smoke@example.com", Ticker: "AAPL",
+		Condition: stockalert.Above, Price: 120, Currency: "USD", Threshold: 100})
+	held := 0
+	require.Eventually(t, func() bool {
+		res, err := http.Post(base+"/", "application/json", bytes.NewReader(body)) //nolint:noctx // a test's short call
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		if res.StatusCode == http.StatusServiceUnavailable {
+			secs, err := strconv.Atoi(res.Header.Get("Retry-After"))
+			require.NoError(t, err)
+			require.True(t, secs >= 1 && secs <= 2, "Retry-After %d", secs)
+			held++
+			return false
+		}
+		require.Equal(t, http.StatusNoContent, res.StatusCode)
+		return true
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Greater(t, held, 5)
+	require.Equal(t, 0, tg.EarlyCalls(), "no sendMessage before retry_after")
+	require.Equal(t, 2, tg.Calls("sendMessage"), "the 429, then the alert")
+	require.Len(t, tg.Messages(), 1)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -30,9 +31,12 @@ type TelegramConfig struct {
 	Function string
 	// Secret is sent as X-Telegram-Bot-Api-Secret-Token, as Telegram sends setWebhook's secret_token.
 	Secret string
-	// Timeout bounds one forwarded delivery (default 30s).
+	// Timeout bounds one forwarded delivery and one getMe (default 30s).
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// RetryInitial and RetryMax bound the backoff between tries to reach the Bot API when it is
+	// unreachable or refuses the bot (defaults 1s and 1m).
+	RetryInitial, RetryMax time.Duration
+	Logger                 *slog.Logger
 }
 
 // TelegramForwarder long-polls the Bot API for updates and delivers each one to the webhook function
@@ -40,9 +44,17 @@ type TelegramConfig struct {
 // the secret header. It delivers in order, one at a time; a delivery that fails (5xx, no answer) is
 // retried with backoff before the next one, as Telegram does; one refused with a 4xx is logged and
 // dropped. So the bot works on a machine with no public URL.
+//
+// A Bot API that cannot be reached or refuses the bot (401: a wrong token; 404: a wrong URL) never ends
+// Run: the forwarder logs it, tries again with exponential backoff, and says so in State.
 type TelegramForwarder struct {
 	cfg    TelegramConfig
 	client *http.Client
+
+	mu    sync.Mutex
+	state string
+	tried chan struct{} // closed once the first getMe has answered or failed
+	once  sync.Once
 }
 
 // NewTelegramForwarder checks cfg: its error names the missing settings. It makes no network call.
@@ -56,17 +68,55 @@ func NewTelegramForwarder(cfg TelegramConfig) (*TelegramForwarder, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.RetryInitial <= 0 {
+		cfg.RetryInitial = time.Second
+	}
+	if cfg.RetryMax < cfg.RetryInitial {
+		cfg.RetryMax = max(time.Minute, cfg.RetryInitial)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &TelegramForwarder{cfg: cfg, client: &http.Client{Timeout: cfg.Timeout}}, nil
+	return &TelegramForwarder{
+		cfg: cfg, client: &http.Client{Timeout: cfg.Timeout},
+		state: "connecting to " + cfg.APIURL, tried: make(chan struct{}),
+	}, nil
 }
 
-// Run polls and forwards until ctx is cancelled. It returns an error at once when Telegram refuses the
-// token; later polling errors (a network outage, a webhook set for the same bot) are logged and retried.
+// State says what the forwarder is doing, in words for the status table: connecting, long-polling,
+// or why the Bot API cannot be used for now and that it is being retried.
+func (f *TelegramForwarder) State() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// Tried is closed once the first attempt to reach the Bot API has succeeded or failed, so State says
+// how it went.
+func (f *TelegramForwarder) Tried() <-chan struct{} { return f.tried }
+
+func (f *TelegramForwarder) setState(s string) (changed bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	changed, f.state = f.state != s, s
+	return changed
+}
+
+// Run polls and forwards until ctx is cancelled; it returns an error only for a configuration the bot
+// library refuses. Until getMe succeeds it retries with backoff (the Bot API unreachable, or refusing
+// the token); later polling errors (an outage, a webhook set for the same bot) are logged and retried
+// by the polling loop, and State follows them.
 func (f *TelegramForwarder) Run(ctx context.Context) error {
+	defer f.once.Do(func() { close(f.tried) })
+	polling := "long-polling " + f.cfg.APIURL + ", forwarding to " + f.cfg.Function
 	b, err := bot.New(f.cfg.Token,
 		bot.WithServerURL(strings.TrimSuffix(f.cfg.APIURL, "/")),
+		bot.WithSkipGetMe(),
+		bot.WithHTTPClient(time.Minute, &http.Client{Transport: &watchPolls{next: http.DefaultTransport, ok: func() {
+			if f.setState(polling) {
+				f.cfg.Logger.Info("telegram: polling again", "api", f.cfg.APIURL)
+			}
+		}}}),
 		bot.WithDefaultHandler(f.forward),
 		bot.WithWorkers(1),
 		bot.WithNotAsyncHandlers(),
@@ -76,15 +126,66 @@ func (f *TelegramForwarder) Run(ctx context.Context) error {
 			if strings.Contains(err.Error(), "409") || strings.Contains(strings.ToLower(err.Error()), "conflict") {
 				hint = " (this bot has a webhook set: getUpdates works only without one; deleteWebhook to poll locally)"
 			}
-			f.cfg.Logger.Warn("telegram polling failed"+hint, "err", err)
+			f.setState(f.describe(err) + hint + "; retrying")
+			f.cfg.Logger.Warn("telegram polling failed"+hint, "err", f.redact(err))
 		}),
 	)
 	if err != nil {
 		return fmt.Errorf("telegram forwarder: %w", err)
 	}
-	f.cfg.Logger.Info("telegram: long-polling for updates", "function", f.cfg.Function)
+	username, err := backoff.Retry(ctx, func() (string, error) {
+		cctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+		defer cancel()
+		me, err := b.GetMe(cctx)
+		if err != nil {
+			return "", err
+		}
+		return me.Username, nil
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{
+		InitialInterval: f.cfg.RetryInitial, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: f.cfg.RetryMax,
+	}), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, next time.Duration) {
+		f.setState(fmt.Sprintf("%s; retrying in %s", f.describe(err), next.Round(100*time.Millisecond)))
+		f.cfg.Logger.Warn("telegram: cannot use the Bot API, retrying", "api", f.cfg.APIURL, "in", next, "err", f.redact(err))
+		f.once.Do(func() { close(f.tried) })
+	}))
+	if err != nil {
+		return nil // ctx ended
+	}
+	f.setState(polling)
+	f.once.Do(func() { close(f.tried) })
+	f.cfg.Logger.Info("telegram: long-polling for updates", "bot", username, "api", f.cfg.APIURL, "function", f.cfg.Function)
 	b.Start(ctx)
 	return nil
+}
+
+// describe says why the Bot API could not be used, without the token.
+func (f *TelegramForwarder) describe(err error) string {
+	switch {
+	case errors.Is(err, bot.ErrorUnauthorized):
+		return "refused by " + f.cfg.APIURL + ": 401 Unauthorized (the bot token is wrong or revoked)"
+	case errors.Is(err, bot.ErrorNotFound):
+		return "refused by " + f.cfg.APIURL + ": 404 Not Found (is it the Bot API? check TELEGRAM_API_URL)"
+	}
+	return "cannot reach " + f.cfg.APIURL + ": " + f.redact(err)
+}
+
+// redact returns err's text with the bot token (part of every Bot API URL) left out.
+func (f *TelegramForwarder) redact(err error) string {
+	return strings.ReplaceAll(err.Error(), f.cfg.Token, "<token>")
+}
+
+// watchPolls calls ok after every getUpdates the Bot API answered 200, so State sees polling recover.
+type watchPolls struct {
+	next http.RoundTripper
+	ok   func()
+}
+
+func (w *watchPolls) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := w.next.RoundTrip(r)
+	if err == nil && res.StatusCode == http.StatusOK && strings.HasSuffix(r.URL.Path, "/getUpdates") {
+		w.ok()
+	}
+	return res, err
 }
 
 // forward delivers one update, retrying transient failures until it is accepted or ctx ends.

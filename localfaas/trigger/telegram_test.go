@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,5 +118,77 @@ func TestTelegramForwarderRetriesFailuresAndDropsRefusals(t *testing.T) {
 		if ids[i] != want[i] {
 			t.Fatalf("delivered update ids %v, want %v", ids, want)
 		}
+	}
+}
+
+// startForwarder runs a forwarder for token against apiURL (a fast retry) until the test ends, and
+// fails the test if Run returns before that.
+func startForwarder(t *testing.T, token, apiURL string, gw *fakeGateway) *trigger.TelegramForwarder {
+	t.Helper()
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	f, err := trigger.NewTelegramForwarder(trigger.TelegramConfig{
+		Token: token, APIURL: apiURL, Gateway: srv.URL, Function: "telegram-bot", Secret: "s3cret",
+		Timeout: 2 * time.Second, RetryInitial: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case <-f.Tried():
+	case err := <-done:
+		t.Fatalf("Run returned %v before the first try", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first try")
+	}
+	return f
+}
+
+// A Bot API that refuses the token (401) or cannot be reached does not end Run: the forwarder retries
+// and its State says why, without the token.
+func TestTelegramForwarderKeepsRunningWhenTheBotAPIRefusesOrIsUnreachable(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.NewServer(t, tgToken)
+	const wrong = "987654321:AAwrongwrongwrongwrongwrongwrongwr"
+	refused := startForwarder(t, wrong, tg.URL(), &fakeGateway{})
+	lftest.Eventually(t, 10*time.Second, "a few refused getMe calls", func() bool { return tg.Refused() >= 3 })
+	if st := refused.State(); !strings.Contains(st, "401 Unauthorized") || !strings.Contains(st, "retrying") || strings.Contains(st, wrong) {
+		t.Errorf("state = %q", st)
+	}
+
+	closed := httptest.NewServer(http.NotFoundHandler())
+	url := closed.URL
+	closed.Close() // nothing listens there now
+	unreachable := startForwarder(t, tgToken, url, &fakeGateway{})
+	if st := unreachable.State(); !strings.Contains(st, "cannot reach "+url) || !strings.Contains(st, "retrying") || strings.Contains(st, tgToken) {
+		t.Errorf("state = %q", st)
+	}
+}
+
+// When the Bot API comes back, the forwarder polls and delivers, and State says so.
+func TestTelegramForwarderRecoversWhenTheBotAPIComesBack(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.NewServer(t, tgToken)
+	for range 3 {
+		tg.FailNextHTTP("getMe", http.StatusBadGateway, "<html>502 Bad Gateway</html>")
+	}
+	gw := &fakeGateway{}
+	f := startForwarder(t, tgToken, tg.URL(), gw)
+	if st := f.State(); !strings.Contains(st, "retrying") {
+		t.Errorf("state after a 502 = %q", st)
+	}
+	tg.PushText(42, "/help")
+	lftest.Eventually(t, 10*time.Second, "the update delivered", func() bool { return len(gw.deliveries()) == 1 })
+	if st := f.State(); !strings.HasPrefix(st, "long-polling "+tg.URL()) {
+		t.Errorf("state = %q", st)
 	}
 }

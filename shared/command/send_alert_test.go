@@ -32,7 +32,7 @@ func newNotifierRig(t *testing.T) *notifierRig {
 	require.NoError(t, err)
 	logger := slog.New(slog.DiscardHandler)
 	send := command.NewSendAlertHandler(store, sender, telegram.FormatAlert,
-		command.NewRecordNotificationHandler(store, logger, nil), logger, nil)
+		command.NewRecordNotificationHandler(store, logger, nil), command.NewMoveTelegramChatHandler(store, logger, nil), logger, nil)
 	return &notifierRig{store: store, tg: tg, send: send}
 }
 
@@ -130,4 +130,48 @@ func TestSendAlertRefusesMalformedAlerts(t *testing.T) {
 	require.True(t, ok)
 	_, ok = stockalert.AsValidation(r.send.Handle(context.Background(), command.SendAlert{Alert: alert("f1", "not-an-email", nil)}))
 	require.True(t, ok)
+}
+
+// A group upgraded to a supergroup: the first sendMessage is refused with migrate_to_chat_id; the link
+// moves and the alert reaches the supergroup once, in the same call; a redelivery sends nothing more,
+// and the next alert goes straight to the new id.
+func TestSendAlertFollowsAMigratedGroup(t *testing.T) {
+	r := newNotifierRig(t)
+	const group, supergroup = int64(-4001), int64(-1004001004001)
+	r.user(t, "gia@example.com", group)
+	r.tg.MigrateChat(group, supergroup)
+
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("g1", "gia@example.com", nil)}))
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("g1", "gia@example.com", nil)}), "a redelivery")
+	msgs := r.tg.Messages()
+	require.Len(t, msgs, 1, "delivered once, and nothing else sent to either chat")
+	require.Equal(t, supergroup, msgs[0].ChatID)
+	u, err := r.store.UserByEmail(context.Background(), "gia@example.com")
+	require.NoError(t, err)
+	require.Equal(t, supergroup, *u.TelegramChatID, "the link names the supergroup")
+	log := r.state(t, "gia@example.com")
+	require.Len(t, log, 1)
+	require.Equal(t, stockalert.Sent, log[0].State)
+	require.Equal(t, supergroup, *log[0].ChatID)
+	require.Equal(t, 2, r.tg.Calls("sendMessage"), "one refused by the old group, one accepted by the supergroup")
+
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("g2", "gia@example.com", nil)}))
+	require.Equal(t, 3, r.tg.Calls("sendMessage"), "the next alert goes straight to the new id")
+}
+
+// When the supergroup was linked to another account before the migration signal arrived, the alert is
+// not sent there: it is undeliverable for this account, whose dead link is cleared.
+func TestSendAlertDoesNotFollowAGroupIntoAnotherAccount(t *testing.T) {
+	r := newNotifierRig(t)
+	const group, supergroup = int64(-4002), int64(-1004002004002)
+	r.user(t, "hep@example.com", group)
+	r.user(t, "ivo@example.com", supergroup)
+	r.tg.MigrateChat(group, supergroup)
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("h1", "hep@example.com", nil)}))
+	require.Empty(t, r.tg.Messages())
+	log := r.state(t, "hep@example.com")
+	require.Equal(t, stockalert.Undeliverable, log[0].State)
+	u, err := r.store.UserByEmail(context.Background(), "hep@example.com")
+	require.NoError(t, err)
+	require.Nil(t, u.TelegramChatID)
 }

@@ -149,6 +149,37 @@ func (s *Store) LinkTelegram(ctx context.Context, codeHash string, chatID int64)
 	})
 }
 
+// MoveTelegramChat moves the link of chat from to chat to, in one transaction: the account linked to
+// from is linked to to, unless to is linked to an account already, in which case that link stays and
+// from is unlinked. Nil, changing nothing, when no account is linked to from.
+func (s *Store) MoveTelegramChat(ctx context.Context, from, to int64) error {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		var id int64
+		err := s.q(ctx).QueryRowContext(ctx, `SELECT id FROM users WHERE telegram_chat_id = ?`+s.d.ForUpdate, from).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // moved before, or never linked
+		}
+		if err != nil {
+			return fmt.Errorf("find the user of chat %d: %w", from, err)
+		}
+		var other int64
+		err = s.q(ctx).QueryRowContext(ctx, `SELECT id FROM users WHERE telegram_chat_id = ?`+s.d.ForUpdate, to).Scan(&other)
+		switch {
+		case err == nil:
+			if _, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET telegram_chat_id = NULL WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("unlink dead chat %d: %w", from, err)
+			}
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("find the user of chat %d: %w", to, err)
+		}
+		if _, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET telegram_chat_id = ? WHERE id = ?`, to, id); err != nil {
+			return fmt.Errorf("move chat %d to %d: %w", from, to, err)
+		}
+		return nil
+	})
+}
+
 // SetNotifyInterval sets the interval of the user linked to chatID, or returns stockalert.ErrNotFound.
 func (s *Store) SetNotifyInterval(ctx context.Context, chatID int64, seconds int64) error {
 	res, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET notify_interval_s = ? WHERE telegram_chat_id = ?`, seconds, chatID)

@@ -2,14 +2,18 @@
 // github.com/go-telegram/bot (Sender) and renders alerts as text (FormatAlert). The bot's inbound
 // webhook is an edge of its own, shared/edge/telegrambot.
 //
-// Send sorts every failure into one of three classes, so the notifier can map them to a Kafka
+// Send sorts every failure into one of four classes, so the notifier can map them to a Kafka
 // acknowledgement in one place:
 //
+//   - *ChatMigratedError (400 with parameters.migrate_to_chat_id): the group became a supergroup with a
+//     new chat id; send to ChatMigratedError.To instead. It is not undeliverable (the message can be
+//     delivered, elsewhere), and it wraps ErrTransient, so a caller that does not know the class
+//     retries rather than drops the message: once the link has moved, the retry succeeds.
 //   - *RetryAfterError (429): Telegram asks us to wait After before sending again. It also wraps
 //     ErrTransient.
 //   - ErrUndeliverable: this message will never be accepted (a 400 or 403). Retrying is useless.
 //     ErrChatGone, which wraps ErrUndeliverable, narrows it to the chat itself: not found, bot blocked
-//     or kicked, user deactivated, group migrated.
+//     or kicked, user deactivated.
 //   - ErrTransient: everything else (5xx, network errors, timeouts, an unreadable answer). Send again
 //     later. ErrMisconfigured, which wraps ErrTransient, narrows it to Telegram refusing the bot
 //     itself (401 or 404: a wrong token or API URL): nothing will get through until an operator fixes
@@ -66,6 +70,25 @@ func (e *RetryAfterError) RetryAfter() time.Duration { return e.After }
 
 // Unwrap makes errors.Is(err, ErrTransient) hold.
 func (e *RetryAfterError) Unwrap() error { return ErrTransient }
+
+// ChatMigratedError is Telegram's answer to a message for a group that was upgraded to a supergroup:
+// 400 "Bad Request: group chat was upgraded to a supergroup chat" with the supergroup's id in
+// parameters.migrate_to_chat_id (Bot API, ResponseParameters). From is the old (dead) chat id, To the
+// new one. It wraps ErrTransient and never ErrUndeliverable.
+type ChatMigratedError struct {
+	From, To    int64
+	Description string
+}
+
+func (e *ChatMigratedError) Error() string {
+	return fmt.Sprintf("chat %d migrated to chat %d: %s", e.From, e.To, e.Description)
+}
+
+// MigratedTo returns the chat id the messages for From must go to now.
+func (e *ChatMigratedError) MigratedTo() (from, to int64) { return e.From, e.To }
+
+// Unwrap makes errors.Is(err, ErrTransient) hold.
+func (e *ChatMigratedError) Unwrap() error { return ErrTransient }
 
 // Sender sends text messages as one bot. It is safe for concurrent use.
 type Sender struct {
@@ -129,7 +152,8 @@ func NewSender(token, apiURL string, opts ...Option) (*Sender, error) {
 
 // Send sends text, as plain text, to chatID.
 //
-// Errors: *RetryAfterError on flood control; an error wrapping ErrUndeliverable (and, when the chat
+// Errors: *ChatMigratedError when the group became a supergroup (nothing was sent; send to its To);
+// *RetryAfterError on flood control; an error wrapping ErrUndeliverable (and, when the chat
 // itself is unreachable, ErrChatGone) if Telegram refuses the message for good, or if chatID is 0 or
 // text is empty or too long (then also a *stockalert.ValidationError; nothing is sent); an error
 // wrapping ErrTransient otherwise (and ErrMisconfigured when the bot itself is refused, and ctx's error
@@ -142,7 +166,7 @@ func (s *Sender) Send(ctx context.Context, chatID int64, text string) error {
 	defer cancel()
 	_, err := s.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text})
 	if err != nil {
-		return fmt.Errorf("telegram send to chat %d: %w", chatID, classify(err))
+		return fmt.Errorf("telegram send to chat %d: %w", chatID, classify(chatID, err))
 	}
 	return nil
 }
@@ -163,10 +187,10 @@ func validate(chatID int64, text string) error {
 // chatGone are (lower-cased) fragments of 400 descriptions that mean the chat cannot be written to.
 var chatGone = []string{"chat not found", "user not found", "peer_id_invalid", "user is deactivated",
 	"bot was kicked", "bot was blocked", "not enough rights", "have no rights", "chat_write_forbidden",
-	"group chat was upgraded"}
+	"group chat was upgraded"} // the last only when Telegram gave no migrate_to_chat_id
 
 // classify maps an error of go-telegram/bot to our classes, keeping it in the chain.
-func classify(err error) error {
+func classify(chatID int64, err error) error {
 	var tooMany *bot.TooManyRequestsError
 	if errors.As(err, &tooMany) {
 		after := time.Duration(tooMany.RetryAfter) * time.Second
@@ -176,8 +200,8 @@ func classify(err error) error {
 		return &RetryAfterError{After: after, Description: tooMany.Message}
 	}
 	var migrated *bot.MigrateError
-	if errors.As(err, &migrated) {
-		return fmt.Errorf("%w: %w", ErrChatGone, err) // the message names the new chat id
+	if errors.As(err, &migrated) && migrated.MigrateToChatID != 0 && int64(migrated.MigrateToChatID) != chatID {
+		return &ChatMigratedError{From: chatID, To: int64(migrated.MigrateToChatID), Description: migrated.Message}
 	}
 	switch {
 	case errors.Is(err, bot.ErrorForbidden):

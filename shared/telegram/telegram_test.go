@@ -73,7 +73,7 @@ func TestSendErrorClasses(t *testing.T) {
 		{"chat not found", func(f *telegramtest.Server) { f.RejectChat(42, 400, telegramtest.DescChatNotFound) },
 			want{undeliverable: true, chatGone: true}},
 		{"group migrated", func(f *telegramtest.Server) { f.MigrateChat(42, -1009876543210) },
-			want{undeliverable: true, chatGone: true}},
+			want{transient: true}}, // not undeliverable: *ChatMigratedError, checked below
 		{"other bad request", func(f *telegramtest.Server) { f.FailNext("sendMessage", 400, "Bad Request: message is too long", 0) },
 			want{undeliverable: true}},
 		{"500", func(f *telegramtest.Server) { f.FailNext("sendMessage", 500, "Internal Server Error", 0) },
@@ -105,8 +105,11 @@ func TestSendErrorClasses(t *testing.T) {
 			if tc.name == "timeout" && !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("timeout: err = %v, want DeadlineExceeded in the chain", err)
 			}
-			if tc.name == "group migrated" && !strings.Contains(err.Error(), "-1009876543210") {
-				t.Errorf("migration error %q does not name the new chat", err)
+			var migrated *telegram.ChatMigratedError
+			if got := errors.As(err, &migrated); got != (tc.name == "group migrated") {
+				t.Errorf("ChatMigratedError = %v (%v)", got, err)
+			} else if got && (migrated.From != 42 || migrated.To != -1009876543210 || !strings.Contains(err.Error(), "-1009876543210")) {
+				t.Errorf("migration error %+v (%q): want from 42 to -1009876543210, named in the text", migrated, err)
 			}
 		})
 	}
@@ -316,5 +319,28 @@ func BenchmarkSend(b *testing.B) {
 		if err := s.Send(context.Background(), 42, "🔔 AAPL is above your high threshold of 200.00 USD"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A group upgraded to a supergroup: the wire answer (400 with parameters.migrate_to_chat_id) becomes a
+// *ChatMigratedError naming both ids, nothing reaches the old chat, and the new id takes the message.
+func TestSendToMigratedGroup(t *testing.T) {
+	s, fake := newSender(t)
+	const group, supergroup = int64(-4001), int64(-1004001004001)
+	fake.MigrateChat(group, supergroup)
+	err := s.Send(context.Background(), group, "hello")
+	var migrated *telegram.ChatMigratedError
+	if !errors.As(err, &migrated) || migrated.From != group || migrated.To != supergroup {
+		t.Fatalf("err = %v, want *ChatMigratedError from %d to %d", err, group, supergroup)
+	}
+	if errors.Is(err, telegram.ErrUndeliverable) || !errors.Is(err, telegram.ErrTransient) {
+		t.Errorf("err = %v: a migration is transient, never undeliverable", err)
+	}
+	if err := s.Send(context.Background(), migrated.To, "hello"); err != nil {
+		t.Fatalf("send to the supergroup: %v", err)
+	}
+	msgs := fake.Messages()
+	if len(msgs) != 1 || msgs[0].ChatID != supergroup {
+		t.Errorf("messages = %+v, want one, to %d", msgs, supergroup)
 	}
 }

@@ -1,7 +1,8 @@
 // Package alertnotifierapp is the composition root of the alert-notifier function, triggered by Kafka
 // topic to-notifier (stockalert.TopicAlerts): it sends each alert to the Telegram chat linked to its
-// user, waiting out Telegram's flood control (retry_after) up to TELEGRAM_MAX_RETRY_AFTER, and records
-// the outcome in the notification log. Without a bot token it runs dry: it logs what it would send.
+// user at Telegram's documented pace (telegram.Pacer), never before a retry_after Telegram asked for,
+// waiting in place up to TELEGRAM_MAX_RETRY_AFTER, and records the outcome in the notification log. A
+// chat that moved (a group upgraded to a supergroup) is followed. Without a bot token it runs dry: it logs what it would send.
 // Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
@@ -10,8 +11,9 @@
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
-// TELEGRAM_MAX_RETRY_AFTER (the longest retry_after waited out in place, default 5s; longer ones
-// answer 503 with Retry-After), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
+// TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
+// ones answer 503 with Retry-After and Telegram is not called), TELEGRAM_BOT_MESSAGES_PER_SECOND (30),
+// TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
 // (shared/sqlstore/configured), and the function runtime's (port, bind, exec_timeout, max_body_bytes,
 // log_format… see shared/faas.Config).
 package alertnotifierapp
@@ -35,13 +37,18 @@ type config struct {
 	// MaxRetryAfter is the longest flood-control pause waited out in place; longer ones go back to the
 	// connector as a 503 with Retry-After.
 	MaxRetryAfter time.Duration `env:"TELEGRAM_MAX_RETRY_AFTER" envDefault:"5s"`
+	// The pace (Telegram Bot API FAQ): per bot (shared by the replicas: give each 30/replicas), per
+	// private chat, per group.
+	BotPerSecond   float64 `env:"TELEGRAM_BOT_MESSAGES_PER_SECOND" envDefault:"30"`
+	ChatPerSecond  float64 `env:"TELEGRAM_CHAT_MESSAGES_PER_SECOND" envDefault:"1"`
+	GroupPerMinute float64 `env:"TELEGRAM_GROUP_MESSAGES_PER_MINUTE" envDefault:"20"`
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "alert-notifier"
 
 // Wire is the function's faas.Wiring: it builds the Kafka-triggered handler (trigger.Message) that
-// sends each stockalert.AlertEvent through the flood-control-wrapped Telegram sender (or the dry run)
+// sends each stockalert.AlertEvent through the paced Telegram sender (or the dry run)
 // and records it, with the use cases' logging and metrics on p. Errors: bad configuration, an
 // unreadable secret, a malformed bot token, or a store that cannot be opened or migrated.
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
@@ -59,7 +66,13 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		messenger = telegram.NewRetryAfter(sender, cfg.MaxRetryAfter, 3)
+		messenger, err = telegram.NewPacer(sender, telegram.PaceConfig{
+			BotPerSecond: cfg.BotPerSecond, ChatPerSecond: cfg.ChatPerSecond, GroupPerMinute: cfg.GroupPerMinute,
+			MaxWait: cfg.MaxRetryAfter, Attempts: 3,
+		})
+		if err != nil {
+			return nil, err
+		}
 	} else {
 		p.Logger.Warn("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
 		messenger = telegram.NewDryRun(p.Logger)
@@ -76,7 +89,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 	send := command.NewSendAlertHandler(store, messenger, telegram.FormatAlert,
-		command.NewRecordNotificationHandler(store, p.Logger, m), p.Logger, m)
+		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m)
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil

@@ -118,6 +118,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		SetInterval:   command.NewSetNotifyIntervalHandler(store, p.Logger, m),
 		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
 		Status:        query.NewChatProfileHandler(store, cfg.Freshness, p.Logger, m),
+		MoveChat:      command.NewMoveTelegramChatHandler(store, p.Logger, m),
 		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
 		Logger:        p.Logger,
 		MaxBodyBytes:  p.Config.MaxBodyBytes,

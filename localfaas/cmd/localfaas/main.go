@@ -40,8 +40,6 @@ import (
 	"github.com/stockalert/stockalert/localfaas/supervisor"
 	"github.com/stockalert/stockalert/localfaas/trigger"
 	"github.com/stockalert/stockalert/shared/faas"
-	"github.com/stockalert/stockalert/shared/kafka"
-	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // The data folder's layout (see localfaas/README.md).
@@ -69,7 +67,7 @@ type config struct {
 	StopGrace         time.Duration `env:"STOP_GRACE" envDefault:"10s"`
 	FunctionLogs      string        `env:"FUNCTION_LOGS" envDefault:"notable"`
 	TelegramToken     string        `env:"TELEGRAM_BOT_TOKEN"`
-	TelegramAPIURL    string        `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	TelegramAPIURL    string        `env:"TELEGRAM_API_URL"` // empty: the one kept with the token, else the real Bot API
 	TelegramSecret    string        `env:"TELEGRAM_WEBHOOK_SECRET"`
 }
 
@@ -145,16 +143,11 @@ func run(stackFile string, logger *slog.Logger) error {
 		defer broker.Close()
 		brokers, kafkaDesc = broker.Addr(), "embedded "+broker.Addr()
 	}
-	topicCtx, cancelTopics := context.WithTimeout(ctx, 30*time.Second)
-	topics := make([]kafka.TopicSpec, 0, len(st.Topics()))
-	for _, name := range st.Topics() {
-		topics = append(topics, kafka.TopicSpec{Name: name}) // the brokers' default partitions
-	}
-	err = kafka.EnsureTopics(topicCtx, strings.Split(brokers, ","), topics...)
-	cancelTopics()
-	if err != nil {
-		return fmt.Errorf("create the stack's topics: %w", err)
-	}
+	// A broker that cannot be reached does not stop the run: the topics are created in the background
+	// once it answers (the connector waits for them), and the status table says so.
+	topicsCtx, stopTopics := context.WithCancel(ctx)
+	topicsDone := ensureTopics(topicsCtx, strings.Split(brokers, ","), st.Topics(), &kafkaDesc, logger)
+	defer func() { stopTopics(); <-topicsDone }()
 	functionEnv := map[string]string{"KAFKA_BROKERS": brokers, "gateway_url": gateway}
 	store := "MySQL (MYSQL_DSN)"
 	if cfg.MySQLDSN != "" {
@@ -170,9 +163,14 @@ func run(stackFile string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	telegramCfg, err := telegramSecrets(secrets, cfg)
+	telegramCfg, tokenSource, err := telegramSecrets(secrets, cfg, dataDir)
 	if err != nil {
 		return err
+	}
+	if telegramCfg != nil {
+		// The functions talk to the Bot API the token belongs to, as the forwarder does.
+		functionEnv["TELEGRAM_API_URL"] = telegramCfg.APIURL
+		logger.Info("telegram: bot token "+tokenSource, "api", telegramCfg.APIURL)
 	}
 
 	sup, err := supervisor.New(supervisor.Config{
@@ -282,7 +280,8 @@ func run(stackFile string, logger *slog.Logger) error {
 		}
 		triggers["kafka"] = conn
 	}
-	telegramDesc := "off (set TELEGRAM_BOT_TOKEN to long-poll the bot's updates)"
+	telegramDesc := func() string { return "off (set TELEGRAM_BOT_TOKEN to long-poll the bot's updates)" }
+	var telegramTried <-chan struct{}
 	if telegramCfg != nil {
 		telegramCfg.Gateway, telegramCfg.Logger = gateway, logger
 		fwd, err := trigger.NewTelegramForwarder(*telegramCfg)
@@ -291,7 +290,8 @@ func run(stackFile string, logger *slog.Logger) error {
 			return err
 		}
 		triggers["telegram"] = fwd
-		telegramDesc = "long-polling " + cfg.TelegramAPIURL + ", forwarding to " + telegramFunction
+		telegramTried = fwd.Tried()
+		telegramDesc = func() string { return fwd.State() + "\n\ttoken " + tokenSource }
 	}
 	triggerCtx, stopTriggers := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(triggerCtx)
@@ -308,6 +308,14 @@ func run(stackFile string, logger *slog.Logger) error {
 	if cfg.ExternalCron {
 		cronDesc = "off: schedules left to an external cron-connector (EXTERNAL_CRON)"
 	}
+	if telegramTried != nil {
+		// Show how the first try went (a Bot API that refuses or cannot be reached is retried meanwhile).
+		select {
+		case <-telegramTried:
+		case <-time.After(5 * time.Second):
+		case <-gctx.Done():
+		}
+	}
 	if err := writeSummary(os.Stdout, summary{
 		Gateway:   gateway,
 		Listen:    net.JoinHostPort(cfg.GatewayBind, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)),
@@ -320,7 +328,7 @@ func run(stackFile string, logger *slog.Logger) error {
 		Store:     store,
 		Kafka:     kafkaDesc,
 		Topics:    st.Topics(),
-		Telegram:  telegramDesc,
+		Telegram:  telegramDesc(),
 		ReadyIn:   time.Since(started),
 	}); err != nil {
 		logger.Warn("print summary", "err", err)
@@ -402,22 +410,4 @@ func echoFunctionLogs(mode string) (func(logs.Message), error) {
 		return nil, nil
 	}
 	return nil, errors.New("FUNCTION_LOGS must be all, notable or none, not " + strconv.Quote(mode))
-}
-
-// telegramSecrets writes the bot token (TELEGRAM_BOT_TOKEN, else an existing secret file) and the
-// webhook secret (TELEGRAM_WEBHOOK_SECRET, else the existing file, else a new random one) as function
-// secrets, and returns the forwarder's configuration — or nil when no token is known.
-func telegramSecrets(secrets *secret.Store, cfg config) (*trigger.TelegramConfig, error) {
-	token, err := secrets.Ensure("telegram-bot-token", cfg.TelegramToken, "")
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", err)
-	}
-	if token == "" {
-		return nil, nil
-	}
-	webhookSecret, err := secrets.Ensure("telegram-webhook-secret", cfg.TelegramSecret, stockalert.NewSecret())
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", err)
-	}
-	return &trigger.TelegramConfig{Token: token, APIURL: cfg.TelegramAPIURL, Function: telegramFunction, Secret: webhookSecret}, nil
 }

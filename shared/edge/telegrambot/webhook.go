@@ -1,7 +1,9 @@
 // Package telegrambot is the Telegram bot's webhook edge: an http.Handler that takes the Bot API's
 // update deliveries (checking X-Telegram-Bot-Api-Secret-Token), runs the chat commands /start, /set,
 // /status, /stop, /resume and /help against the command and query handlers, replies in the chat, and
-// maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again).
+// maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again). It
+// also follows a group that Telegram upgraded to a supergroup (the service messages carrying
+// migrate_to_chat_id and migrate_from_chat_id), moving the chat's link without a word in either chat.
 package telegrambot
 
 import (
@@ -73,6 +75,9 @@ type WebhookConfig struct {
 	SetInterval command.SetNotifyIntervalHandler
 	SetPaused   command.SetPausedHandler
 	Status      query.ChatProfileHandler
+	// MoveChat follows a group upgraded to a supergroup (Message.migrate_to_chat_id in the old group,
+	// Message.migrate_from_chat_id in the new supergroup).
+	MoveChat command.MoveTelegramChatHandler
 
 	// Replies sends the answers. Required.
 	Replies ReplySender
@@ -97,6 +102,7 @@ type WebhookConfig struct {
 //     blocked). Also 200 for what the bot ignores: updates other than new messages, messages that are
 //     not commands, commands for other bots, and updates that are valid JSON but that the update model
 //     cannot decode (delivering them again cannot help).
+//   - 200 for a group's migration service message once the chat's link has moved (no reply is sent).
 //   - 500 when the command failed on our side (the database, say), and 502 when the command ran but
 //     its reply could not be sent for now: Telegram delivers the update again. Every command is safe to
 //     run twice; see replies.go for how a repeated /start and a repeated failure are answered.
@@ -108,6 +114,7 @@ type Webhook struct {
 	setInterval command.SetNotifyIntervalHandler
 	setPaused   command.SetPausedHandler
 	status      query.ChatProfileHandler
+	moveChat    command.MoveTelegramChatHandler
 	replies     ReplySender
 	logger      *slog.Logger
 	maxBody     int64
@@ -129,8 +136,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 			"set AllowNoSecret only for local development")
 	case cfg.SecretToken != "" && !secretTokenPattern.MatchString(cfg.SecretToken):
 		return nil, errors.New("telegram webhook: the secret token must be 1 to 256 characters A-Z, a-z, 0-9, _ and -")
-	case cfg.Link == nil || cfg.SetInterval == nil || cfg.SetPaused == nil || cfg.Status == nil:
-		return nil, errors.New("telegram webhook: the Link, SetInterval, SetPaused and Status handlers are required")
+	case cfg.Link == nil || cfg.SetInterval == nil || cfg.SetPaused == nil || cfg.Status == nil || cfg.MoveChat == nil:
+		return nil, errors.New("telegram webhook: the Link, SetInterval, SetPaused, Status and MoveChat handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -148,6 +155,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		setInterval: cfg.SetInterval,
 		setPaused:   cfg.SetPaused,
 		status:      cfg.Status,
+		moveChat:    cfg.MoveChat,
 		replies:     cfg.Replies,
 		logger:      logger,
 		maxBody:     cfg.MaxBodyBytes,
@@ -340,6 +348,9 @@ func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error)
 	if msg == nil {
 		return "not a new message", nil
 	}
+	if from, to, ok := migration(msg); ok {
+		return h.migrate(ctx, upd.ID, from, to)
+	}
 	cmd, ok := parseCommand(msg.Text, h.username)
 	if !ok {
 		return "not a command for this bot", nil
@@ -436,6 +447,33 @@ func (h *Webhook) start(ctx context.Context, chatID int64, code string) (string,
 		return "", fmt.Errorf("read back the linked account: %w", err)
 	}
 	return linkedText(st.Profile), nil
+}
+
+// migration reads a group's migration service message: in the old group it carries migrate_to_chat_id,
+// in the new supergroup migrate_from_chat_id (Telegram Bot API, Message).
+func migration(msg *models.Message) (from, to int64, ok bool) {
+	switch {
+	case msg.MigrateToChatID != 0:
+		return msg.Chat.ID, msg.MigrateToChatID, true
+	case msg.MigrateFromChatID != 0:
+		return msg.MigrateFromChatID, msg.Chat.ID, true
+	}
+	return 0, 0, false
+}
+
+// migrate moves the link of chat from to chat to, saying nothing in either chat. Telegram sends both
+// service messages (and a refused sendMessage may have moved the link already): the later ones change
+// nothing. A message whose ids make no sense is ignored; a store fault has Telegram deliver it again.
+func (h *Webhook) migrate(ctx context.Context, updateID, from, to int64) (string, error) {
+	err := h.moveChat.Handle(ctx, command.MoveTelegramChat{From: from, To: to})
+	if _, invalid := stockalert.AsValidation(err); invalid {
+		return "migration with invalid chat ids", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("update %d, chat %d migrated to %d: %w: %w", updateID, from, to, errCommandFailed, err)
+	}
+	h.logger.DebugContext(ctx, "telegram webhook: chat migration followed", slog.Int64("from_chat_id", from), slog.Int64("to_chat_id", to))
+	return "", nil
 }
 
 func known(name string) bool {

@@ -61,6 +61,7 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		SetInterval: command.NewSetNotifyIntervalHandler(s, nil, nil),
 		SetPaused:   command.NewSetPausedHandler(s, nil, nil),
 		Status:      query.NewChatProfileHandler(s, query.Freshness{Now: func() time.Time { return now }}, nil, nil),
+		MoveChat:    command.NewMoveTelegramChatHandler(s, nil, nil),
 		Replies:     sender,
 		Now:         func() time.Time { return now },
 	}
@@ -569,6 +570,7 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 			SetInterval: command.NewSetNotifyIntervalHandler(s, nil, nil),
 			SetPaused:   command.NewSetPausedHandler(s, nil, nil),
 			Status:      query.NewChatProfileHandler(s, query.Freshness{Now: func() time.Time { return now }}, nil, nil),
+			MoveChat:    command.NewMoveTelegramChatHandler(s, nil, nil),
 			Replies:     sender,
 		}
 	}
@@ -583,6 +585,7 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 		"long secret":      {func(c *telegrambot.WebhookConfig) { c.SecretToken = strings.Repeat("a", 257) }, "1 to 256 characters"},
 		"bad username":     {func(c *telegrambot.WebhookConfig) { c.BotUsername = "@not a name" }, `bot username "@not a name"`},
 		"no link handler":  {func(c *telegrambot.WebhookConfig) { c.Link = nil }, "handlers are required"},
+		"no move handler":  {func(c *telegrambot.WebhookConfig) { c.MoveChat = nil }, "handlers are required"},
 		"no status":        {func(c *telegrambot.WebhookConfig) { c.Status = nil }, "handlers are required"},
 		"no replies":       {func(c *telegrambot.WebhookConfig) { c.Replies = nil }, "reply sender is required"},
 		"negative maxbody": {func(c *telegrambot.WebhookConfig) { c.MaxBodyBytes = -1 }, "must not be negative"},
@@ -625,4 +628,42 @@ func BenchmarkWebhookStatus(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// A group upgraded to a supergroup: either service message moves the link, silently; the second one
+// (and a redelivery) changes nothing; the bot's commands then work in the supergroup.
+func TestMigrationServiceMessagesMoveTheLinkSilently(t *testing.T) {
+	for _, first := range []string{"migrate_to_chat_id", "migrate_from_chat_id"} {
+		t.Run(first+" first", func(t *testing.T) {
+			b := newBot(t)
+			group, supergroup := int64(-4101), int64(-1004101004101)
+			if first == "migrate_from_chat_id" {
+				group, supergroup = -4102, -1004102004102
+			}
+			code := b.registerUser("kim@example.com", "AAPL", stockalert.Thresholds{})
+			b.say(group, "/start "+code)
+			to, from := telegramtest.MigrateToUpdate(group, supergroup), telegramtest.MigrateFromUpdate(supergroup, group)
+			if first == "migrate_from_chat_id" {
+				to, from = from, to
+			}
+			for _, upd := range [][]byte{to, from, to} {
+				status, replies := b.deliverRaw(upd)
+				require.Equal(t, http.StatusOK, status)
+				require.Empty(t, replies, "moving the link sends no message to either chat")
+				require.Equal(t, supergroup, *b.mustProfile("kim@example.com").TelegramChatID)
+			}
+			require.Contains(t, b.say(supergroup, "/status@"+telegramtest.BotUsername), "AAPL")
+		})
+	}
+}
+
+// A migration the store cannot record is delivered again (500), with no word in the chat.
+func TestMigrationServiceMessageIsRedeliveredWhenTheStoreFails(t *testing.T) {
+	b := newBot(t)
+	code := b.registerUser("lev@example.com", "AAPL", stockalert.Thresholds{})
+	b.say(-4103, "/start "+code)
+	require.NoError(t, b.store.Close())
+	status, replies := b.deliverRaw(telegramtest.MigrateToUpdate(-4103, -1004103004103))
+	require.Equal(t, http.StatusInternalServerError, status)
+	require.Empty(t, replies)
 }

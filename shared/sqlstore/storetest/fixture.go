@@ -55,6 +55,7 @@ type fixture struct {
 	recordPrices command.RecordPricesHandler
 	evaluate     command.EvaluatePriceHandler
 	link         command.LinkTelegramHandler
+	moveChat     command.MoveTelegramChatHandler
 	issueCode    command.IssueLinkCodeHandler
 	setInterval  command.SetNotifyIntervalHandler
 	setPaused    command.SetPausedHandler
@@ -84,6 +85,7 @@ func newFixture(t *testing.T, open Opener) *fixture {
 	f.recordPrices = command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil)
 	f.evaluate = command.NewEvaluatePriceHandler(s, stockalert.TopicAlerts, nil, nil)
 	f.link = command.NewLinkTelegramHandler(s, nil, nil)
+	f.moveChat = command.NewMoveTelegramChatHandler(s, nil, nil)
 	f.issueCode = command.NewIssueLinkCodeHandler(s, nil, nil)
 	f.setInterval = command.NewSetNotifyIntervalHandler(s, nil, nil)
 	f.setPaused = command.NewSetPausedHandler(s, nil, nil)

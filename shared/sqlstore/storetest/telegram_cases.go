@@ -31,6 +31,34 @@ var telegramCases = []contractCase{
 		require.Nil(t, f.mustProfile(old.email).TelegramChatID)
 		require.Equal(t, int64(8), *f.mustProfile(fresh.email).TelegramChatID)
 	}},
+	{"MoveTelegramChat/a migrated group's link moves to the supergroup, once", func(t *testing.T, f *fixture) {
+		r := f.registerUser("gus@example.com", "AAPL", th(nil, nil))
+		other := f.registerUser("hal@example.com", "AAPL", th(nil, nil))
+		f.linkChat(r, -4001)
+		f.linkChat(other, 77)
+		require.NoError(t, f.moveChat.Handle(f.ctx, command.MoveTelegramChat{From: -4001, To: -1004001004001}))
+		require.Equal(t, int64(-1004001004001), *f.mustProfile(r.email).TelegramChatID)
+		require.Equal(t, int64(77), *f.mustProfile(other.email).TelegramChatID, "other links stay")
+		// The commands keyed by chat id now find the account under the new id only.
+		require.NoError(t, f.setPaused.Handle(f.ctx, command.SetPaused{ChatID: -1004001004001, Paused: true}))
+		require.True(t, f.mustProfile(r.email).Paused)
+		requireIs(t, f.setPaused.Handle(f.ctx, command.SetPaused{ChatID: -4001, Paused: false}), stockalert.ErrNotFound)
+		// Telegram signals a migration up to three times: the later ones change nothing.
+		require.NoError(t, f.moveChat.Handle(f.ctx, command.MoveTelegramChat{From: -4001, To: -1004001004001}))
+		require.Equal(t, int64(-1004001004001), *f.mustProfile(r.email).TelegramChatID)
+		requireField(t, f.moveChat.Handle(f.ctx, command.MoveTelegramChat{From: 0, To: -100}), "telegram_chat_id")
+		requireField(t, f.moveChat.Handle(f.ctx, command.MoveTelegramChat{From: 77, To: 77}), "telegram_chat_id")
+		require.Equal(t, int64(77), *f.mustProfile(other.email).TelegramChatID)
+	}},
+	{"MoveTelegramChat/a supergroup linked already keeps its link; the dead group is unlinked", func(t *testing.T, f *fixture) {
+		old := f.registerUser("ida@example.com", "AAPL", th(nil, nil))
+		fresh := f.registerUser("jon@example.com", "AAPL", th(nil, nil))
+		f.linkChat(old, -4002)
+		f.linkChat(fresh, -1004002004002)
+		require.NoError(t, f.moveChat.Handle(f.ctx, command.MoveTelegramChat{From: -4002, To: -1004002004002}))
+		require.Nil(t, f.mustProfile(old.email).TelegramChatID)
+		require.Equal(t, int64(-1004002004002), *f.mustProfile(fresh.email).TelegramChatID)
+	}},
 	{"IssueLinkCode/replaces the code", func(t *testing.T, f *fixture) {
 		r := f.registerUser("uma@example.com", "AAPL", th(nil, nil))
 		code := stockalert.NewSecret()

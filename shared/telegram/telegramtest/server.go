@@ -89,6 +89,15 @@ type Server struct {
 	faults   []fault
 	chats    map[int64]apiError
 	calls    map[string]int
+	floods   map[int64]*flood // by chat id; 0 is the whole bot
+	early    int
+	refused  int // calls with a wrong token
+}
+
+// flood is a flood-control window: sendMessage answers 429 until until.
+type flood struct {
+	until    time.Time
+	answered bool // a 429 of this window was answered: later calls in it are early
 }
 
 // fault is an injected failure: an API error, a raw HTTP answer, or no answer at all.
@@ -125,6 +134,7 @@ func NewServer(tb testing.TB, token string) *Server {
 		nextUpd: 100000001,
 		chats:   map[int64]apiError{},
 		calls:   map[string]int{},
+		floods:  map[int64]*flood{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
@@ -231,7 +241,62 @@ func (s *Server) RejectChat(chatID int64, code int, description string) {
 func (s *Server) MigrateChat(chatID, toChatID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: toChatID}
+	s.chats[chatID] = apiError{code: http.StatusBadRequest, desc: DescGroupMigrated, migrateTo: toChatID}
+}
+
+// Refused returns how many calls came with a wrong token (answered 401 Unauthorized).
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// Flood opens a flood-control window of d for chatID (0: for the whole bot), as Telegram does when a
+// bot sends too fast: until it ends, every sendMessage to that chat (to any chat for 0) is answered 429
+// "Too Many Requests: retry after N" with parameters.retry_after N, the whole seconds left (at least 1).
+// A call that arrives after such a 429 was answered, before the window ends, is counted by EarlyCalls.
+func (s *Server) Flood(chatID int64, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.floods[chatID] = &flood{until: time.Now().Add(d)}
+}
+
+// EarlyCalls returns how many sendMessage calls came inside a flood window after Telegram had already
+// answered 429 in it: calls a client honouring retry_after never makes.
+func (s *Server) EarlyCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.early
+}
+
+// flooded answers a 429 if chatID is inside a flood window; s.mu must be held.
+func (s *Server) flooded(chatID int64) (apiError, bool) {
+	now := time.Now()
+	for _, id := range []int64{chatID, 0} {
+		f, ok := s.floods[id]
+		if !ok || !now.Before(f.until) {
+			continue
+		}
+		if f.answered {
+			s.early++
+		}
+		f.answered = true
+		secs := max(1, int((f.until.Sub(now)+time.Second-1)/time.Second))
+		return apiError{code: http.StatusTooManyRequests, desc: fmt.Sprintf("Too Many Requests: retry after %d", secs), retryAfter: secs}, true
+	}
+	return apiError{}, false
+}
+
+// DescGroupMigrated is sendMessage's description for a group upgraded to a supergroup.
+const DescGroupMigrated = "Bad Request: group chat was upgraded to a supergroup chat"
+
+// PushMigration does what Telegram does when the group oldID is upgraded to the supergroup newID:
+// sendMessage to oldID fails from now on (see MigrateChat), and two service messages are queued for
+// getUpdates, MigrateToUpdate in the old group and MigrateFromUpdate in the new supergroup. It returns
+// their update_ids.
+func (s *Server) PushMigration(oldID, newID int64) (toID, fromID int64) {
+	s.MigrateChat(oldID, newID)
+	return s.PushUpdate(MigrateToUpdate(oldID, newID)), s.PushUpdate(MigrateFromUpdate(newID, oldID))
 }
 
 // PushUpdate queues an update (a JSON object such as Update returns) for getUpdates. The fake assigns
@@ -309,6 +374,31 @@ func Update(chatID int64, text string) []byte {
 	}
 	if ents := commandEntities(text); len(ents) > 0 {
 		msg["entities"] = ents
+	}
+	b, _ := json.Marshal(map[string]any{"update_id": id, "message": msg})
+	return b
+}
+
+// MigrateToUpdate returns the update Telegram sends in the old group oldID when it becomes the
+// supergroup newID: a service message (no text) with migrate_to_chat_id (Bot API, Message).
+func MigrateToUpdate(oldID, newID int64) []byte {
+	return serviceUpdate(map[string]any{"id": oldID, "title": "Test group", "type": "group"}, "migrate_to_chat_id", newID)
+}
+
+// MigrateFromUpdate returns the update Telegram sends in the new supergroup newID that was the group
+// oldID: a service message (no text) with migrate_from_chat_id (Bot API, Message).
+func MigrateFromUpdate(newID, oldID int64) []byte {
+	return serviceUpdate(map[string]any{"id": newID, "title": "Test group", "type": "supergroup"}, "migrate_from_chat_id", oldID)
+}
+
+func serviceUpdate(chat map[string]any, field string, value int64) []byte {
+	id := updateSeq.Add(1)
+	msg := map[string]any{
+		"message_id": id % 1000000,
+		"from":       map[string]any{"id": 7000001, "is_bot": false, "first_name": "Test", "username": "user7000001", "language_code": "en"},
+		"chat":       chat,
+		"date":       time.Now().Unix(),
+		field:        value,
 	}
 	b, _ := json.Marshal(map[string]any{"update_id": id, "message": msg})
 	return b
@@ -397,6 +487,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if token != s.token {
+		s.mu.Lock()
+		s.refused++
+		s.mu.Unlock()
 		writeErr(w, apiError{code: http.StatusUnauthorized, desc: "Unauthorized"})
 		return
 	}
@@ -564,6 +657,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, p params) {
 	}
 
 	s.mu.Lock()
+	if e, flooded := s.flooded(chatID); flooded {
+		s.mu.Unlock()
+		writeErr(w, e)
+		return
+	}
 	if e, rejected := s.chats[chatID]; rejected {
 		s.mu.Unlock()
 		writeErr(w, e)

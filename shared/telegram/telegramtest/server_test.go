@@ -559,3 +559,25 @@ func TestWaitMessagesGivesUpWithTheContext(t *testing.T) {
 		t.Errorf("WaitMessages = %d messages, %v", len(msgs), err)
 	}
 }
+
+// PushMigration: the old group refuses messages with the new id, and getUpdates delivers both
+// service messages as the update model reads them.
+func TestPushMigration(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.NewServer(t, token)
+	toID, fromID := s.PushMigration(-555, -1000000000555)
+	status, a := call(t, s, "sendMessage", "json", map[string]string{"chat_id": "-555", "text": "x"})
+	if status != 400 || a.ErrorCode != 400 || a.Description != telegramtest.DescGroupMigrated || a.Parameters.MigrateToChatID != -1000000000555 {
+		t.Errorf("old group: %d %+v", status, a)
+	}
+	us := updatesOf(t, second(call(t, s, "getUpdates", "json", nil)))
+	if len(us) != 2 || us[0].ID != toID || us[1].ID != fromID {
+		t.Fatalf("updates = %+v, want ids %d, %d", us, toID, fromID)
+	}
+	if m := us[0].Message; m == nil || m.Chat.ID != -555 || m.Chat.Type != "group" || m.MigrateToChatID != -1000000000555 || m.Text != "" {
+		t.Errorf("migrate_to service message = %+v", m)
+	}
+	if m := us[1].Message; m == nil || m.Chat.ID != -1000000000555 || m.Chat.Type != "supergroup" || m.MigrateFromChatID != -555 {
+		t.Errorf("migrate_from service message = %+v", m)
+	}
+}
