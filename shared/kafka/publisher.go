@@ -95,8 +95,9 @@ func NewPublisher(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*
 // in-sync replica to acknowledge. Messages with the same key go to the same partition (murmur2, as the
 // Java client does) and keep their order there; a message with an empty key goes to any partition.
 //
-// A context without a deadline gets one of KAFKA_MAX_ATTEMPTS × (KAFKA_WRITE_TIMEOUT + 1s), so that a
-// broker that accepts connections and never answers cannot block the caller for ever.
+// It waits at most KAFKA_MAX_ATTEMPTS × (KAFKA_WRITE_TIMEOUT + 1s), or until ctx's deadline when that
+// is sooner, so that a broker that accepts connections and never answers cannot block the caller for
+// ever.
 //
 // It returns nil only when every message was acknowledged. Otherwise the error wraps a
 // stockalert.PublishErrors with one entry per message of msgs (nil for each one acknowledged), except
@@ -127,11 +128,8 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessag
 		send = append(send, kafkago.Message{Topic: m.Topic, Key: key, Value: m.Value, WriterData: i})
 	}
 
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.maxWait)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(ctx, p.maxWait) // or ctx's own deadline, when sooner
+	defer cancel()
 	if len(send) > 0 {
 		if err := p.ensureTopics(ctx); err != nil {
 			return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), err)
