@@ -60,9 +60,13 @@ type Config struct {
 	// before they are abandoned (and their messages left uncommitted).
 	ShutdownTimeout time.Duration `env:"shutdown_timeout" envDefault:"30s"`
 
-	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the consumer group membership.
-	SessionTimeout    time.Duration `env:"session_timeout" envDefault:"30s"`
-	HeartbeatInterval time.Duration `env:"heartbeat_interval" envDefault:"3s"`
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the consumer group membership
+	// (Kafka's JoinGroup session and rebalance timeouts, and the Heartbeat period). The session
+	// timeout is how long the broker keeps a member that stopped heartbeating (a killed connector)
+	// and holds its partitions; it must lie within the broker's group.min.session.timeout.ms (6s)
+	// and group.max.session.timeout.ms (30m). The heartbeat should be at most a third of it.
+	SessionTimeout    time.Duration `env:"session_timeout" envDefault:"10s"`
+	HeartbeatInterval time.Duration `env:"heartbeat_interval" envDefault:"1s"`
 	RebalanceTimeout  time.Duration `env:"rebalance_timeout" envDefault:"30s"`
 
 	// BasicAuth makes the connector authenticate to the gateway with the credentials in the files

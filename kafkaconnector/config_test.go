@@ -20,8 +20,8 @@ func TestConfigFromEnvironmentDefaults(t *testing.T) {
 		GatewayURL: "http://gateway:8080", Brokers: []string{"kafka:9092"}, Topics: []string{"prices", "alerts"},
 		Group: "faas-group-1", InitialOffset: "oldest", UpstreamTimeout: 2 * time.Minute, RebuildInterval: 30 * time.Second,
 		ContentType: "text/plain", MaxBytes: 1 << 20, TopicPartitions: -1, RetryAttempts: 5, RetryInitialInterval: 500 * time.Millisecond,
-		RetryMaxInterval: 30 * time.Second, ShutdownTimeout: 30 * time.Second, SessionTimeout: 30 * time.Second,
-		HeartbeatInterval: 3 * time.Second, RebalanceTimeout: 30 * time.Second, SecretMountPath: "/var/openfaas/secrets",
+		RetryMaxInterval: 30 * time.Second, ShutdownTimeout: 30 * time.Second, SessionTimeout: 10 * time.Second,
+		HeartbeatInterval: time.Second, RebalanceTimeout: 30 * time.Second, SecretMountPath: "/var/openfaas/secrets",
 	}
 	if got := cfg; !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)

@@ -2,6 +2,7 @@ package kafkaconnector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -47,6 +48,9 @@ func (c *Connector) consume(ctx context.Context) error {
 	defer stopWork()
 
 	var last chan struct{}
+	var member string // of the last generation joined
+	var evictions sync.WaitGroup
+	defer evictions.Wait()
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
@@ -54,8 +58,17 @@ func (c *Connector) consume(ctx context.Context) error {
 				break
 			}
 			c.log.Warn("join consumer group; retrying", "group", c.cfg.Group, "err", err)
+			if member != "" && !errors.Is(err, kafka.RebalanceInProgress) {
+				// kafka-go now forgets its member id and joins as a new member; its own LeaveGroup
+				// for the old id failed when the coordinator was away (a broker restart). Until the
+				// old member leaves, the broker holds the new join for the old one's session.
+				old := member
+				evictions.Go(func() { c.evictMember(ctx, old) })
+				member = ""
+			}
 			continue
 		}
+		member = gen.MemberID
 		drained := make(chan struct{})
 		gen.Start(func(genCtx context.Context) {
 			c.runGeneration(ctx, workCtx, genCtx, gen)
@@ -70,6 +83,41 @@ func (c *Connector) consume(ctx context.Context) error {
 		<-last // the last generation has stopped fetching, finished or abandoned, and committed
 	}
 	return group.Close()
+}
+
+// evictMember asks the group coordinator to remove the member id this connector held before kafka-go
+// dropped it, retrying while the coordinator is unreachable or loading, until the member is gone
+// (removed now, or unknown: expired or already left), SessionTimeout has passed (the broker expired
+// it by then) or ctx ends. A restarted broker reloads the group with its members; without this the
+// connector's new join waits out the old member's session.
+func (c *Connector) evictMember(ctx context.Context, member string) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.SessionTimeout)
+	defer cancel()
+	log := c.log.With("group", c.cfg.Group, "member", member)
+	policy := retryPolicy{initial: 100 * time.Millisecond, max: time.Second}
+	_, err := policy.do(ctx, func() error {
+		resp, err := c.admin.LeaveGroup(ctx, &kafka.LeaveGroupRequest{GroupID: c.cfg.Group,
+			Members: []kafka.LeaveGroupRequestMember{{ID: member}}})
+		if err == nil {
+			err = resp.Error
+			for _, m := range resp.Members {
+				err = errors.Join(err, m.Error)
+			}
+		}
+		switch {
+		case err == nil:
+			log.Info("previous member left the group: the new one need not wait out its session")
+			return nil
+		case errors.Is(err, kafka.UnknownMemberId):
+			return nil
+		case ctx.Err() != nil:
+			return err
+		}
+		return transient{err}
+	}, nil)
+	if err != nil && ctx.Err() == nil {
+		log.Debug("previous member could not be removed; the broker expires it after session_timeout", "err", err)
+	}
 }
 
 // runGeneration consumes each partition assigned in gen with its own reader and worker until the
