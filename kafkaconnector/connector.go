@@ -75,7 +75,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 	// can refresh it often and see new topics soon.
 	topics := slices.Clone(cfg.Topics)
 	for _, t := range cfg.Topics {
-		topics = append(topics, DeadLetterTopic(t))
+		topics = append(topics, DeadLetterTopic(t), RetryTopic(t))
 	}
 	transport := &kafka.Transport{ClientID: ConnectorName, DialTimeout: 10 * time.Second,
 		MetadataTTL: time.Second, MetadataTopics: topics}
@@ -103,10 +103,17 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 		invoker: instrumentedInvoker{next: &invoker{gw: gw, contentType: cfg.ContentType, timeout: cfg.UpstreamTimeout}, metrics: m},
 		deadLetters: &deadLetters{w: c.writer, metrics: m, log: log,
 			retry: retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval}},
-		retry:    retryPolicy{attempts: cfg.RetryAttempts, initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
-		metrics:  m,
-		log:      log,
-		warnedAt: map[string]time.Time{},
+		retry: retryPolicy{attempts: cfg.RetryAttempts, initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
+		parking: &parking{w: c.writer, metrics: m, log: log, window: cfg.RetryWindow,
+			write:   retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
+			backoff: retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval}},
+		retryTopics: map[string]bool{},
+		metrics:     m,
+		log:         log,
+		warnedAt:    map[string]time.Time{},
+	}
+	for _, t := range cfg.Topics {
+		c.delivery.retryTopics[RetryTopic(t)] = true
 	}
 	return c, nil
 }
@@ -170,7 +177,7 @@ func (c *Connector) prepare(ctx context.Context) error {
 	specs := make([]sharedkafka.TopicSpec, 0, 2*len(c.cfg.Topics))
 	for _, t := range c.cfg.Topics {
 		// The broker's default partitions and replication.
-		specs = append(specs, sharedkafka.TopicSpec{Name: DeadLetterTopic(t)})
+		specs = append(specs, sharedkafka.TopicSpec{Name: DeadLetterTopic(t)}, sharedkafka.TopicSpec{Name: RetryTopic(t)})
 	}
 	if c.cfg.CreateTopics {
 		for _, t := range c.cfg.Topics {
@@ -198,7 +205,7 @@ func (c *Connector) prepare(ctx context.Context) error {
 	// A consumer group that watches a missing topic rejoins in a tight loop; wait for the topics.
 	waitTopics := retryPolicy{initial: 500 * time.Millisecond, max: 2 * time.Second}
 	_, err = waitTopics.do(ctx, func() error {
-		missing, err := missingTopics(ctx, c.admin, c.cfg.Topics)
+		missing, err := missingTopics(ctx, c.admin, c.consumed())
 		if err == nil && len(missing) > 0 {
 			err = fmt.Errorf("topics %s do not exist", strings.Join(missing, ", "))
 		}
@@ -226,6 +233,15 @@ func (c *Connector) prepare(ctx context.Context) error {
 		return fmt.Errorf("connector: %w", err)
 	}
 	return nil
+}
+
+// consumed returns the topics the consumer group reads: the configured ones and their retry topics.
+func (c *Connector) consumed() []string {
+	out := slices.Clone(c.cfg.Topics)
+	for _, t := range c.cfg.Topics {
+		out = append(out, RetryTopic(t))
+	}
+	return out
 }
 
 func (c *Connector) close() {

@@ -30,7 +30,7 @@ func (c *Connector) consume(ctx context.Context) error {
 		ID:                    c.cfg.Group,
 		Brokers:               c.cfg.Brokers,
 		Dialer:                c.dialer,
-		Topics:                c.cfg.Topics,
+		Topics:                c.consumed(),
 		HeartbeatInterval:     c.cfg.HeartbeatInterval,
 		SessionTimeout:        c.cfg.SessionTimeout,
 		RebalanceTimeout:      c.cfg.RebalanceTimeout,
@@ -209,7 +209,11 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 			continue
 		}
 		consumed.Inc()
-		if err := c.delivery.handle(invokeCtx, m); err != nil {
+		handle := c.delivery.handle
+		if c.delivery.isParked(topic) {
+			handle = func(ctx context.Context, m kafka.Message) error { return c.delivery.handleParked(fetchCtx, ctx, m) }
+		}
+		if err := handle(invokeCtx, m); err != nil {
 			log.Info("message abandoned; it will be delivered again", "message_id", MessageID(m), "err", err)
 			return
 		}

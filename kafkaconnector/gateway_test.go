@@ -34,8 +34,10 @@ type invocation struct {
 	Offset    int64
 	Header    http.Header
 	Body      []byte
-	Attempt   int // 1 for the first invocation of this message by this function
-	Status    int // what the function answered; 0 when the caller gave up first
+	Attempt   int         // 1 for the first invocation of this message by this function
+	Status    int         // what the function answered; 0 when the caller gave up first
+	At        time.Time   // when the request arrived
+	Reply     http.Header // headers a behaviour adds to its answer
 }
 
 // behaviour decides a function's answer; it may block (honouring r.Context()).
@@ -139,7 +141,7 @@ func (g *fakeGateway) invoke(w http.ResponseWriter, r *http.Request) {
 	partition, _ := strconv.Atoi(r.Header.Get("X-Kafka-Partition"))
 	offset, _ := strconv.ParseInt(r.Header.Get("X-Kafka-Offset"), 10, 64)
 	inv := invocation{Function: fn, MessageID: r.Header.Get("X-Message-Id"), Topic: r.Header.Get("X-Topic"),
-		Partition: partition, Offset: offset, Header: r.Header.Clone(), Body: body}
+		Partition: partition, Offset: offset, Header: r.Header.Clone(), Body: body, At: time.Now(), Reply: http.Header{}}
 	stream := fmt.Sprintf("%s/%s/%d", fn, inv.Topic, partition)
 
 	g.mu.Lock()
@@ -179,6 +181,9 @@ func (g *fakeGateway) invoke(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	if status == 0 {
 		return
+	}
+	for k, v := range inv.Reply {
+		w.Header()[k] = v
 	}
 	w.WriteHeader(status)
 	_, _ = fmt.Fprintf(w, "answer %d from %s", status, name)
