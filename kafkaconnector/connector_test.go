@@ -1,6 +1,7 @@
 package kafkaconnector_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -30,6 +31,7 @@ func TestConnector(t *testing.T) {
 		{"ClientErrorDeadLettersAtOnce", testClientErrorDeadLetters},
 		{"ParkedMessageDoesNotHoldUpItsPartition", testParkedDoesNotBlock},
 		{"RetryAfterIsHonouredOn429And503", testRetryAfter},
+		{"DeadLettersAreListedAndRedriven", testRedrive},
 		{"RestartResumesFromCommittedOffset", testRestartResumes},
 		{"ShutdownFinishesInFlightInvocation", testShutdownFinishesInFlight},
 		{"ShutdownAbandonsSlowInvocation", testShutdownAbandons},
@@ -768,4 +770,107 @@ func testLateSubscriber(t *testing.T, brokers []string) {
 	if got := len(gw.delivered(fn("alpha"))); got != 2 {
 		t.Errorf("alpha got %d messages, want 2", got)
 	}
+}
+
+// testRedrive: dead letters are listed with what failed, and redriven to their source topic with
+// their key and headers (no dlq-* ones), by range and then all, each message once however often the
+// redrive runs.
+func testRedrive(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 2)
+	var fixed atomic.Bool
+	gw.deploy("alpha", topic, func(_ *http.Request, inv invocation) int {
+		if (string(inv.Body) == "m-1" || string(inv.Body) == "m-2") && !fixed.Load() {
+			return http.StatusUnprocessableEntity // a bug in the function, fixed later
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 2, 0, 4)
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+	k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 2)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := kafkaconnector.NewDLQAdmin(brokers, uniqueName(t, "redrive"))
+	t.Cleanup(func() { _ = admin.Close() })
+	list := func() []kafkaconnector.DeadLetter {
+		t.Helper()
+		dls, err := admin.List(ctx, topic, kafkaconnector.AllDeadLetters)
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		return dls
+	}
+	dls := list()
+	if len(dls) != 2 {
+		t.Fatalf("listed %d dead letters, want 2: %+v", len(dls), dls)
+	}
+	for _, d := range dls {
+		if d.Redriven || d.Topic != topic || d.Function != fn("alpha") || d.Status != "422" || d.Attempts != "1" ||
+			!strings.Contains(d.Error, "422") || !strings.HasPrefix(d.MessageID, topic+"/") {
+			t.Errorf("dead letter listed as %+v", d)
+		}
+	}
+
+	fixed.Store(true)
+	first := dls[0]
+	res, err := admin.Redrive(ctx, kafkaconnector.DeadLetterTopic(topic),
+		kafkaconnector.DLQRange{Partition: first.Partition, From: first.Offset, To: first.Offset})
+	if err != nil || res.Republished != 1 {
+		t.Fatalf("redrive of %s: %+v, %v; want 1 republished", first, res, err)
+	}
+	value := string(first.Value)
+	eventually(t, 60*time.Second, func() bool { return countDelivered(gw, value) == 1 }, "the redriven %s to be delivered", value)
+	res, err = admin.Redrive(ctx, topic, kafkaconnector.AllDeadLetters)
+	if err != nil || res.Republished != 1 || res.Skipped != 1 {
+		t.Fatalf("redrive of all: %+v, %v; want 1 republished and 1 skipped", res, err)
+	}
+	eventually(t, 60*time.Second, func() bool { return countDelivered(gw, "m-1") == 1 && countDelivered(gw, "m-2") == 1 },
+		"m-1 and m-2 to be delivered after the redrive")
+	res, err = admin.Redrive(ctx, topic, kafkaconnector.AllDeadLetters)
+	if err != nil || res.Republished != 0 {
+		t.Fatalf("a second redrive of all: %+v, %v; want nothing republished", res, err)
+	}
+	for _, d := range list() {
+		if !d.Redriven {
+			t.Errorf("%s not listed as redriven", d)
+		}
+	}
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	var total int64
+	for _, end := range k.endOffsets(t, topic) {
+		total += end
+	}
+	if total != 6 {
+		t.Errorf("%s holds %d messages, want 6: the 4 produced and the 2 redriven once each", topic, total)
+	}
+	for _, inv := range gw.calls(fn("alpha")) {
+		b := string(inv.Body)
+		if inv.Status != http.StatusOK || (b != "m-1" && b != "m-2") {
+			continue
+		}
+		if inv.Header.Get("X-Kafka-Key") != "key-"+b || inv.Header.Get("X-Kafka-Trace-Id") != "trace-"+b {
+			t.Errorf("redriven %s lost its key or headers: %v", b, inv.Header)
+		}
+		for name := range inv.Header {
+			if strings.HasPrefix(strings.ToLower(name), "x-kafka-dlq-") {
+				t.Errorf("redriven %s carries %s", b, name)
+			}
+		}
+	}
+}
+
+// countDelivered counts the 2xx answers alpha gave for messages whose value is body.
+func countDelivered(gw *fakeGateway, body string) int {
+	n := 0
+	for _, inv := range gw.calls(fn("alpha")) {
+		if string(inv.Body) == body && inv.Status/100 == 2 {
+			n++
+		}
+	}
+	return n
 }
