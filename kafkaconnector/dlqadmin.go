@@ -174,8 +174,10 @@ func (a *DLQAdmin) read(ctx context.Context, dlq string, s span, fn func(kafka.M
 	if s.start >= s.stop {
 		return nil
 	}
+	// A short MaxWait: closing the reader waits for its prefetch past the last message, which the
+	// broker holds that long.
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: a.brokers, Topic: dlq, Partition: s.partition,
-		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond, ReadLagInterval: -1})
+		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 250 * time.Millisecond, ReadLagInterval: -1})
 	defer func() { _ = r.Close() }() // a read-only reader: nothing is lost when closing fails
 	if err := r.SetOffset(s.start); err != nil {
 		return fmt.Errorf("read %s/%d from %d: %w", dlq, s.partition, s.start, err)
