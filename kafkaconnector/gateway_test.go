@@ -37,6 +37,7 @@ type invocation struct {
 	Attempt   int         // 1 for the first invocation of this message by this function
 	Status    int         // what the function answered; 0 when the caller gave up first
 	At        time.Time   // when the request arrived
+	Done      time.Time   // when the function answered
 	Reply     http.Header // headers a behaviour adds to its answer
 }
 
@@ -174,7 +175,7 @@ func (g *fakeGateway) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 
 	g.mu.Lock()
-	inv.Status = status
+	inv.Status, inv.Done = status, time.Now()
 	g.invocations = append(g.invocations, inv)
 	g.answered[fmt.Sprintf("%s/%d", stream, offset)] = true
 	g.inflight[stream]--

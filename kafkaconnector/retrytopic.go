@@ -119,7 +119,8 @@ func parkedMessage(m kafka.Message, f failure, since, due time.Time) kafka.Messa
 	}
 	add := func(k, v string) { headers = append(headers, kafka.Header{Key: k, Value: []byte(v)}) }
 	add(RetryHeaderFunction, f.Function.String())
-	add(RetryHeaderNotBefore, strconv.FormatInt(due.UnixMilli(), 10))
+	// Rounded up to the millisecond: never before the wait has passed.
+	add(RetryHeaderNotBefore, strconv.FormatInt(due.Add(time.Millisecond-1).UnixMilli(), 10))
 	add(RetryHeaderSince, strconv.FormatInt(since.UnixMilli(), 10))
 	add(RetryHeaderAttempts, strconv.Itoa(f.Attempts))
 	add(RetryHeaderStatus, strconv.Itoa(f.Status))
