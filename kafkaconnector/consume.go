@@ -50,7 +50,9 @@ func (c *Connector) consume(ctx context.Context) error {
 	var last chan struct{}
 	var member string // of the last generation joined
 	var evictions sync.WaitGroup
+	stopEvicting := func() {}
 	defer evictions.Wait()
+	defer func() { stopEvicting() }()
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
@@ -62,12 +64,13 @@ func (c *Connector) consume(ctx context.Context) error {
 				// kafka-go now forgets its member id and joins as a new member; its own LeaveGroup
 				// for the old id failed when the coordinator was away (a broker restart). Until the
 				// old member leaves, the broker holds the new join for the old one's session.
-				old := member
-				evictions.Go(func() { c.evictMember(ctx, old) })
+				stopEvicting()
+				stopEvicting = c.startEviction(ctx, member, &evictions)
 				member = ""
 			}
 			continue
 		}
+		stopEvicting() // joined: the old member is gone
 		member = gen.MemberID
 		drained := make(chan struct{})
 		gen.Start(func(genCtx context.Context) {
@@ -85,14 +88,20 @@ func (c *Connector) consume(ctx context.Context) error {
 	return group.Close()
 }
 
+// startEviction runs evictMember for member in the background, on wg, until it is done or the
+// returned func is called.
+func (c *Connector) startEviction(ctx context.Context, member string, wg *sync.WaitGroup) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	wg.Go(func() { c.evictMember(ctx, member) })
+	return cancel
+}
+
 // evictMember asks the group coordinator to remove the member id this connector held before kafka-go
 // dropped it, retrying while the coordinator is unreachable or loading, until the member is gone
-// (removed now, or unknown: expired or already left), SessionTimeout has passed (the broker expired
-// it by then) or ctx ends. A restarted broker reloads the group with its members; without this the
-// connector's new join waits out the old member's session.
+// (removed now, or unknown: expired or already left) or ctx ends (the caller ends it once a new
+// generation is joined). A restarted broker reloads the group with its members and starts their
+// sessions afresh; without this the connector's new join waits out the old member's session.
 func (c *Connector) evictMember(ctx context.Context, member string) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.SessionTimeout)
-	defer cancel()
 	log := c.log.With("group", c.cfg.Group, "member", member)
 	policy := retryPolicy{initial: 100 * time.Millisecond, max: time.Second}
 	_, err := policy.do(ctx, func() error {
@@ -116,7 +125,7 @@ func (c *Connector) evictMember(ctx context.Context, member string) {
 		return transient{err}
 	}, nil)
 	if err != nil && ctx.Err() == nil {
-		log.Debug("previous member could not be removed; the broker expires it after session_timeout", "err", err)
+		log.Warn("previous member could not be removed; the broker expires it after session_timeout", "err", err)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestRejoinAfterBrokerRestart(t *testing.T) {
 	produceRetrying(t, k, message(topic, 0, "m-0"))
 	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 1 }, "the first delivery")
 
-	const restarts = 3
+	const restarts = 5
 	var figures []time.Duration
 	for i := 1; i <= restarts; i++ {
 		ciKafka(t, "stop")
