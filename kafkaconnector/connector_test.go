@@ -31,6 +31,7 @@ func TestConnector(t *testing.T) {
 		{"ClientErrorDeadLettersAtOnce", testClientErrorDeadLetters},
 		{"ParkedMessageDoesNotHoldUpItsPartition", testParkedDoesNotBlock},
 		{"RetryAfterIsHonouredOn429And503", testRetryAfter},
+		{"LongRetryAfterDoesNotHoldUpTheRetryPartition", testLongRetryAfterInRetryPartition},
 		{"DeadLettersAreListedAndRedriven", testRedrive},
 		{"RestartResumesFromCommittedOffset", testRestartResumes},
 		{"ShutdownFinishesInFlightInvocation", testShutdownFinishesInFlight},
@@ -451,6 +452,43 @@ func testRetryAfter(t *testing.T, brokers []string) {
 	}
 	if got := gw.attemptsFor(fn("alpha"), topic+"/0/2"); got != 1 {
 		t.Errorf("m-2, whose Retry-After lies beyond the retry window, was invoked %d times, want 1", got)
+	}
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	k.waitCommittedToEnd(t, cfg.Group, kafkaconnector.RetryTopic(topic))
+}
+
+// m-0 is parked with a Retry-After far beyond retry_max_interval (Telegram's flood control for one chat,
+// say); m-1, parked right behind it in the same retry partition after a few 500s, must go through
+// without waiting for m-0's time: a retry partition waits at most retry_max_interval for its head.
+func testLongRetryAfterInRetryPartition(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	var m0Retried, m0RetriedBeforeM1 atomic.Bool
+	gw.deploy("alpha", topic, func(_ *http.Request, inv invocation) int {
+		switch {
+		case string(inv.Body) == "m-0" && inv.Attempt == 1:
+			inv.Reply.Set("Retry-After", "3")
+			return http.StatusServiceUnavailable
+		case string(inv.Body) == "m-0":
+			m0Retried.Store(true)
+		case string(inv.Body) == "m-1" && inv.Attempt <= 4:
+			return http.StatusInternalServerError // 3 tries in place, then parked behind m-0
+		case string(inv.Body) == "m-1":
+			m0RetriedBeforeM1.Store(m0Retried.Load())
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 1, 0, 2)
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 2 }, "m-0 and m-1 to be delivered")
+	if m0RetriedBeforeM1.Load() {
+		t.Error("m-1 waited in the retry partition until m-0's Retry-After had passed")
+	}
+	if got := gw.attemptsFor(fn("alpha"), topic+"/0/0"); got != 2 {
+		t.Errorf("m-0 was invoked %d times, want 2: once, then after its Retry-After (requeued, not retried early)", got)
 	}
 	k.waitCommittedToEnd(t, cfg.Group, topic)
 	k.waitCommittedToEnd(t, cfg.Group, kafkaconnector.RetryTopic(topic))

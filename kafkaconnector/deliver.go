@@ -150,7 +150,10 @@ func (d *delivery) handleParked(waitCtx, ctx context.Context, m kafka.Message) e
 		return nil
 	}
 	if wait := time.Until(e.notBefore); wait > 0 {
-		t := time.NewTimer(wait)
+		// Wait at most retry_max_interval for the head of the retry partition; a message due later (a
+		// long Retry-After) goes to the back, so the ones parked behind it are not held up.
+		requeue := wait > d.parking.maxHold()
+		t := time.NewTimer(min(wait, d.parking.maxHold()))
 		select {
 		case <-waitCtx.Done():
 			t.Stop()
@@ -159,6 +162,14 @@ func (d *delivery) handleParked(waitCtx, ctx context.Context, m kafka.Message) e
 			t.Stop()
 			return fmt.Errorf("parked %s: %w", MessageID(e.original), context.Cause(ctx))
 		case <-t.C:
+		}
+		if requeue {
+			if err := d.parking.requeue(ctx, m, MessageID(e.original)); err != nil {
+				return err
+			}
+			d.log.Debug("parked message not due yet; requeued behind the others", "function", e.fn.String(),
+				"message_id", MessageID(e.original), "due_in", time.Until(e.notBefore).Round(time.Millisecond))
+			return nil
 		}
 	}
 	_, err = d.invoker.Invoke(ctx, e.fn, e.original)

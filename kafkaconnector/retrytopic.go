@@ -89,6 +89,18 @@ func (p *parking) park(ctx context.Context, fn Function, m kafka.Message, st ret
 		return dl.Publish(ctx, m, f)
 	}
 	parked := parkedMessage(m, f, st.since, due)
+	if err := p.write1(ctx, parked, MessageID(m)); err != nil {
+		return err
+	}
+	p.metrics.parked.WithLabelValues(m.Topic, fn.String()).Inc()
+	p.log.Info("delivery failed; parked in the retry topic, the partition moves on", "function", fn.String(),
+		"message_id", MessageID(m), "status", f.Status, "attempts", st.attempts, "due_in", wait.Round(time.Millisecond), "err", err)
+	return nil
+}
+
+// write1 writes one message to a retry topic, retrying until it succeeds or ctx ends: only then may
+// the offset of the message it stands for move on.
+func (p *parking) write1(ctx context.Context, parked kafka.Message, id string) error {
 	_, werr := p.write.do(ctx, func() error {
 		if err := p.w.WriteMessages(ctx, parked); err != nil {
 			if ctx.Err() != nil {
@@ -99,16 +111,25 @@ func (p *parking) park(ctx context.Context, fn Function, m kafka.Message, st ret
 		return nil
 	}, func(err error, wait time.Duration) {
 		p.log.Error("write to retry topic failed; retrying (the partition waits)", "topic", parked.Topic,
-			"message_id", MessageID(m), "err", err, "wait", wait)
+			"message_id", id, "err", err, "wait", wait)
 	})
 	if werr != nil {
-		return fmt.Errorf("park %s in %s: %w", MessageID(m), parked.Topic, werr)
+		return fmt.Errorf("park %s in %s: %w", id, parked.Topic, werr)
 	}
-	p.metrics.parked.WithLabelValues(m.Topic, fn.String()).Inc()
-	p.log.Info("delivery failed; parked in the retry topic, the partition moves on", "function", fn.String(),
-		"message_id", MessageID(m), "status", f.Status, "attempts", st.attempts, "due_in", wait.Round(time.Millisecond), "err", err)
 	return nil
 }
+
+// requeue writes m, a message read from a retry topic that is not due yet, to the end of its retry
+// topic unchanged (same due time, attempts and headers), so that the messages parked behind it are not
+// held up by its wait.
+func (p *parking) requeue(ctx context.Context, m kafka.Message, id string) error {
+	again := kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: m.Headers}
+	return p.write1(ctx, again, id)
+}
+
+// maxHold is the longest a retry partition waits for the message at its head: a message due later is
+// requeued after it, so one parked behind it waits at most this long for its turn (retry_max_interval).
+func (p *parking) maxHold() time.Duration { return p.backoff.max }
 
 func parkedMessage(m kafka.Message, f failure, since, due time.Time) kafka.Message {
 	headers := make([]kafka.Header, 0, len(m.Headers)+9)
