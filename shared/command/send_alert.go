@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -13,8 +14,31 @@ import (
 // SendAlert delivers an alert to the Telegram chat currently linked to the alert's user — never to a
 // chat named only in the event — and logs the outcome. An alert already sent (or found undeliverable)
 // is not sent again, so redelivered events are harmless.
+//
+// Before it calls Telegram a delivery claims the alert id in the notification log (state "sending",
+// for a lease: the request's remaining time plus DeliveryLeaseMargin, or DefaultDeliveryLease without
+// a deadline), so two deliveries of one alert at once — a redelivery racing the first, or copies from
+// two relays — send one message: the other answers stockalert.ErrInFlight (retry later) and, retried,
+// finds the alert sent. A process that dies holding a claim leaves the alert to the next delivery once
+// the lease has passed. What is not covered: a crash after Telegram accepted the message and before
+// the log says so, when the next delivery sends that one message again (at-least-once).
 type SendAlert struct {
 	Alert stockalert.AlertEvent
+}
+
+// DefaultDeliveryLease is how long a delivery without a deadline holds its claim on an alert; its send
+// is bounded to end before. DeliveryLeaseMargin is added to a request's remaining time.
+const (
+	DefaultDeliveryLease = 30 * time.Second
+	DeliveryLeaseMargin  = 5 * time.Second
+)
+
+// DeliveryClaim asks for the right to send Alert to user UserID's chat ChatID for Lease.
+type DeliveryClaim struct {
+	Alert  stockalert.AlertEvent
+	UserID int64
+	ChatID *int64
+	Lease  time.Duration
 }
 
 // Messenger delivers a text to a chat.
@@ -40,13 +64,18 @@ type AlertRecipients interface {
 	UserByEmail(ctx context.Context, email stockalert.Email) (stockalert.User, error)
 	// DeliveryState returns the logged state of an alert, or stockalert.ErrNotFound.
 	DeliveryState(ctx context.Context, eventID string) (stockalert.DeliveryState, error)
+	// ClaimDelivery claims the alert's delivery in the notification log, atomically: claimed is true
+	// when it was never logged, failed before, or a previous claim's lease has passed; otherwise prev
+	// is the state found (final, or Sending while another delivery holds it).
+	ClaimDelivery(ctx context.Context, c DeliveryClaim) (prev stockalert.DeliveryState, claimed bool, err error)
 }
 
 // SendAlertHandler handles SendAlert: nil when the alert was sent, was sent before, or can never be
 // delivered (logged as undeliverable; the user may have been deleted); *stockalert.ValidationError for a
-// malformed alert; any other error means "retry later" (the attempt is logged as failed). When the chat
-// turns out to have moved (see MoveTelegramChat), the link is moved and the alert sent to the new chat
-// in the same call, once.
+// malformed alert; an error wrapping stockalert.ErrInFlight while another delivery of it is under way;
+// any other error means "retry later" (the attempt is logged as failed). When the chat turns out to
+// have moved (see MoveTelegramChat), the link is moved and the alert sent to the new chat in the same
+// call, once.
 type SendAlertHandler decorator.CommandHandler[SendAlert]
 
 // NewSendAlertHandler builds the handler. format renders the message text; move follows a chat that
@@ -100,8 +129,26 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	if u.TelegramChatID == nil {
 		entry.State, entry.Error = stockalert.Undeliverable, "no Telegram chat linked"
 	} else {
+		lease := DefaultDeliveryLease
+		sendCtx := ctx
+		if deadline, ok := ctx.Deadline(); ok {
+			lease = time.Until(deadline) + DeliveryLeaseMargin
+		} else {
+			var cancel context.CancelFunc
+			sendCtx, cancel = context.WithTimeout(ctx, lease-DeliveryLeaseMargin)
+			defer cancel()
+		}
+		prev, claimed, err := h.users.ClaimDelivery(ctx, DeliveryClaim{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID, Lease: lease})
+		switch {
+		case err != nil:
+			return fmt.Errorf("alert %s: %w", a.EventID, err)
+		case !claimed && prev.Final():
+			return nil // handled meanwhile by a concurrent delivery
+		case !claimed:
+			return fmt.Errorf("alert %s: %w", a.EventID, stockalert.ErrInFlight)
+		}
 		var moved bool
-		entry.ChatID, moved, sendErr = h.send(ctx, email, *u.TelegramChatID, h.format(a))
+		entry.ChatID, moved, sendErr = h.send(sendCtx, email, *u.TelegramChatID, h.format(a))
 		switch {
 		case moved:
 			entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,4 +175,69 @@ func TestSendAlertDoesNotFollowAGroupIntoAnotherAccount(t *testing.T) {
 	u, err := r.store.UserByEmail(context.Background(), "hep@example.com")
 	require.NoError(t, err)
 	require.Nil(t, u.TelegramChatID)
+}
+
+// Two deliveries of one alert at once (a redelivery racing the first, or copies from two relays): the
+// second finds the alert claimed while Telegram is still answering the first, sends nothing and asks
+// to be retried; retried, it finds the alert sent. Before, both read "not logged yet" and both sent.
+func TestSendAlertTwiceAtOnceSendsOneMessage(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "ann@example.com", 111)
+	a := alert("dup", "ann@example.com", nil)
+	ctx := context.Background()
+
+	release := r.tg.HoldNext("sendMessage")
+	defer release()
+	first := make(chan error, 1)
+	go func() { first <- r.send.Handle(ctx, command.SendAlert{Alert: a}) }()
+	require.Eventually(t, func() bool { return r.tg.Calls("sendMessage") == 1 }, 10*time.Second, 2*time.Millisecond,
+		"the first delivery reaches Telegram")
+
+	err := r.send.Handle(ctx, command.SendAlert{Alert: a})
+	require.ErrorIs(t, err, stockalert.ErrInFlight, "the second delivery while the first is in flight")
+	require.Equal(t, 1, r.tg.Calls("sendMessage"), "the second delivery did not call Telegram")
+	log := r.state(t, "ann@example.com")
+	require.Len(t, log, 1)
+	require.Equal(t, stockalert.Sending, log[0].State)
+
+	release()
+	require.NoError(t, <-first)
+	require.NoError(t, r.send.Handle(ctx, command.SendAlert{Alert: a}), "the retried second delivery")
+	require.Equal(t, 1, r.tg.Calls("sendMessage"))
+	require.Len(t, r.tg.Messages(), 1)
+	log = r.state(t, "ann@example.com")
+	require.Equal(t, stockalert.Sent, log[0].State)
+	require.Equal(t, 1, log[0].Attempts)
+}
+
+// Many deliveries of one alert at once, each retried while another is in flight, as the connector
+// would: one sendMessage in all.
+func TestSendAlertManyDeliveriesAtOnceSendOneMessage(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "bob@example.com", 222)
+	a := alert("many", "bob@example.com", nil)
+	const deliveries = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, deliveries)
+	for range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				err := r.send.Handle(context.Background(), command.SendAlert{Alert: a})
+				if !errors.Is(err, stockalert.ErrInFlight) {
+					errs <- err
+					return
+				}
+				_, _ = r.tg.WaitMessages(context.Background(), 1) // retry once the holder has sent
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, r.tg.Calls("sendMessage"))
+	require.Len(t, r.tg.Messages(), 1)
 }

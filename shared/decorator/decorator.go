@@ -30,20 +30,38 @@ type QueryHandler[Q any, R any] interface {
 // share it between all handlers.
 type Metrics struct {
 	duration *prometheus.HistogramVec
+	parked   *prometheus.CounterVec
 }
 
-// NewMetrics registers the use-case metrics with reg. It returns an error if they are already
-// registered there.
+// NewMetrics registers the use-case metrics with reg: stockalert_usecase_duration_seconds and
+// stockalert_outbox_parked_total. It returns an error if they are already registered there.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "stockalert_usecase_duration_seconds",
-		Help:    "Time spent handling commands and queries, by kind, name and outcome.",
-		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
-	}, []string{"kind", "name", "outcome"})}
-	if err := reg.Register(m.duration); err != nil {
-		return nil, fmt.Errorf("register use-case metrics: %w", err)
+	m := &Metrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stockalert_usecase_duration_seconds",
+			Help:    "Time spent handling commands and queries, by kind, name and outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+		}, []string{"kind", "name", "outcome"}),
+		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockalert_outbox_parked_total",
+			Help: "Outbox events the broker refused for good, parked for an operator, by topic.",
+		}, []string{"topic"}),
+	}
+	for _, c := range []prometheus.Collector{m.duration, m.parked} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register use-case metrics: %w", err)
+		}
 	}
 	return m, nil
+}
+
+// CountParked adds n outbox events of topic to stockalert_outbox_parked_total. A nil Metrics does
+// nothing.
+func (m *Metrics) CountParked(topic string, n int) {
+	if m == nil {
+		return
+	}
+	m.parked.WithLabelValues(topic).Add(float64(n))
 }
 
 // ReportingHandler handles a command of type C that also answers what it did as R: an orchestration

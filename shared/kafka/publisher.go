@@ -18,6 +18,7 @@ import (
 // the process: it keeps its broker connections and cached metadata between calls.
 type Publisher struct {
 	w         *kafkago.Writer
+	single    *kafkago.Writer // one message per batch: the verdict on a message refused in a batch
 	transport *kafkago.Transport
 	metrics   *publishMetrics
 	// maxWait bounds a Publish whose context has no deadline.
@@ -81,71 +82,135 @@ func NewPublisher(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*
 			logger.Warn(fmt.Sprintf(msg, args...), slog.String("component", "kafka-writer"))
 		}),
 	}
+	single := &kafkago.Writer{
+		Addr: w.Addr, Balancer: w.Balancer, RequiredAcks: w.RequiredAcks, MaxAttempts: w.MaxAttempts,
+		BatchSize: 1, BatchTimeout: time.Millisecond, WriteTimeout: w.WriteTimeout, ReadTimeout: w.ReadTimeout,
+		AllowAutoTopicCreation: w.AllowAutoTopicCreation, Transport: transport, ErrorLogger: w.ErrorLogger,
+	}
 	maxWait := time.Duration(cfg.MaxAttempts) * (cfg.WriteTimeout + time.Second)
-	return &Publisher{w: w, transport: transport, metrics: m, maxWait: maxWait, brokers: cfg.Brokers}, nil
+	return &Publisher{w: w, single: single, transport: transport, metrics: m, maxWait: maxWait, brokers: cfg.Brokers}, nil
 }
 
 // Publish writes msgs, each to its Topic with its Key, in one batched call that waits for every
 // in-sync replica to acknowledge. Messages with the same key go to the same partition (murmur2, as the
 // Java client does) and keep their order there; a message with an empty key goes to any partition.
 //
-// A context without a deadline gets one of KAFKA_MAX_ATTEMPTS × (KAFKA_WRITE_TIMEOUT + 1s), so that a
-// broker that accepts connections and never answers cannot block the caller for ever.
+// It waits at most KAFKA_MAX_ATTEMPTS × (KAFKA_WRITE_TIMEOUT + 1s), or until ctx's deadline when that
+// is sooner, so that a broker that accepts connections and never answers cannot block the caller for
+// ever.
 //
-// It returns nil only when every message was acknowledged. Any error means the batch must be published
-// again: some messages may have been written already (at-least-once delivery). Errors: a message without
-// a topic (nothing is sent); the context ending (the writes already handed to kafka-go may still
-// complete); a kafka-go error such as kafka.UnknownTopicOrPartition or kafka.MessageTooLargeError
-// (a message over the batch size limit can never succeed: the caller should park it); or, when only
-// some messages failed, an error wrapping kafka.WriteErrors with one entry per message.
+// It returns nil only when every message was acknowledged. Otherwise the error wraps a
+// stockalert.PublishErrors with one entry per message of msgs (nil for each one acknowledged), except
+// when the topics could not be ensured (see EnsureTopicsFirst), which fails the whole call. An entry
+// wrapping stockalert.ErrUnpublishable can never succeed: a message without a topic (not sent), one
+// over the producer's batch limit (kafka-go's MessageTooLargeError, not sent), or one the broker
+// refused with MESSAGE_TOO_LARGE (its max.message.bytes), RECORD_LIST_TOO_LARGE, INVALID_TOPIC_EXCEPTION,
+// TOPIC_AUTHORIZATION_FAILED or INVALID_RECORD (Kafka protocol error codes 10, 18, 17, 29, 87). The
+// broker checks sizes per record batch, so a message refused for good in a batch with others is
+// published again on its own (one message per batch) and only a refusal of it alone counts. Any other
+// entry (the context ending, UNKNOWN_TOPIC_OR_PARTITION, a leader moving, an unreachable broker) may
+// succeed when published again; some messages may have been written already (at-least-once).
 func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	kmsgs := make([]kafkago.Message, len(msgs))
+	errs := make([]error, len(msgs))
+	send := make([]kafkago.Message, 0, len(msgs))
 	for i, m := range msgs {
 		if m.Topic == "" {
-			return fmt.Errorf("publish outbox message %d: no topic", m.ID)
+			errs[i] = fmt.Errorf("outbox message %d: no topic: %w", m.ID, stockalert.ErrUnpublishable)
+			continue
 		}
 		var key []byte
 		if m.Key != "" {
 			key = []byte(m.Key)
 		}
-		kmsgs[i] = kafkago.Message{Topic: m.Topic, Key: key, Value: m.Value}
+		send = append(send, kafkago.Message{Topic: m.Topic, Key: key, Value: m.Value, WriterData: i})
 	}
 
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.maxWait)
-		defer cancel()
-	}
-	if err := p.ensureTopics(ctx); err != nil {
-		return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), err)
+	ctx, cancel := context.WithTimeout(ctx, p.maxWait) // or ctx's own deadline, when sooner
+	defer cancel()
+	if len(send) > 0 {
+		if err := p.ensureTopics(ctx); err != nil {
+			return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), err)
+		}
 	}
 	start := time.Now()
-	err := p.w.WriteMessages(ctx, kmsgs...)
-	p.metrics.observe(msgs, err, time.Since(start))
-	if err == nil {
-		return nil
-	}
-	var werrs kafkago.WriteErrors
-	if errors.As(err, &werrs) {
-		var first error
-		for _, e := range werrs {
-			if e != nil {
-				first = e
-				break
-			}
+	refused := write(ctx, p.w, send, errs)
+	if len(send) > 1 {
+		// A refusal may be a batch's, not the message's: ask again for each one on its own.
+		for _, m := range refused {
+			write(ctx, p.single, []kafkago.Message{m}, errs)
 		}
-		return fmt.Errorf("publish %d messages: %d failed, the first with %w: %w", len(msgs), werrs.Count(), first, err)
 	}
-	return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), err)
+	p.metrics.observe(msgs, errs, time.Since(start))
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), stockalert.PublishErrors(errs))
+		}
+	}
+	return nil
+}
+
+// write sends msgs with w, setting errs[i] for each message that failed (i is the message's
+// WriterData), and returns the messages the broker refused for good.
+func write(ctx context.Context, w *kafkago.Writer, msgs []kafkago.Message, errs []error) (refused []kafkago.Message) {
+	for _, m := range msgs {
+		errs[m.WriterData.(int)] = nil
+	}
+	for len(msgs) > 0 {
+		err := w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return refused
+		}
+		// kafka-go checks sizes before sending and names the first message over the limit; the rest
+		// are sent again without it.
+		var tooLarge kafkago.MessageTooLargeError
+		if errors.As(err, &tooLarge) {
+			m := tooLarge.Message
+			errs[m.WriterData.(int)] = fmt.Errorf("%w: %d bytes of key and value, over the producer's batch limit: %w",
+				stockalert.ErrUnpublishable, len(m.Key)+len(m.Value), err)
+			msgs = tooLarge.Remaining
+			continue
+		}
+		var werrs kafkago.WriteErrors
+		perMessage := errors.As(err, &werrs) && len(werrs) == len(msgs)
+		for j, m := range msgs {
+			e := err
+			if perMessage {
+				e = werrs[j]
+			}
+			if e == nil {
+				continue
+			}
+			if neverSucceeds(e) {
+				e = fmt.Errorf("%w: %w", stockalert.ErrUnpublishable, e)
+				refused = append(refused, m)
+			}
+			errs[m.WriterData.(int)] = e
+		}
+		return refused
+	}
+	return refused
+}
+
+// neverSucceeds reports whether the broker refused a message in a way that retrying cannot heal.
+func neverSucceeds(err error) bool {
+	for _, code := range []kafkago.Error{
+		kafkago.MessageSizeTooLarge, kafkago.RecordListTooLarge, kafkago.InvalidTopic,
+		kafkago.TopicAuthorizationFailed, kafkago.InvalidRecord,
+	} {
+		if errors.Is(err, code) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close sends the messages still buffered, waits for them, and closes the broker connections. It
 // returns the writer's error; Publish fails after Close.
 func (p *Publisher) Close() error {
-	err := p.w.Close()
+	err := errors.Join(p.w.Close(), p.single.Close())
 	p.transport.CloseIdleConnections()
 	if err != nil {
 		return fmt.Errorf("close kafka publisher: %w", err)
@@ -178,7 +243,7 @@ func newPublishMetrics(reg prometheus.Registerer) (*publishMetrics, error) {
 	m := &publishMetrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kafka_publish_messages_total",
-			Help: "Messages passed to Publish, by topic and result (ok or error).",
+			Help: "Messages passed to Publish, by topic and result: ok, error (may succeed when published again) or unpublishable (refused for good).",
 		}, []string{"topic", "result"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kafka_publish_duration_seconds",
@@ -196,13 +261,14 @@ func newPublishMetrics(reg prometheus.Registerer) (*publishMetrics, error) {
 	return m, nil
 }
 
-func (m *publishMetrics) observe(msgs []stockalert.OutboxMessage, err error, d time.Duration) {
+func (m *publishMetrics) observe(msgs []stockalert.OutboxMessage, errs []error, d time.Duration) {
 	m.duration.Observe(d.Seconds())
-	var werrs kafkago.WriteErrors
-	partial := errors.As(err, &werrs) && len(werrs) == len(msgs)
 	for i, msg := range msgs {
 		result := "ok"
-		if err != nil && (!partial || werrs[i] != nil) {
+		switch {
+		case errors.Is(errs[i], stockalert.ErrUnpublishable):
+			result = "unpublishable"
+		case errs[i] != nil:
 			result = "error"
 		}
 		m.messages.WithLabelValues(msg.Topic, result).Inc()

@@ -492,3 +492,63 @@ func TestPublisherCreatesItsTopicsBeforeTheFirstPublish(t *testing.T) {
 		}
 	})
 }
+
+// TestPublishTellsMessagesThatCanNeverSucceed: a topic whose max.message.bytes is 1024 refuses a 4 KiB
+// message for good while the messages around it are published; messages refused only because they
+// shared a record batch are sent again alone and succeed; a message over the producer's own limit and
+// one without a topic are refused before sending. Each refusal is its own entry of
+// stockalert.PublishErrors, wrapping stockalert.ErrUnpublishable.
+func TestPublishTellsMessagesThatCanNeverSucceed(t *testing.T) {
+	t.Parallel()
+	forEachTarget(t, func(t *testing.T, brokers []string) {
+		topic := kafkatest.Topic(t, "small")
+		ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1,
+			Configs: map[string]string{"max.message.bytes": "1024"}})
+		reg := prometheus.NewRegistry()
+		p := newPublisher(t, brokers, reg)
+
+		fill := func(tag string, n int) []byte { return []byte(tag + strings.Repeat(".", n-len(tag))) }
+		msgs := []stockalert.OutboxMessage{
+			{ID: 1, Topic: topic, Key: "k", Value: fill("a", 400)},
+			{ID: 2, Topic: topic, Key: "k", Value: fill("poison", 4096)}, // over the topic's limit
+			{ID: 3, Topic: topic, Key: "k", Value: fill("b", 400)},       // a, b, c together exceed 1024 bytes
+			{ID: 4, Topic: topic, Key: "k", Value: fill("huge", 2<<20)},  // over kafka-go's 1 MiB batch limit
+			{ID: 5, Key: "k", Value: []byte("nowhere")},                  // no topic
+			{ID: 6, Topic: topic, Key: "k", Value: fill("c", 400)},
+		}
+		err := p.Publish(testContext(t), msgs...)
+		var perMsg stockalert.PublishErrors
+		if !errors.As(err, &perMsg) || len(perMsg) != len(msgs) {
+			t.Fatalf("Publish = %v, want a stockalert.PublishErrors of %d entries", err, len(msgs))
+		}
+		for i, e := range perMsg {
+			switch msgs[i].ID {
+			case 2, 4:
+				if !errors.Is(e, stockalert.ErrUnpublishable) || !errors.Is(e, kafkago.MessageSizeTooLarge) {
+					t.Errorf("message %d: %v, want unpublishable, message too large", msgs[i].ID, e)
+				}
+			case 5:
+				if !errors.Is(e, stockalert.ErrUnpublishable) || !strings.Contains(e.Error(), "no topic") {
+					t.Errorf("message without topic: %v, want unpublishable, no topic", e)
+				}
+			default:
+				if e != nil {
+					t.Errorf("message %d: %v, want it published", msgs[i].ID, e)
+				}
+			}
+		}
+		var got []string
+		for _, m := range consumeAll(t, brokers, topic, 1, 3) {
+			got = append(got, string(m.Value[:1]))
+		}
+		if strings.Join(got, "") != "abc" {
+			t.Errorf("published %q, want a, b, c in order", got)
+		}
+		if v := counterValue(t, reg, topic, "unpublishable"); v != 2 {
+			t.Errorf("kafka_publish_messages_total{result=unpublishable} = %v, want 2", v)
+		}
+		if v := counterValue(t, reg, topic, "ok"); v != 3 {
+			t.Errorf("kafka_publish_messages_total{result=ok} = %v, want 3", v)
+		}
+	})
+}

@@ -17,6 +17,10 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that locks the rows it reads until the transaction ends; empty
 	// where transactions are serialised anyway (SQLite's immediate transactions).
 	ForUpdate string
+	// SkipLocked is appended to a SELECT that locks the rows it reads and passes over rows another
+	// transaction has locked (MySQL 8.0.1+, MariaDB 10.6+: FOR UPDATE SKIP LOCKED); empty where
+	// transactions are serialised anyway.
+	SkipLocked string
 	// UpsertStyle says how to write INSERT … ON CONFLICT.
 	UpsertStyle UpsertStyle
 	// IsDuplicate reports whether err is a unique-key violation.

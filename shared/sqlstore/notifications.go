@@ -22,7 +22,66 @@ func (s *Store) DeliveryState(ctx context.Context, eventID string) (stockalert.D
 	return st, nil
 }
 
-// RecordNotification inserts or updates the log entry of n.Alert.EventID, adding one attempt.
+// ClaimDelivery claims c.Alert's delivery for c.Lease from now, in one transaction that locks the
+// alert's notification-log row: it logs the alert as stockalert.Sending (inserting the entry, with no
+// attempt counted, when there is none) and answers claimed true when the alert was never logged, its
+// last attempt failed, or a previous claim's lease has passed (that delivery died). Otherwise it changes
+// nothing and answers the state found: final (Sent, Undeliverable) when the alert was handled, Sending
+// when another delivery holds a live claim. Two concurrent claims of one alert never both succeed
+// (MySQL: the row lock, or the primary key when both insert; SQLite: immediate transactions).
+func (s *Store) ClaimDelivery(ctx context.Context, c command.DeliveryClaim) (stockalert.DeliveryState, bool, error) {
+	if c.Lease <= 0 {
+		return "", false, fmt.Errorf("claim delivery of %s: lease %s is not positive", c.Alert.EventID, c.Lease)
+	}
+	var (
+		prev    stockalert.DeliveryState
+		claimed bool
+	)
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		now := s.now()
+		until := ms(now.Add(c.Lease))
+		var held sql.NullInt64
+		err := s.q(ctx).QueryRowContext(ctx,
+			`SELECT state, claimed_until FROM notifications WHERE event_id = ?`+s.d.ForUpdate, c.Alert.EventID).Scan(&prev, &held)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			prev = ""
+			_, err = s.q(ctx).ExecContext(ctx,
+				`INSERT INTO notifications (event_id, user_id, ticker, alert_condition, price, threshold, chat_id,
+				                            state, attempts, claimed_until, created_at, updated_at)
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+				c.Alert.EventID, c.UserID, c.Alert.Ticker, c.Alert.Condition, c.Alert.Price, c.Alert.Threshold,
+				nullInt(c.ChatID), stockalert.Sending, until, ms(now), ms(now))
+			if err != nil && s.d.IsDuplicate(err) { // a concurrent claim inserted it first
+				prev = stockalert.Sending
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("log the claim: %w", err)
+			}
+			claimed = true
+			return nil
+		case err != nil:
+			return fmt.Errorf("read notification: %w", err)
+		case prev.Final(), prev == stockalert.Sending && held.Valid && held.Int64 > ms(now):
+			return nil
+		}
+		if _, err := s.q(ctx).ExecContext(ctx,
+			`UPDATE notifications SET state = ?, claimed_until = ?, chat_id = ?, updated_at = ? WHERE event_id = ?`,
+			stockalert.Sending, until, nullInt(c.ChatID), ms(now), c.Alert.EventID); err != nil {
+			return fmt.Errorf("log the claim: %w", err)
+		}
+		claimed = true
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("claim delivery of %s: %w", c.Alert.EventID, err)
+	}
+	return prev, claimed, nil
+}
+
+// RecordNotification inserts or updates the log entry of n.Alert.EventID, adding one attempt and ending
+// its delivery claim, if any.
 func (s *Store) RecordNotification(ctx context.Context, n command.RecordNotification) error {
 	now := ms(s.now())
 	var errText any
@@ -34,7 +93,7 @@ func (s *Store) RecordNotification(ctx context.Context, n command.RecordNotifica
 		                            state, attempts, last_error, created_at, updated_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`+
 			s.d.onConflictUpdate("event_id", []string{"chat_id", "state", "last_error", "updated_at"},
-				"attempts = attempts + 1"),
+				"attempts = attempts + 1", "claimed_until = NULL"),
 		n.Alert.EventID, n.UserID, n.Alert.Ticker, n.Alert.Condition, n.Alert.Price, n.Alert.Threshold,
 		nullInt(n.ChatID), n.State, errText, now, now)
 	if err != nil {

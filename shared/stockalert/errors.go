@@ -20,6 +20,13 @@ var (
 	// ErrUndeliverable: a notification can never be delivered (no chat linked, the bot was blocked);
 	// retrying will not help.
 	ErrUndeliverable = errors.New("undeliverable")
+	// ErrUnpublishable: the broker refused an outbox message in a way retrying cannot heal (too large
+	// for the topic, an invalid topic name, no authorisation for the topic): the message is parked for an
+	// operator instead of blocking the messages queued after it.
+	ErrUnpublishable = errors.New("unpublishable")
+	// ErrInFlight: another delivery of the same alert is under way (it holds the alert's claim in the
+	// notification log); try again later, when it will have finished or its claim will have expired.
+	ErrInFlight = errors.New("another delivery of this alert is in flight")
 )
 
 // ValidationError reports input that breaks a domain rule. Field names the offending input as the

@@ -3,6 +3,8 @@ package stockalert
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -57,4 +59,46 @@ type OutboxMessage struct {
 	Topic string
 	Key   string
 	Value []byte
+}
+
+// ParkedMessage is an outbox message the broker refused for good (see ErrUnpublishable), moved aside
+// with the reason so that the messages queued after it go on; it is kept for an operator.
+type ParkedMessage struct {
+	OutboxMessage
+	Reason   string
+	ParkedAt time.Time
+}
+
+// PublishErrors is the outcome of a publish in which some messages failed: one entry per message, in
+// the order given, nil for each message the broker acknowledged. An entry wrapping ErrUnpublishable
+// failed for good; any other failed entry may succeed when published again.
+type PublishErrors []error
+
+func (e PublishErrors) Error() string {
+	failed, unpublishable := 0, 0
+	var first error
+	for _, err := range e {
+		if err == nil {
+			continue
+		}
+		failed++
+		if errors.Is(err, ErrUnpublishable) {
+			unpublishable++
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return fmt.Sprintf("%d of %d messages failed (%d for good), the first: %v", failed, len(e), unpublishable, first)
+}
+
+// Unwrap returns the errors of the failed messages, so that errors.Is and errors.As see them.
+func (e PublishErrors) Unwrap() []error {
+	var out []error
+	for _, err := range e {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
 }

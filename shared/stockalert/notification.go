@@ -4,11 +4,14 @@ package stockalert
 type DeliveryState string
 
 // Delivery states. Sent and Undeliverable are final: a redelivered alert in either state is not sent
-// again. Failed alerts are retried.
+// again. Failed alerts are retried. Sending is the claim a delivery takes before it calls Telegram:
+// while its lease runs no other delivery of the alert sends it; an expired one (the process died) may
+// be taken over.
 const (
 	Sent          DeliveryState = "sent"
 	Undeliverable DeliveryState = "undeliverable"
 	Failed        DeliveryState = "failed"
+	Sending       DeliveryState = "sending"
 )
 
 // Final reports whether no further delivery attempt should be made.

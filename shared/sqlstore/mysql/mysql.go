@@ -29,6 +29,7 @@ var Dialect = sqlstore.Dialect{
 	Migrations:  schema.MySQL(),
 	TxOptions:   &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	ForUpdate:   " FOR UPDATE",
+	SkipLocked:  " FOR UPDATE SKIP LOCKED",
 	UpsertStyle: sqlstore.OnDuplicateKey,
 	IsDuplicate: func(err error) bool { return hasNumber(err, errDupEntry) },
 	IsRetryable: func(err error) bool { return hasNumber(err, errDeadlock) || hasNumber(err, errLockWaitTimeout) },

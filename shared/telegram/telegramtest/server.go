@@ -102,7 +102,8 @@ type flood struct {
 
 // fault is an injected failure: an API error, a raw HTTP answer, or no answer at all.
 type fault struct {
-	method string // lower case; "" for any
+	method string        // lower case; "" for any
+	hold   chan struct{} // answer normally once closed
 	stall  bool
 	err    *apiError
 	status int    // HTTP status of a raw answer, when err is nil and stall is false
@@ -215,6 +216,16 @@ func (s *Server) FailNextHTTP(method string, status int, body string) {
 // server closes.
 func (s *Server) StallNext(method string) {
 	s.addFault(fault{method: strings.ToLower(method), stall: true})
+}
+
+// HoldNext makes the next call of method ("" for any) wait until release is called (or the client
+// gives up, or the server closes), then be answered as usual: a slow Telegram, for tests of what happens
+// meanwhile. Calls counts the call when it arrives. release may be called more than once.
+func (s *Server) HoldNext(method string) (release func()) {
+	hold := make(chan struct{})
+	var once sync.Once
+	s.addFault(fault{method: strings.ToLower(method), hold: hold})
+	return func() { once.Do(func() { close(hold) }) }
 }
 
 func (s *Server) addFault(f fault) {
@@ -508,6 +519,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
+	if f != nil && f.hold != nil {
+		select {
+		case <-f.hold:
+			f = nil // then answer as usual
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+	}
 	if f != nil {
 		switch {
 		case f.stall:
