@@ -449,7 +449,7 @@ type trialCount struct {
 	dlq                         map[string]int
 	dlqWhy                      map[string]int // dead letters by topic, dlq-status and dlq-error
 	alertMessages, alertIDs     int            // messages on to-notifier, distinct alert ids among them
-	outbox                      int
+	outbox, parked              int            // rows left in the outbox, rows parked as unpublishable
 	lag                         int64
 }
 
@@ -537,6 +537,37 @@ func countTrial(t *testing.T, addr string, db *sql.DB, tg *telegramtest.Server, 
 		}
 	}
 	ids := map[string]bool{}
+	// Outbox rows the relays parked as unpublishable never reach Kafka: count them as dead letters.
+	rows, err := db.QueryContext(ctx, `SELECT topic, payload, reason FROM outbox_parked`)
+	if err != nil {
+		t.Fatalf("read parked outbox rows: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var topic, reason string
+		var payload []byte
+		if err := rows.Scan(&topic, &payload, &reason); err != nil {
+			t.Fatalf("read parked outbox rows: %v", err)
+		}
+		c.parked++
+		c.dlqWhy[fmt.Sprintf("%s (parked in the outbox): %.80s", topic, reason)]++
+		switch topic {
+		case trialPriceTopic:
+			var ev priceEvent
+			if json.Unmarshal(payload, &ev) == nil {
+				prices[ev], deadPrices[ev] = true, true
+			}
+		case trialAlertTopic:
+			var a alertEvent
+			if json.Unmarshal(payload, &a) == nil {
+				k := alertKey{chatOf[a.Email], a.Ticker, strconv.FormatFloat(a.Price, 'f', 2, 64)}
+				deadAlerts[k], c.dlqReason[k] = true, "parked in the outbox: "+reason
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read parked outbox rows: %v", err)
+	}
 	for _, r := range readTopic(ctx, t, cl, adm, trialAlertTopic) {
 		c.alertMessages++
 		var a alertEvent
@@ -708,15 +739,15 @@ func (c trialCount) table(cfg trialConfig, faults []string, took, settled time.D
 	}
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(name string, v any) { _, _ = fmt.Fprintf(w, "%v\t  %s\n", v, name) }
-	row("price events published (to-alert-system)", c.priceEvents)
-	row("  of which dead-lettered", c.priceEventsDLQ)
+	row("price events (published on to-alert-system or parked)", c.priceEvents)
+	row("  of which dead-lettered or parked", c.priceEventsDLQ)
 	row("alerts expected (each price event × the ticker's subscribers)", c.expected)
 	row("delivered exactly once", c.once)
 	row("duplicated (alerts received more than once)", c.duplicated)
 	row("  extra messages", c.extra)
 	row("lost", c.lost())
 	row("  never raised", len(c.notRaised))
-	row("  dead-lettered (to-notifier.dlq)", len(c.alertDLQ))
+	row("  dead-lettered (to-notifier.dlq or parked)", len(c.alertDLQ))
 	row("  not delivered when the trial ended", len(c.pending))
 	row("unexpected alert messages", c.unexpected)
 	for _, name := range slices.Sorted(maps.Keys(c.dlq)) {
@@ -727,6 +758,7 @@ func (c trialCount) table(cfg trialConfig, faults []string, took, settled time.D
 	row("sendMessage calls", tg.Calls("sendMessage"))
 	row("calls inside a retry_after window", tg.EarlyCalls())
 	row("outbox rows left", c.outbox)
+	row("outbox rows parked", c.parked)
 	row("consumer lag left", c.lag)
 	_ = w.Flush()
 	for _, why := range slices.Sorted(maps.Keys(c.dlqWhy)) {
