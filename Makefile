@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 GOTESTFLAGS ?=
 
-.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image
+.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -49,6 +49,14 @@ telegram-webhook: ## setWebhook: Telegram calls PUBLIC_GATEWAY_URL/function/tele
 connector-image: ## build and push the kafka-connector image IMAGE_PREFIX/kafka-connector:IMAGE_TAG (Docker)
 	docker build -f kafkaconnector/Dockerfile -t $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG) .
 	docker push $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG)
+
+# dlq-list / dlq-redrive: TOPIC (a consumed topic or its .dlq), KAFKA_BROKERS (make run prints its
+# broker), DLQ_ARGS (more flags: -partition, -from, -to, -group; see `kafka-connector dlq`).
+dlq-list: ## list the dead letters of TOPIC: make dlq-list TOPIC=to-notifier KAFKA_BROKERS=127.0.0.1:9092
+	$(GO) run ./kafkaconnector/cmd/kafka-connector dlq list -topic "$(TOPIC)" $(DLQ_ARGS)
+
+dlq-redrive: ## re-publish TOPIC's dead letters (all, or the DLQ_ARGS range) to their topic, each once
+	$(GO) run ./kafkaconnector/cmd/kafka-connector dlq redrive -topic "$(TOPIC)" $(or $(DLQ_ARGS),-all)
 
 clean: ## remove build output and local data
 	rm -rf bin build data .localfaas

@@ -44,14 +44,19 @@ type Config struct {
 	CreateTopics    bool `env:"create_topics" envDefault:"false"`
 	TopicPartitions int  `env:"topic_partitions" envDefault:"-1"`
 
-	// RetryAttempts is the number of attempts (the first included) for a 5xx, 408, 429, timeout or
-	// connection error before the message goes to the dead-letter topic. 1 disables retries.
-	RetryAttempts int `env:"retry_attempts" envDefault:"5"`
+	// RetryAttempts is the number of attempts made in place (the first included), holding the
+	// partition, for a 5xx, 408, 429, timeout or connection error; then the message is parked in
+	// <topic>.retry and the partition moves on. 1 parks it after the first failure.
+	RetryAttempts int `env:"retry_attempts" envDefault:"3"`
 	// RetryInitialInterval is the wait before the first retry; waits double per attempt,
 	// randomised by ±50%, up to RetryMaxInterval.
 	RetryInitialInterval time.Duration `env:"retry_initial_interval" envDefault:"500ms"`
-	// RetryMaxInterval caps the wait between attempts (and a function's Retry-After).
+	// RetryMaxInterval caps the wait between attempts. A function's Retry-After (on 429 or 503) is
+	// waited for in place up to it; a longer one parks the message until it has passed.
 	RetryMaxInterval time.Duration `env:"retry_max_interval" envDefault:"30s"`
+	// RetryWindow is how long a message is retried after its first failed attempt (in place, then
+	// from the retry topic) before it goes to the dead-letter topic.
+	RetryWindow time.Duration `env:"retry_window" envDefault:"1h"`
 
 	// CommitInterval is the least time between offset commits; 0 commits as soon as the previous
 	// commit is done, coalescing whatever finished meanwhile.
@@ -60,9 +65,13 @@ type Config struct {
 	// before they are abandoned (and their messages left uncommitted).
 	ShutdownTimeout time.Duration `env:"shutdown_timeout" envDefault:"30s"`
 
-	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the consumer group membership.
-	SessionTimeout    time.Duration `env:"session_timeout" envDefault:"30s"`
-	HeartbeatInterval time.Duration `env:"heartbeat_interval" envDefault:"3s"`
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the consumer group membership
+	// (Kafka's JoinGroup session and rebalance timeouts, and the Heartbeat period). The session
+	// timeout is how long the broker keeps a member that stopped heartbeating (a killed connector)
+	// and holds its partitions; it must lie within the broker's group.min.session.timeout.ms (6s)
+	// and group.max.session.timeout.ms (30m). The heartbeat should be at most a third of it.
+	SessionTimeout    time.Duration `env:"session_timeout" envDefault:"10s"`
+	HeartbeatInterval time.Duration `env:"heartbeat_interval" envDefault:"1s"`
 	RebalanceTimeout  time.Duration `env:"rebalance_timeout" envDefault:"30s"`
 
 	// BasicAuth makes the connector authenticate to the gateway with the credentials in the files
@@ -154,6 +163,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.TopicPartitions, d.TopicPartitions)
 	orDefault(&c.RetryInitialInterval, d.RetryInitialInterval)
 	orDefault(&c.RetryMaxInterval, d.RetryMaxInterval)
+	orDefault(&c.RetryWindow, d.RetryWindow)
 	orDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
 	orDefault(&c.SessionTimeout, d.SessionTimeout)
 	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
@@ -199,10 +209,12 @@ func (c Config) Validate() error {
 	seen := map[string]bool{}
 	for _, t := range c.Topics {
 		switch {
-		case !topicName.MatchString(t) || t == "." || t == "..":
+		case !topicName.MatchString(t) || t == "." || t == ".." || len(RetryTopic(t)) > 249:
 			bad("topics", "%q is not a Kafka topic name (letters, digits, . _ -; at most 249)", t)
 		case seen[t]:
 			bad("topics", "%q is listed twice", t)
+		case strings.HasSuffix(t, RetrySuffix) || strings.HasSuffix(t, DeadLetterSuffix):
+			bad("topics", "%q is a retry or dead-letter topic: the connector consumes <topic>%s itself, and redrives <topic>%s with `kafka-connector dlq`", t, RetrySuffix, DeadLetterSuffix)
 		}
 		seen[t] = true
 	}
@@ -221,6 +233,7 @@ func (c Config) Validate() error {
 	positive("rebuild_interval", c.RebuildInterval)
 	positive("retry_initial_interval", c.RetryInitialInterval)
 	positive("retry_max_interval", c.RetryMaxInterval)
+	positive("retry_window", c.RetryWindow)
 	positive("session_timeout", c.SessionTimeout)
 	positive("heartbeat_interval", c.HeartbeatInterval)
 	positive("rebalance_timeout", c.RebalanceTimeout)

@@ -19,9 +19,9 @@ func TestConfigFromEnvironmentDefaults(t *testing.T) {
 	want := Config{
 		GatewayURL: "http://gateway:8080", Brokers: []string{"kafka:9092"}, Topics: []string{"prices", "alerts"},
 		Group: "faas-group-1", InitialOffset: "oldest", UpstreamTimeout: 2 * time.Minute, RebuildInterval: 30 * time.Second,
-		ContentType: "text/plain", MaxBytes: 1 << 20, TopicPartitions: -1, RetryAttempts: 5, RetryInitialInterval: 500 * time.Millisecond,
-		RetryMaxInterval: 30 * time.Second, ShutdownTimeout: 30 * time.Second, SessionTimeout: 30 * time.Second,
-		HeartbeatInterval: 3 * time.Second, RebalanceTimeout: 30 * time.Second, SecretMountPath: "/var/openfaas/secrets",
+		ContentType: "text/plain", MaxBytes: 1 << 20, TopicPartitions: -1, RetryAttempts: 3, RetryInitialInterval: 500 * time.Millisecond,
+		RetryMaxInterval: 30 * time.Second, RetryWindow: time.Hour, ShutdownTimeout: 30 * time.Second, SessionTimeout: 10 * time.Second,
+		HeartbeatInterval: time.Second, RebalanceTimeout: 30 * time.Second, SecretMountPath: "/var/openfaas/secrets",
 	}
 	if got := cfg; !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -70,6 +70,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"topics": "t", "retry_initial_interval": "2s", "retry_max_interval": "1s"}, []string{"retry_max_interval:"}},
 		{map[string]string{"topics": "t", "heartbeat_interval": "10s", "session_timeout": "10s"}, []string{"heartbeat_interval:"}},
 		{map[string]string{"topics": "t", "commit_interval": "-1s", "group": " "}, []string{"commit_interval:", "group: is required"}},
+		{map[string]string{"topics": "t", "retry_window": "-1m"}, []string{"retry_window: must be a positive duration"}},
+		{map[string]string{"topics": "t,t.retry,t.dlq"}, []string{`topics: "t.retry" is a retry or dead-letter topic`, `topics: "t.dlq" is a retry or dead-letter topic`}},
 	} {
 		_, err := configFromEnvironment(tc.env)
 		if err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -75,7 +76,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 	// can refresh it often and see new topics soon.
 	topics := slices.Clone(cfg.Topics)
 	for _, t := range cfg.Topics {
-		topics = append(topics, DeadLetterTopic(t))
+		topics = append(topics, DeadLetterTopic(t), RetryTopic(t))
 	}
 	transport := &kafka.Transport{ClientID: ConnectorName, DialTimeout: 10 * time.Second,
 		MetadataTTL: time.Second, MetadataTopics: topics}
@@ -103,10 +104,17 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Connector, e
 		invoker: instrumentedInvoker{next: &invoker{gw: gw, contentType: cfg.ContentType, timeout: cfg.UpstreamTimeout}, metrics: m},
 		deadLetters: &deadLetters{w: c.writer, metrics: m, log: log,
 			retry: retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval}},
-		retry:    retryPolicy{attempts: cfg.RetryAttempts, initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
-		metrics:  m,
-		log:      log,
-		warnedAt: map[string]time.Time{},
+		retry: retryPolicy{attempts: cfg.RetryAttempts, initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
+		parking: &parking{w: c.writer, metrics: m, log: log, window: cfg.RetryWindow,
+			write:   retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval},
+			backoff: retryPolicy{initial: cfg.RetryInitialInterval, max: cfg.RetryMaxInterval}},
+		retryTopics: map[string]bool{},
+		metrics:     m,
+		log:         log,
+		warnedAt:    map[string]time.Time{},
+	}
+	for _, t := range cfg.Topics {
+		c.delivery.retryTopics[RetryTopic(t)] = true
 	}
 	return c, nil
 }
@@ -163,10 +171,55 @@ func (c *Connector) Run(ctx context.Context) error {
 	return c.consume(ctx)
 }
 
-// prepare creates the dead-letter topics, waits for the consumed topics and reads the function
-// list, retrying each until it succeeds or ctx ends.
+// prepare creates the dead-letter topics, waits for the consumed topics, creates their retry topics
+// (with as many partitions as each topic) and reads the function list, retrying each until it
+// succeeds or ctx ends.
 func (c *Connector) prepare(ctx context.Context) error {
 	retry := retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second}
+	ensure := func(specs []sharedkafka.TopicSpec) error {
+		_, err := retry.do(ctx, func() error {
+			// EnsureTopics retries unreachable brokers until its context ends: bound each attempt so
+			// that a broker that stays away is logged.
+			attempt, cancel := context.WithTimeout(ctx, ensureTopicsAttempt)
+			defer cancel()
+			err := sharedkafka.EnsureTopics(attempt, c.cfg.Brokers, specs...)
+			var kerr kafka.Error
+			if err == nil || ctx.Err() != nil || (errors.As(err, &kerr) && !kerr.Temporary()) {
+				return err
+			}
+			return transient{err}
+		}, func(err error, wait time.Duration) {
+			c.log.Warn("create topics; retrying", "topics", topicNames(specs), "err", err, "wait", wait)
+		})
+		if err != nil {
+			return fmt.Errorf("connector: %w", err)
+		}
+		return nil
+	}
+	// A consumer group that watches a missing topic rejoins in a tight loop; wait for the topics.
+	wait := func(names []string) (map[string]int, error) {
+		var partitions map[string]int
+		waitTopics := retryPolicy{initial: 500 * time.Millisecond, max: 2 * time.Second}
+		_, err := waitTopics.do(ctx, func() error {
+			var missing []string
+			var err error
+			partitions, missing, err = topicPartitions(ctx, c.admin, names)
+			if err == nil && len(missing) > 0 {
+				err = fmt.Errorf("topics %s do not exist", strings.Join(missing, ", "))
+			}
+			if err != nil && ctx.Err() == nil {
+				return transient{err}
+			}
+			return err
+		}, func(err error, wait time.Duration) {
+			c.log.Warn("waiting for the topics to exist (create_topics=false: the connector creates only its dead-letter and retry topics)", "err", err, "wait", wait)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("connector: %w", err)
+		}
+		return partitions, nil
+	}
+
 	specs := make([]sharedkafka.TopicSpec, 0, 2*len(c.cfg.Topics))
 	for _, t := range c.cfg.Topics {
 		// The broker's default partitions and replication.
@@ -178,39 +231,21 @@ func (c *Connector) prepare(ctx context.Context) error {
 			specs = append(specs, sharedkafka.TopicSpec{Name: t, Partitions: int32(c.cfg.TopicPartitions)}) //nolint:gosec // G115: validated range
 		}
 	}
-	_, err := retry.do(ctx, func() error {
-		// EnsureTopics retries unreachable brokers until its context ends: bound each attempt so
-		// that a broker that stays away is logged.
-		attempt, cancel := context.WithTimeout(ctx, ensureTopicsAttempt)
-		defer cancel()
-		err := sharedkafka.EnsureTopics(attempt, c.cfg.Brokers, specs...)
-		var kerr kafka.Error
-		if err == nil || ctx.Err() != nil || (errors.As(err, &kerr) && !kerr.Temporary()) {
-			return err
-		}
-		return transient{err}
-	}, func(err error, wait time.Duration) {
-		c.log.Warn("create topics; retrying", "topics", topicNames(specs), "err", err, "wait", wait)
-	})
-	if err != nil {
-		return fmt.Errorf("connector: %w", err)
-	}
-	// A consumer group that watches a missing topic rejoins in a tight loop; wait for the topics.
-	waitTopics := retryPolicy{initial: 500 * time.Millisecond, max: 2 * time.Second}
-	_, err = waitTopics.do(ctx, func() error {
-		missing, err := missingTopics(ctx, c.admin, c.cfg.Topics)
-		if err == nil && len(missing) > 0 {
-			err = fmt.Errorf("topics %s do not exist", strings.Join(missing, ", "))
-		}
-		if err != nil && ctx.Err() == nil {
-			return transient{err}
-		}
+	if err := ensure(specs); err != nil {
 		return err
-	}, func(err error, wait time.Duration) {
-		c.log.Warn("waiting for the topics to exist (create_topics=false: the connector creates only its dead-letter topics)", "err", err, "wait", wait)
-	})
+	}
+	partitions, err := wait(c.cfg.Topics)
 	if err != nil {
-		return fmt.Errorf("connector: %w", err)
+		return err
+	}
+	// A retry topic has as many partitions as its topic, so that retries run as parallel as the
+	// messages themselves.
+	specs = specs[:0]
+	for _, t := range c.cfg.Topics {
+		specs = append(specs, sharedkafka.TopicSpec{Name: RetryTopic(t), Partitions: int32(min(partitions[t], math.MaxInt32))}) //nolint:gosec // G115: bounded
+	}
+	if err := ensure(specs); err != nil { // it returns once every partition has a leader
+		return err
 	}
 	_, err = retry.do(ctx, func() error {
 		err := c.discovery.refresh(ctx)
@@ -226,6 +261,15 @@ func (c *Connector) prepare(ctx context.Context) error {
 		return fmt.Errorf("connector: %w", err)
 	}
 	return nil
+}
+
+// consumed returns the topics the consumer group reads: the configured ones and their retry topics.
+func (c *Connector) consumed() []string {
+	out := slices.Clone(c.cfg.Topics)
+	for _, t := range c.cfg.Topics {
+		out = append(out, RetryTopic(t))
+	}
+	return out
 }
 
 func (c *Connector) close() {
@@ -256,18 +300,21 @@ func topicNames(specs []sharedkafka.TopicSpec) []string {
 	return names
 }
 
-// missingTopics returns the named topics the cluster does not know (as of the client's metadata
-// cache, refreshed every few seconds).
-func missingTopics(ctx context.Context, client *kafka.Client, names []string) ([]string, error) {
+// topicPartitions returns the partition count of each named topic the cluster knows, and the names
+// it does not know (as of the client's metadata cache, refreshed every few seconds).
+func topicPartitions(ctx context.Context, client *kafka.Client, names []string) (map[string]int, []string, error) {
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
 	if err != nil {
-		return nil, fmt.Errorf("read topic metadata: %w", err)
+		return nil, nil, fmt.Errorf("read topic metadata: %w", err)
 	}
+	counts := map[string]int{}
 	var missing []string
 	for _, t := range meta.Topics {
 		if t.Error != nil || len(t.Partitions) == 0 {
 			missing = append(missing, t.Name)
+			continue
 		}
+		counts[t.Name] = len(t.Partitions)
 	}
-	return missing, nil
+	return counts, missing, nil
 }

@@ -1,9 +1,11 @@
 package kafkaconnector_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +29,9 @@ func TestConnector(t *testing.T) {
 		{"RetriesThenSucceeds", testRetriesThenSucceeds},
 		{"RetriesThenDeadLetters", testRetriesThenDeadLetters},
 		{"ClientErrorDeadLettersAtOnce", testClientErrorDeadLetters},
+		{"ParkedMessageDoesNotHoldUpItsPartition", testParkedDoesNotBlock},
+		{"RetryAfterIsHonouredOn429And503", testRetryAfter},
+		{"DeadLettersAreListedAndRedriven", testRedrive},
 		{"RestartResumesFromCommittedOffset", testRestartResumes},
 		{"ShutdownFinishesInFlightInvocation", testShutdownFinishesInFlight},
 		{"ShutdownAbandonsSlowInvocation", testShutdownAbandons},
@@ -266,12 +271,16 @@ func testRetriesThenDeadLetters(t *testing.T, brokers []string) {
 	produceSeq(t, k, topic, 2, 0, 10)
 
 	cfg := testConfig(t, brokers, gw, topic)
+	cfg.RetryWindow = 300 * time.Millisecond
 	c := start(t, cfg)
+	dl := k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 1)
 	k.waitCommittedToEnd(t, cfg.Group, topic)
+	k.waitCommittedToEnd(t, cfg.Group, kafkaconnector.RetryTopic(topic))
 
 	id := topic + "/0/2" // m-4 is the third message of partition 0
-	if got := gw.attemptsFor(fn("alpha"), id); got != cfg.RetryAttempts {
-		t.Errorf("alpha was invoked %d times for m-4, want %d", got, cfg.RetryAttempts)
+	attempts := gw.attemptsFor(fn("alpha"), id)
+	if attempts <= cfg.RetryAttempts {
+		t.Errorf("alpha was invoked %d times for m-4, want more than the %d in place: it is retried from the retry topic for retry_window", attempts, cfg.RetryAttempts)
 	}
 	if got := gw.attemptsFor(fn("beta"), id); got != 1 {
 		t.Errorf("beta was invoked %d times for m-4, want 1", got)
@@ -279,14 +288,13 @@ func testRetriesThenDeadLetters(t *testing.T, brokers []string) {
 	if got := len(gw.delivered(fn("alpha"))); got != 9 {
 		t.Errorf("alpha took %d messages, want the 9 others (the offset must move on)", got)
 	}
-	dl := k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 1)
 	if len(dl) != 1 {
 		t.Fatalf("dead-letter topic holds %d records, want 1", len(dl))
 	}
 	checkDeadLetter(t, dl[0], map[string]string{
 		kafkaconnector.DLQHeaderFunction:  fn("alpha"),
 		kafkaconnector.DLQHeaderStatus:    "500",
-		kafkaconnector.DLQHeaderAttempts:  "3",
+		kafkaconnector.DLQHeaderAttempts:  strconv.Itoa(attempts),
 		kafkaconnector.DLQHeaderTopic:     topic,
 		kafkaconnector.DLQHeaderPartition: "0",
 		kafkaconnector.DLQHeaderOffset:    "2",
@@ -296,7 +304,156 @@ func testRetriesThenDeadLetters(t *testing.T, brokers []string) {
 	if got := metric(t, c.reg, "kafka_connector_dead_lettered_total", map[string]string{"topic": topic, "function": fn("alpha")}); got != 1 {
 		t.Errorf("dead_lettered_total = %v, want 1", got)
 	}
-	gw.checkOrder(t, false)
+	for _, h := range dl[0].Headers {
+		if h.Key == kafkaconnector.DLQHeaderError && !strings.Contains(string(h.Value), "retry_window") {
+			t.Errorf("dead letter error %q does not say the retry window is over", h.Value)
+		}
+		if strings.HasPrefix(h.Key, "retry-") {
+			t.Errorf("dead letter carries the retry topic's header %s", h.Key)
+		}
+	}
+	gw.checkOrder(t, true) // m-4's retries run beside the partition's later messages
+}
+
+// testParkedDoesNotBlock: a message whose function keeps failing with 503 is parked in the retry
+// topic after the attempts in place, the partition's later messages are delivered meanwhile, and
+// the parked one is delivered once the function recovers, well past the attempts in place; nothing
+// is dead-lettered and both topics are committed to their end.
+func testParkedDoesNotBlock(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	var recovered atomic.Bool
+	gw.deploy("alpha", topic, func(_ *http.Request, inv invocation) int {
+		if string(inv.Body) == "m-1" && !recovered.Load() {
+			return http.StatusServiceUnavailable // no ready replica
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 1, 0, 6)
+	cfg := testConfig(t, brokers, gw, topic)
+	c := start(t, cfg)
+
+	later := func() int {
+		n := 0
+		for id := range gw.delivered(fn("alpha")) {
+			if id != topic+"/0/0" && id != topic+"/0/1" {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, 60*time.Second, func() bool { return later() == 4 }, "m-2…m-5 to be delivered while m-1 is parked (got %d)", func() any { return later() })
+	id := topic + "/0/1"
+	eventually(t, 60*time.Second, func() bool { return gw.attemptsFor(fn("alpha"), id) > cfg.RetryAttempts+2 },
+		"m-1 to be tried again from the retry topic")
+	if got := gw.delivered(fn("alpha"))[id]; got != 0 {
+		t.Fatalf("m-1 delivered %d times while the function failed", got)
+	}
+	if got := metric(t, c.reg, "kafka_connector_parked_total", map[string]string{"topic": topic, "function": fn("alpha")}); got < 1 {
+		t.Errorf("parked_total = %v, want at least 1", got)
+	}
+	recovered.Store(true)
+	eventually(t, 60*time.Second, func() bool { return gw.delivered(fn("alpha"))[id] == 1 }, "m-1 to be delivered once the function recovered")
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	k.waitCommittedToEnd(t, cfg.Group, kafkaconnector.RetryTopic(topic))
+	for _, inv := range gw.calls(fn("alpha")) {
+		if inv.MessageID == id && (inv.Header.Get("X-Topic") != topic || inv.Header.Get("X-Kafka-Offset") != "1" ||
+			inv.Header.Get("X-Kafka-Key") != "key-m-1" || inv.Header.Get("X-Kafka-Trace-Id") != "trace-m-1") {
+			t.Errorf("a retry of m-1 was not sent as the original message: %v", inv.Header)
+		}
+		for name := range inv.Header {
+			if strings.HasPrefix(strings.ToLower(name), "x-kafka-retry-") {
+				t.Errorf("a retry of %s passed the retry topic's header %s to the function", inv.MessageID, name)
+			}
+		}
+	}
+	for mid, n := range gw.delivered(fn("alpha")) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times, want once", mid, n)
+		}
+	}
+	if got := metric(t, c.reg, "kafka_connector_dead_lettered_total", nil); got != 0 {
+		t.Errorf("dead_lettered_total = %v, want 0: a transient failure within retry_window is not a dead letter", got)
+	}
+}
+
+// testRetryAfter: a function's Retry-After, in seconds on a 503 or as an HTTP-date on a 429, is
+// waited for in full although it exceeds retry_max_interval, without holding up the partition; one
+// beyond the retry window dead-letters the message at once.
+func testRetryAfter(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 1)
+	var dateUntil atomic.Pointer[time.Time]
+	// Whether m-3, the message after them, had been invoked when m-0 and m-1 were tried again.
+	var m3Seen, m3BeforeM0, m3BeforeM1 atomic.Bool
+	gw.deploy("alpha", topic, func(_ *http.Request, inv invocation) int {
+		switch {
+		case string(inv.Body) == "m-3":
+			m3Seen.Store(true)
+		case string(inv.Body) == "m-0" && inv.Attempt == 2:
+			m3BeforeM0.Store(m3Seen.Load())
+		case string(inv.Body) == "m-1" && inv.Attempt == 2:
+			m3BeforeM1.Store(m3Seen.Load())
+		}
+		switch {
+		case string(inv.Body) == "m-0" && inv.Attempt == 1:
+			inv.Reply.Set("Retry-After", "1")
+			return http.StatusServiceUnavailable
+		case string(inv.Body) == "m-1" && inv.Attempt == 1:
+			until := time.Now().Add(2 * time.Second).Truncate(time.Second) // an HTTP-date has whole seconds
+			dateUntil.Store(&until)
+			inv.Reply.Set("Retry-After", until.UTC().Format(http.TimeFormat))
+			return http.StatusTooManyRequests
+		case string(inv.Body) == "m-2":
+			inv.Reply.Set("Retry-After", "7200") // beyond the retry window
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 1, 0, 4)
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+	eventually(t, 60*time.Second, func() bool { return len(gw.delivered(fn("alpha"))) == 3 }, "m-0, m-1 and m-3 to be delivered")
+	dl := k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 1)
+	checkDeadLetter(t, dl[0], map[string]string{
+		kafkaconnector.DLQHeaderFunction: fn("alpha"),
+		kafkaconnector.DLQHeaderStatus:   "503",
+		kafkaconnector.DLQHeaderAttempts: "1",
+	}, "m-2")
+
+	at := func(id string) []invocation {
+		var out []invocation
+		for _, inv := range gw.calls(fn("alpha")) {
+			if string(inv.Body) == id {
+				out = append(out, inv)
+			}
+		}
+		return out
+	}
+	m0, m1, m3 := at("m-0"), at("m-1"), at("m-3")
+	if len(m0) != 2 || len(m1) != 2 || len(m3) != 1 {
+		t.Fatalf("attempts: m-0 %d, m-1 %d, m-3 %d; want 2, 2, 1", len(m0), len(m1), len(m3))
+	}
+	// Retry-After counts from the answer.
+	if gap := m0[1].At.Sub(m0[0].Done); gap < time.Second {
+		t.Errorf("m-0 was invoked again %s after a 503 with Retry-After: 1", gap)
+	}
+	if until := *dateUntil.Load(); m1[1].At.Before(until) {
+		t.Errorf("m-1 was invoked again at %s, before its Retry-After date %s", m1[1].At.Format(time.RFC3339Nano), until.Format(time.RFC3339Nano))
+	}
+	if !m3BeforeM0.Load() || !m3BeforeM1.Load() {
+		t.Errorf("m-3 waited for the Retry-After of m-0 and m-1: it was invoked at %s, their retries at %s and %s",
+			m3[0].At.Format(time.RFC3339Nano), m0[1].At.Format(time.RFC3339Nano), m1[1].At.Format(time.RFC3339Nano))
+	}
+	if got := gw.attemptsFor(fn("alpha"), topic+"/0/2"); got != 1 {
+		t.Errorf("m-2, whose Retry-After lies beyond the retry window, was invoked %d times, want 1", got)
+	}
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	k.waitCommittedToEnd(t, cfg.Group, kafkaconnector.RetryTopic(topic))
 }
 
 func testClientErrorDeadLetters(t *testing.T, brokers []string) {
@@ -614,4 +771,107 @@ func testLateSubscriber(t *testing.T, brokers []string) {
 	if got := len(gw.delivered(fn("alpha"))); got != 2 {
 		t.Errorf("alpha got %d messages, want 2", got)
 	}
+}
+
+// testRedrive: dead letters are listed with what failed, and redriven to their source topic with
+// their key and headers (no dlq-* ones), by range and then all, each message once however often the
+// redrive runs.
+func testRedrive(t *testing.T, brokers []string) {
+	k := newCluster(t, brokers)
+	gw := newFakeGateway(t)
+	topic := uniqueName(t, "topic")
+	k.createTopic(t, topic, 2)
+	var fixed atomic.Bool
+	gw.deploy("alpha", topic, func(_ *http.Request, inv invocation) int {
+		if (string(inv.Body) == "m-1" || string(inv.Body) == "m-2") && !fixed.Load() {
+			return http.StatusUnprocessableEntity // a bug in the function, fixed later
+		}
+		return http.StatusOK
+	})
+	produceSeq(t, k, topic, 2, 0, 4)
+	cfg := testConfig(t, brokers, gw, topic)
+	start(t, cfg)
+	k.readAll(t, kafkaconnector.DeadLetterTopic(topic), 2)
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := kafkaconnector.NewDLQAdmin(brokers, uniqueName(t, "redrive"))
+	t.Cleanup(func() { _ = admin.Close() })
+	list := func() []kafkaconnector.DeadLetter {
+		t.Helper()
+		dls, err := admin.List(ctx, topic, kafkaconnector.AllDeadLetters)
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		return dls
+	}
+	dls := list()
+	if len(dls) != 2 {
+		t.Fatalf("listed %d dead letters, want 2: %+v", len(dls), dls)
+	}
+	for _, d := range dls {
+		if d.Redriven || d.Topic != topic || d.Function != fn("alpha") || d.Status != "422" || d.Attempts != "1" ||
+			!strings.Contains(d.Error, "422") || !strings.HasPrefix(d.MessageID, topic+"/") {
+			t.Errorf("dead letter listed as %+v", d)
+		}
+	}
+
+	fixed.Store(true)
+	first := dls[0]
+	res, err := admin.Redrive(ctx, kafkaconnector.DeadLetterTopic(topic),
+		kafkaconnector.DLQRange{Partition: first.Partition, From: first.Offset, To: first.Offset})
+	if err != nil || res.Republished != 1 {
+		t.Fatalf("redrive of %s: %+v, %v; want 1 republished", first, res, err)
+	}
+	value := string(first.Value)
+	eventually(t, 60*time.Second, func() bool { return countDelivered(gw, value) == 1 }, "the redriven %s to be delivered", value)
+	res, err = admin.Redrive(ctx, topic, kafkaconnector.AllDeadLetters)
+	if err != nil || res.Republished != 1 || res.Skipped != 1 {
+		t.Fatalf("redrive of all: %+v, %v; want 1 republished and 1 skipped", res, err)
+	}
+	eventually(t, 60*time.Second, func() bool { return countDelivered(gw, "m-1") == 1 && countDelivered(gw, "m-2") == 1 },
+		"m-1 and m-2 to be delivered after the redrive")
+	res, err = admin.Redrive(ctx, topic, kafkaconnector.AllDeadLetters)
+	if err != nil || res.Republished != 0 {
+		t.Fatalf("a second redrive of all: %+v, %v; want nothing republished", res, err)
+	}
+	for _, d := range list() {
+		if !d.Redriven {
+			t.Errorf("%s not listed as redriven", d)
+		}
+	}
+	k.waitCommittedToEnd(t, cfg.Group, topic)
+	var total int64
+	for _, end := range k.endOffsets(t, topic) {
+		total += end
+	}
+	if total != 6 {
+		t.Errorf("%s holds %d messages, want 6: the 4 produced and the 2 redriven once each", topic, total)
+	}
+	for _, inv := range gw.calls(fn("alpha")) {
+		b := string(inv.Body)
+		if inv.Status != http.StatusOK || (b != "m-1" && b != "m-2") {
+			continue
+		}
+		if inv.Header.Get("X-Kafka-Key") != "key-"+b || inv.Header.Get("X-Kafka-Trace-Id") != "trace-"+b {
+			t.Errorf("redriven %s lost its key or headers: %v", b, inv.Header)
+		}
+		for name := range inv.Header {
+			if strings.HasPrefix(strings.ToLower(name), "x-kafka-dlq-") {
+				t.Errorf("redriven %s carries %s", b, name)
+			}
+		}
+	}
+}
+
+// countDelivered counts the 2xx answers alpha gave for messages whose value is body.
+func countDelivered(gw *fakeGateway, body string) int {
+	n := 0
+	for _, inv := range gw.calls(fn("alpha")) {
+		if string(inv.Body) == body && inv.Status/100 == 2 {
+			n++
+		}
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package kafkaconnector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -29,7 +30,7 @@ func (c *Connector) consume(ctx context.Context) error {
 		ID:                    c.cfg.Group,
 		Brokers:               c.cfg.Brokers,
 		Dialer:                c.dialer,
-		Topics:                c.cfg.Topics,
+		Topics:                c.consumed(),
 		HeartbeatInterval:     c.cfg.HeartbeatInterval,
 		SessionTimeout:        c.cfg.SessionTimeout,
 		RebalanceTimeout:      c.cfg.RebalanceTimeout,
@@ -47,6 +48,11 @@ func (c *Connector) consume(ctx context.Context) error {
 	defer stopWork()
 
 	var last chan struct{}
+	var member string // of the last generation joined
+	var evictions sync.WaitGroup
+	stopEvicting := func() {}
+	defer evictions.Wait()
+	defer func() { stopEvicting() }()
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
@@ -54,8 +60,18 @@ func (c *Connector) consume(ctx context.Context) error {
 				break
 			}
 			c.log.Warn("join consumer group; retrying", "group", c.cfg.Group, "err", err)
+			if member != "" && !errors.Is(err, kafka.RebalanceInProgress) {
+				// kafka-go now forgets its member id and joins as a new member; its own LeaveGroup
+				// for the old id failed when the coordinator was away (a broker restart). Until the
+				// old member leaves, the broker holds the new join for the old one's session.
+				stopEvicting()
+				stopEvicting = c.startEviction(ctx, member, &evictions)
+				member = ""
+			}
 			continue
 		}
+		stopEvicting() // joined: the old member is gone
+		member = gen.MemberID
 		drained := make(chan struct{})
 		gen.Start(func(genCtx context.Context) {
 			c.runGeneration(ctx, workCtx, genCtx, gen)
@@ -70,6 +86,47 @@ func (c *Connector) consume(ctx context.Context) error {
 		<-last // the last generation has stopped fetching, finished or abandoned, and committed
 	}
 	return group.Close()
+}
+
+// startEviction runs evictMember for member in the background, on wg, until it is done or the
+// returned func is called.
+func (c *Connector) startEviction(ctx context.Context, member string, wg *sync.WaitGroup) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	wg.Go(func() { c.evictMember(ctx, member) })
+	return cancel
+}
+
+// evictMember asks the group coordinator to remove the member id this connector held before kafka-go
+// dropped it, retrying while the coordinator is unreachable or loading, until the member is gone
+// (removed now, or unknown: expired or already left) or ctx ends (the caller ends it once a new
+// generation is joined). A restarted broker reloads the group with its members and starts their
+// sessions afresh; without this the connector's new join waits out the old member's session.
+func (c *Connector) evictMember(ctx context.Context, member string) {
+	log := c.log.With("group", c.cfg.Group, "member", member)
+	policy := retryPolicy{initial: 100 * time.Millisecond, max: time.Second}
+	_, err := policy.do(ctx, func() error {
+		resp, err := c.admin.LeaveGroup(ctx, &kafka.LeaveGroupRequest{GroupID: c.cfg.Group,
+			Members: []kafka.LeaveGroupRequestMember{{ID: member}}})
+		if err == nil {
+			err = resp.Error
+			for _, m := range resp.Members {
+				err = errors.Join(err, m.Error)
+			}
+		}
+		switch {
+		case err == nil:
+			log.Info("previous member left the group: the new one need not wait out its session")
+			return nil
+		case errors.Is(err, kafka.UnknownMemberId):
+			return nil
+		case ctx.Err() != nil:
+			return err
+		}
+		return transient{err}
+	}, nil)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("previous member could not be removed; the broker expires it after session_timeout", "err", err)
+	}
 }
 
 // runGeneration consumes each partition assigned in gen with its own reader and worker until the
@@ -161,7 +218,11 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 			continue
 		}
 		consumed.Inc()
-		if err := c.delivery.handle(invokeCtx, m); err != nil {
+		handle := c.delivery.handle
+		if c.delivery.isParked(topic) {
+			handle = func(ctx context.Context, m kafka.Message) error { return c.delivery.handleParked(fetchCtx, ctx, m) }
+		}
+		if err := handle(invokeCtx, m); err != nil {
 			log.Info("message abandoned; it will be delivered again", "message_id", MessageID(m), "err", err)
 			return
 		}

@@ -60,7 +60,9 @@ type delivery struct {
 	routes      subscriptions
 	invoker     functionInvoker
 	deadLetters deadLetterer
-	retry       retryPolicy
+	retry       retryPolicy // in place, before parking
+	parking     *parking
+	retryTopics map[string]bool
 	metrics     *metrics
 	log         *slog.Logger
 
@@ -96,6 +98,7 @@ func (d *delivery) handle(ctx context.Context, m kafka.Message) error {
 }
 
 func (d *delivery) deliver(ctx context.Context, fn Function, m kafka.Message) error {
+	since := time.Now()
 	attempts, err := d.retry.do(ctx, func() error {
 		_, err := d.invoker.Invoke(ctx, fn, m)
 		return err
@@ -110,14 +113,69 @@ func (d *delivery) deliver(ctx context.Context, fn Function, m kafka.Message) er
 	case ctx.Err() != nil:
 		return fmt.Errorf("deliver %s to %s: abandoned: %w", MessageID(m), fn, context.Cause(ctx))
 	}
+	if isRetryable(err) {
+		return d.parking.park(ctx, fn, m, retryState{since: since, attempts: attempts}, err, d.deadLetters)
+	}
+	return d.deadLetter(ctx, fn, m, attempts, err)
+}
+
+func (d *delivery) deadLetter(ctx context.Context, fn Function, m kafka.Message, attempts int, err error) error {
 	f := failure{Function: fn, Attempts: attempts, Err: err}
 	var ie *invocationError
 	if errors.As(err, &ie) {
 		f.Status = ie.Status
 	}
-	d.log.Warn("delivery failed; writing the message to the dead-letter topic", "function", fn.String(),
+	d.log.Warn("delivery failed for good; writing the message to the dead-letter topic", "function", fn.String(),
 		"message_id", MessageID(m), "status", f.Status, "attempts", attempts, "err", err)
 	return d.deadLetters.Publish(ctx, m, f)
+}
+
+func isRetryable(err error) bool {
+	var r retryable
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// isParked reports whether topic is one of the retry topics, whose messages go to handleParked.
+func (d *delivery) isParked(topic string) bool { return d.retryTopics[topic] }
+
+// handleParked delivers m, a message of a retry topic, to the function it was parked for, once it is
+// due: it waits until its not-before time (or until waitCtx ends), makes one attempt, and parks it
+// again after a retryable failure (or dead-letters it when the retry window is over), or
+// dead-letters it after a final one. It returns an error only when waitCtx or ctx ended first: m is
+// then unfinished. A parked message whose retry-* headers cannot be read is logged and skipped.
+func (d *delivery) handleParked(waitCtx, ctx context.Context, m kafka.Message) error {
+	e, err := unpark(m)
+	if err != nil {
+		d.log.Error("parked message unreadable; skipped", "message_id", MessageID(m), "err", err)
+		return nil
+	}
+	if wait := time.Until(e.notBefore); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-waitCtx.Done():
+			t.Stop()
+			return fmt.Errorf("parked %s: not due before %s: %w", MessageID(e.original), e.notBefore.Format(time.RFC3339Nano), context.Cause(waitCtx))
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("parked %s: %w", MessageID(e.original), context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+	_, err = d.invoker.Invoke(ctx, e.fn, e.original)
+	st := e.state
+	st.attempts++
+	switch {
+	case err == nil:
+		d.log.Info("parked message delivered", "function", e.fn.String(), "message_id", MessageID(e.original),
+			"attempts", st.attempts, "after", time.Since(st.since).Round(time.Millisecond))
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("deliver parked %s to %s: abandoned: %w", MessageID(e.original), e.fn, context.Cause(ctx))
+	case isRetryable(err):
+		d.metrics.retries.WithLabelValues(e.fn.String()).Inc()
+		return d.parking.park(ctx, e.fn, e.original, st, err, d.deadLetters)
+	}
+	return d.deadLetter(ctx, e.fn, e.original, st.attempts, err)
 }
 
 // unroutedWarnEvery limits the "no subscriber" warning to one per topic per period.

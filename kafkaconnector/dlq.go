@@ -77,10 +77,7 @@ func deadLetter(m kafka.Message, f failure) kafka.Message {
 			headers = append(headers, h)
 		}
 	}
-	text := f.Err.Error()
-	if len(text) > 1024 {
-		text = strings.ToValidUTF8(text[:1024], "")
-	}
+	text := errorText(f.Err)
 	add := func(k, v string) { headers = append(headers, kafka.Header{Key: k, Value: []byte(v)}) }
 	add(DLQHeaderFunction, f.Function.String())
 	add(DLQHeaderStatus, strconv.Itoa(f.Status))

@@ -1,6 +1,7 @@
 // Package kafkaconnector is a Kafka connector for OpenFaaS: it consumes Kafka topics and invokes the
 // functions subscribed to them through the gateway, at least once, in order per partition, with
-// retries and a dead-letter topic.
+// long retries that do not hold up a partition (a retry topic) and a dead-letter topic that an
+// operator can list and redrive (DLQAdmin; the program's "dlq" subcommand).
 //
 // # Use
 //
@@ -23,10 +24,15 @@
 // (topic/partition/offset), by which functions can drop duplicates.
 //
 // A 2xx answer delivers the message. 5xx, 408 and 429 answers, timeouts (upstream_timeout) and
-// connection errors are retried with exponential backoff and jitter, up to retry_attempts attempts;
-// after the last one, and at once for any other answer (4xx, 3xx), the message is written to
-// <topic>.dlq with dlq-* headers naming the function, status, error and attempts, and the offset
-// moves on. When several functions subscribe to a topic, each is invoked and retried on its own, at
+// connection errors are transient: they are retried in place with exponential backoff and jitter,
+// retry_attempts attempts in all, honouring a Retry-After on 429 and 503 (RFC 9110 §10.2.3) up to
+// retry_max_interval; then the message is parked in <topic>.retry with retry-* headers (the function,
+// when it is due, since when it fails, attempts, where it came from) and the offset moves on. The
+// connector consumes the retry topics in the same group: a parked message is invoked again, as the
+// original, once due, and parked again with the next backoff (or its longer Retry-After) until
+// retry_window has passed since its first failed attempt. Then, and at once for any other answer
+// (4xx, 3xx), the message is written to <topic>.dlq with dlq-* headers naming the function, status,
+// error and attempts, and the offset moves on. When several functions subscribe to a topic, each is invoked and retried on its own, at
 // the same time; the message is finished when each has succeeded or been dead-lettered, and a
 // function that succeeded is not invoked again while another is retried. A message whose topic has
 // no subscriber — even after the gateway is asked again, at most once a second — is logged, counted
@@ -64,10 +70,15 @@
 //
 // At least once. A message is redelivered, to every subscribed function, when it was not finished
 // before a crash, a shutdown deadline or a rebalance; functions should de-duplicate by X-Message-Id.
-// A commit that fails is logged and retried with the next one; a message dead-lettered just before a
-// crash may be dead-lettered again. If the dead-letter topic cannot be written, the write is retried
-// until it succeeds and the partition waits: its offset never moves past a message that is neither
-// delivered nor dead-lettered.
+// A commit that fails is logged and retried with the next one; a message parked or dead-lettered just
+// before a crash may be parked or dead-lettered again. If the retry or dead-letter topic cannot be
+// written, the write is retried until it succeeds and the partition waits: its offset never moves
+// past a message that is neither delivered, parked nor dead-lettered. A parked message is delivered
+// after later messages of its partition: order holds only for messages delivered at their turn.
+//
+// After a broker restart kafka-go's ConsumerGroup joins again as a new member, and the restarted
+// broker would hold the join until the old member's session expired; the connector sends the
+// LeaveGroup for its previous member id itself once the broker answers, so the group rejoins at once.
 //
 // Each assigned partition costs one broker connection and one goroutine; the design suits the tens
 // of partitions an OpenFaaS connector usually owns, not thousands.

@@ -34,8 +34,11 @@ type invocation struct {
 	Offset    int64
 	Header    http.Header
 	Body      []byte
-	Attempt   int // 1 for the first invocation of this message by this function
-	Status    int // what the function answered; 0 when the caller gave up first
+	Attempt   int         // 1 for the first invocation of this message by this function
+	Status    int         // what the function answered; 0 when the caller gave up first
+	At        time.Time   // when the request arrived
+	Done      time.Time   // when the function answered
+	Reply     http.Header // headers a behaviour adds to its answer
 }
 
 // behaviour decides a function's answer; it may block (honouring r.Context()).
@@ -139,7 +142,7 @@ func (g *fakeGateway) invoke(w http.ResponseWriter, r *http.Request) {
 	partition, _ := strconv.Atoi(r.Header.Get("X-Kafka-Partition"))
 	offset, _ := strconv.ParseInt(r.Header.Get("X-Kafka-Offset"), 10, 64)
 	inv := invocation{Function: fn, MessageID: r.Header.Get("X-Message-Id"), Topic: r.Header.Get("X-Topic"),
-		Partition: partition, Offset: offset, Header: r.Header.Clone(), Body: body}
+		Partition: partition, Offset: offset, Header: r.Header.Clone(), Body: body, At: time.Now(), Reply: http.Header{}}
 	stream := fmt.Sprintf("%s/%s/%d", fn, inv.Topic, partition)
 
 	g.mu.Lock()
@@ -172,13 +175,16 @@ func (g *fakeGateway) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 
 	g.mu.Lock()
-	inv.Status = status
+	inv.Status, inv.Done = status, time.Now()
 	g.invocations = append(g.invocations, inv)
 	g.answered[fmt.Sprintf("%s/%d", stream, offset)] = true
 	g.inflight[stream]--
 	g.mu.Unlock()
 	if status == 0 {
 		return
+	}
+	for k, v := range inv.Reply {
+		w.Header()[k] = v
 	}
 	w.WriteHeader(status)
 	_, _ = fmt.Fprintf(w, "answer %d from %s", status, name)

@@ -73,23 +73,44 @@ func (i *invoker) Invoke(ctx context.Context, fn Function, m kafka.Message) (int
 	}
 	e := &invocationError{Status: resp.StatusCode, Body: readSnippet(resp.Body)}
 	switch {
-	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests:
 		e.retryable = true
-	case resp.StatusCode == http.StatusTooManyRequests:
-		e.retryable = true
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			e.RetryAfter = time.Duration(s) * time.Second
-		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return resp.StatusCode, e
 }
+
+// retryAfter reads a Retry-After header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as a wait
+// from now; zero when absent, unreadable or in the past.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxRetryAfter)
+	}
+	return 0
+}
+
+// maxRetryAfter bounds a Retry-After read, so that no value overflows; the retry window decides
+// what is waited for.
+const maxRetryAfter = 365 * 24 * time.Hour
 
 // invocationError is a failed attempt: a non-2xx answer, a timeout or a connection error.
 type invocationError struct {
 	Status     int           // HTTP status; 0 when there was no answer
 	Body       string        // start of the answer's body
 	Timeout    bool          // no answer within upstream_timeout
-	RetryAfter time.Duration // the function's Retry-After, if any
+	RetryAfter time.Duration // the function's Retry-After on a 429 or 503, if any
 	Err        error         // the transport error when there was no answer
 	retryable  bool
 }

@@ -263,6 +263,7 @@ func testConfig(t testing.TB, brokers []string, gw *fakeGateway, topics ...strin
 		RetryAttempts:        3,
 		RetryInitialInterval: 5 * time.Millisecond,
 		RetryMaxInterval:     20 * time.Millisecond,
+		RetryWindow:          time.Minute,
 		ShutdownTimeout:      10 * time.Second,
 		SessionTimeout:       10 * time.Second,
 		HeartbeatInterval:    200 * time.Millisecond,

@@ -13,6 +13,7 @@ type metrics struct {
 	duration        *prometheus.HistogramVec // function
 	retries         *prometheus.CounterVec   // function
 	deadLettered    *prometheus.CounterVec   // topic, function
+	parked          *prometheus.CounterVec   // topic, function
 	unrouted        *prometheus.CounterVec   // topic
 	lag             *prometheus.GaugeVec     // topic, partition
 	subscribed      *prometheus.GaugeVec     // topic
@@ -39,6 +40,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns,
 			Name: "dead_lettered_total", Help: "Messages written to the dead-letter topic, by source topic and failed function."},
 			[]string{"topic", "function"}),
+		parked: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns,
+			Name: "parked_total", Help: "Messages written to the retry topic after a retryable failure, by source topic and function."},
+			[]string{"topic", "function"}),
 		unrouted: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns,
 			Name: "unrouted_messages_total", Help: "Messages skipped because no function subscribes to their topic."},
 			[]string{"topic"}),
@@ -57,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.consumed, m.invocations, m.duration, m.retries, m.deadLettered,
-		m.unrouted, m.lag, m.subscribed, m.commitErrors, m.discoveryErrors} {
+		m.parked, m.unrouted, m.lag, m.subscribed, m.commitErrors, m.discoveryErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register connector metrics (one registry per connector): %w", err)
 		}

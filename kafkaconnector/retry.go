@@ -25,7 +25,9 @@ type retryable interface {
 // do runs op until it succeeds, fails for good, the attempts are used up, or ctx ends. It returns
 // the number of attempts made and op's last error (nil on success). Errors that do not implement
 // retryable, or say they are not, end the loop at once. Callers check ctx to tell an interrupted
-// loop from a failed one. onRetry, if not nil, is called before each wait.
+// loop from a failed one. onRetry, if not nil, is called before each wait. An invocation's
+// Retry-After is waited for exactly (whole seconds, rounded up); one longer than max ends the loop
+// with that (retryable) error, for the caller to park the message until it has passed.
 func (p retryPolicy) do(ctx context.Context, op func() error, onRetry func(err error, wait time.Duration)) (int, error) {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     p.initial,
@@ -48,7 +50,11 @@ func (p retryPolicy) do(ctx context.Context, op func() error, onRetry func(err e
 		}
 		var ie *invocationError
 		if errors.As(last, &ie) && ie.RetryAfter > 0 {
-			return struct{}{}, backoff.RetryAfter(int(min(ie.RetryAfter, p.max) / time.Second))
+			if ie.RetryAfter > p.max {
+				// Longer than a wait in place may be: the caller parks the message until then.
+				return struct{}{}, backoff.Permanent(last)
+			}
+			return struct{}{}, backoff.RetryAfter(int((ie.RetryAfter + time.Second - 1) / time.Second))
 		}
 		return struct{}{}, last
 	},

@@ -1,6 +1,7 @@
 // Command kafka-connector triggers OpenFaaS functions from Kafka topics. It is wiring only: the
 // environment, logs, signals and a /metrics and /healthz listener around the connector package,
-// whose README lists the settings.
+// whose README lists the settings. `kafka-connector dlq list|redrive` inspects and redrives
+// dead-letter topics (see dlqUsage).
 package main
 
 import (
@@ -32,6 +33,16 @@ type program struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "dlq" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		err := runDLQ(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kafka-connector:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "kafka-connector:", err)
 		os.Exit(1)

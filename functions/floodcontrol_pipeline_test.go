@@ -1,0 +1,147 @@
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openfaas/faas-provider/types"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
+	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
+	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
+	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
+	"github.com/stockalert/stockalert/internal/faastest"
+	"github.com/stockalert/stockalert/kafkaconnector"
+	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
+	"github.com/stockalert/stockalert/shared/stockalert"
+	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
+)
+
+// timedRoute records when each answer of a function left it, and when each request reached it.
+type timedRoute struct {
+	next http.Handler
+
+	mu       sync.Mutex
+	arrived  []time.Time
+	answered []time.Time
+	statuses []int
+	headers  []http.Header
+}
+
+func (r *timedRoute) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.arrived = append(r.arrived, time.Now())
+	r.mu.Unlock()
+	rec := httptest.NewRecorder()
+	r.next.ServeHTTP(rec, req)
+	r.mu.Lock()
+	r.answered = append(r.answered, time.Now())
+	r.statuses = append(r.statuses, rec.Code)
+	r.headers = append(r.headers, rec.Header().Clone())
+	r.mu.Unlock()
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// TestFloodControlCrossesFunctions: Telegram's flood control longer than the notifier waits in place
+// (retry_after 2 > TELEGRAM_MAX_RETRY_AFTER 1s) comes back to the kafka-connector as 503 with
+// Retry-After: 2; the connector does not invoke the notifier again before those 2 seconds have
+// passed, though its own retry_max_interval is far shorter, and the alert is then sent, once.
+// Before, the connector ignored Retry-After on a 503 and retried within milliseconds until it
+// dead-lettered the alert.
+func TestFloodControlCrossesFunctions(t *testing.T) {
+	t.Parallel()
+	quotes := yahootest.NewServer(t)
+	tg := telegramtest.NewServer(t, botToken)
+	brokers := kafkatest.Embedded(t)
+	shared := faastest.StoreEnv(t)
+	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
+	shared["KAFKA_TOPIC_PARTITIONS"] = "1"
+	with := func(env map[string]string) map[string]string {
+		all := maps.Clone(shared)
+		maps.Copy(all, env)
+		return all
+	}
+	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(nil))
+	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
+		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
+	alertSystem := faastest.Start(t, alertsystemapp.Name, alertsystemapp.Wire, nil, with(nil))
+	notifierEnv := faastest.Env(t, map[string]string{"telegram-bot-token": botToken},
+		with(map[string]string{"TELEGRAM_API_URL": tg.URL(), "TELEGRAM_MAX_RETRY_AFTER": "1s"}))
+	alertNotifier := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, notifierEnv)
+
+	notifier := &timedRoute{next: newRoute(t, alertNotifier)}
+	fns := []types.FunctionStatus{
+		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
+		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
+	mux.HandleFunc("GET /system/functions", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(fns) })
+	mux.Handle("POST /function/alert-system.openfaas-fn", http.StripPrefix("/function/alert-system.openfaas-fn", newRoute(t, alertSystem)))
+	mux.Handle("POST /function/alert-notifier.openfaas-fn", http.StripPrefix("/function/alert-notifier.openfaas-fn", notifier))
+	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", newRoute(t, userCommands)))
+	mux.Handle("/function/data-collector", http.StripPrefix("/function/data-collector", newRoute(t, dataCollector)))
+	gateway := httptest.NewServer(mux)
+	t.Cleanup(gateway.Close)
+
+	conn, err := kafkaconnector.New(kafkaconnector.Config{
+		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
+		Group: kafkatest.Topic(t, "group"), CreateTopics: true, TopicPartitions: 1,
+		// Waits in place far shorter than Telegram's pause: only Retry-After can make it wait.
+		RetryInitialInterval: 10 * time.Millisecond, RetryMaxInterval: 50 * time.Millisecond, RetryWindow: time.Minute,
+		RebuildInterval: time.Second, ContentType: "application/json", ShutdownTimeout: 5 * time.Second,
+	}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- conn.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-stopped)
+	})
+
+	res, err := http.Post(gateway.URL+"/function/user-commands/users", "application/json",
+		strings.NewReader(`{"email":"flo@example.com","ticker":"AAPL","high_value":100,"telegram_chat_id":4343}`))
+	require.NoError(t, err)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+
+	tg.FailNext("sendMessage", http.StatusTooManyRequests, "", 2)
+	quotes.SetQuote("AAPL", 150, "USD", time.Now().Add(-time.Minute).Truncate(time.Minute))
+	res, err = http.Post(gateway.URL+"/function/data-collector", "", nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, res.Body)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	require.Eventually(t, func() bool { return len(tg.Messages()) == 1 }, time.Minute, 20*time.Millisecond, "the alert reaches Telegram")
+	require.Eventually(t, func() bool {
+		notifier.mu.Lock()
+		defer notifier.mu.Unlock()
+		return len(notifier.statuses) == 2
+	}, time.Minute, 20*time.Millisecond)
+
+	notifier.mu.Lock()
+	defer notifier.mu.Unlock()
+	require.Equal(t, []int{http.StatusServiceUnavailable, http.StatusNoContent}, notifier.statuses,
+		"the notifier handed flood control back, then delivered")
+	require.Equal(t, "2", notifier.headers[0].Get("Retry-After"))
+	gap := notifier.arrived[1].Sub(notifier.answered[0])
+	require.GreaterOrEqual(t, gap, 2*time.Second, "the connector invoked the notifier again %s after its 503 with Retry-After: 2", gap)
+	require.Equal(t, 2, tg.Calls("sendMessage"), "one call refused by flood control, one after it passed")
+	require.Len(t, tg.Messages(), 1, "the alert was sent once")
+}
