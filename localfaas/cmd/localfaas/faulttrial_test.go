@@ -33,11 +33,14 @@ import (
 )
 
 // The topics of the repository's stack.yml (its annotations and the collector's and alert-system's
-// outbox topics) and the connector's dead-letter suffix.
+// outbox topics) and the connector's dead-letter suffix (kafkaconnector.DeadLetterSuffix).
 const (
 	trialPriceTopic = "to-alert-system"
 	trialAlertTopic = "to-notifier"
 	trialDLQSuffix  = ".dlq"
+	// The connector's retry topics (kafkaconnector.RetrySuffix), when it has them: a message that
+	// failed for a transient reason waits there, without holding up its partition.
+	trialRetrySuffix = ".retry"
 )
 
 // trialConfig is the fault trial's shape, from FAULT_TRIAL_* variables (see the README's Tests section).
@@ -445,8 +448,8 @@ type trialCount struct {
 	once, duplicated, extra     int
 	unexpected                  int
 	notRaised, alertDLQ         []alertKey
-	pending                     []alertKey // neither received nor dead-lettered (yet)
-	dlq                         map[string]int
+	pending                     []alertKey     // neither received nor dead-lettered (yet)
+	dlq, retried                map[string]int // messages on each dead-letter and retry topic
 	dlqWhy                      map[string]int // dead letters by topic, dlq-status and dlq-error
 	alertMessages, alertIDs     int            // messages on to-notifier, distinct alert ids among them
 	outbox, parked              int            // rows left in the outbox, rows parked as unpublishable
@@ -464,7 +467,7 @@ func countTrial(t *testing.T, addr string, db *sql.DB, tg *telegramtest.Server, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	c := trialCount{raised: map[alertKey][]string{}, dlqReason: map[alertKey]string{}, dlqWhy: map[string]int{}, received: map[alertKey]int{}, dlq: map[string]int{}}
+	c := trialCount{raised: map[alertKey][]string{}, dlqReason: map[alertKey]string{}, dlqWhy: map[string]int{}, retried: map[string]int{}, received: map[alertKey]int{}, dlq: map[string]int{}}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		t.Fatal(err)
@@ -503,6 +506,9 @@ func countTrial(t *testing.T, addr string, db *sql.DB, tg *telegramtest.Server, 
 	deadPrices := map[priceEvent]bool{}
 	deadAlerts := map[alertKey]bool{}
 	for _, name := range topics.Names() {
+		if strings.HasSuffix(name, trialRetrySuffix) {
+			c.retried[name] = len(readTopic(ctx, t, cl, adm, name))
+		}
 		if !strings.HasSuffix(name, trialDLQSuffix) {
 			continue
 		}
@@ -752,6 +758,9 @@ func (c trialCount) table(cfg trialConfig, faults []string, took, settled time.D
 	row("unexpected alert messages", c.unexpected)
 	for _, name := range slices.Sorted(maps.Keys(c.dlq)) {
 		row("messages on "+name, c.dlq[name])
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.retried)) {
+		row("messages on "+name+" (retried later)", c.retried[name])
 	}
 	row("messages on "+trialAlertTopic, c.alertMessages)
 	row("  distinct alert ids among them", c.alertIDs)
