@@ -210,7 +210,7 @@ func TestFaultTrial(t *testing.T) {
 	}
 	settled := time.Since(loadEnded)
 
-	report := c.table(cfg, injected, time.Since(started), settled, tg)
+	report := c.table(cfg, injected, loadEnded.Sub(started), settled, tg)
 	t.Log("\n" + report)
 	fmt.Println(report) // the trial's result, also when its test log is not shown
 	if !quiet {
@@ -325,14 +325,15 @@ func injectFault(t *testing.T, p *program, creds *auth.BasicAuthCredentials, bro
 		// Three kills in a row, each as soon as the restarted notifier is ready: the connector meets no
 		// ready replica for several seconds at a time (localfaas restarts with a growing backoff).
 		from := time.Now()
+		bin := filepath.Join(p.data, "bin", "alert-notifier")
 		for range 3 {
-			pid := functionPID(t, p.gateway, creds.Password, "alert-notifier")
+			pid := processOf(t, bin)
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 				t.Fatalf("kill alert-notifier %d: %v", pid, err)
 			}
 			p.waitFor(time.Minute, "the notifier back", func() bool {
-				return functionPID(t, p.gateway, creds.Password, "alert-notifier") != pid &&
-					available(t, p.gateway, creds.Password, "alert-notifier") == 1
+				next, _ := processesOf(bin)
+				return len(next) == 1 && next[0] != pid && available(t, p.gateway, creds.Password, "alert-notifier") == 1
 			})
 		}
 		return fmt.Sprintf("alert-notifier killed -9 three times, ready again after %s", time.Since(from).Round(100*time.Millisecond))
@@ -352,6 +353,36 @@ func injectFault(t *testing.T, p *program, creds *auth.BasicAuthCredentials, bro
 	}
 	t.Fatalf("unknown fault %q", fault)
 	return ""
+}
+
+// processOf returns the pid of the one live process running the program bin (the function's log may
+// have dropped its start line under load, so /proc is asked).
+func processOf(t *testing.T, bin string) int {
+	t.Helper()
+	pids, err := processesOf(bin)
+	if err != nil || len(pids) != 1 {
+		t.Fatalf("processes of %s: %v %v, want one", bin, pids, err)
+	}
+	return pids[0]
+}
+
+// processesOf lists the live processes (not zombies) running the program bin, from /proc/<pid>/exe.
+func processesOf(bin string) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && exe == bin {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }
 
 // trialBroker is a single-broker kfake in this process with its data in a folder, so that it can be
@@ -736,10 +767,10 @@ func consumerLag(ctx context.Context, t *testing.T, adm *kadm.Client, topics kad
 }
 
 // table renders the trial's result.
-func (c trialCount) table(cfg trialConfig, faults []string, took, settled time.Duration, tg *telegramtest.Server) string {
+func (c trialCount) table(cfg trialConfig, faults []string, load, settled time.Duration, tg *telegramtest.Server) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "fault trial: %d users on %d tickers, collector %s, load %s, %s in all (quiet %s after the load)\n",
-		cfg.users, cfg.tickers, cfg.schedule, cfg.duration, took.Round(time.Second), settled.Round(time.Second))
+	fmt.Fprintf(&b, "fault trial: %d users on %d tickers, collector %s, prices moving for %s, quiet %s after that\n",
+		cfg.users, cfg.tickers, cfg.schedule, load.Round(time.Second), settled.Round(time.Second))
 	for _, f := range faults {
 		fmt.Fprintf(&b, "  fault  %s\n", f)
 	}
