@@ -15,7 +15,9 @@ import (
 // price breaches and that the policy says to alert gets an AlertEvent queued on the alerts topic
 // (stockalert.TopicAlerts in production), and its state records the alert; subscriptions the price is back inside re-arm.
 // All in one transaction. The alert ids derive from the event id, so handling a redelivered event never
-// yields a second, different alert.
+// yields a second, different alert. An event whose quote is older than one already evaluated for its
+// ticker (it was retried, or parked by the connector, while a newer price went through) changes nothing:
+// the state reflects the newest price, and a late one must not re-arm or alert against it.
 type EvaluatePrice struct {
 	Event stockalert.PriceEvent
 }
@@ -30,6 +32,9 @@ type AlertStore interface {
 	MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time) error
 	// Rearm re-arms the breached subscriptions of ticker whose range contains price.
 	Rearm(ctx context.Context, ticker stockalert.Ticker, price float64) error
+	// MarkEvaluated records that ticker's quote of time at is being evaluated and reports whether it is
+	// the newest so far (the same time counts); false for an older one, which records nothing.
+	MarkEvaluated(ctx context.Context, ticker stockalert.Ticker, at time.Time) (newest bool, err error)
 	outboxWriter
 }
 
@@ -66,8 +71,15 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		return err
 	}
 	at := ev.Time.UTC()
-	raised := 0
+	raised, late := 0, false
 	err := h.store.InTx(ctx, func(ctx context.Context) error {
+		newest, err := h.store.MarkEvaluated(ctx, ev.Ticker, at)
+		if err != nil {
+			return fmt.Errorf("evaluate %s at %g: %w", ev.Ticker, ev.Price, err)
+		}
+		if late = !newest; late {
+			return nil
+		}
 		breached, err := h.store.BreachedSubscriptions(ctx, ev.Ticker, ev.Price)
 		if err != nil {
 			return fmt.Errorf("evaluate %s at %g: %w", ev.Ticker, ev.Price, err)
@@ -111,6 +123,10 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		raised = len(msgs)
 		return nil
 	})
+	if err == nil && late {
+		decorator.Report(ctx, slog.LevelInfo, "late price ignored", slog.String("event", "price-late"),
+			slog.String("ticker", string(ev.Ticker)), slog.Float64("price", ev.Price), slog.Time("quoted_at", at))
+	}
 	if err == nil && raised > 0 {
 		decorator.Report(ctx, slog.LevelInfo, "alerts raised", slog.String("event", "alerts-raised"),
 			slog.String("ticker", string(ev.Ticker)), slog.Float64("price", ev.Price), slog.Int("alerts", raised))

@@ -156,3 +156,30 @@ func (s *Store) Rearm(ctx context.Context, ticker stockalert.Ticker, price float
 	}
 	return nil
 }
+
+// MarkEvaluated records, in the caller's transaction, that ticker's price quoted at at is being
+// evaluated, and reports whether it is the newest quote evaluated for the ticker so far (a quote of the
+// same time counts: a redelivered event is evaluated again, idempotently). For an older quote it returns
+// false and records nothing; the caller then leaves every subscription as it is. The ticker's row is
+// locked until the transaction ends, so concurrent evaluations of one ticker take turns.
+func (s *Store) MarkEvaluated(ctx context.Context, ticker stockalert.Ticker, at time.Time) (newest bool, err error) {
+	q := s.q(ctx)
+	if _, err := q.ExecContext(ctx, `INSERT INTO price_evaluations (ticker, evaluated_at) VALUES (?, ?)`+
+		s.d.onConflictDoNothing("ticker"), ticker, ms(at)); err != nil {
+		return false, fmt.Errorf("record the evaluation of %s: %w", ticker, err)
+	}
+	var last int64
+	if err := q.QueryRowContext(ctx, `SELECT evaluated_at FROM price_evaluations WHERE ticker = ?`+s.d.ForUpdate,
+		ticker).Scan(&last); err != nil {
+		return false, fmt.Errorf("read the last evaluation of %s: %w", ticker, err)
+	}
+	switch {
+	case ms(at) < last:
+		return false, nil
+	case ms(at) > last:
+		if _, err := q.ExecContext(ctx, `UPDATE price_evaluations SET evaluated_at = ? WHERE ticker = ?`, ms(at), ticker); err != nil {
+			return false, fmt.Errorf("record the evaluation of %s: %w", ticker, err)
+		}
+	}
+	return true, nil
+}

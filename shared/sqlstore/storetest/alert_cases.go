@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -69,6 +70,39 @@ var alertCases = []contractCase{
 		}
 		_, err := f.breached.Handle(f.ctx, query.BreachedSubscriptions{Ticker: "AAPL", Price: -3})
 		requireField(t, err, "price")
+	}},
+	{"MarkEvaluated/an older quote is refused and records nothing; the same or a newer one is taken", func(t *testing.T, f *fixture) {
+		t0 := f.clock.Now()
+		mark := func(at time.Time) bool {
+			var newest bool
+			require.NoError(t, f.store.InTx(f.ctx, func(ctx context.Context) error {
+				var err error
+				newest, err = f.store.MarkEvaluated(ctx, "AAPL", at)
+				return err
+			}))
+			return newest
+		}
+		require.True(t, mark(t0), "the first quote of a ticker")
+		require.True(t, mark(t0), "the same quote again (a redelivery)")
+		require.True(t, mark(t0.Add(time.Minute)), "a newer quote")
+		require.False(t, mark(t0), "an older quote")
+		require.False(t, mark(t0.Add(59*time.Second)), "still older than the newest")
+		require.True(t, mark(t0.Add(time.Minute)), "the newest is unchanged by the refusals")
+		require.Equal(t, 1, f.count("price_evaluations", "ticker = ?", "AAPL"))
+	}},
+	{"EvaluatePrice/a late price changes nothing: it neither alerts nor re-arms", func(t *testing.T, f *fixture) {
+		r := f.registerUser("lou@example.com", "AAPL", th(f64(100), f64(50)))
+		f.linkChat(r, 9002)
+		t0 := f.clock.Now()
+
+		require.Empty(t, f.evaluateAAPL("n1", 99, t0.Add(time.Minute)), "the newer price is in range")
+		require.Empty(t, f.evaluateAAPL("l1", 101, t0), "a late price out of range raises no alert")
+		require.Equal(t, stockalert.Armed, f.mustProfile(r.email).Subscriptions[0].State)
+
+		require.Len(t, f.evaluateAAPL("n2", 101, t0.Add(2*time.Minute)), 1, "a new breach alerts")
+		require.Empty(t, f.evaluateAAPL("l2", 99, t0.Add(90*time.Second)), "a late price in range")
+		require.Equal(t, stockalert.BreachedAbove, f.mustProfile(r.email).Subscriptions[0].State, "does not re-arm")
+		require.Empty(t, f.evaluateAAPL("n3", 102, t0.Add(3*time.Minute)), "so the next price, still out, waits for the interval")
 	}},
 	{"EvaluatePrice/first breach alerts, staying out waits for the interval, coming back re-arms", func(t *testing.T, f *fixture) {
 		r := f.registerUser("pat@example.com", "AAPL", th(f64(100), f64(50)))
