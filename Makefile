@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 GOTESTFLAGS ?=
 
-.PHONY: help run test lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive
+.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -21,6 +21,9 @@ run: ## the whole pipeline on this machine: localfaas with embedded Kafka and SQ
 
 test: ## all tests; uses MYSQL_DSN / KAFKA_BROKERS when set, embedded stores otherwise
 	$(GO) test -count=1 $(GOTESTFLAGS) $(PKGS)
+
+trial: ## the fault trial (minutes): make run under kill -9, broker restarts, Telegram 429/500 storms; fails if an alert is lost
+	FAULT_TRIAL=1 $(GO) test -count=1 -timeout 30m -run '^TestFaultTrial$$' -v ./localfaas/cmd/localfaas
 
 GOLANGCI_LINT ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
