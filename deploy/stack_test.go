@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -243,5 +244,42 @@ func TestDocsNameEveryVariableAndSecret(t *testing.T) {
 		if len(missing) > 0 {
 			t.Errorf("%s does not name (in backquotes) %s", doc, strings.Join(missing, ", "))
 		}
+	}
+}
+
+// envDefaultPattern finds an env tag with its default: `env:"NAME" envDefault:"value"`.
+var envDefaultPattern = regexp.MustCompile(`env:"([A-Za-z_][A-Za-z0-9_]*)"\s+envDefault:"([^"]*)"`)
+
+// TestNotifierPaceIsSetThroughTheStack: the notifier's flood-control settings are in its stack
+// environment (make run and faas-cli pass a function only that), with the code's defaults, and a value
+// in the user's environment reaches the function. The notifier is pinned to one replica, since its
+// pace is kept per process.
+func TestNotifierPaceIsSetThroughTheStack(t *testing.T) {
+	code := readFile(t, filepath.Join(root, "functions", "alert-notifier", "alertnotifierapp", "alertnotifierapp.go"))
+	defaults := map[string]string{}
+	for _, m := range envDefaultPattern.FindAllStringSubmatch(code, -1) {
+		defaults[m[1]] = m[2]
+	}
+	names := []string{"TELEGRAM_MAX_RETRY_AFTER", "TELEGRAM_BOT_MESSAGES_PER_SECOND", "TELEGRAM_CHAT_MESSAGES_PER_SECOND", "TELEGRAM_GROUP_MESSAGES_PER_MINUTE"}
+	set := map[string]string{}
+	for i, n := range names {
+		set[n] = strconv.Itoa(100 + i)
+	}
+	fn := loadStack(t, defaultsOnly).Functions["alert-notifier"]
+	custom := loadStack(t, envOf(set)).Functions["alert-notifier"]
+	for _, n := range names {
+		want, ok := defaults[n]
+		if !ok {
+			t.Fatalf("alertnotifierapp reads no %s with a default", n)
+		}
+		if got, ok := fn.Environment[n]; !ok || got != want {
+			t.Errorf("alert-notifier environment %s = %q (set %t), want the code's default %q", n, got, ok, want)
+		}
+		if got := custom.Environment[n]; got != set[n] {
+			t.Errorf("%s=%s in the environment gives alert-notifier %q", n, set[n], got)
+		}
+	}
+	if got := fn.Labels["com.openfaas.scale.max"]; got != "1" {
+		t.Errorf("alert-notifier label com.openfaas.scale.max = %q, want \"1\" (the per-bot pace is per process)", got)
 	}
 }

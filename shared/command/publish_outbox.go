@@ -30,9 +30,10 @@ const DefaultOutboxLease = time.Minute
 // broker in either order when two relays run at once; one relay keeps the order.
 //
 // An event the broker refuses for good (stockalert.ErrUnpublishable: too large for the topic, an
-// invalid topic, no authorisation) is parked with the reason — moved aside for an operator, counted in
+// invalid topic or record) is parked with the reason — moved aside for an operator, counted in
 // stockalert_outbox_parked_total{topic} and named on the use case's log line — and the events after it
-// go on. Any other failure leaves the events that failed queued for the next call, so none is lost.
+// go on. Any other failure leaves the events that failed queued for the next call, so none is lost: a
+// missing write ACL for the topic too, since fixing the ACL heals it (the publisher logs it loudly).
 type PublishOutbox struct {
 	Topic     string
 	BatchSize int           // DefaultOutboxBatch when 0

@@ -21,6 +21,7 @@ type Publisher struct {
 	single    *kafkago.Writer // one message per batch: the verdict on a message refused in a batch
 	transport *kafkago.Transport
 	metrics   *publishMetrics
+	logger    *slog.Logger
 	// maxWait bounds a Publish whose context has no deadline.
 	maxWait time.Duration
 
@@ -88,7 +89,7 @@ func NewPublisher(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*
 		AllowAutoTopicCreation: w.AllowAutoTopicCreation, Transport: transport, ErrorLogger: w.ErrorLogger,
 	}
 	maxWait := time.Duration(cfg.MaxAttempts) * (cfg.WriteTimeout + time.Second)
-	return &Publisher{w: w, single: single, transport: transport, metrics: m, maxWait: maxWait, brokers: cfg.Brokers}, nil
+	return &Publisher{w: w, single: single, transport: transport, metrics: m, logger: logger, maxWait: maxWait, brokers: cfg.Brokers}, nil
 }
 
 // Publish writes msgs, each to its Topic with its Key, in one batched call that waits for every
@@ -104,12 +105,18 @@ func NewPublisher(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*
 // when the topics could not be ensured (see EnsureTopicsFirst), which fails the whole call. An entry
 // wrapping stockalert.ErrUnpublishable can never succeed: a message without a topic (not sent), one
 // over the producer's batch limit (kafka-go's MessageTooLargeError, not sent), or one the broker
-// refused with MESSAGE_TOO_LARGE (its max.message.bytes), RECORD_LIST_TOO_LARGE, INVALID_TOPIC_EXCEPTION,
-// TOPIC_AUTHORIZATION_FAILED or INVALID_RECORD (Kafka protocol error codes 10, 18, 17, 29, 87). The
-// broker checks sizes per record batch, so a message refused for good in a batch with others is
-// published again on its own (one message per batch) and only a refusal of it alone counts. Any other
-// entry (the context ending, UNKNOWN_TOPIC_OR_PARTITION, a leader moving, an unreachable broker) may
-// succeed when published again; some messages may have been written already (at-least-once).
+// refused with MESSAGE_TOO_LARGE (its max.message.bytes), RECORD_LIST_TOO_LARGE, INVALID_TOPIC_EXCEPTION
+// or INVALID_RECORD (Kafka protocol error codes 10, 18, 17, 87). The broker checks sizes per record
+// batch, so a message refused for good in a batch with others is published again on its own (one
+// message per batch) and only a refusal of it alone counts. Any other entry (the context ending,
+// UNKNOWN_TOPIC_OR_PARTITION, a leader moving, an unreachable broker) may succeed when published
+// again; some messages may have been written already (at-least-once).
+//
+// TOPIC_AUTHORIZATION_FAILED (code 29) is one of those: an ACL that is missing, or not propagated to
+// every broker yet, is an operator's mistake that is fixed without touching the messages, so they stay
+// queued. Each Publish that meets it logs one ERROR line per topic ("event":"kafka-not-authorised",
+// naming the topic and saying to grant WRITE on it) and counts the messages as
+// kafka_publish_messages_total{result="unauthorised"}.
 func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessage) error {
 	if len(msgs) == 0 {
 		return nil
@@ -144,6 +151,7 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...stockalert.OutboxMessag
 		}
 	}
 	p.metrics.observe(msgs, errs, time.Since(start))
+	p.reportUnauthorised(ctx, msgs, errs)
 	for _, err := range errs {
 		if err != nil {
 			return fmt.Errorf("publish %d messages to %s: %w", len(msgs), topicList(msgs), stockalert.PublishErrors(errs))
@@ -194,11 +202,30 @@ func write(ctx context.Context, w *kafkago.Writer, msgs []kafkago.Message, errs 
 	return refused
 }
 
-// neverSucceeds reports whether the broker refused a message in a way that retrying cannot heal.
+// reportUnauthorised logs one ERROR line for each topic the broker refused to let us write to.
+func (p *Publisher) reportUnauthorised(ctx context.Context, msgs []stockalert.OutboxMessage, errs []error) {
+	counts := map[string]int{}
+	var topics []string
+	for i, err := range errs {
+		if errors.Is(err, kafkago.TopicAuthorizationFailed) {
+			if counts[msgs[i].Topic] == 0 {
+				topics = append(topics, msgs[i].Topic)
+			}
+			counts[msgs[i].Topic]++
+		}
+	}
+	for _, topic := range topics {
+		p.logger.ErrorContext(ctx, "kafka: not authorised to write to the topic (TOPIC_AUTHORIZATION_FAILED): "+
+			"fix the ACL — grant this client WRITE on the topic; its messages stay queued and go out once it is fixed",
+			"event", "kafka-not-authorised", "topic", topic, "messages", counts[topic])
+	}
+}
+
+// neverSucceeds reports whether the broker refused a message in a way that retrying cannot heal. An
+// authorisation failure is not one: fixing the ACL heals it.
 func neverSucceeds(err error) bool {
 	for _, code := range []kafkago.Error{
-		kafkago.MessageSizeTooLarge, kafkago.RecordListTooLarge, kafkago.InvalidTopic,
-		kafkago.TopicAuthorizationFailed, kafkago.InvalidRecord,
+		kafkago.MessageSizeTooLarge, kafkago.RecordListTooLarge, kafkago.InvalidTopic, kafkago.InvalidRecord,
 	} {
 		if errors.Is(err, code) {
 			return true
@@ -243,7 +270,7 @@ func newPublishMetrics(reg prometheus.Registerer) (*publishMetrics, error) {
 	m := &publishMetrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kafka_publish_messages_total",
-			Help: "Messages passed to Publish, by topic and result: ok, error (may succeed when published again) or unpublishable (refused for good).",
+			Help: "Messages passed to Publish, by topic and result: ok, error (may succeed when published again), unauthorised (no WRITE on the topic: fix the ACL; kept queued) or unpublishable (refused for good).",
 		}, []string{"topic", "result"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kafka_publish_duration_seconds",
@@ -268,6 +295,8 @@ func (m *publishMetrics) observe(msgs []stockalert.OutboxMessage, errs []error, 
 		switch {
 		case errors.Is(errs[i], stockalert.ErrUnpublishable):
 			result = "unpublishable"
+		case errors.Is(errs[i], kafkago.TopicAuthorizationFailed):
+			result = "unauthorised"
 		case errs[i] != nil:
 			result = "error"
 		}

@@ -2,6 +2,7 @@ package kafka_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,8 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/stockalert/stockalert/internal/logcapture"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -551,4 +556,74 @@ func TestPublishTellsMessagesThatCanNeverSucceed(t *testing.T) {
 			t.Errorf("kafka_publish_messages_total{result=ok} = %v, want 3", v)
 		}
 	})
+}
+
+// TestPublishKeepsMessagesATopicACLRefuses: a broker answering TOPIC_AUTHORIZATION_FAILED (an ACL
+// missing or not propagated yet) does not make the messages unpublishable: each entry is a transient
+// error, counted as unauthorised, with one ERROR line naming the topic and the fix; once the ACL is
+// fixed the same messages publish. (kfake's fault injection answers the produce request as a broker
+// without the ACL does; the real brokers of KAFKA_BROKERS have no ACLs to take away.)
+func TestPublishKeepsMessagesATopicACLRefuses(t *testing.T) {
+	t.Parallel()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	brokers := cluster.ListenAddrs()
+	topic := kafkatest.Topic(t, "acl")
+	ensure(t, brokers, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1})
+
+	var logs logcapture.Buffer
+	reg := prometheus.NewRegistry()
+	p, err := kafka.NewPublisher(kafka.NewConfig(brokers...), slog.New(slog.NewJSONHandler(&logs, nil)), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+
+	denied := cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: kerr.TopicAuthorizationFailed, Count: -1})
+	msgs := []stockalert.OutboxMessage{
+		{ID: 1, Topic: topic, Key: "k", Value: []byte("a")},
+		{ID: 2, Topic: topic, Key: "k", Value: []byte("b")},
+	}
+	err = p.Publish(testContext(t), msgs...)
+	var perMsg stockalert.PublishErrors
+	if !errors.As(err, &perMsg) || len(perMsg) != len(msgs) {
+		t.Fatalf("Publish = %v, want a stockalert.PublishErrors of %d entries", err, len(msgs))
+	}
+	for i, e := range perMsg {
+		if !errors.Is(e, kafkago.TopicAuthorizationFailed) || errors.Is(e, stockalert.ErrUnpublishable) {
+			t.Errorf("message %d: %v, want TOPIC_AUTHORIZATION_FAILED and not unpublishable", msgs[i].ID, e)
+		}
+	}
+	if v := counterValue(t, reg, topic, "unauthorised"); v != 2 {
+		t.Errorf("kafka_publish_messages_total{result=unauthorised} = %v, want 2", v)
+	}
+	if v := counterValue(t, reg, topic, "unpublishable"); v != 0 {
+		t.Errorf("kafka_publish_messages_total{result=unpublishable} = %v, want 0", v)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["event"] == "kafka-not-authorised" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 1 || lines[0]["level"] != "ERROR" || lines[0]["topic"] != topic || lines[0]["messages"] != float64(2) ||
+		!strings.Contains(lines[0]["msg"].(string), "fix the ACL") {
+		t.Errorf("want one ERROR line naming %s, 2 messages and the fix; log:\n%s", topic, logs.String())
+	}
+
+	denied.Remove() // the ACL is fixed
+	if err := p.Publish(testContext(t), msgs...); err != nil {
+		t.Fatalf("Publish after the ACL is fixed: %v", err)
+	}
+	var got []string
+	for _, m := range consumeAll(t, brokers, topic, 1, 2) {
+		got = append(got, string(m.Value))
+	}
+	if strings.Join(got, "") != "ab" {
+		t.Errorf("published %q, want a, b", got)
+	}
 }

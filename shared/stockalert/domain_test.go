@@ -35,6 +35,28 @@ func TestParseTicker(t *testing.T) {
 		{"ES=F", "ES=F", true},
 		{"VOD.L", "VOD.L", true},
 		{"7203.T", "7203.T", true},
+		{"M&M.NS", "M&M.NS", true},
+		{"0700.HK", "0700.HK", true},
+		{"^N225", "^N225", true},
+		{"L&TFH.NS", "L&TFH.NS", true},
+		{"J&KBANK.NS", "J&KBANK.NS", true},
+		{"A", "A", true},
+		// Marks only separate: at least one letter or digit, one last, never two marks in a row.
+		{"^", "", false},
+		{"A&&&", "", false},
+		{"A=", "", false},
+		{"A.", "", false},
+		{"BRK-", "", false},
+		{"M&", "", false},
+		{"A..L", "", false},
+		{"A.-B", "", false},
+		{"EURUSD==X", "", false},
+		{"^^GSPC", "", false},
+		{"^.A", "", false},
+		{"^-", "", false},
+		{"=X", "", false},
+		{".L", "", false},
+		{"&&", "", false},
 		{"&M", "", false},
 		{"../AAPL", "", false},
 		{"AAPL/X", "", false},
@@ -100,6 +122,21 @@ func TestParseEmail(t *testing.T) {
 		{"ada\U000e0001@example.com", "", false}, // language tag (Cf)
 		{"ada\ufffd@example.com", "", false},     // replacement character: text already damaged
 		{"a\xffb@example.com", "", false},        // invalid UTF-8
+		{"ada\u2800@example.com", "", false},     // Braille pattern blank (So, renders as nothing)
+		{"\u2800@example.com", "", false},        // … as the whole local part
+		{"ada@exa\u2800mple.com", "", false},     // … in the domain
+		{"ada\u115f@example.com", "", false},     // Hangul choseong filler (default-ignorable)
+		{"ada\u1160@example.com", "", false},     // Hangul jungseong filler (default-ignorable)
+		{"ada\uffa0@example.com", "", false},     // halfwidth Hangul filler (default-ignorable)
+		{"\u3164@example.com", "", false},        // Hangul filler as the whole local part
+		// Compatibility variants are folded (NFKC) to the character they stand for: one account.
+		{"ａnn@example.com", "ann@example.com", true},         // fullwidth a
+		{"ＡＮＮ@ｅｘａｍｐｌｅ.ｃｏｍ", "ann@example.com", true},         // fullwidth throughout
+		{"\ufb01ona@example.com", "fiona@example.com", true}, // the ligature ﬁ
+		{"ann\u00b2@example.com", "ann2@example.com", true},  // superscript two
+		{"ｊｏｓé@example.com", "josé@example.com", true},
+		{"a\uff20b@example.com", "", false},  // a fullwidth @ folds into a second @: not an address
+		{"ann\u3000@example.com", "", false}, // ideographic space (Zs), refused before folding
 		// Internationalised addresses (RFC 6531): local part lower-cased and NFC, domain as IDNA A-labels.
 		{"José@example.com", "josé@example.com", true},
 		{"Jose\u0301@example.com", "jos\u00e9@example.com", true}, // decomposed é → precomposed

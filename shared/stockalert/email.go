@@ -16,8 +16,14 @@ import (
 // Internationalised addresses (RFC 6531/6532: UTF-8 in the local part and the domain) are accepted and
 // normalised so that addresses that look alike and reach the same mailbox are one account:
 //
-//   - the local part is lower-cased (Unicode simple case mapping, as for ASCII) and put in Unicode
-//     Normalization Form C (UAX #15), so a precomposed "é" and "e" + U+0301 are the same address;
+//   - the whole address is first put in Unicode Normalization Form KC (UAX #15: compatibility
+//     decomposition, then canonical composition), so that compatibility variants of a character are
+//     that character: fullwidth "ａnn@example.com" is "ann@example.com", a precomposed "é" and
+//     "e" + U+0301 are one address, the ligature "ﬁ" is "fi". Folding rather than refusing matches what
+//     UTS #46 already does for the domain (its mapping includes NFKC) and what an input method types
+//     by accident; the folded address is then checked as if it had been typed (a fullwidth "＠" that
+//     folds into a second "@" is refused);
+//   - the local part is lower-cased (Unicode simple case mapping, as for ASCII) and kept in NFC;
 //   - a domain with non-ASCII characters is converted to its ASCII form (IDNA A-labels, "xn--…") by
 //     the UTS #46 lookup profile of golang.org/x/net/idna, which also maps case and width, applies the
 //     Bidi rule (RFC 5893) and the joiner rules (RFC 5892), and refuses what it cannot register:
@@ -39,8 +45,9 @@ const MaxEmailLen = 254
 // U+202A–U+202E and U+2066–U+2069, the BOM …), private-use (Co) and unassigned code points, any white
 // space or line/paragraph separator (Z*), and the other default-ignorable code points (Unicode's
 // Other_Default_Ignorable_Code_Point and Variation_Selector: Hangul fillers, the combining grapheme
-// joiner, variation selectors), which render as nothing and would let a second account look
-// identical to an existing one.
+// joiner, variation selectors, U+115F, U+1160, U+3164, U+FFA0), which render as nothing and would let
+// a second account look identical to an existing one, and U+2800 (Braille pattern blank: a symbol
+// that renders as blank space, so neither a control nor default-ignorable).
 func ParseEmail(s string) (Email, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -52,19 +59,27 @@ func ParseEmail(s string) (Email, error) {
 	if !utf8.ValidString(s) {
 		return "", Invalid("email", "is not valid UTF-8")
 	}
-	for _, r := range s {
-		if invisible(r) {
-			return "", Invalid("email", "holds the invisible or control character %U, which an address may not contain", r)
+	typed := s
+	if err := checkVisible(s); err != nil {
+		return "", err
+	}
+	if !isASCII(s) {
+		s = norm.NFKC.String(s)
+		if err := checkVisible(s); err != nil {
+			return "", err
+		}
+		if len(s) > MaxEmailLen {
+			return "", Invalid("email", "is longer than %d characters once normalised", MaxEmailLen)
 		}
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
-		return "", Invalid("email", "%q is not an e-mail address", s)
+		return "", Invalid("email", "%q is not an e-mail address", typed)
 	}
 	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], s[at+1:]
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", Invalid("email", "%q has no valid domain", s)
+		return "", Invalid("email", "%q has no valid domain", typed)
 	}
 	if isASCII(s) {
 		return Email(strings.ToLower(s)), nil
@@ -73,7 +88,7 @@ func ParseEmail(s string) (Email, error) {
 	if !isASCII(domain) {
 		ascii, err := idna.Lookup.ToASCII(domain)
 		if err != nil {
-			return "", Invalid("email", "%q has no valid internationalised domain", s)
+			return "", Invalid("email", "%q has no valid internationalised domain", typed)
 		}
 		domain = ascii
 	}
@@ -84,9 +99,23 @@ func ParseEmail(s string) (Email, error) {
 	return Email(e), nil
 }
 
+// checkVisible returns a *ValidationError naming the first character of s an address may not hold.
+func checkVisible(s string) error {
+	for _, r := range s {
+		if invisible(r) {
+			return Invalid("email", "holds the invisible or control character %U, which an address may not contain", r)
+		}
+	}
+	return nil
+}
+
+// blankSymbols are assigned symbols that render as blank space, though they are neither controls,
+// spaces nor default-ignorable: U+2800 BRAILLE PATTERN BLANK (So, the pattern with no dots raised).
+var blankSymbols = map[rune]bool{0x2800: true}
+
 // invisible reports whether r is a character an address may not hold (see ParseEmail).
 func invisible(r rune) bool {
-	if r == utf8.RuneError {
+	if r == utf8.RuneError || blankSymbols[r] {
 		return true
 	}
 	if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs, unicode.Z,

@@ -21,8 +21,9 @@ var (
 	// retrying will not help.
 	ErrUndeliverable = errors.New("undeliverable")
 	// ErrUnpublishable: the broker refused an outbox message in a way retrying cannot heal (too large
-	// for the topic, an invalid topic name, no authorisation for the topic): the message is parked for an
-	// operator instead of blocking the messages queued after it.
+	// for the topic, an invalid topic name or record): the message is parked for an operator instead of
+	// blocking the messages queued after it. A missing authorisation for the topic is not one: fixing the
+	// ACL heals it, so those messages stay queued.
 	ErrUnpublishable = errors.New("unpublishable")
 	// ErrInFlight: another delivery of the same alert is under way (it holds the alert's claim in the
 	// notification log); try again later, when it will have finished or its claim will have expired.

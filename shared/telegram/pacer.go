@@ -42,7 +42,10 @@ type PaceConfig struct {
 // flood never leads to a call Telegram told us not to make:
 //
 //   - Up front, it sends at Telegram's documented pace: a per-bot limiter and one limiter per chat
-//     (golang.org/x/time/rate), groups (negative chat ids) at their per-minute pace.
+//     (golang.org/x/time/rate), groups (negative chat ids) at their per-minute pace. Every limiter has
+//     a burst of 1, so messages are spread evenly: Telegram's limits are "no more than 30 messages per
+//     second", "about one message per second" in a chat and "no more than 20 messages per minute" in a
+//     group, and a larger burst would let the first second carry a full burst plus a second's pace.
 //   - After a 429, it calls Telegram for that chat no sooner than retry_after (parameters.retry_after)
 //     later. Telegram does not say which limit a 429 is about: a 429 for one chat holds back that chat;
 //     when a second chat gets one while the first is still held back, it is taken as the bot's limit
@@ -58,6 +61,7 @@ type PaceConfig struct {
 type Pacer struct {
 	next     messageSender
 	cfg      PaceConfig
+	now      func() time.Time // the clock the limiters and hold-backs are read with
 	bot      *rate.Limiter
 	mu       sync.Mutex
 	chats    map[int64]*chatPace
@@ -93,7 +97,8 @@ func NewPacer(next messageSender, cfg PaceConfig) (*Pacer, error) {
 	return &Pacer{
 		next:  next,
 		cfg:   cfg,
-		bot:   rate.NewLimiter(rate.Limit(cfg.BotPerSecond), max(1, int(cfg.BotPerSecond))),
+		now:   time.Now,
+		bot:   rate.NewLimiter(rate.Limit(cfg.BotPerSecond), 1),
 		chats: map[int64]*chatPace{},
 	}, nil
 }
@@ -121,7 +126,7 @@ func (p *Pacer) Send(ctx context.Context, chatID int64, text string) error {
 // wait waits until chatID may be sent to: first out any hold-back, then the pace. It returns a
 // *RetryAfterError when either is longer than MaxWait or ctx's deadline allows.
 func (p *Pacer) wait(ctx context.Context, chatID int64) error {
-	now := time.Now()
+	now := p.now()
 	p.mu.Lock()
 	c := p.chat(chatID, now)
 	until := c.until
@@ -134,7 +139,7 @@ func (p *Pacer) wait(ctx context.Context, chatID int64) error {
 			return err
 		}
 	}
-	now = time.Now()
+	now = p.now()
 	rb, rc := p.bot.ReserveN(now, 1), c.limiter.ReserveN(now, 1)
 	pace := max(rb.DelayFrom(now), rc.DelayFrom(now))
 	if err := p.sleep(ctx, pace, "paced to Telegram's limits"); err != nil {
@@ -166,7 +171,7 @@ func (p *Pacer) sleep(ctx context.Context, d time.Duration, why string) error {
 // flood records a 429 for chatID: that chat is held back for after, and the whole bot when another chat
 // is held back already.
 func (p *Pacer) flood(chatID int64, after time.Duration) {
-	now := time.Now()
+	now := p.now()
 	until := now.Add(after)
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -97,11 +97,15 @@ func TestPacerPacesUpFront(t *testing.T) {
 	t.Parallel()
 	s, fake := newSender(t)
 	p := newPacer(t, s, telegram.PaceConfig{MaxWait: 0, GroupPerMinute: 1})
+	now := time.Now()
+	telegram.SetPacerClock(p, func() time.Time { return now }) // a second between sends: the bot's pace allows each
 	require.NoError(t, p.Send(context.Background(), -5, "one"))
+	now = now.Add(time.Second)
 	err := p.Send(context.Background(), -5, "two")
 	var ra *telegram.RetryAfterError
 	require.ErrorAs(t, err, &ra)
 	require.Greater(t, ra.After, 50*time.Second, "a group at 1/min waits about a minute")
+	now = now.Add(time.Second)
 	require.NoError(t, p.Send(context.Background(), 7, "other chat"), "other chats are not held up")
 	require.Equal(t, 2, fake.Calls("sendMessage"))
 
@@ -118,5 +122,62 @@ func TestNewPacerRefusesNegativeSettings(t *testing.T) {
 	for _, cfg := range []telegram.PaceConfig{{BotPerSecond: -1}, {ChatPerSecond: -1}, {GroupPerMinute: -1}, {MaxWait: -time.Second}} {
 		_, err := telegram.NewPacer(s, cfg)
 		require.Error(t, err, "%+v", cfg)
+	}
+}
+
+// sendTimes sends n messages in a row (to the chats chatOf gives) on a virtual clock: the pacer never
+// sleeps (MaxWait 0) and each *RetryAfterError moves the clock on by the wait it names, as a caller
+// retrying at the earliest time would. It returns each accepted send's time after the start.
+func sendTimes(t *testing.T, cfg telegram.PaceConfig, n int, chatOf func(i int) int64) []time.Duration {
+	t.Helper()
+	s, fake := newSender(t)
+	p := newPacer(t, s, cfg)
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	now := start
+	telegram.SetPacerClock(p, func() time.Time { return now })
+	var at []time.Duration
+	for i := range n {
+		for refused := 0; ; refused++ {
+			require.Less(t, refused, 10, "send %d never accepted", i)
+			err := p.Send(context.Background(), chatOf(i), "hello")
+			if err == nil {
+				at = append(at, now.Sub(start))
+				break
+			}
+			var ra *telegram.RetryAfterError
+			require.ErrorAs(t, err, &ra)
+			require.Positive(t, ra.After)
+			now = now.Add(ra.After)
+		}
+	}
+	require.Equal(t, n, fake.Calls("sendMessage"), "a refused send does not call Telegram")
+	return at
+}
+
+// Telegram's limits are rates, not bursts: "no more than 30 messages per second" per bot, about 1 per
+// second per chat, 20 per minute per group. N+1 messages in a row at N per period cannot all go out
+// within the first period, and they go out evenly spaced.
+func TestPacerSendsEvenlyWithoutABurst(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		cfg    telegram.PaceConfig
+		n      int // messages allowed per period
+		period time.Duration
+		chatOf func(i int) int64
+	}{
+		{"bot, distinct chats", telegram.PaceConfig{BotPerSecond: 30, ChatPerSecond: 1000}, 30, time.Second, func(i int) int64 { return int64(i + 1) }},
+		{"one private chat", telegram.PaceConfig{ChatPerSecond: 1}, 1, time.Second, func(int) int64 { return 7 }},
+		{"one group", telegram.PaceConfig{GroupPerMinute: 20}, 20, time.Minute, func(int) int64 { return -100 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			at := sendTimes(t, tc.cfg, tc.n+1, tc.chatOf)
+			require.GreaterOrEqual(t, at[tc.n], tc.period, "message %d went out within the first %s: %v", tc.n+1, tc.period, at)
+			gap := tc.period / time.Duration(tc.n)
+			for i := 1; i < len(at); i++ {
+				require.InDelta(t, gap, at[i]-at[i-1], float64(time.Millisecond), "gap before message %d: %v", i+1, at)
+			}
+		})
 	}
 }

@@ -327,7 +327,7 @@ func run(stackFile string, logger *slog.Logger) error {
 		DataDir:   dataDir,
 		Store:     store,
 		Kafka:     kafkaDesc,
-		Topics:    st.Topics(),
+		Topics:    runTopics(st),
 		Telegram:  telegramDesc(),
 		ReadyIn:   time.Since(started),
 	}); err != nil {

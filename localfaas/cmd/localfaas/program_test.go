@@ -74,10 +74,10 @@ func (p *program) waitFor(within time.Duration, what string, cond func() bool) {
 	waitFor(p.t, within, what, p.exited, cond)
 }
 
-// waitReady waits for the status table.
+// waitReady waits for the whole status table (its last line).
 func (p *program) waitReady(within time.Duration) {
 	p.t.Helper()
-	p.waitFor(within, "the status table", func() bool { return strings.Contains(p.stdout.String(), "localfaas ready in") })
+	p.waitFor(within, "the status table", func() bool { return strings.Contains(p.stdout.String(), summaryEnd) })
 }
 
 // cronRuns counts the finished cron runs of a function the program has logged.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -18,28 +19,38 @@ type summary struct {
 	Gateway   string // base URL
 	Listen    string // the address the gateway listens on, e.g. 127.0.0.1:8080
 	Role      string // gateway or provider (LOCALFAAS_ROLE)
-	Cron      string // set when the cron trigger is off
+	Cron      string // set when the cron trigger is off (EXTERNAL_CRON): the cron functions' triggers say "cron (external)"
 	User      string
 	Password  string
 	Functions []types.FunctionStatus
 	DataDir   string
-	Store     string // where the data lives, e.g. "SQLite data/stockalert.db"
-	Kafka     string // e.g. "embedded 127.0.0.1:9092"
-	Topics    []string
-	Telegram  string // the Telegram forwarder's state
+	Store     string   // where the data lives, e.g. "SQLite data/stockalert.db"
+	Kafka     string   // e.g. "embedded 127.0.0.1:9092"
+	Topics    []string // every topic of the run: the consumed ones and their .dlq and .retry twins
+	Telegram  string   // the Telegram forwarder's state
 	ReadyIn   time.Duration
 }
 
+// summaryEnd is the status table's last line: once it is on stdout, the whole table is.
+const summaryEnd = "Ctrl-C stops everything."
+
 // writeSummary prints the status table: one row per function with its replicas, URL and triggers, then
-// where the gateway, data and broker are. Its error is the writer's.
+// where the gateway, data and broker are, and summaryEnd last. The table is rendered first and written
+// in one Write, so that no log line lands inside it and a reader that sees its first line sees it all
+// once summaryEnd is there. Its error is the writer's.
 func writeSummary(w io.Writer, s summary) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	p := &printer{w: tw}
 	p.printf("\nlocalfaas ready in %s\n\n", s.ReadyIn.Round(time.Millisecond))
 	p.printf("FUNCTION\tREPLICAS\tURL\tTRIGGERS\n")
 	for _, fn := range s.Functions {
+		triggers := stack.Triggers(annotations(fn))
+		if _, cron := stack.CronSchedule(annotations(fn)); cron && s.Cron != "" {
+			triggers = "cron (external)" // localfaas's own cron is off: see the cron row
+		}
 		p.printf("%s\t%d/%d\t%s/function/%s\t%s\n", fn.Name, fn.AvailableReplicas, fn.Replicas,
-			s.Gateway, fn.Name, stack.Triggers(annotations(fn)))
+			s.Gateway, fn.Name, triggers)
 	}
 	p.printf("\ngateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
 	if s.Listen != "" {
@@ -61,11 +72,15 @@ func writeSummary(w io.Writer, s summary) error {
 	if s.Telegram != "" {
 		p.printf("telegram\t%s\n", s.Telegram)
 	}
-	p.printf("\n")
+	p.printf("\n%s\n\n", summaryEnd)
 	if p.err != nil {
 		return p.err
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // printer writes formatted text until the first error, which it keeps.

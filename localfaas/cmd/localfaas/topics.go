@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/stockalert/stockalert/kafkaconnector"
+	"github.com/stockalert/stockalert/localfaas/stack"
 	"github.com/stockalert/stockalert/shared/kafka"
 )
 
@@ -52,4 +55,16 @@ func ensureTopics(ctx context.Context, brokers, names []string, desc *string, lo
 		}
 	}()
 	return done
+}
+
+// runTopics lists, sorted, every topic of the run for the status table: the stack's topics with their
+// dead-letter twins (which localfaas creates) and the retry twins the in-process kafka-connector
+// creates for the topics it consumes (kafkaconnector.RetryTopic: <topic>.retry).
+func runTopics(st *stack.Stack) []string {
+	topics := st.Topics()
+	for _, t := range st.ConsumedTopics() {
+		topics = append(topics, kafkaconnector.RetryTopic(t))
+	}
+	sort.Strings(topics)
+	return topics
 }

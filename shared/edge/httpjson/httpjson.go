@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -150,6 +153,8 @@ func decodeError(err error) error {
 		case errors.Is(err, jsonv2.ErrUnknownName):
 			return stockalert.Invalid(field, "is not a known field (names are case-sensitive)")
 		case semanticErr.GoType == nil:
+		case field != "" && errors.Is(err, strconv.ErrRange):
+			return stockalert.Invalid(field, "is out of range: must be %s", numberRange(semanticErr.GoType))
 		case field == "":
 			return stockalert.Invalid("body", "must be a JSON object, not a JSON %s", kindName(semanticErr.JSONKind))
 		default:
@@ -198,6 +203,23 @@ func kindName(k jsontext.Kind) string {
 		return "null"
 	}
 	return "value"
+}
+
+// numberRange names the numbers a numeric Go type holds, for a JSON number that does not fit it
+// (1e400 in a float64, 300 in a uint8).
+func numberRange(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32:
+		return fmt.Sprintf("a number between %g and %g", -math.MaxFloat32, math.MaxFloat32)
+	case reflect.Float64:
+		return fmt.Sprintf("a number between %g and %g", -math.MaxFloat64, math.MaxFloat64)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := t.Bits()
+		return fmt.Sprintf("an integer between %d and %d", int64(-1)<<(bits-1), int64(1)<<(bits-1)-1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return fmt.Sprintf("an integer between 0 and %d", uint64(1)<<t.Bits()-1)
+	}
+	return "a smaller value"
 }
 
 // jsonKind names a Go kind as the JSON a client should have sent.

@@ -38,6 +38,9 @@ func TestDecodeJSON(t *testing.T) {
 		{"object for a string", `{"email": {}}`, "email", "must be a string, not a JSON object"},
 		{"nested wrong type", `{"thresholds": {"high": "10"}}`, "thresholds.high", "must be a number, not a JSON string"},
 		{"float for int", `{"interval": 1.5}`, "interval", "must be an integer"},
+		{"number beyond float64", `{"thresholds": {"high": 1e400}}`, "thresholds.high", "is out of range: must be a number between -1.7976931348623157e+308 and 1.7976931348623157e+308"},
+		{"negative number beyond float64", `{"thresholds": {"high": -1e400}}`, "thresholds.high", "is out of range"},
+		{"integer beyond int64", `{"interval": 99999999999999999999}`, "interval", "is out of range: must be an integer between -9223372036854775808 and 9223372036854775807"},
 		{"two objects", `{"email":"a@b.c"} {"email":"d@e.f"}`, "body", "single JSON object"},
 		{"trailing garbage", `{"email":"a@b.c"} x`, "body", "single JSON object"},
 		// Strict decoding: what is stored is exactly what was sent, and one reading is the only one.

@@ -5,7 +5,9 @@
 //   - 2xx: done; the connector commits the offset.
 //   - 400: the message can never succeed (malformed, or refused by the domain's validation); the
 //     connector sends it to the dead-letter topic at once. So does 413, a message over the body limit.
-//   - 503 with Retry-After: the use case was asked to wait (Telegram's flood control); retry later.
+//   - 503 with Retry-After: the use case was asked to wait (Telegram's flood control), or another
+//     delivery of the same message is under way (stockalert.ErrInFlight, a normal race between a
+//     redelivery and the first delivery: Retry-After inFlightRetryAfter, logged at INFO); retry later.
 //   - 500: a transient fault (database, broker, Telegram); the connector retries with backoff.
 package trigger
 
@@ -29,6 +31,11 @@ const (
 	HeaderMessageID = "X-Message-Id"
 	HeaderTopic     = "X-Topic"
 )
+
+// inFlightRetryAfter is the Retry-After answered while another delivery of the same message holds its
+// claim: long enough for that delivery to finish (a Telegram send takes well under it), short enough
+// that a delivery that died is taken over soon after its claim's lease ends.
+const inFlightRetryAfter = 5 * time.Second
 
 // retryAfter is implemented by errors that carry how long to wait before retrying (for example the
 // Telegram adapter's flood-control error).
@@ -104,6 +111,11 @@ func respond(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err er
 		v, _ := stockalert.AsValidation(err)
 		logger.WarnContext(r.Context(), "message refused: dead-lettered", "message_id", msgID, "err", err)
 		httpjson.WriteError(w, http.StatusBadRequest, v.Error(), v.Field)
+	case errors.Is(err, stockalert.ErrInFlight):
+		w.Header().Set("Retry-After", strconv.Itoa(int(inFlightRetryAfter/time.Second)))
+		logger.InfoContext(r.Context(), "another delivery is under way: retry later", "message_id", msgID,
+			"retry_after", inFlightRetryAfter, "err", err)
+		httpjson.WriteError(w, http.StatusServiceUnavailable, "another delivery of this message is under way: retry later", "")
 	case errors.As(err, &ra):
 		secs := int(math.Ceil(ra.RetryAfter().Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))

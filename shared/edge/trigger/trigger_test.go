@@ -48,6 +48,7 @@ func TestMessageOutcomes(t *testing.T) {
 		{"a wrong type is poison", `{"id":1}`, nil, http.StatusBadRequest, "", "body"},
 		{"a refused message is poison", `{"id":"a"}`, stockalert.Invalid("price", "must be positive"), http.StatusBadRequest, "", "price"},
 		{"flood control asks to wait", `{"id":"a"}`, fmt.Errorf("send: %w", &telegram.RetryAfterError{After: 2500 * time.Millisecond}), http.StatusServiceUnavailable, "3", ""},
+		{"another delivery under way asks to wait", `{"id":"a"}`, fmt.Errorf("alert a: %w", stockalert.ErrInFlight), http.StatusServiceUnavailable, "5", ""},
 		{"a fault is retried", `{"id":"a"}`, errors.New("database is locked"), http.StatusInternalServerError, "", ""},
 		{"not found is a fault here too", `{"id":"a"}`, stockalert.ErrNotFound, http.StatusInternalServerError, "", ""},
 	} {
@@ -101,4 +102,24 @@ func TestCronAnswersTheReport(t *testing.T) {
 	require.JSONEq(t, `{"tickers":3}`, rec.Body.String())
 	rec = post(h, "")
 	require.Equal(t, http.StatusInternalServerError, rec.Code)
+}
+
+// TestInFlightIsNotAnError: another delivery of the same alert holding its claim is a normal race
+// (a redelivery, a copy from another relay): an INFO line and 503, never an ERROR line and 500.
+func TestInFlightIsNotAnError(t *testing.T) {
+	var logs strings.Builder
+	h := trigger.Message(func(context.Context, event) error {
+		return fmt.Errorf("send alert: %w", stockalert.ErrInFlight)
+	}, 1024, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	rec := post(h, `{"id":"a","price":1}`)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Equal(t, "5", rec.Header().Get("Retry-After"))
+	var line struct {
+		Level     string `json:"level"`
+		MessageID string `json:"message_id"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(logs.String()), &line), logs.String())
+	require.Equal(t, "INFO", line.Level, logs.String())
+	require.Equal(t, "to-alert-system/0/42", line.MessageID)
+	require.Equal(t, 1, strings.Count(logs.String(), "\n"), "one line: %s", logs.String())
 }
