@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/query"
@@ -108,23 +109,23 @@ func readPrices(t *testing.T, r *rig, n int) []stockalert.Ticker {
 		out = append(out, ev.Ticker)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := &kafkago.Client{Addr: kafkago.TCP(r.brokers...)}
-	md, err := c.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{r.topic}})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...))
 	require.NoError(t, err)
-	require.Len(t, md.Topics, 1)
-	var reqs []kafkago.OffsetRequest
-	for _, p := range md.Topics[0].Partitions {
-		reqs = append(reqs, kafkago.LastOffsetOf(p.ID))
-	}
-	res, err := c.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{r.topic: reqs}})
-	require.NoError(t, err)
+	defer cl.Close()
+	// The end offsets of a topic just written to may lag on a busy broker's metadata: ask until they
+	// show at least the n events read; more than n fails (the stale quote must have published nothing).
 	var total int64
-	for _, p := range res.Topics[r.topic] {
-		require.NoError(t, p.Error)
-		total += p.LastOffset
-	}
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, r.topic)
+		if err != nil || ends.Error() != nil {
+			return false
+		}
+		total = 0
+		ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+		return total >= int64(n)
+	}, 30*time.Second, 50*time.Millisecond, "the topic's end offsets never showed the %d events read", n)
 	require.Equal(t, int64(n), total, "price events on the topic")
 	return out
 }
