@@ -28,7 +28,7 @@ trial: ## the fault trial (minutes): make run under kill -9, broker restarts, Te
 GOLANGCI_LINT ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 lint: ## golangci-lint with .golangci.yml (gofmt, goimports, vet, staticcheck, the import rule, …); zero findings
-	$(GO) run $(GOLANGCI_LINT) run $(PKGS)
+	$(GO) run $(GOLANGCI_LINT) run --allow-parallel-runners $(PKGS)
 
 bench: ## benchmarks (timings live here, never in tests)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

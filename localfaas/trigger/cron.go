@@ -192,8 +192,9 @@ func (l skipLogger) Info(msg string, _ ...any) {
 	if msg != "skip" {
 		return
 	}
-	l.t.runs.WithLabelValues(l.name, cronSkipped).Inc()
+	// Logged before it is counted, so whoever sees the count can find the line.
 	l.t.log.Warn("cron run skipped: the previous run is still going", "function", l.name)
+	l.t.runs.WithLabelValues(l.name, cronSkipped).Inc()
 }
 
 // Error is not called by SkipIfStillRunning; it logs what it is given.
