@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 GOTESTFLAGS ?=
 
-.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive
+.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive admin
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -57,6 +57,10 @@ dlq-list: ## list the dead letters of TOPIC: make dlq-list TOPIC=to-notifier KAF
 
 dlq-redrive: ## re-publish TOPIC's dead letters (all, or the DLQ_ARGS range) to their topic, each once
 	$(GO) run ./kafkaconnector/cmd/kafka-connector dlq redrive -topic "$(TOPIC)" $(or $(DLQ_ARGS),-all)
+
+# admin: the operator's command against the configured store and broker (README "Operating").
+admin: ## stockalert-admin: make admin ARGS='users list --ticker AAPL' (MYSQL_DSN / SQLITE_PATH, KAFKA_BROKERS)
+	$(GO) run ./cmd/stockalert-admin $(ARGS)
 
 clean: ## remove build output and local data
 	rm -rf bin build data .localfaas

@@ -1,0 +1,181 @@
+// Package adminapp is the composition root of stockalert-admin, the operator's command, in the style
+// of the admin subcommands self-hosted services ship (gitea admin):
+//
+//	stockalert-admin users list [--email PART] [--ticker T] [--chat ID] [--limit N]
+//	stockalert-admin users show EMAIL [--alerts N]
+//	stockalert-admin users delete EMAIL
+//	stockalert-admin users revoke-token EMAIL
+//	stockalert-admin dlq list TOPIC [--partition P] [--from O] [--to O] [--group G]
+//	stockalert-admin dlq redrive TOPIC (--all | [--partition P] --from O --to O) [--group G]
+//	stockalert-admin outbox parked [--topic T] [--limit N]
+//	stockalert-admin outbox requeue (ID... | --all [--topic T])
+//	stockalert-admin health
+//
+// Every subcommand takes --json (one JSON document on stdout instead of an aligned table) and the
+// destructive ones (delete, revoke-token, redrive, requeue) --yes. Without --yes they ask on stdin and
+// refuse, changing nothing, when stdin is not a terminal.
+//
+// Settings are the functions' own: the store is the one package configured opens (secret mysql-dsn /
+// MYSQL_DSN, else SQLITE_PATH; secrets are read from secret_mount_path, default
+// /var/openfaas/secrets/), the broker KAFKA_BROKERS (comma-separated; needed by dlq, optional for
+// health, which then adds the consumer groups' lag).
+package adminapp
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/sqlstore"
+	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+)
+
+// Usage is the command's help text.
+const Usage = `usage: stockalert-admin <command> [arguments] [--json] [--yes]
+
+  users list [--email PART] [--ticker T] [--chat ID] [--limit N]   find users
+  users show EMAIL [--alerts N]          a user's rules and last alerts (notification log)
+  users delete EMAIL                     delete a user and all their data
+  users revoke-token EMAIL               the current API token stops working; prints a new one once
+  dlq list TOPIC [--partition P] [--from O] [--to O] [--group G]    dead letters of TOPIC (or TOPIC.dlq)
+  dlq redrive TOPIC (--all | [--partition P] --from O --to O) [--group G]
+                                         re-publish dead letters to their topic, each once
+  outbox parked [--topic T] [--limit N]  messages Kafka refused for good
+  outbox requeue (ID... | --all [--topic T])   queue parked messages again
+  health                                 latest quotes, outbox backlog, parked rows, deliveries,
+                                         and consumer lag when KAFKA_BROKERS is set
+
+--json prints one JSON document instead of a table. delete, revoke-token, redrive and requeue ask
+for confirmation on stdin unless --yes is given (and refuse when stdin is not a terminal).
+Settings: MYSQL_DSN (or secret mysql-dsn) else SQLITE_PATH (data/stockalert.db), KAFKA_BROKERS.
+`
+
+// IO is where the command talks to its operator.
+type IO struct {
+	Stdin io.Reader
+	// StdinIsTerminal says whether a person can answer a confirmation on Stdin.
+	StdinIsTerminal bool
+	Stdout, Stderr  io.Writer
+}
+
+// ProcessIO is the process's standard streams.
+func ProcessIO() IO {
+	fi, err := os.Stdin.Stat()
+	return IO{Stdin: os.Stdin, StdinIsTerminal: err == nil && fi.Mode()&os.ModeCharDevice != 0,
+		Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// Deps are what the subcommands work against.
+type Deps struct {
+	// OpenStore opens the store; called only by the subcommands that need it. The caller closes it.
+	OpenStore func(ctx context.Context) (*sqlstore.Store, error)
+	// Brokers are Kafka's bootstrap brokers; empty when KAFKA_BROKERS is not set.
+	Brokers []string
+}
+
+// Exit codes of Main.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the command failed, or the operator did not confirm
+	ExitUsage = 2 // bad arguments
+)
+
+// FromEnvironment builds Deps from the process environment, as the functions read it.
+func FromEnvironment(stderr io.Writer) Deps {
+	mount := os.Getenv("secret_mount_path")
+	if mount == "" {
+		mount = "/var/openfaas/secrets/"
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return Deps{
+		OpenStore: func(ctx context.Context) (*sqlstore.Store, error) {
+			return configured.Open(ctx, faas.NewSecrets(mount), logger)
+		},
+		Brokers: splitBrokers(os.Getenv("KAFKA_BROKERS")),
+	}
+}
+
+func splitBrokers(v string) []string {
+	var out []string
+	for _, b := range strings.Split(v, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Main runs the command with args (without the program name) against the environment's store and
+// broker and returns the exit code.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	return Run(ctx, FromEnvironment(stdio.Stderr), args, stdio)
+}
+
+// usageError is a mistake in the command line: exit code 2, with the usage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// errNotConfirmed is returned when the operator did not confirm a destructive command.
+var errNotConfirmed = errors.New("not confirmed: nothing changed")
+
+// Run runs the command with args against deps and returns the exit code; errors are written to
+// stdio.Stderr in plain words.
+func Run(ctx context.Context, deps Deps, args []string, stdio IO) int {
+	err := dispatch(ctx, deps, args, stdio)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = io.WriteString(stdio.Stdout, Usage)
+		return ExitOK
+	case errors.As(err, &ue):
+		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %s\n\n%s", ue.msg, Usage)
+		return ExitUsage
+	default:
+		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %v\n", err)
+		return ExitError
+	}
+}
+
+func dispatch(ctx context.Context, deps Deps, args []string, stdio IO) error {
+	if len(args) == 0 {
+		return usagef("no command given")
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		return flag.ErrHelp
+	}
+	c := &cmdline{deps: deps, io: stdio}
+	switch key := strings.Join(args[:min(2, len(args))], " "); key {
+	case "users list":
+		return c.usersList(ctx, args[2:])
+	case "users show":
+		return c.usersShow(ctx, args[2:])
+	case "users delete":
+		return c.usersDelete(ctx, args[2:])
+	case "users revoke-token":
+		return c.usersRevokeToken(ctx, args[2:])
+	case "dlq list":
+		return c.dlqList(ctx, args[2:])
+	case "dlq redrive":
+		return c.dlqRedrive(ctx, args[2:])
+	case "outbox parked":
+		return c.outboxParked(ctx, args[2:])
+	case "outbox requeue":
+		return c.outboxRequeue(ctx, args[2:])
+	default:
+		if args[0] == "health" {
+			return c.health(ctx, args[1:])
+		}
+		return usagef("unknown command %q", key)
+	}
+}
