@@ -29,11 +29,30 @@ type subscriptionJSON struct {
 }
 
 // registrationJSON answers a registration: the profile, the API token and the Telegram link code, the
-// only time either secret is shown.
+// only time either secret is shown; notice, when present, says in plain words that nothing will alert
+// yet (no ticker, or a ticker without a threshold) and how to add a rule.
 type registrationJSON struct {
 	userJSON
 	Token string `json:"token"`
 	linkCodeJSON
+	Notice string `json:"notice,omitempty"`
+}
+
+// registrationNotice is the notice of a registration answer: empty when a subscription of u has a
+// bound; otherwise what to do so that something alerts.
+func registrationNotice(u userJSON) string {
+	if len(u.Subscriptions) == 0 {
+		return "no ticker watched yet: nothing will alert until you add one with a threshold " +
+			"(PUT /users/" + u.Email + "/tickers/{ticker} with high_value and/or low_value)"
+	}
+	for _, s := range u.Subscriptions {
+		if s.HighValue != nil || s.LowValue != nil {
+			return ""
+		}
+	}
+	s := u.Subscriptions[0]
+	return s.Ticker + " is watched without a threshold: nothing will alert until you set high_value " +
+		"and/or low_value (PUT /users/" + u.Email + "/tickers/" + s.Ticker + ")"
 }
 
 // linkCodeJSON is a one-time Telegram link code and, when the bot's username is known, the deep link
