@@ -64,20 +64,24 @@ type linkCodeJSON struct {
 
 // priceJSON is a recorded price: currency is the code exactly as the quote carried it (GBp is pence,
 // GBP pounds) and thresholds are in that unit; time is the quote's; stale is true when the quote is
-// older than QUOTE_MAX_AGE (the symbol has stopped trading: renamed, delisted, suspended).
+// older than QUOTE_MAX_AGE (the symbol has stopped trading: renamed, delisted, suspended); simulated
+// is present, true, only for a made-up price (QUOTE_SOURCE=simulated).
 type priceJSON struct {
-	Ticker   string    `json:"ticker"`
-	Price    float64   `json:"price"`
-	Currency string    `json:"currency"`
-	Time     time.Time `json:"time"`
-	Stale    bool      `json:"stale"`
+	Ticker    string    `json:"ticker"`
+	Price     float64   `json:"price"`
+	Currency  string    `json:"currency"`
+	Time      time.Time `json:"time"`
+	Stale     bool      `json:"stale"`
+	Simulated bool      `json:"simulated,omitempty"`
 }
 
-// averageJSON is the mean of the last Count recorded prices.
+// averageJSON is the mean of the last Count recorded prices of one source, the latest price's;
+// simulated is present, true, when they are made up.
 type averageJSON struct {
-	Ticker  string  `json:"ticker"`
-	Average float64 `json:"average"`
-	Count   int     `json:"count"`
+	Ticker    string  `json:"ticker"`
+	Average   float64 `json:"average"`
+	Count     int     `json:"count"`
+	Simulated bool    `json:"simulated,omitempty"`
 }
 
 func newUserJSON(p query.Profile) userJSON {
@@ -107,9 +111,9 @@ func newUserJSON(p query.Profile) userJSON {
 }
 
 func newPriceJSON(p query.Price) priceJSON {
-	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale}
+	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale, Simulated: p.Simulated}
 }
 
 func newAverageJSON(a query.Average) averageJSON {
-	return averageJSON{Ticker: string(a.Ticker), Average: a.Average, Count: a.Count}
+	return averageJSON{Ticker: string(a.Ticker), Average: a.Average, Count: a.Count, Simulated: a.Simulated}
 }
