@@ -289,6 +289,22 @@ func kafkaLogger(log *slog.Logger, level slog.Level) kafka.Logger {
 	})
 }
 
+// partitionLogger is kafkaLogger for a partition reader fetching under fetchCtx: once fetchCtx has
+// ended (the partition was released, or the connector is stopping) the reader's errors are the
+// cancellation itself ("context canceled" while it was still connecting) and are logged at debug
+// level, so a stop prints no warnings.
+func partitionLogger(fetchCtx context.Context, log *slog.Logger, level slog.Level) kafka.Logger {
+	return kafka.LoggerFunc(func(format string, args ...any) {
+		l := level
+		if fetchCtx.Err() != nil {
+			l = slog.LevelDebug
+		}
+		if log.Enabled(context.Background(), l) {
+			log.Log(context.Background(), l, "kafka: "+fmt.Sprintf(format, args...))
+		}
+	})
+}
+
 // ensureTopicsAttempt bounds one attempt to create the topics in Run's preparation.
 const ensureTopicsAttempt = 15 * time.Second
 

@@ -185,7 +185,7 @@ func (c *Connector) consumePartition(fetchCtx, invokeCtx context.Context, topic 
 		// The lag gauge comes from each message's high watermark; kafka-go's own lag poller would
 		// open one more connection per partition.
 		ReadLagInterval: -1,
-		ErrorLogger:     kafkaLogger(log, slog.LevelWarn),
+		ErrorLogger:     partitionLogger(fetchCtx, log, slog.LevelWarn),
 	})
 	// The partition is handed over without waiting for the reader's pending fetch; Run waits for
 	// the closes before it returns.

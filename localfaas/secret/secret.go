@@ -130,6 +130,18 @@ func (s *Store) Remove(name string) error {
 	return nil
 }
 
+// Placeholder creates the secret name with an empty value unless a secret of that name exists (its
+// value is then left alone). A program gives its functions this way the secrets their stack mounts but
+// they treat as optional: the mount exists, as OpenFaaS requires of every secret a function names, and
+// its empty value reads as "not set". Its error says which secret could not be written.
+func (s *Store) Placeholder(name string) error {
+	err := s.write(types.Secret{Name: name}, false)
+	if errors.Is(err, provider.ErrExists) {
+		return nil
+	}
+	return err
+}
+
 // Ensure returns the secret name kept in the store, after setting it: to value when given; otherwise,
 // when none is kept, to fallback (when fallback is empty too, nothing is kept and "" is returned). A
 // program keeps secrets it shares with its functions this way. It writes as the secrets API does; its

@@ -40,3 +40,32 @@ func TestEnsureSecret(t *testing.T) {
 		t.Fatal("a name that leaves the folder was accepted")
 	}
 }
+
+func TestPlaceholderSecret(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "secrets")
+	store, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Placeholder("mysql-dsn"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "mysql-dsn")); err != nil || len(b) != 0 {
+		t.Fatalf("placeholder: %q %v", b, err)
+	}
+	// An empty placeholder is "none kept": Ensure fills it with the fallback.
+	if v, err := store.Ensure("mysql-dsn", "", "dsn"); err != nil || v != "dsn" {
+		t.Fatalf("ensure over a placeholder: %q %v", v, err)
+	}
+	// A secret with a value is left alone.
+	if err := store.Placeholder("mysql-dsn"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "mysql-dsn")); string(b) != "dsn" {
+		t.Fatalf("the placeholder replaced a value: %q", b)
+	}
+	if err := store.Placeholder("../escape"); err == nil {
+		t.Fatal("a name that leaves the folder was accepted")
+	}
+}

@@ -9,11 +9,15 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// RegisterUser creates a user watching one ticker. The caller generates the API token and the Telegram
-// link code, shows them once, and passes only their hashes.
+// RegisterUser creates a user watching one ticker, or none: an account with no Ticker (and no
+// Thresholds) gets its tickers later. The caller generates the API token and the Telegram link code,
+// shows them once, and passes only their hashes.
 type RegisterUser struct {
-	Email          string
-	Ticker         string
+	Email string
+	// Ticker is the symbol to watch; empty registers the account alone.
+	Ticker string
+	// Thresholds of the ticker's subscription; both nil watches the ticker without alerting until a
+	// bound is set. A bound without a Ticker is a *stockalert.ValidationError naming "ticker".
 	Thresholds     stockalert.Thresholds
 	TelegramChatID *int64
 	TokenHash      string
@@ -54,9 +58,13 @@ func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error
 	if err != nil {
 		return err
 	}
-	ticker, err := stockalert.ParseTicker(cmd.Ticker)
-	if err != nil {
-		return err
+	var ticker stockalert.Ticker
+	if cmd.Ticker != "" {
+		if ticker, err = stockalert.ParseTicker(cmd.Ticker); err != nil {
+			return err
+		}
+	} else if cmd.Thresholds.High != nil || cmd.Thresholds.Low != nil {
+		return stockalert.Invalid("ticker", "is required with high_value or low_value: a threshold is a ticker's")
 	}
 	if err := cmd.Thresholds.Validate(); err != nil {
 		return err
@@ -80,6 +88,9 @@ func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error
 		id, err := h.store.CreateUser(ctx, u)
 		if err != nil {
 			return fmt.Errorf("register %s: %w", email, err)
+		}
+		if ticker == "" {
+			return nil
 		}
 		if err := h.store.PutSubscription(ctx, id, ticker, cmd.Thresholds); err != nil {
 			return fmt.Errorf("register %s: subscribe %s: %w", email, ticker, err)

@@ -46,14 +46,18 @@ type Price struct {
 	// Stale is set by the handlers that read it for users (LatestPrice, ChatProfile) when Time is
 	// older than their Freshness allows: the symbol has not traded for that long.
 	Stale bool
+	// Simulated is true for a made-up price (QUOTE_SOURCE=simulated): show it as such.
+	Simulated bool
 }
 
-// Average is the mean of a ticker's most recent prices; Count is how many were averaged (fewer than
-// asked when fewer are recorded).
+// Average is the mean of a ticker's most recent prices from one source, the source of its latest
+// price (real and simulated prices are never averaged together); Count is how many were averaged
+// (fewer than asked when fewer are recorded from that source), Simulated whether they are made up.
 type Average struct {
-	Ticker  stockalert.Ticker
-	Average float64
-	Count   int
+	Ticker    stockalert.Ticker
+	Average   float64
+	Count     int
+	Simulated bool
 }
 
 // Principal is an authenticated user.

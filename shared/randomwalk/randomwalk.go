@@ -1,8 +1,9 @@
 // Package randomwalk is the "simulated" quote source: made-up prices that move like a stock's, so the
 // whole pipeline can be watched (and alerts raised) without a route to Yahoo Finance.
 //
-// Every ticker follows its own geometric random walk with no drift in log-price: it starts at a price
-// between 20 and 500 derived from (seed, ticker), and each later Quote call moves it by a factor
+// Every ticker follows its own geometric random walk with no drift in log-price: a well-known symbol
+// (TypicalPrices) starts within ±5% of its typical price, any other at a price between 20 and 500,
+// both derived from (seed, ticker); each later Quote call moves it by a factor
 // exp(σ·Z), Z standard normal, drawn from a generator seeded by (seed, ticker). The same seed gives the
 // same sequence of prices per ticker, whatever other tickers are asked for in between.
 //
@@ -81,7 +82,8 @@ func New(cfg Config, now func() time.Time) *Source {
 // Volatility returns σ in use after New's corrections.
 func (s *Source) Volatility() float64 { return s.sigma }
 
-// Quote returns ticker's next simulated price, in USD, stamped with the clock's now. The first call for
+// Quote returns ticker's next simulated price, in USD, stamped with the clock's now, its Source
+// stockalert.QuoteSourceSimulated. The first call for
 // a ticker returns its starting price; each later call moves one step. Prices are rounded to cents
 // (never below 0.01); the walk itself keeps full precision.
 //
@@ -109,7 +111,7 @@ func (s *Source) Quote(ctx context.Context, ticker stockalert.Ticker) (stockaler
 	price := math.Max(0.01, math.Round(math.Exp(w.logPrice)*100)/100)
 	s.mu.Unlock()
 
-	return stockalert.Quote{Ticker: t, Price: price, Currency: Currency, Time: s.now()}, nil
+	return stockalert.Quote{Ticker: t, Price: price, Currency: Currency, Time: s.now(), Source: stockalert.QuoteSourceSimulated}, nil
 }
 
 // newWalk seeds ticker's generator from (seed, ticker) and draws its starting price.
@@ -119,5 +121,21 @@ func (s *Source) newWalk(t stockalert.Ticker) *walk {
 	// Simulated prices must be reproducible from the seed, so a seeded PCG, not crypto/rand.
 	rng := rand.New(rand.NewPCG(s.seed, h.Sum64())) //nolint:gosec // G404: determinism is the point; nothing secret
 	lo, hi := math.Log(MinStartPrice), math.Log(MaxStartPrice)
+	if typical, ok := TypicalPrices[t]; ok {
+		lo, hi = math.Log(typical)-typicalSpread, math.Log(typical)+typicalSpread
+	}
 	return &walk{rng: rng, logPrice: lo + rng.Float64()*(hi-lo)}
+}
+
+// typicalSpread is how far in log-price a well-known symbol's start may be from its typical price
+// (about ±5%).
+const typicalSpread = 0.05
+
+// TypicalPrices are illustrative prices (in USD, rounded; about late 2025, from public market data) of
+// well-known symbols, so that a simulated AAPL starts near where a real one trades. They are not
+// quotes and are never updated: a simulated price is made up whatever its start.
+var TypicalPrices = map[stockalert.Ticker]float64{
+	"AAPL": 270, "MSFT": 500, "NVDA": 180, "AMZN": 230, "GOOGL": 280, "GOOG": 280, "META": 650,
+	"TSLA": 420, "BRK-B": 500, "JPM": 300, "V": 340, "MA": 560, "WMT": 100, "JNJ": 190, "XOM": 115,
+	"NFLX": 110, "AMD": 240, "INTC": 38, "KO": 70, "DIS": 112, "^GSPC": 6700, "BTC-USD": 95000,
 }

@@ -42,7 +42,7 @@ func TestQuoteIsAValidQuoteStampedByTheClock(t *testing.T) {
 	if err := q.Validate(); err != nil {
 		t.Errorf("quote %+v invalid: %v", q, err)
 	}
-	if q.Ticker != "BRK-B" || q.Currency != "USD" || !q.Time.Equal(clock) {
+	if q.Ticker != "BRK-B" || q.Currency != "USD" || !q.Time.Equal(clock) || !q.Simulated() {
 		t.Errorf("quote = %+v", q)
 	}
 }
@@ -71,6 +71,29 @@ func TestSameSeedSameSequencePerTicker(t *testing.T) {
 	// The path moves.
 	if len(slices.Compact(slices.Clone(want))) < 40 {
 		t.Errorf("path barely moves: %v", want)
+	}
+}
+
+func TestWellKnownSymbolsStartNearTheirTypicalPrice(t *testing.T) {
+	if len(randomwalk.TypicalPrices) < 20 {
+		t.Fatalf("%d typical prices, want about 20", len(randomwalk.TypicalPrices))
+	}
+	for seed := int64(1); seed <= 5; seed++ {
+		s := randomwalk.New(randomwalk.Config{Seed: seed}, fixedNow)
+		for ticker, typical := range randomwalk.TypicalPrices {
+			q, err := s.Quote(context.Background(), ticker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Price < typical*0.95 || q.Price > typical*1.06 {
+				t.Errorf("seed %d: %s starts at %v, typical %v", seed, ticker, q.Price, typical)
+			}
+		}
+	}
+	// Lower-case input is the same symbol.
+	q, err := randomwalk.New(randomwalk.Config{Seed: 1}, fixedNow).Quote(context.Background(), "aapl")
+	if err != nil || q.Price < 250 || q.Price > 290 {
+		t.Errorf("aapl: %v %v", q, err)
 	}
 }
 

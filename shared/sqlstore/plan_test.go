@@ -26,7 +26,7 @@ func TestSQLitePlansUseIndexes(t *testing.T) {
 		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
 			[]string{"USING INDEX subscriptions_ticker_high (ticker=? AND high_value<?)", "USING INDEX subscriptions_ticker_low (ticker=? AND low_value>?)"}},
 		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
-		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", 10}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
+		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", "yahoo", 10}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
 	} {
 		plan := sqlitePlan(t, s.DB(), c.sql, c.args...)
 		t.Logf("%s:\n%s", c.name, plan)
@@ -81,7 +81,7 @@ func TestMySQLPlansUseIndexes(t *testing.T) {
 		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
 			map[string][]string{"s": {"subscriptions_ticker_high", "subscriptions_ticker_low"}, "u": {"PRIMARY"}}},
 		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, map[string][]string{"prices": {"PRIMARY"}}},
-		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", 10}, map[string][]string{"prices": {"PRIMARY"}}},
+		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", "yahoo", 10}, map[string][]string{"prices": {"PRIMARY"}}},
 	} {
 		plan := mysqlPlan(t, s.DB(), c.sql, c.args...)
 		t.Logf("%s: %+v", c.name, plan)

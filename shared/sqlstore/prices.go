@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,7 +12,7 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// priceChunk bounds the rows per statement (placeholders: 2 per row to look up, 5 to insert).
+// priceChunk bounds the rows per statement (placeholders: 2 per row to look up, 6 to insert).
 const priceChunk = 500
 
 // RecordPrices stores the quotes whose (ticker, time) is not recorded yet and returns those. The batch
@@ -36,15 +38,15 @@ func (s *Store) RecordPrices(ctx context.Context, quotes []stockalert.Quote) ([]
 				}
 				known[k] = true
 				fresh = append(fresh, q)
-				args = append(args, q.Ticker, ms(q.Time), q.Price, q.Currency, recorded)
+				args = append(args, q.Ticker, ms(q.Time), q.Price, q.Currency, recorded, q.Source.Stored())
 				rows++
 			}
 			if rows == 0 {
 				continue
 			}
 			_, err = s.q(ctx).ExecContext(ctx,
-				`INSERT INTO prices (ticker, quoted_at, price, currency, recorded_at) VALUES `+
-					placeholders(rows, 5)+s.d.onConflictDoNothing("ticker"), args...)
+				`INSERT INTO prices (ticker, quoted_at, price, currency, recorded_at, source) VALUES `+
+					placeholders(rows, 6)+s.d.onConflictDoNothing("ticker"), args...)
 			if err != nil {
 				return fmt.Errorf("insert %d prices: %w", rows, err)
 			}
@@ -87,24 +89,27 @@ func (s *Store) recordedPrices(ctx context.Context, quotes []stockalert.Quote) (
 }
 
 // latestPriceSQL and averagePriceSQL read the newest rows of one ticker backwards along the primary
-// key (ticker, quoted_at): no sort, no scan of other tickers.
+// key (ticker, quoted_at): no sort, no scan of other tickers. The average takes only the rows of the
+// latest price's source, so real and simulated prices never mix.
 const (
-	latestPriceSQL  = `SELECT ticker, price, currency, quoted_at FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`
+	latestPriceSQL  = `SELECT ticker, price, currency, quoted_at, source FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`
 	averagePriceSQL = `SELECT COUNT(*), COALESCE(AVG(price), 0) FROM
-	   (SELECT price FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT ?) recent`
+	   (SELECT price FROM prices WHERE ticker = ? AND source = ? ORDER BY quoted_at DESC LIMIT ?) recent`
 )
 
 // LatestPrice returns the most recent price of ticker, or stockalert.ErrNotFound.
 func (s *Store) LatestPrice(ctx context.Context, ticker stockalert.Ticker) (query.Price, error) {
 	var (
-		p  query.Price
-		at int64
+		p      query.Price
+		at     int64
+		source string
 	)
-	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&p.Ticker, &p.Price, &p.Currency, &at)
+	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&p.Ticker, &p.Price, &p.Currency, &at, &source)
 	if err != nil {
 		return query.Price{}, notFound(err, "price of "+string(ticker))
 	}
 	p.Time = time.UnixMilli(at).UTC()
+	p.Simulated = source == string(stockalert.QuoteSourceSimulated)
 	return p, nil
 }
 
@@ -123,10 +128,21 @@ func (s *Store) LatestPrices(ctx context.Context, tickers []stockalert.Ticker) (
 	return out, nil
 }
 
-// AveragePrice averages the last n prices of ticker; Count is 0 when none is recorded.
+// AveragePrice averages the last n prices of ticker from the source of its latest price (a ticker
+// switched from simulated to real quotes averages only the real ones); Count is 0 when none is
+// recorded.
 func (s *Store) AveragePrice(ctx context.Context, ticker stockalert.Ticker, n int) (query.Average, error) {
 	a := query.Average{Ticker: ticker}
-	err := s.q(ctx).QueryRowContext(ctx, averagePriceSQL, ticker, n).Scan(&a.Count, &a.Average)
+	var source string
+	err := s.q(ctx).QueryRowContext(ctx, `SELECT source FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`, ticker).Scan(&source)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, nil
+	}
+	if err != nil {
+		return query.Average{}, fmt.Errorf("average price: source of the latest: %w", err)
+	}
+	a.Simulated = source == string(stockalert.QuoteSourceSimulated)
+	err = s.q(ctx).QueryRowContext(ctx, averagePriceSQL, ticker, source, n).Scan(&a.Count, &a.Average)
 	if err != nil {
 		return query.Average{}, fmt.Errorf("average price: %w", err)
 	}

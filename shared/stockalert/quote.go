@@ -15,6 +15,29 @@ type Quote struct {
 	Price    float64
 	Currency string
 	Time     time.Time
+	// Source says where the price comes from; the zero value is QuoteSourceYahoo. Simulated prices
+	// are recorded and shown as such, so they never mix silently with real ones.
+	Source QuoteSource
+}
+
+// QuoteSource names where a quote comes from: the market (Yahoo Finance) or the simulation.
+type QuoteSource string
+
+// The quote sources. The empty QuoteSource is QuoteSourceYahoo.
+const (
+	QuoteSourceYahoo     QuoteSource = "yahoo"
+	QuoteSourceSimulated QuoteSource = "simulated"
+)
+
+// Simulated reports whether the quote is made up (the "simulated" quote source).
+func (q Quote) Simulated() bool { return q.Source == QuoteSourceSimulated }
+
+// Stored returns the source's stored name: "yahoo" for the empty source.
+func (s QuoteSource) Stored() string {
+	if s == "" {
+		return string(QuoteSourceYahoo)
+	}
+	return string(s)
 }
 
 var currencyPattern = regexp.MustCompile(`^[A-Za-z]{0,8}$`)

@@ -74,7 +74,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 			return nil, err
 		}
 	} else {
-		p.Logger.Warn("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
+		// `make run`'s default: an INFO line, so the default start prints no warnings.
+		p.Logger.Info("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
 		messenger = telegram.NewDryRun(p.Logger)
 	}
 

@@ -80,8 +80,9 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 	if !ok {
-		// Not an error: `make run` without Telegram runs every other function. The bot stays off.
-		p.Logger.Warn("no Telegram bot token (secret " + BotTokenSecret + " or " + BotTokenEnv +
+		// Not an error: `make run` without Telegram (its default) runs every other function. The bot
+		// stays off; an INFO line, so the default start prints no warnings.
+		p.Logger.Info("no Telegram bot token (secret " + BotTokenSecret + " or " + BotTokenEnv +
 			"): the bot is off and its webhook answers 503; set the token and restart the function")
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			httpjson.WriteError(w, http.StatusServiceUnavailable, "the Telegram bot is not configured: no bot token", "")

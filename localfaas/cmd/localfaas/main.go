@@ -43,11 +43,18 @@ import (
 )
 
 // The data folder's layout (see localfaas/README.md).
-func binDir(dataDir string) string         { return filepath.Join(dataDir, "bin") }
+func binDir(dataDir string) string { return filepath.Join(dataDir, "bin") }
+
 func secretsDir(dataDir string) string     { return filepath.Join(dataDir, "secrets") }
 func credentialsDir(dataDir string) string { return filepath.Join(dataDir, "gateway") }
 func kafkaDir(dataDir string) string       { return filepath.Join(dataDir, "kafka") }
 func sqlitePath(dataDir string) string     { return filepath.Join(dataDir, "stockalert.db") }
+
+// optionalSecrets are the secrets of stack.yml that the functions read as optional (shared/faas's
+// Secrets.Optional: an empty value is "not set"): mysql-dsn (SQLite without it), telegram-bot-token (a
+// dry notifier and a bot answering 503 without it) and telegram-webhook-secret (needed only with a
+// token). make run gives each an empty placeholder, so the default start warns about none of them.
+var optionalSecrets = []string{"mysql-dsn", "telegram-bot-token", "telegram-webhook-secret"}
 
 // telegramFunction is the stack's webhook function the Telegram forwarder delivers to.
 const telegramFunction = "telegram-bot"
@@ -166,6 +173,14 @@ func run(stackFile string, logger *slog.Logger) error {
 	telegramCfg, tokenSource, err := telegramSecrets(secrets, cfg, dataDir)
 	if err != nil {
 		return err
+	}
+	// The secrets stack.yml mounts but the functions do without (SQLite when mysql-dsn is empty, a dry
+	// notifier without a bot token): OpenFaaS refuses a deploy whose secret is missing, so a real
+	// deploy creates them all (make secrets); here an empty one stands for "not set".
+	for _, name := range optionalSecrets {
+		if err := secrets.Placeholder(name); err != nil {
+			return fmt.Errorf("secrets: %w", err)
+		}
 	}
 	if telegramCfg != nil {
 		// The functions talk to the Bot API the token belongs to, as the forwarder does.

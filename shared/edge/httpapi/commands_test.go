@@ -61,8 +61,31 @@ func TestRegister(t *testing.T) {
 		require.Equal(t, fmt.Sprintf(`{"email":"bo@example.com","telegram_linked":true,"telegram_chat_id":-100123,`+
 			`"notify_interval_seconds":3600,"paused":false,`+created+`,`+
 			`"subscriptions":[{"ticker":"^GSPC","high_value":null,"low_value":null,"alert_state":"armed"}],`+
-			`"token":%q,"telegram_link_code":%q,"telegram_link":"https://t.me/`+testBot+`?start=%s"}`+"\n",
+			`"token":%q,"telegram_link_code":%q,"telegram_link":"https://t.me/`+testBot+`?start=%s",`+
+			`"notice":"^GSPC is watched without a threshold: nothing will alert until you set high_value and/or low_value `+
+			`(PUT /users/bo@example.com/tickers/^GSPC)"}`+"\n",
 			reg.Token, reg.TelegramLinkCode, reg.TelegramLinkCode), res.body)
+	})
+	t.Run("with no ticker: an account to add rules to later", func(t *testing.T) {
+		res := a.cmd(req{method: "POST", path: "/users", body: `{"email":"di@example.com"}`})
+		require.Equal(t, http.StatusCreated, res.status, res.body)
+		var reg registration
+		require.NoError(t, jsonUnmarshal(res.body, &reg))
+		require.Equal(t, fmt.Sprintf(`{"email":"di@example.com","telegram_linked":false,"notify_interval_seconds":3600,`+
+			`"paused":false,`+created+`,"subscriptions":[],`+
+			`"token":%q,"telegram_link_code":%q,"telegram_link":"https://t.me/`+testBot+`?start=%s",`+
+			`"notice":"no ticker watched yet: nothing will alert until you add one with a threshold `+
+			`(PUT /users/di@example.com/tickers/{ticker} with high_value and/or low_value)"}`+"\n",
+			reg.Token, reg.TelegramLinkCode, reg.TelegramLinkCode), res.body)
+		// The account works: a rule added later is there.
+		put := a.cmd(req{method: "PUT", path: "/users/di@example.com/tickers/MSFT", token: reg.Token, body: `{"high_value":500}`})
+		require.Less(t, put.status, 300, put.body)
+		got := a.query(req{method: "GET", path: "/users/di@example.com", token: reg.Token})
+		require.Contains(t, got.body, `"subscriptions":[{"ticker":"MSFT","high_value":500,"low_value":null,"alert_state":"armed"}]`)
+	})
+	t.Run("a threshold on any ticker: no notice", func(t *testing.T) {
+		require.NotContains(t, a.cmd(req{method: "POST", path: "/users",
+			body: `{"email":"ed@example.com","ticker":"MSFT","low_value":1}`}).body, `"notice"`)
 	})
 	t.Run("extreme values are stored exactly", func(t *testing.T) {
 		email := "😀.Ünïcödé@bücher.example"
@@ -233,7 +256,8 @@ func TestUserCommandsErrors(t *testing.T) {
 		{"register: no e-mail", post(`{"ticker":"AAPL"}`), http.StatusBadRequest, "email"},
 		{"register: not an e-mail", post(`{"email":"Eve <eve@example.com>","ticker":"AAPL"}`), http.StatusBadRequest, "email"},
 		{"register: e-mail of the wrong type", post(`{"email":["x@example.com"],"ticker":"AAPL"}`), http.StatusBadRequest, "email"},
-		{"register: no ticker", post(`{"email":"x@example.com"}`), http.StatusBadRequest, "ticker"},
+		{"register: a threshold without a ticker", post(`{"email":"x@example.com","high_value":10}`), http.StatusBadRequest, "ticker"},
+		{"register: an empty ticker with a threshold", post(`{"email":"x@example.com","ticker":"","low_value":1}`), http.StatusBadRequest, "ticker"},
 		{"register: bad ticker", post(`{"email":"x@example.com","ticker":"AA PL"}`), http.StatusBadRequest, "ticker"},
 		{"register: threshold as a string", post(`{"email":"x@example.com","ticker":"A","high_value":"10"}`), http.StatusBadRequest, "high_value"},
 		{"register: negative threshold", post(`{"email":"x@example.com","ticker":"A","low_value":-1}`), http.StatusBadRequest, "low_value"},

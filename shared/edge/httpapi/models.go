@@ -29,11 +29,30 @@ type subscriptionJSON struct {
 }
 
 // registrationJSON answers a registration: the profile, the API token and the Telegram link code, the
-// only time either secret is shown.
+// only time either secret is shown; notice, when present, says in plain words that nothing will alert
+// yet (no ticker, or a ticker without a threshold) and how to add a rule.
 type registrationJSON struct {
 	userJSON
 	Token string `json:"token"`
 	linkCodeJSON
+	Notice string `json:"notice,omitempty"`
+}
+
+// registrationNotice is the notice of a registration answer: empty when a subscription of u has a
+// bound; otherwise what to do so that something alerts.
+func registrationNotice(u userJSON) string {
+	if len(u.Subscriptions) == 0 {
+		return "no ticker watched yet: nothing will alert until you add one with a threshold " +
+			"(PUT /users/" + u.Email + "/tickers/{ticker} with high_value and/or low_value)"
+	}
+	for _, s := range u.Subscriptions {
+		if s.HighValue != nil || s.LowValue != nil {
+			return ""
+		}
+	}
+	s := u.Subscriptions[0]
+	return s.Ticker + " is watched without a threshold: nothing will alert until you set high_value " +
+		"and/or low_value (PUT /users/" + u.Email + "/tickers/" + s.Ticker + ")"
 }
 
 // linkCodeJSON is a one-time Telegram link code and, when the bot's username is known, the deep link
@@ -45,20 +64,24 @@ type linkCodeJSON struct {
 
 // priceJSON is a recorded price: currency is the code exactly as the quote carried it (GBp is pence,
 // GBP pounds) and thresholds are in that unit; time is the quote's; stale is true when the quote is
-// older than QUOTE_MAX_AGE (the symbol has stopped trading: renamed, delisted, suspended).
+// older than QUOTE_MAX_AGE (the symbol has stopped trading: renamed, delisted, suspended); simulated
+// is present, true, only for a made-up price (QUOTE_SOURCE=simulated).
 type priceJSON struct {
-	Ticker   string    `json:"ticker"`
-	Price    float64   `json:"price"`
-	Currency string    `json:"currency"`
-	Time     time.Time `json:"time"`
-	Stale    bool      `json:"stale"`
+	Ticker    string    `json:"ticker"`
+	Price     float64   `json:"price"`
+	Currency  string    `json:"currency"`
+	Time      time.Time `json:"time"`
+	Stale     bool      `json:"stale"`
+	Simulated bool      `json:"simulated,omitempty"`
 }
 
-// averageJSON is the mean of the last Count recorded prices.
+// averageJSON is the mean of the last Count recorded prices of one source, the latest price's;
+// simulated is present, true, when they are made up.
 type averageJSON struct {
-	Ticker  string  `json:"ticker"`
-	Average float64 `json:"average"`
-	Count   int     `json:"count"`
+	Ticker    string  `json:"ticker"`
+	Average   float64 `json:"average"`
+	Count     int     `json:"count"`
+	Simulated bool    `json:"simulated,omitempty"`
 }
 
 func newUserJSON(p query.Profile) userJSON {
@@ -88,9 +111,9 @@ func newUserJSON(p query.Profile) userJSON {
 }
 
 func newPriceJSON(p query.Price) priceJSON {
-	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale}
+	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale, Simulated: p.Simulated}
 }
 
 func newAverageJSON(a query.Average) averageJSON {
-	return averageJSON{Ticker: string(a.Ticker), Average: a.Average, Count: a.Count}
+	return averageJSON{Ticker: string(a.Ticker), Average: a.Average, Count: a.Count, Simulated: a.Simulated}
 }

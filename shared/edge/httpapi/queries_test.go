@@ -1,14 +1,17 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 func TestProfile(t *testing.T) {
@@ -109,4 +112,29 @@ func TestLatestAndAverage(t *testing.T) {
 		})
 	}
 	require.Equal(t, 10_000, query.MaxAverageCount, "the bound the cases above test")
+}
+
+// A simulated price (QUOTE_SOURCE=simulated) is marked as such, and once real quotes arrive the average
+// leaves the simulated ones out.
+func TestSimulatedPricesAreMarked(t *testing.T) {
+	a := newAPI(t, storetest.Open)
+	u := a.register(`{"email":"sim@example.com","ticker":"AAPL"}`)
+	t0 := a.clock.Now()
+	require.NoError(t, a.recordPrices.Handle(context.Background(), command.RecordPrices{Quotes: []stockalert.Quote{
+		{Ticker: "AAPL", Price: 36.73, Currency: "USD", Time: t0, Source: stockalert.QuoteSourceSimulated},
+	}}))
+	get := func(path string) string {
+		t.Helper()
+		res := a.query(req{method: "GET", path: path, token: u.Token})
+		require.Equal(t, http.StatusOK, res.status, res.body)
+		return res.body
+	}
+	require.JSONEq(t, `{"ticker":"AAPL","price":36.73,"currency":"USD","time":"2026-03-02T14:30:00Z","stale":false,"simulated":true}`,
+		get("/users/sim@example.com/latest"))
+	require.JSONEq(t, `{"ticker":"AAPL","average":36.73,"count":1,"simulated":true}`, get("/users/sim@example.com/average?count=5"))
+
+	a.quote("AAPL", 270, t0.Add(time.Minute))
+	require.JSONEq(t, `{"ticker":"AAPL","price":270,"currency":"USD","time":"2026-03-02T14:31:00Z","stale":false}`,
+		get("/users/sim@example.com/latest"))
+	require.JSONEq(t, `{"ticker":"AAPL","average":270,"count":1}`, get("/users/sim@example.com/average?count=5"))
 }

@@ -25,7 +25,8 @@ type registerRequest struct {
 const minRegisterKeyLen = 20
 
 // register serves POST /users: 201 with the new user's profile, its API token and a Telegram link code
-// (shown this once; only their hashes are stored). With an Idempotency-Key, a repeat of the same request
+// (shown this once; only their hashes are stored), and a notice when nothing will alert yet (no ticker,
+// or no threshold). With an Idempotency-Key, a repeat of the same request
 // answers the first response again, token included.
 func (c *commands) register(w http.ResponseWriter, r *http.Request) error {
 	if key := r.Header.Get(idempotencyHeader); key != "" && len(key) < minRegisterKeyLen {
@@ -68,10 +69,12 @@ func (c *commands) register(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return nil, fmt.Errorf("read back registered user: %w", err)
 			}
+			u := newUserJSON(p)
 			return marshal(registrationJSON{
-				userJSON:     newUserJSON(p),
+				userJSON:     u,
 				Token:        token,
 				linkCodeJSON: linkCodeJSON{TelegramLinkCode: code, TelegramLink: deepLink(c.bot, code)},
+				Notice:       registrationNotice(u),
 			})
 		})
 	if err != nil {

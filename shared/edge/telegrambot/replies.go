@@ -142,6 +142,7 @@ func pausedText(paused bool) string {
 //	AAPL: above 200.00 USD / below 150.00 USD, last 190.12 USD at 14:30 UTC
 //	VOD.L: above 80.00 GBp, last 72.50 GBp (pence) at 14:29 UTC
 //	OLD.L: no thresholds, last 12.30 GBp (pence) at 2025-10-02 14:30 UTC (stale: no trade for 151 days, …)
+//	MSFT: below 400.00 USD, last 498.20 USD (simulated) at 14:30 UTC
 //	MSFT: above 400.00, no price yet
 //
 // The currency code is shown exactly as quoted (GBp is pence, GBP pounds) and thresholds are in that
@@ -202,7 +203,12 @@ func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.P
 	if !ok {
 		return fmt.Sprintf("%s: %s, no price yet", s.Ticker, th)
 	}
-	line := fmt.Sprintf("%s: %s, last %s at %s", s.Ticker, th, stockalert.FormatAmount(price.Price, price.Currency), formatPriceTime(price.Time, now))
+	simulated := ""
+	if price.Simulated {
+		simulated = " (simulated)"
+	}
+	line := fmt.Sprintf("%s: %s, last %s%s at %s", s.Ticker, th, stockalert.FormatAmount(price.Price, price.Currency), simulated,
+		formatPriceTime(price.Time, now))
 	if price.Stale {
 		line += fmt.Sprintf(" (stale: no trade for %s, the symbol may be renamed or delisted; no alerts until it trades again)",
 			formatAge(now.Sub(price.Time)))

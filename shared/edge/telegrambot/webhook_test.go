@@ -289,6 +289,21 @@ TEVA.TA: below 100.00 ILA, last 5320.00 ILA (agorot) at 14:00 UTC
 VOD.L: above 80.00 GBp / below 60.00 GBp, last 72.50 GBp (pence) at 14:29 UTC`, b.say(42, "/status"))
 }
 
+// /status marks a simulated price (QUOTE_SOURCE=simulated) as such.
+func TestWebhookStatusMarksSimulatedPrices(t *testing.T) {
+	b := newBot(t)
+	code := b.registerUser("sim@example.com", "AAPL", stockalert.Thresholds{High: stockalert.Float(300)})
+	require.NoError(t, b.subscribe.Handle(b.ctx, command.Subscribe{Email: "sim@example.com", Ticker: "MSFT"}))
+	require.NoError(t, b.record.Handle(b.ctx, command.RecordPrices{Quotes: []stockalert.Quote{
+		{Ticker: "AAPL", Price: 271.5, Currency: "USD", Time: now.Add(-time.Minute), Source: stockalert.QuoteSourceSimulated},
+		{Ticker: "MSFT", Price: 498.2, Currency: "USD", Time: now.Add(-time.Minute)},
+	}}))
+	b.say(42, "/start "+code)
+	status := b.say(42, "/status")
+	require.Contains(t, status, "AAPL: above 300.00 USD, last 271.50 USD (simulated) at ")
+	require.Contains(t, status, "MSFT: no thresholds, last 498.20 USD at ")
+}
+
 func TestWebhookStatusFitsInOneMessage(t *testing.T) {
 	b := newBot(t)
 	email := "many@example.com"

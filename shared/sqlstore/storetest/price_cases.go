@@ -121,6 +121,35 @@ var priceCases = []contractCase{
 		_, err = f.latest.Handle(f.ctx, query.LatestPrice{Email: r.email})
 		requireField(t, err, "ticker")
 	}},
+	{"Prices/simulated quotes are recorded and read as simulated, and never averaged with real ones", func(t *testing.T, f *fixture) {
+		r := f.registerUser("sim@example.com", "AAPL", th(nil, nil))
+		t0 := f.clock.Now()
+		simulated := func(p float64, at time.Time) stockalert.Quote {
+			q := quote("AAPL", p, at)
+			q.Source = stockalert.QuoteSourceSimulated
+			return q
+		}
+		// Simulated first (QUOTE_SOURCE=simulated), then real quotes from Yahoo.
+		f.recordQuotes(simulated(36.73, t0.Add(-3*time.Minute)), simulated(37.10, t0.Add(-2*time.Minute)))
+		require.Equal(t, 2, f.count("prices", "source = ?", "simulated"))
+		p, err := f.latest.Handle(f.ctx, query.LatestPrice{Email: r.email})
+		require.NoError(t, err)
+		require.True(t, p.Simulated)
+		a, err := f.average.Handle(f.ctx, query.AveragePrice{Email: r.email, Count: 10})
+		require.NoError(t, err)
+		require.InDelta(t, 36.915, a.Average, 1e-9)
+		require.Equal(t, query.Average{Ticker: "AAPL", Average: a.Average, Count: 2, Simulated: true}, a)
+
+		f.recordQuotes(quote("AAPL", 270, t0.Add(-time.Minute)), quote("AAPL", 272, t0))
+		require.Equal(t, 2, f.count("prices", "source = ?", "yahoo"))
+		p, err = f.latest.Handle(f.ctx, query.LatestPrice{Email: r.email})
+		require.NoError(t, err)
+		require.False(t, p.Simulated)
+		require.Equal(t, 272.0, p.Price)
+		a, err = f.average.Handle(f.ctx, query.AveragePrice{Email: r.email, Count: 10})
+		require.NoError(t, err)
+		require.Equal(t, query.Average{Ticker: "AAPL", Average: 271, Count: 2}, a, "the simulated prices stay out")
+	}},
 	{"AveragePrice/the mean of the last N, counting what was averaged", func(t *testing.T, f *fixture) {
 		r := f.registerUser("ned@example.com", "AAPL", th(nil, nil))
 		t0 := f.clock.Now()

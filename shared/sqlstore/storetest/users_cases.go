@@ -58,7 +58,7 @@ var userCases = []contractCase{
 			{"malformed email", command.RegisterUser{Email: "not-an-email", Ticker: "AAPL"}, "email"},
 			{"email with a name", command.RegisterUser{Email: "Ada <ada@example.com>", Ticker: "AAPL"}, "email"},
 			{"oversized email", command.RegisterUser{Email: strings.Repeat("a", 250) + "@x.io", Ticker: "AAPL"}, "email"},
-			{"missing ticker", command.RegisterUser{Email: "a@example.com"}, "ticker"},
+			{"a threshold without a ticker", command.RegisterUser{Email: "a@example.com", Thresholds: th(f64(10), nil)}, "ticker"},
 			{"unknown ticker format", command.RegisterUser{Email: "a@example.com", Ticker: "AA PL"}, "ticker"},
 			{"oversized ticker", command.RegisterUser{Email: "a@example.com", Ticker: strings.Repeat("A", 17)}, "ticker"},
 			{"negative high", command.RegisterUser{Email: "a@example.com", Ticker: "AAPL", Thresholds: th(f64(-1), nil)}, "high_value"},
