@@ -38,6 +38,8 @@ type rig struct {
 	now func() time.Time
 	// maxQuoteAge is the collector's QUOTE_MAX_AGE (0: the default).
 	maxQuoteAge time.Duration
+	// maxTickers is the collector's COLLECTOR_MAX_TICKERS (0: the default).
+	maxTickers int
 	// metrics is the registry of the last collector built.
 	metrics *prometheus.Registry
 }
@@ -73,7 +75,7 @@ func (r *rig) collectorWith(t *testing.T, brokers []string, attempts int) *colle
 		}
 	})
 	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic,
-		MaxQuoteAge: r.maxQuoteAge, Now: r.now}, r.client,
+		MaxQuoteAge: r.maxQuoteAge, MaxTickers: r.maxTickers, Now: r.now}, r.client,
 		collector.Handlers{
 			Tickers: query.NewDistinctTickersHandler(r.store, r.logger, nil),
 			Record:  command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),

@@ -9,7 +9,7 @@
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY,
-// COLLECTOR_QUOTE_TIMEOUT and QUOTE_MAX_AGE (a quote older than it is recorded but announces no
+// COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_MAX_TICKERS and QUOTE_MAX_AGE (a quote older than it is recorded but announces no
 // event; shared/collector); YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
 // YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT and YAHOO_BREAKER_HALF_OPEN_REQUESTS
 // (shared/yahoo); SIMULATED_SEED and SIMULATED_VOLATILITY (shared/randomwalk); KAFKA_BROKERS
