@@ -8,7 +8,9 @@
 //
 // Environment: TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a
 // https://t.me/<bot>?start=<code> link next to the link code; REGISTRATION_ACCEPTS_CHAT_ID (default
-// true) keeps the original API's telegram_chat_id on POST /users (linked unverified); and SQLITE_PATH,
+// true) keeps the original API's telegram_chat_id on POST /users (linked unverified);
+// PUBLIC_WRITES_PER_MINUTE, PUBLIC_WRITES_BURST, PUBLIC_WRITES_MAX_CLIENTS and TRUSTED_PROXY_HOPS limit
+// POST /users per client address (httpapi.ClientLimits); and SQLITE_PATH,
 // IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's
 // (port, bind, exec_timeout, max_body_bytes, log_format… see shared/faas.Config).
 package usercommandsapp
@@ -30,6 +32,8 @@ type config struct {
 	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
 	// AcceptChatID keeps the original API's telegram_chat_id on POST /users (linked unverified).
 	AcceptChatID bool `env:"REGISTRATION_ACCEPTS_CHAT_ID" envDefault:"true"`
+	// Limits rate-limits POST /users per client address.
+	Limits httpapi.ClientLimits
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -52,6 +56,10 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter, err := httpapi.NewClientLimiter(cfg.Limits, p.Registry)
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.NewUserCommands(httpapi.UserCommands{
 		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m),
 		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m),
@@ -65,6 +73,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		BotUsername:   cfg.BotUsername,
 		RefuseChatID:  !cfg.AcceptChatID,
 		MaxBodyBytes:  p.Config.MaxBodyBytes,
+		Limiter:       limiter,
 		Logger:        p.Logger,
 	}), nil
 }
