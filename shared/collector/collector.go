@@ -56,6 +56,9 @@ type Config struct {
 	Now func() time.Time `env:"-"`
 	// Topic is where price events go (stockalert.TopicPrices in production).
 	Topic string `env:"-"`
+	// NoticeTopic is where Handlers.Unverified queues its notices (stockalert.TopicAlerts when empty):
+	// a run that found a symbol unknown publishes it too.
+	NoticeTopic string `env:"-"`
 }
 
 // DefaultMaxTickers is the MaxTickers of a zero Config.
@@ -67,6 +70,9 @@ type Handlers struct {
 	Record  command.RecordPricesHandler
 	Publish command.PublishOutboxHandler
 	Purge   command.PurgeIdempotencyKeysHandler
+	// Unverified, when set, learns from each run which unverified symbols were priced and which found
+	// unknown, and drops those unknown too often (see command.NewTrackUnverifiedSymbolsHandler).
+	Unverified command.TrackUnverifiedSymbolsHandler
 }
 
 // Report says what a run did.
@@ -135,6 +141,9 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *dec
 	}
 	if cfg.Topic == "" {
 		cfg.Topic = stockalert.TopicPrices
+	}
+	if cfg.NoticeTopic == "" {
+		cfg.NoticeTopic = stockalert.TopicAlerts
 	}
 	c := &Collector{
 		cfg: cfg, source: source, h: h, logger: logger,
@@ -288,9 +297,24 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 			return rep, purgeErr, err
 		}
 	}
+	if c.h.Unverified != nil {
+		priced := make([]stockalert.Ticker, 0, rep.Quoted)
+		for _, q := range append(got, stale...) {
+			priced = append(priced, q.Ticker)
+		}
+		if err := c.h.Unverified.Handle(ctx, command.TrackUnverifiedSymbols{Priced: priced, Unknown: rep.Unknown}); err != nil {
+			return rep, purgeErr, err
+		}
+	}
 	if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.Topic}); err != nil {
 		// The events stay queued for the next run; the run's line reports it.
 		rep.PublishError = err.Error()
+	}
+	if c.h.Unverified != nil && len(rep.Unknown) > 0 {
+		// Notices of dropped symbols, if this run dropped any (or an earlier one could not publish them).
+		if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.NoticeTopic}); err != nil && rep.PublishError == "" {
+			rep.PublishError = err.Error()
+		}
 	}
 	return rep, purgeErr, nil
 }
