@@ -75,7 +75,8 @@ func TestFloodControlCrossesFunctions(t *testing.T) {
 		maps.Copy(all, env)
 		return all
 	}
-	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(nil))
+	// The simulated source knows every symbol: registrations are checked without the network.
+	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(map[string]string{"QUOTE_SOURCE": "simulated"}))
 	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
 		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
 	alertSystem := faastest.Start(t, alertsystemapp.Name, alertsystemapp.Wire, nil, with(nil))

@@ -36,7 +36,8 @@ func TestGroupMigrationAcrossFunctions(t *testing.T) {
 		return all
 	}
 	secrets := map[string]string{"telegram-bot-token": botToken, "telegram-webhook-secret": webhookSecret}
-	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(nil))
+	// The simulated source knows every symbol: registrations are checked without the network.
+	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(map[string]string{"QUOTE_SOURCE": "simulated"}))
 	bot := faastest.Run(t, telegrambotapp.Name, telegrambotapp.Wire, faastest.Env(t, secrets, with(nil)))
 	notifier := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, faastest.Env(t, secrets, with(nil)))
 

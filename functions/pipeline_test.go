@@ -102,7 +102,8 @@ func TestPipelineInProcess(t *testing.T) {
 		maps.Copy(all, env)
 		return all
 	}
-	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(nil))
+	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil,
+		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
 	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
 		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
 	alertSystem := faastest.Start(t, alertsystemapp.Name, alertsystemapp.Wire, nil, with(nil))
@@ -142,7 +143,8 @@ func TestPipelineInProcess(t *testing.T) {
 		require.NoError(t, <-stopped)
 	})
 
-	// Register through the API, with the chat the alerts must reach.
+	// Register through the API, with the chat the alerts must reach (Yahoo knows the symbol).
+	quotes.SetQuote("AAPL", 75, "USD", time.Now().Add(-2*time.Hour))
 	res, err := http.Post(gateway.URL+"/function/user-commands/users", "application/json",
 		strings.NewReader(`{"email":"pat@example.com","ticker":"AAPL","high_value":100,"low_value":50,"telegram_chat_id":4242}`))
 	require.NoError(t, err)

@@ -51,7 +51,9 @@ func TestConcurrentRelaysPublishEachAlertOnce(t *testing.T) {
 		maps.Copy(all, env)
 		return all
 	}
-	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(nil))
+	// The simulated source knows every symbol; the test registers its users from one address.
+	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil,
+		with(map[string]string{"QUOTE_SOURCE": "simulated", "PUBLIC_WRITES_PER_MINUTE": "0"}))
 	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
 		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
 	alertSystem := faastest.Start(t, alertsystemapp.Name, alertsystemapp.Wire, nil, with(nil))

@@ -2,19 +2,102 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/internal/faastest"
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
+
+// A symbol nobody follows yet is asked of Yahoo first: unknown (404 with chart.error) is a 400 naming
+// ticker and changes nothing; a symbol already followed is not asked again.
+func TestANewSymbolUnknownToYahooIsRefused(t *testing.T) {
+	t.Parallel()
+	quotes := yahootest.NewServer(t)
+	quotes.SetQuote("AAPL", 190, "USD", time.Now())
+	env := faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()})
+	base := faastest.Run(t, usercommandsapp.Name, usercommandsapp.Wire, env)
+	store := faastest.Store(t, env)
+
+	status, body := faastest.Call(t, "POST", base+"/users", `{"email":"x@example.com","ticker":"NOSUCHSYM"}`, nil)
+	if status != http.StatusBadRequest || !strings.Contains(body, `"field":"ticker"`) || !strings.Contains(body, "NOSUCHSYM") {
+		t.Fatalf("POST /users with an unknown symbol = %d %s", status, body)
+	}
+	if n := storetest.Count(t, store.DB(), "users", ""); n != 0 {
+		t.Fatalf("%d users stored after a refused registration", n)
+	}
+	if n := quotes.Requests("NOSUCHSYM"); n != 1 {
+		t.Fatalf("Yahoo asked %d times about NOSUCHSYM, want 1", n)
+	}
+
+	status, body = faastest.Call(t, "POST", base+"/users", `{"email":"ann@example.com","ticker":"AAPL"}`, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("POST /users with a known symbol = %d %s", status, body)
+	}
+	var reg struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(body), &reg); err != nil {
+		t.Fatal(err)
+	}
+	status, body = faastest.Call(t, "PUT", base+"/users/ann@example.com/tickers/NOSUCHSYM", `{}`, faastest.Bearer(reg.Token))
+	if status != http.StatusBadRequest || !strings.Contains(body, `"field":"ticker"`) {
+		t.Fatalf("PUT an unknown symbol = %d %s", status, body)
+	}
+	if n := storetest.Count(t, store.DB(), "subscriptions", ""); n != 1 {
+		t.Fatalf("%d subscriptions after a refused PUT, want 1", n)
+	}
+
+	// AAPL is followed now (a subscription): a second user's registration does not ask Yahoo again.
+	before := quotes.Requests("AAPL")
+	if status, body = faastest.Call(t, "POST", base+"/users", `{"email":"bob@example.com","ticker":"AAPL"}`, nil); status != http.StatusCreated {
+		t.Fatalf("POST /users = %d %s", status, body)
+	}
+	if quotes.Requests("AAPL") != before {
+		t.Fatal("a followed symbol was checked again")
+	}
+	if n := storetest.Count(t, store.DB(), "unverified_symbols", ""); n != 0 {
+		t.Fatalf("%d unverified symbols, want none", n)
+	}
+}
+
+// When Yahoo cannot be reached the symbol is accepted, and recorded as unverified for the collector.
+func TestANewSymbolIsAcceptedUnverifiedWhenYahooIsUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env := faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": down})
+	base := faastest.Run(t, usercommandsapp.Name, usercommandsapp.Wire, env)
+	store := faastest.Store(t, env)
+
+	status, body := faastest.Call(t, "POST", base+"/users", `{"email":"ann@example.com","ticker":"ZZZQ"}`, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("POST /users with Yahoo unreachable = %d %s", status, body)
+	}
+	if n := storetest.Count(t, store.DB(), "unverified_symbols", "ticker = 'ZZZQ' AND misses = 0"); n != 1 {
+		t.Fatalf("ZZZQ recorded unverified %d times, want 1", n)
+	}
+}
 
 // TestSmoke runs the function as main does, on a free loopback port over a fresh store (SQLite, or a
 // scratch MySQL database when MYSQL_DSN is set), and registers a user through it.
 func TestSmoke(t *testing.T) {
 	t.Parallel()
-	base := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, map[string]string{"TELEGRAM_BOT_USERNAME": "demo_bot"})
+	quotes := yahootest.NewServer(t)
+	quotes.SetQuote("AAPL", 190, "USD", time.Now())
+	base := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, map[string]string{"TELEGRAM_BOT_USERNAME": "demo_bot",
+		"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()})
 
 	status, body := faastest.Call(t, "POST", base+"/users", `{"email":"smoke@example.com","ticker":"AAPL","high_value":200}`, nil)
 	if status != http.StatusCreated {

@@ -45,11 +45,24 @@ type Config struct {
 	// it. Zero means stockalert.DefaultMaxQuoteAge (7 days). The readers (stock-queries, telegram-bot)
 	// flag such prices with the same setting.
 	MaxQuoteAge time.Duration `env:"QUOTE_MAX_AGE" envDefault:"168h"`
+	// MaxTickers bounds the distinct tickers priced in one run, so that registrations with many
+	// symbols cannot turn a run into thousands of quote requests (and Yahoo's rate limit on the whole
+	// service). Past it a run prices MaxTickers of them, taking turns from run to run so that every
+	// ticker is priced every ceil(tickers/MaxTickers) runs, counts the rest in
+	// stockalert_collector_tickers_skipped_total and says so on its run line (WARN, over_limit). Zero
+	// means DefaultMaxTickers.
+	MaxTickers int `env:"COLLECTOR_MAX_TICKERS" envDefault:"5000"`
 	// Now is the clock quotes are aged against; nil means time.Now.
 	Now func() time.Time `env:"-"`
 	// Topic is where price events go (stockalert.TopicPrices in production).
 	Topic string `env:"-"`
+	// NoticeTopic is where Handlers.Unverified queues its notices (stockalert.TopicAlerts when empty):
+	// a run that found a symbol unknown publishes it too.
+	NoticeTopic string `env:"-"`
 }
+
+// DefaultMaxTickers is the MaxTickers of a zero Config.
+const DefaultMaxTickers = 5000
 
 // Handlers are the use cases a run is made of.
 type Handlers struct {
@@ -57,6 +70,9 @@ type Handlers struct {
 	Record  command.RecordPricesHandler
 	Publish command.PublishOutboxHandler
 	Purge   command.PurgeIdempotencyKeysHandler
+	// Unverified, when set, learns from each run which unverified symbols were priced and which found
+	// unknown, and drops those unknown too often (see command.NewTrackUnverifiedSymbolsHandler).
+	Unverified command.TrackUnverifiedSymbolsHandler
 }
 
 // Report says what a run did.
@@ -65,7 +81,9 @@ type Report struct {
 	Skipped bool `json:"skipped,omitempty"`
 	// Tickers is how many distinct tickers are subscribed; Quoted how many were priced.
 	Tickers int `json:"tickers"`
-	Quoted  int `json:"quoted"`
+	// OverLimit is how many of the Tickers this run left unpriced because of MaxTickers (0 when under it).
+	OverLimit int `json:"over_limit,omitempty"`
+	Quoted    int `json:"quoted"`
 	// Unknown lists tickers the source does not know; Failed those it could not price this time.
 	Unknown []stockalert.Ticker `json:"unknown,omitempty"`
 	// Stale lists the priced tickers whose quote is older than MaxQuoteAge: recorded, not announced.
@@ -92,6 +110,9 @@ type Collector struct {
 	running sync.Mutex
 	quotes  *prometheus.CounterVec
 	runs    *prometheus.CounterVec
+	skipped prometheus.Counter
+	// turn is where the next run over MaxTickers starts in the ticker list (guarded by running).
+	turn    int
 	collect decorator.ReportingHandler[Collect, Report]
 }
 
@@ -109,11 +130,20 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *dec
 	if cfg.MaxQuoteAge < 0 {
 		return nil, fmt.Errorf("collector: QUOTE_MAX_AGE must not be negative, got %s", cfg.MaxQuoteAge)
 	}
+	if cfg.MaxTickers < 0 {
+		return nil, fmt.Errorf("collector: COLLECTOR_MAX_TICKERS must not be negative, got %d", cfg.MaxTickers)
+	}
+	if cfg.MaxTickers == 0 {
+		cfg.MaxTickers = DefaultMaxTickers
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Topic == "" {
 		cfg.Topic = stockalert.TopicPrices
+	}
+	if cfg.NoticeTopic == "" {
+		cfg.NoticeTopic = stockalert.TopicAlerts
 	}
 	c := &Collector{
 		cfg: cfg, source: source, h: h, logger: logger,
@@ -125,8 +155,12 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *dec
 			Name: "stockalert_collector_runs_total",
 			Help: "Collector runs by outcome (ok, skipped, publish_failed, error).",
 		}, []string{"outcome"}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stockalert_collector_tickers_skipped_total",
+			Help: "Subscribed tickers left unpriced by a run because there were more than COLLECTOR_MAX_TICKERS.",
+		}),
 	}
-	for _, col := range []prometheus.Collector{c.quotes, c.runs} {
+	for _, col := range []prometheus.Collector{c.quotes, c.runs, c.skipped} {
 		if err := reg.Register(col); err != nil {
 			return nil, fmt.Errorf("collector metrics: %w", err)
 		}
@@ -179,6 +213,11 @@ func (h collectHandler) Handle(ctx context.Context, _ Collect) (Report, error) {
 		// Once per run, on the run's line: which symbols answer with an old last trade.
 		attrs = append(attrs, slog.Any("stale_tickers", rep.Stale), slog.String("max_quote_age", c.maxQuoteAge().String()))
 	}
+	if rep.OverLimit > 0 {
+		// Once per run: more distinct tickers than one run prices; the rest wait for their turn.
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.Int("over_limit", rep.OverLimit), slog.Int("max_tickers", c.cfg.MaxTickers))
+	}
 	if rep.PublishError != "" {
 		level = slog.LevelWarn
 	}
@@ -207,6 +246,8 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 		return rep, purgeErr, err
 	}
 	rep.Tickers = len(tickers)
+	tickers, rep.OverLimit = c.bound(tickers)
+	c.skipped.Add(float64(rep.OverLimit))
 
 	quotes := make([]stockalert.Quote, len(tickers))
 	outcomes := make([]error, len(tickers))
@@ -256,9 +297,40 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 			return rep, purgeErr, err
 		}
 	}
+	if c.h.Unverified != nil {
+		priced := make([]stockalert.Ticker, 0, rep.Quoted)
+		for _, q := range append(got, stale...) {
+			priced = append(priced, q.Ticker)
+		}
+		if err := c.h.Unverified.Handle(ctx, command.TrackUnverifiedSymbols{Priced: priced, Unknown: rep.Unknown}); err != nil {
+			return rep, purgeErr, err
+		}
+	}
 	if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.Topic}); err != nil {
 		// The events stay queued for the next run; the run's line reports it.
 		rep.PublishError = err.Error()
 	}
+	if c.h.Unverified != nil && len(rep.Unknown) > 0 {
+		// Notices of dropped symbols, if this run dropped any (or an earlier one could not publish them).
+		if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.NoticeTopic}); err != nil && rep.PublishError == "" {
+			rep.PublishError = err.Error()
+		}
+	}
 	return rep, purgeErr, nil
+}
+
+// bound returns at most MaxTickers of tickers, starting where the previous bounded run stopped and
+// wrapping around, and how many it left out. Called with running held.
+func (c *Collector) bound(tickers []stockalert.Ticker) (priced []stockalert.Ticker, left int) {
+	n, limit := len(tickers), c.cfg.MaxTickers
+	if n <= limit {
+		return tickers, 0
+	}
+	start := c.turn % n
+	priced = make([]stockalert.Ticker, 0, limit)
+	for i := range limit {
+		priced = append(priced, tickers[(start+i)%n])
+	}
+	c.turn = (start + limit) % n
+	return priced, n - limit
 }

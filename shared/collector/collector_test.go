@@ -38,6 +38,11 @@ type rig struct {
 	now func() time.Time
 	// maxQuoteAge is the collector's QUOTE_MAX_AGE (0: the default).
 	maxQuoteAge time.Duration
+	// maxTickers is the collector's COLLECTOR_MAX_TICKERS (0: the default).
+	maxTickers int
+	// notices is the topic of the notices about dropped symbols; maxMisses UNVERIFIED_SYMBOL_MAX_MISSES.
+	notices   string
+	maxMisses int
 	// metrics is the registry of the last collector built.
 	metrics *prometheus.Registry
 }
@@ -48,6 +53,7 @@ func newRig(t *testing.T) *rig {
 		BreakerFailures: 3, BreakerOpenTimeout: time.Minute, BreakerHalfOpenRequests: 1}, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	return &rig{store: storetest.Open(t), yahoo: fake, client: client, brokers: kafkatest.Brokers(t), topic: kafkatest.Topic(t, "prices"),
+		notices: kafkatest.Topic(t, "notices"), maxMisses: 3,
 		logger: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Date(2026, 3, 2, 15, 30, 0, 0, time.UTC) }}
 }
 
@@ -66,19 +72,20 @@ func (r *rig) collectorWith(t *testing.T, brokers []string, attempts int) *colle
 	cfg.MaxAttempts = attempts
 	pub, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
-	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic)...)
+	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic, r.notices)...)
 	t.Cleanup(func() {
 		if err := pub.Close(); err != nil {
 			t.Errorf("close publisher: %v", err)
 		}
 	})
 	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic,
-		MaxQuoteAge: r.maxQuoteAge, Now: r.now}, r.client,
+		MaxQuoteAge: r.maxQuoteAge, MaxTickers: r.maxTickers, Now: r.now, NoticeTopic: r.notices}, r.client,
 		collector.Handlers{
-			Tickers: query.NewDistinctTickersHandler(r.store, r.logger, nil),
-			Record:  command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),
-			Publish: command.NewPublishOutboxHandler(r.store, pub, r.logger, nil),
-			Purge:   command.NewPurgeIdempotencyKeysHandler(r.store, r.logger, nil),
+			Tickers:    query.NewDistinctTickersHandler(r.store, r.logger, nil),
+			Record:     command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),
+			Publish:    command.NewPublishOutboxHandler(r.store, pub, r.logger, nil),
+			Purge:      command.NewPurgeIdempotencyKeysHandler(r.store, r.logger, nil),
+			Unverified: command.NewTrackUnverifiedSymbolsHandler(r.store, r.notices, r.maxMisses, r.now, r.logger, nil),
 		}, r.logger, nil, r.newMetrics())
 	require.NoError(t, err)
 	return c

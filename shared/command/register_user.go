@@ -46,12 +46,16 @@ type UserRegistrar interface {
 // stockalert.ErrConflict when the e-mail is taken.
 type RegisterUserHandler decorator.CommandHandler[RegisterUser]
 
-// NewRegisterUserHandler builds the handler over store.
-func NewRegisterUserHandler(store UserRegistrar, logger *slog.Logger, m *decorator.Metrics) RegisterUserHandler {
-	return decorator.ApplyCommand[RegisterUser](registerUserHandler{store}, logger, m)
+// NewRegisterUserHandler builds the handler over store; CheckSymbols makes it check a new symbol
+// against the quote source first.
+func NewRegisterUserHandler(store UserRegistrar, logger *slog.Logger, m *decorator.Metrics, opts ...Option) RegisterUserHandler {
+	return decorator.ApplyCommand[RegisterUser](registerUserHandler{store, newSymbolCheck(opts)}, logger, m)
 }
 
-type registerUserHandler struct{ store UserRegistrar }
+type registerUserHandler struct {
+	store UserRegistrar
+	check symbolCheck
+}
 
 func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error {
 	email, err := stockalert.ParseEmail(cmd.Email)
@@ -84,6 +88,10 @@ func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error
 		LinkCodeHash:   cmd.LinkCodeHash,
 		NotifyInterval: int64(stockalert.DefaultNotifyInterval.Seconds()),
 	}
+	unverified, err := h.check.verify(ctx, ticker)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", email, err)
+	}
 	return h.store.InTx(ctx, func(ctx context.Context) error {
 		id, err := h.store.CreateUser(ctx, u)
 		if err != nil {
@@ -94,6 +102,9 @@ func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error
 		}
 		if err := h.store.PutSubscription(ctx, id, ticker, cmd.Thresholds); err != nil {
 			return fmt.Errorf("register %s: subscribe %s: %w", email, ticker, err)
+		}
+		if err := h.check.record(ctx, ticker, unverified); err != nil {
+			return fmt.Errorf("register %s: %w", email, err)
 		}
 		return nil
 	})

@@ -28,12 +28,16 @@ type Subscriber interface {
 // MaxSubscriptionsPerUser, stockalert.ErrNotFound for an unknown user.
 type SubscribeHandler decorator.CommandHandler[Subscribe]
 
-// NewSubscribeHandler builds the handler over store.
-func NewSubscribeHandler(store Subscriber, logger *slog.Logger, m *decorator.Metrics) SubscribeHandler {
-	return decorator.ApplyCommand[Subscribe](subscribeHandler{store}, logger, m)
+// NewSubscribeHandler builds the handler over store; CheckSymbols makes it check a new symbol against
+// the quote source first.
+func NewSubscribeHandler(store Subscriber, logger *slog.Logger, m *decorator.Metrics, opts ...Option) SubscribeHandler {
+	return decorator.ApplyCommand[Subscribe](subscribeHandler{store, newSymbolCheck(opts)}, logger, m)
 }
 
-type subscribeHandler struct{ store Subscriber }
+type subscribeHandler struct {
+	store Subscriber
+	check symbolCheck
+}
 
 func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
 	email, err := stockalert.ParseEmail(cmd.Email)
@@ -46,6 +50,10 @@ func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
 	}
 	if err := cmd.Thresholds.Validate(); err != nil {
 		return err
+	}
+	unverified, err := h.check.verify(ctx, ticker)
+	if err != nil {
+		return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
 	}
 	return h.store.InTx(ctx, func(ctx context.Context) error {
 		u, err := h.store.LockUser(ctx, email)
@@ -69,6 +77,9 @@ func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
 			return stockalert.Invalid("ticker", "a user can watch at most %d tickers", MaxSubscriptionsPerUser)
 		}
 		if err := h.store.PutSubscription(ctx, u.ID, ticker, cmd.Thresholds); err != nil {
+			return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
+		}
+		if err := h.check.record(ctx, ticker, unverified); err != nil {
 			return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
 		}
 		return nil

@@ -39,12 +39,16 @@ type UserUpdater interface {
 // watches several tickers (use Subscribe instead).
 type UpdateUserHandler decorator.CommandHandler[UpdateUser]
 
-// NewUpdateUserHandler builds the handler over store.
-func NewUpdateUserHandler(store UserUpdater, logger *slog.Logger, m *decorator.Metrics) UpdateUserHandler {
-	return decorator.ApplyCommand[UpdateUser](updateUserHandler{store}, logger, m)
+// NewUpdateUserHandler builds the handler over store; CheckSymbols makes it check a new symbol against
+// the quote source first.
+func NewUpdateUserHandler(store UserUpdater, logger *slog.Logger, m *decorator.Metrics, opts ...Option) UpdateUserHandler {
+	return decorator.ApplyCommand[UpdateUser](updateUserHandler{store, newSymbolCheck(opts)}, logger, m)
 }
 
-type updateUserHandler struct{ store UserUpdater }
+type updateUserHandler struct {
+	store UserUpdater
+	check symbolCheck
+}
 
 func (h updateUserHandler) Handle(ctx context.Context, cmd UpdateUser) error {
 	email, err := stockalert.ParseEmail(cmd.Email)
@@ -55,6 +59,12 @@ func (h updateUserHandler) Handle(ctx context.Context, cmd UpdateUser) error {
 	if cmd.Ticker != nil {
 		if newTicker, err = stockalert.ParseTicker(*cmd.Ticker); err != nil {
 			return err
+		}
+	}
+	unverified := false
+	if newTicker != "" {
+		if unverified, err = h.check.verify(ctx, newTicker); err != nil {
+			return fmt.Errorf("update %s: %w", email, err)
 		}
 	}
 	return h.store.InTx(ctx, func(ctx context.Context) error {
@@ -102,6 +112,9 @@ func (h updateUserHandler) Handle(ctx context.Context, cmd UpdateUser) error {
 		}
 		if err := h.store.PutSubscription(ctx, u.ID, target, th); err != nil {
 			return fmt.Errorf("update %s: subscribe %s: %w", email, target, err)
+		}
+		if err := h.check.record(ctx, target, unverified && target == newTicker); err != nil {
+			return fmt.Errorf("update %s: %w", email, err)
 		}
 		return nil
 	})

@@ -12,6 +12,10 @@ type Condition string
 const (
 	Above Condition = "above"
 	Below Condition = "below"
+	// SymbolDropped is not a breach but a notice on the alert path: the subscription's ticker was
+	// accepted unverified (the quote source could not be asked) and the collector dropped it after
+	// finding it unknown UNVERIFIED_SYMBOL_MAX_MISSES times. Price and Threshold are 0.
+	SymbolDropped Condition = "symbol-dropped"
 )
 
 // Thresholds is the range a user is happy with: High alone, Low alone or both (then High > Low). A nil

@@ -231,7 +231,16 @@ func classify(chatID int64, err error) error {
 //
 //	🔔 VOD.L is above your high threshold of 70.00 GBp
 //	Price: 72.50 GBp (pence) at 2025-03-14 16:29 UTC
+//
+// A stockalert.SymbolDropped notice says the ticker was removed:
+//
+//	⚠️ ZZZQ is not a symbol the quote source knows: no price was found for it, so it was removed
+//	from your watch list. Check the symbol and add it again.
 func FormatAlert(ev stockalert.AlertEvent) string {
+	if ev.Condition == stockalert.SymbolDropped {
+		return fmt.Sprintf("⚠️ %s is not a symbol the quote source knows: no price was found for it, so it was removed "+
+			"from your watch list. Check the symbol and add it again.", ev.Ticker)
+	}
 	side := "crossed your threshold"
 	switch ev.Condition {
 	case stockalert.Above:

@@ -291,6 +291,10 @@ func TestFormatAlert(t *testing.T) {
 			"🔔 TEVA.TA is above your high threshold of 5000.00 ILA\nPrice: 5320.00 ILA (agorot)"},
 		{stockalert.AlertEvent{Ticker: "M&M.NS", Condition: stockalert.Above, Price: 3120.4, Currency: "INR", Threshold: 3000},
 			"🔔 M&M.NS is above your high threshold of 3000.00 INR\nPrice: 3120.40 INR"},
+		// The notice of a symbol the collector dropped (accepted unverified, then found unknown).
+		{stockalert.AlertEvent{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: at},
+			"⚠️ ZZZQ is not a symbol the quote source knows: no price was found for it, so it was removed from your " +
+				"watch list. Check the symbol and add it again."},
 	}
 	s, fake := newSender(t)
 	for i, tc := range cases {

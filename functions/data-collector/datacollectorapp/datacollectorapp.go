@@ -9,7 +9,9 @@
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY,
-// COLLECTOR_QUOTE_TIMEOUT and QUOTE_MAX_AGE (a quote older than it is recorded but announces no
+// COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_MAX_TICKERS and QUOTE_MAX_AGE; UNVERIFIED_SYMBOL_MAX_MISSES (runs
+// that may find a symbol accepted unverified unknown before its subscriptions are dropped, each user
+// told on to-notifier) (a quote older than it is recorded but announces no
 // event; shared/collector); YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
 // YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT and YAHOO_BREAKER_HALF_OPEN_REQUESTS
 // (shared/yahoo); SIMULATED_SEED and SIMULATED_VOLATILITY (shared/randomwalk); KAFKA_BROKERS
@@ -40,10 +42,13 @@ import (
 
 type config struct {
 	QuoteSource string `env:"QUOTE_SOURCE" envDefault:"yahoo"`
-	Collector   collector.Config
-	Yahoo       yahoo.Config
-	Simulated   randomwalk.Config
-	Topics      kafka.TopicSettings
+	// UnverifiedMaxMisses is how many runs may find a symbol accepted unverified unknown before it is
+	// dropped, with a notice to its users.
+	UnverifiedMaxMisses int `env:"UNVERIFIED_SYMBOL_MAX_MISSES" envDefault:"3"`
+	Collector           collector.Config
+	Yahoo               yahoo.Config
+	Simulated           randomwalk.Config
+	Topics              kafka.TopicSettings
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -87,18 +92,23 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub.EnsureTopicsFirst(cfg.Topics.Specs(stockalert.TopicPrices)...)
+	pub.EnsureTopicsFirst(cfg.Topics.Specs(stockalert.TopicPrices, stockalert.TopicAlerts)...)
 	p.Defer(pub.Close)
 
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err
 	}
+	if cfg.UnverifiedMaxMisses < 1 {
+		return nil, fmt.Errorf("UNVERIFIED_SYMBOL_MAX_MISSES must be at least 1, got %d", cfg.UnverifiedMaxMisses)
+	}
 	c, err := collector.New(cfg.Collector, source, collector.Handlers{
 		Tickers: query.NewDistinctTickersHandler(store, p.Logger, m),
 		Record:  command.NewRecordPricesHandler(store, stockalert.TopicPrices, p.Logger, m),
 		Publish: command.NewPublishOutboxHandler(store, pub, p.Logger, m),
 		Purge:   command.NewPurgeIdempotencyKeysHandler(store, p.Logger, m),
+		Unverified: command.NewTrackUnverifiedSymbolsHandler(store, stockalert.TopicAlerts, cfg.UnverifiedMaxMisses,
+			cfg.Collector.Now, p.Logger, m),
 	}, p.Logger, m, p.Registry)
 	if err != nil {
 		return nil, err

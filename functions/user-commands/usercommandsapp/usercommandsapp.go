@@ -8,21 +8,30 @@
 //
 // Environment: TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a
 // https://t.me/<bot>?start=<code> link next to the link code; REGISTRATION_ACCEPTS_CHAT_ID (default
-// true) keeps the original API's telegram_chat_id on POST /users (linked unverified); and SQLITE_PATH,
+// true) keeps the original API's telegram_chat_id on POST /users (linked unverified);
+// PUBLIC_WRITES_PER_MINUTE, PUBLIC_WRITES_BURST, PUBLIC_WRITES_MAX_CLIENTS and TRUSTED_PROXY_HOPS limit
+// POST /users per client address (httpapi.ClientLimits); QUOTE_SOURCE (yahoo or simulated),
+// SYMBOL_CHECK_TIMEOUT and the source's settings (YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
+// YAHOO_BREAKER_*; SIMULATED_*): a symbol nobody follows yet is checked against it when it is added
+// (unknown: 400; source unreachable or breaker open: accepted unverified); and SQLITE_PATH,
 // IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's
 // (port, bind, exec_timeout, max_body_bytes, log_format… see shared/faas.Config).
 package usercommandsapp
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/randomwalk"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
+	"github.com/stockalert/stockalert/shared/yahoo"
 )
 
 // config is this function's own environment.
@@ -30,6 +39,15 @@ type config struct {
 	BotUsername string `env:"TELEGRAM_BOT_USERNAME"`
 	// AcceptChatID keeps the original API's telegram_chat_id on POST /users (linked unverified).
 	AcceptChatID bool `env:"REGISTRATION_ACCEPTS_CHAT_ID" envDefault:"true"`
+	// Limits rate-limits POST /users per client address.
+	Limits httpapi.ClientLimits
+	// QuoteSource is the source a new symbol is checked against: yahoo or simulated, as the collector's.
+	QuoteSource string `env:"QUOTE_SOURCE" envDefault:"yahoo"`
+	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
+	// unverified.
+	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
+	Yahoo              yahoo.Config
+	Simulated          randomwalk.Config
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -52,10 +70,31 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter, err := httpapi.NewClientLimiter(cfg.Limits, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	var source command.QuoteChecker
+	switch cfg.QuoteSource {
+	case "yahoo":
+		y, err := yahoo.New(cfg.Yahoo, p.Logger, p.Registry)
+		if err != nil {
+			return nil, err
+		}
+		source = y
+	case "simulated":
+		source = randomwalk.New(cfg.Simulated, nil)
+	default:
+		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
+	}
+	if cfg.SymbolCheckTimeout <= 0 {
+		return nil, fmt.Errorf("SYMBOL_CHECK_TIMEOUT must be positive, got %s", cfg.SymbolCheckTimeout)
+	}
+	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
 	return httpapi.NewUserCommands(httpapi.UserCommands{
-		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m),
-		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m),
-		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m),
+		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m, check),
+		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m, check),
+		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m, check),
 		Unsubscribe:   command.NewUnsubscribeHandler(store, p.Logger, m),
 		DeleteUser:    command.NewDeleteUserHandler(store, p.Logger, m),
 		IssueLinkCode: command.NewIssueLinkCodeHandler(store, p.Logger, m),
@@ -65,6 +104,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		BotUsername:   cfg.BotUsername,
 		RefuseChatID:  !cfg.AcceptChatID,
 		MaxBodyBytes:  p.Config.MaxBodyBytes,
+		Limiter:       limiter,
 		Logger:        p.Logger,
 	}), nil
 }

@@ -135,6 +135,7 @@ func TestFaultTrial(t *testing.T) {
 	p := startProgram(t, filepath.Join("..", "..", "..", "stack.yml"),
 		"KAFKA_BROKERS="+broker.addr, "MYSQL_DSN=", "FUNCTION_LOGS=notable",
 		"COLLECTOR_SCHEDULE="+cfg.schedule, "QUOTE_SOURCE=yahoo", "YAHOO_FINANCE_URL="+yahoo.URL(),
+		"PUBLIC_WRITES_PER_MINUTE=0", // the trial registers its users from one address
 		"TELEGRAM_BOT_TOKEN="+e2eBotToken, "TELEGRAM_API_URL="+tg.URL(), "TELEGRAM_BOT_USERNAME=stockalert_test_bot",
 		"TELEGRAM_WEBHOOK_SECRET=")
 	p.waitReady(3 * time.Minute)

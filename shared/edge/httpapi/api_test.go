@@ -49,14 +49,15 @@ func newAPIWithBot(t testing.TB, open storetest.Opener, bot string) *api {
 	return newAPIWith(t, open, bot, false)
 }
 
-// newAPIWith is newAPIWithBot that may refuse telegram_chat_id at registration.
-func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bool) *api {
+// newAPIWith is newAPIWithBot that may refuse telegram_chat_id at registration; each option changes
+// the write side's dependencies before it is built.
+func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bool, options ...func(*httpapi.UserCommands)) *api {
 	clock := storetest.NewClock()
 	s := open(t, sqlstore.WithClock(clock.Now))
 	logs := &logcapture.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	a := &api{t: t, store: s, clock: clock, logs: logs}
-	a.commands = httpapi.NewUserCommands(httpapi.UserCommands{
+	deps := httpapi.UserCommands{
 		RegisterUser:  command.NewRegisterUserHandler(s, logger, nil),
 		UpdateUser:    command.NewUpdateUserHandler(s, logger, nil),
 		Subscribe:     command.NewSubscribeHandler(s, logger, nil),
@@ -70,7 +71,11 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 		RefuseChatID:  refuseChatID,
 		MaxBodyBytes:  testMaxBody,
 		Logger:        logger,
-	})
+	}
+	for _, o := range options {
+		o(&deps)
+	}
+	a.commands = httpapi.NewUserCommands(deps)
 	a.queries = httpapi.NewStockQueries(httpapi.StockQueries{
 		Authenticate: query.NewAuthenticateHandler(s, logger, nil),
 		UserProfile:  query.NewUserProfileHandler(s, logger, nil),

@@ -13,6 +13,8 @@ import (
 type edge struct {
 	auth   query.AuthenticateHandler
 	logger *slog.Logger
+	// limit holds back the public endpoints per client address (nil: no limit).
+	limit *ClientLimiter
 }
 
 func newEdge(auth query.AuthenticateHandler, logger *slog.Logger) *edge {
@@ -28,13 +30,14 @@ type endpoint func(w http.ResponseWriter, r *http.Request) error
 // authenticatedEndpoint serves a request of the authenticated user who.
 type authenticatedEndpoint func(w http.ResponseWriter, r *http.Request, who query.Principal) error
 
-// public serves an endpoint open to anyone.
+// public serves an endpoint open to anyone, behind the per-address rate limit (checked before the
+// body is read).
 func (e *edge) public(h endpoint) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return e.limit.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			e.writeError(w, r, err)
 		}
-	})
+	}))
 }
 
 // authenticated serves an endpoint under /users/{email} for the holder of that user's token only. The

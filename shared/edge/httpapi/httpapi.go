@@ -59,6 +59,8 @@ type UserCommands struct {
 	// MaxBodyBytes caps a request body (faas.DefaultMaxBodyBytes when 0); pass the function's
 	// max_body_bytes.
 	MaxBodyBytes int64
+	// Limiter limits the unauthenticated writes (POST /users) per client address; nil: no limit.
+	Limiter *ClientLimiter
 	// Logger receives the errors answered with 500 (nil: discarded).
 	Logger *slog.Logger
 }
@@ -76,7 +78,8 @@ type StockQueries struct {
 
 // NewUserCommands returns the handler of the user-commands function:
 //
-//	POST   /users                           register (201, with the token shown once)
+//	POST   /users                           register (201, with the token shown once); 429 past
+//	                                        the Limiter's rate for the client address
 //	PATCH  /users/{email}                   change the ticker or thresholds of a one-ticker user
 //	PUT    /users/{email}/tickers/{ticker}  watch a ticker with exactly these thresholds
 //	DELETE /users/{email}/tickers/{ticker}  stop watching a ticker (204)
@@ -95,6 +98,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 		}
 	}
 	e := newEdge(d.Authenticate, d.Logger)
+	e.limit = d.Limiter
 	c := &commands{deps: d, bot: strings.TrimPrefix(strings.TrimSpace(d.BotUsername), "@")}
 	mux := http.NewServeMux()
 	mux.Handle("POST /users", e.public(c.register))

@@ -23,6 +23,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, telegramCases...)
 	cases = append(cases, idempotencyCases...)
 	cases = append(cases, adminCases...)
+	cases = append(cases, symbolCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newFixture(t, open))
