@@ -257,6 +257,38 @@ func TestProxyPassesPathQueryHeadersAndBody(t *testing.T) {
 	}
 }
 
+// The gateway adds the caller it saw to an X-Forwarded-For the client sent, so the function's last entry
+// is never one the client chose (faas-provider's proxy alone would pass the client's header on as is).
+func TestProxyAppendsTheCallerToXForwardedFor(t *testing.T) {
+	t.Parallel()
+	gw := lftest.NewGateway(t, lftest.Stack, nil, nil)
+	gw.DeployAndWait(t, "echo")
+	seen := func(xff string) string {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", gw.URL+"/function/echo", nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var echo struct{ Headers http.Header }
+		if err := json.NewDecoder(res.Body).Decode(&echo); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(echo.Headers.Values("X-Forwarded-For"), ", ")
+	}
+	plain := seen("")
+	if !strings.HasPrefix(plain, "127.0.0.1:") || strings.Contains(plain, ",") {
+		t.Fatalf("without a header the function saw X-Forwarded-For %q, want the caller 127.0.0.1:port", plain)
+	}
+	spoofed := seen("203.0.113.9")
+	if !strings.HasPrefix(spoofed, "203.0.113.9, 127.0.0.1:") {
+		t.Fatalf("with a client's header the function saw %q, want it followed by the caller the gateway saw", spoofed)
+	}
+}
+
 func TestSecretsCRUD(t *testing.T) {
 	t.Parallel()
 	gw := lftest.NewGateway(t, lftest.Stack, nil, nil)

@@ -54,6 +54,7 @@ func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, defaultMaxB
 			writeError(w, err)
 			return
 		}
+		appendForwardedFor(r)
 		start := time.Now()
 		limit := inv.MaxBodyBytes(name)
 		if limit <= 0 {
@@ -73,6 +74,16 @@ func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, defaultMaxB
 			inv.Invoked(name)
 		}
 		m.observe(name, ww.Status(), time.Since(start))
+	}
+}
+
+// appendForwardedFor adds the caller's address (host:port, as faas-provider writes it) to an
+// X-Forwarded-For the request already carries, as a proxy does. faas-provider's proxy sets the header
+// only when it is absent, which would let a client choose the address a function sees as its caller
+// (and so, say, escape a per-address limit); with this the last entry is always the one the gateway saw.
+func appendForwardedFor(r *http.Request) {
+	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		r.Header.Set("X-Forwarded-For", strings.Join(prior, ", ")+", "+r.RemoteAddr)
 	}
 }
 
