@@ -53,8 +53,20 @@ func TestANewSymbolUnknownToYahooIsRefused(t *testing.T) {
 		t.Fatalf("%d subscriptions after a refused PUT, want 1", n)
 	}
 
+	// An account with no ticker asks Yahoo nothing (and logs no failed check).
+	before := quotes.Requests("")
+	if status, body = faastest.Call(t, "POST", base+"/users", `{"email":"cy@example.com"}`, nil); status != http.StatusCreated {
+		t.Fatalf("POST /users without a ticker = %d %s", status, body)
+	}
+	if n := quotes.Requests(""); n != before {
+		t.Fatalf("a registration without a ticker asked Yahoo %d times", n-before)
+	}
+	if n := storetest.Count(t, store.DB(), "unverified_symbols", ""); n != 0 {
+		t.Fatalf("a registration without a ticker left %d unverified symbols", n)
+	}
+
 	// AAPL is followed now (a subscription): a second user's registration does not ask Yahoo again.
-	before := quotes.Requests("AAPL")
+	before = quotes.Requests("AAPL")
 	if status, body = faastest.Call(t, "POST", base+"/users", `{"email":"bob@example.com","ticker":"AAPL"}`, nil); status != http.StatusCreated {
 		t.Fatalf("POST /users = %d %s", status, body)
 	}

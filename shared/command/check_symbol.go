@@ -68,7 +68,7 @@ func newSymbolCheck(opts []Option) symbolCheck {
 // *stockalert.ValidationError naming "ticker" when the source does not know it, and the store's or
 // ctx's error otherwise.
 func (c symbolCheck) verify(ctx context.Context, t stockalert.Ticker) (unverified bool, err error) {
-	if c.source == nil {
+	if c.source == nil || t == "" { // no check configured, or no symbol to check (an account alone)
 		return false, nil
 	}
 	known, err := c.registry.SymbolKnown(ctx, t)
