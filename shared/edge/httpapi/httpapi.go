@@ -102,8 +102,10 @@ func NewUserCommands(d UserCommands) http.Handler {
 	c := &commands{deps: d, bot: strings.TrimPrefix(strings.TrimSpace(d.BotUsername), "@")}
 	mux := http.NewServeMux()
 	mux.Handle("POST /users", e.public(c.register))
-	mux.Handle("PATCH /users/{email}", e.authenticated(c.update))
-	mux.Handle("PUT /users/{email}/tickers/{ticker}", e.authenticated(c.putTicker))
+	// The writes that can add a symbol share the registrations' per-address limit: each new symbol costs
+	// a question to the quote source, so a token must not buy an unbounded number of them.
+	mux.Handle("PATCH /users/{email}", e.limit.Wrap(e.authenticated(c.update)))
+	mux.Handle("PUT /users/{email}/tickers/{ticker}", e.limit.Wrap(e.authenticated(c.putTicker)))
 	mux.Handle("DELETE /users/{email}/tickers/{ticker}", e.authenticated(c.deleteTicker))
 	mux.Handle("DELETE /users/{email}", e.authenticated(c.deleteUser))
 	mux.Handle("POST /users/{email}/telegram-link", e.authenticated(c.telegramLink))

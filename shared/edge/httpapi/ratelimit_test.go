@@ -51,10 +51,14 @@ func TestRegistrationsAreLimitedPerClientAddress(t *testing.T) {
 	t.Run("another address is not held back", func(t *testing.T) {
 		require.Equal(t, http.StatusCreated, registerFrom(a, "other@example.com", "198.51.100.9:80").status)
 	})
-	t.Run("authenticated requests are not limited", func(t *testing.T) {
+	t.Run("writes that can add a symbol share the address's limit; reads do not", func(t *testing.T) {
 		tok := a.register(`{"email":"auth@example.com","ticker":"MSFT"}`) // from the test's peer address
-		res := a.cmd(req{method: "PUT", path: "/users/auth@example.com/tickers/NVDA", body: `{}`, token: tok.Token,
-			header: map[string]string{"X-Forwarded-For": "203.0.113.7:4312"}})
+		limited := map[string]string{"X-Forwarded-For": "203.0.113.7:4312"}
+		res := a.cmd(req{method: "PUT", path: "/users/auth@example.com/tickers/NVDA", body: `{}`, token: tok.Token, header: limited})
+		requireError(t, res, http.StatusTooManyRequests, "")
+		res = a.cmd(req{method: "PATCH", path: "/users/auth@example.com", body: `{"ticker":"NVDA"}`, token: tok.Token, header: limited})
+		requireError(t, res, http.StatusTooManyRequests, "")
+		res = a.query(req{method: "GET", path: "/users/auth@example.com", token: tok.Token, header: limited})
 		require.Equal(t, http.StatusOK, res.status, res.body)
 	})
 	t.Run("the address is let in again once a token is back", func(t *testing.T) {
