@@ -27,10 +27,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
@@ -95,10 +98,39 @@ func FromEnvironment(stderr io.Writer) Deps {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return Deps{
 		OpenStore: func(ctx context.Context) (*sqlstore.Store, error) {
-			return configured.Open(ctx, faas.NewSecrets(mount), logger)
+			secrets := faas.NewSecrets(mount)
+			if err := requireSQLiteFile(secrets); err != nil {
+				return nil, err
+			}
+			return configured.Open(ctx, secrets, logger)
 		},
 		Brokers: splitBrokers(os.Getenv("KAFKA_BROKERS")),
 	}
+}
+
+// requireSQLiteFile returns an error naming SQLITE_PATH when the store would be the SQLite file (no
+// MySQL DSN configured) and that file does not exist: opening it would create an empty database, so
+// the command run from the wrong directory would report an empty system instead of failing.
+func requireSQLiteFile(secrets configured.SecretSource) error {
+	if _, ok, err := secrets.Optional(configured.MySQLDSNSecret, "MYSQL_DSN"); err != nil || ok {
+		return err // nil, or the secret error configured.Open would return as is
+	}
+	var cfg configured.Config
+	if err := envconfig.Parse(&cfg); err != nil {
+		return fmt.Errorf("storage config: %w", err)
+	}
+	if _, err := os.Stat(cfg.SQLitePath); err != nil {
+		abs, aerr := filepath.Abs(cfg.SQLitePath)
+		if aerr != nil {
+			abs = cfg.SQLitePath
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no database at %s (SQLITE_PATH=%q, relative to the current directory): "+
+				"run the command where the functions keep their data, or set SQLITE_PATH or MYSQL_DSN", abs, cfg.SQLitePath)
+		}
+		return fmt.Errorf("database at %s (SQLITE_PATH): %w", abs, err)
+	}
+	return nil
 }
 
 func splitBrokers(v string) []string {

@@ -406,3 +406,35 @@ func TestHealth(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "KAFKA_BROKERS is not set")
 }
+
+// Run from a directory without the database, the command must not create an empty one and report an
+// empty system: it fails naming SQLITE_PATH.
+func TestMissingSQLiteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "stockalert.db")
+	t.Setenv("SQLITE_PATH", path)
+	t.Setenv("MYSQL_DSN", "")
+	t.Setenv("secret_mount_path", t.TempDir())
+	t.Setenv("KAFKA_BROKERS", "")
+	var out, errOut bytes.Buffer
+	code := adminapp.Main(context.Background(), []string{"users", "list"},
+		adminapp.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	require.Equal(t, adminapp.ExitError, code, errOut.String())
+	require.Contains(t, errOut.String(), "SQLITE_PATH")
+	require.Contains(t, errOut.String(), "no database at "+path)
+	require.Empty(t, out.String())
+	_, err := os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "no empty database created")
+
+	// The same file once it exists: the command works.
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o750))
+	s, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	out.Reset()
+	errOut.Reset()
+	code = adminapp.Main(context.Background(), []string{"users", "list", "--json"},
+		adminapp.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	require.Equal(t, adminapp.ExitOK, code, errOut.String())
+	require.JSONEq(t, `[]`, out.String())
+}
