@@ -288,7 +288,11 @@ func TestDLQ(t *testing.T) {
 	require.NoError(t, kafka.EnsureTopics(ctx, brokers,
 		kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1},
 		kafka.TopicSpec{Name: dlq, Partitions: 1, ReplicationFactor: 1}))
-	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond}
+	// A transport of its own: the shared default one may have cached metadata from before the
+	// topics existed and then refuses them with UNKNOWN_TOPIC_OR_PARTITION on a real broker.
+	tr := &kafkago.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond, Transport: tr}
 	defer func() { require.NoError(t, w.Close()) }()
 	var msgs []kafkago.Message
 	for i := range 2 {
@@ -351,7 +355,11 @@ func TestHealth(t *testing.T) {
 	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
 	require.NoError(t, kafka.EnsureTopics(ctx, brokers, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1}))
-	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond}
+	// A transport of its own: the shared default one may have cached metadata from before the
+	// topics existed and then refuses them with UNKNOWN_TOPIC_OR_PARTITION on a real broker.
+	tr := &kafkago.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond, Transport: tr}
 	require.NoError(t, w.WriteMessages(ctx, kafkago.Message{Topic: topic, Value: []byte("1")}, kafkago.Message{Topic: topic, Value: []byte("2")}))
 	require.NoError(t, w.Close())
 	group := "admin-health-" + strconv.Itoa(os.Getpid())
