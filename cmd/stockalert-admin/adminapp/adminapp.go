@@ -33,6 +33,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore"
@@ -69,10 +71,12 @@ type IO struct {
 
 // ProcessIO is the process's standard streams.
 func ProcessIO() IO {
-	fi, err := os.Stdin.Stat()
-	return IO{Stdin: os.Stdin, StdinIsTerminal: err == nil && fi.Mode()&os.ModeCharDevice != 0,
-		Stdout: os.Stdout, Stderr: os.Stderr}
+	return IO{Stdin: os.Stdin, StdinIsTerminal: IsTerminal(os.Stdin), Stdout: os.Stdout, Stderr: os.Stderr}
 }
+
+// IsTerminal reports whether f is a terminal a person can type into (term.IsTerminal: the terminal
+// ioctl succeeds). A pipe, a file and /dev/null are not, though /dev/null is a character device.
+func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) } //nolint:gosec // G115: a file descriptor fits in int
 
 // Deps are what the subcommands work against.
 type Deps struct {

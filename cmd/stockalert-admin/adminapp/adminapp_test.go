@@ -446,3 +446,24 @@ func TestMissingSQLiteFile(t *testing.T) {
 	require.Equal(t, adminapp.ExitOK, code, errOut.String())
 	require.JSONEq(t, `[]`, out.String())
 }
+
+// Confirmations need a person at a terminal: a pipe, a file and /dev/null (a character device) are
+// not one.
+func TestIsTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close()) }()
+	defer func() { require.NoError(t, w.Close()) }()
+	require.False(t, adminapp.IsTerminal(r), "pipe")
+	f, err := os.Create(filepath.Join(t.TempDir(), "stdin"))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, f.Close()) }()
+	require.False(t, adminapp.IsTerminal(f), "file")
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, null.Close()) }()
+	fi, err := null.Stat()
+	require.NoError(t, err)
+	require.NotZero(t, fi.Mode()&os.ModeCharDevice, "/dev/null is a character device, which the old check took for a terminal")
+	require.False(t, adminapp.IsTerminal(null), os.DevNull)
+}
