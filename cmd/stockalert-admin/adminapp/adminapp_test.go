@@ -271,6 +271,13 @@ func TestOutbox(t *testing.T) {
 	require.Len(t, pending, 1)
 	require.Equal(t, "big", string(pending[0].Value))
 
+	// Ids that are not parked (requeued already, or never parked): the command fails, naming how many.
+	r = e.run("", false, "outbox", "requeue", id, "999999", "--yes")
+	require.Equal(t, adminapp.ExitError, r.code, r.stdout)
+	require.Contains(t, r.stdout, "requeued 0")
+	require.Contains(t, r.stderr, "2 of the 2 ids were not parked")
+	require.Equal(t, 1, storetest.Count(t, e.store.DB(), "outbox_parked", ""), "the other parked row stays")
+
 	r = e.run("", false, "outbox", "requeue", "--all", "--yes", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.JSONEq(t, `{"requeued":1}`, r.stdout)
