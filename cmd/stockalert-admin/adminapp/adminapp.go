@@ -29,12 +29,15 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 
+	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore"
@@ -178,9 +181,23 @@ func Run(ctx context.Context, deps Deps, args []string, stdio IO) int {
 		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %s\n\n%s", ue.msg, Usage)
 		return ExitUsage
 	default:
-		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %v\n", err)
+		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %s\n", plainError(err, deps.Brokers))
 		return ExitError
 	}
+}
+
+// plainError says err in plain words where the client library's own words name its internals: no
+// broker answering, and a topic that does not exist.
+func plainError(err error, brokers []string) string {
+	var unknown *kafkaconnector.UnknownTopicError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &unknown):
+		return "topic " + unknown.Topic + " does not exist"
+	case errors.As(err, &opErr) && opErr.Op == "dial", errors.Is(err, syscall.ECONNREFUSED):
+		return "cannot reach the Kafka brokers at " + strings.Join(brokers, ",") + " (KAFKA_BROKERS): is Kafka running?"
+	}
+	return err.Error()
 }
 
 func dispatch(ctx context.Context, deps Deps, args []string, stdio IO) error {

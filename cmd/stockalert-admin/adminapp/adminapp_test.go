@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/stockalert/stockalert/cmd/stockalert-admin/adminapp"
 	"github.com/stockalert/stockalert/kafkaconnector"
@@ -473,4 +475,38 @@ func TestIsTerminal(t *testing.T) {
 	require.NoError(t, err)
 	require.NotZero(t, fi.Mode()&os.ModeCharDevice, "/dev/null is a character device, which the old check took for a terminal")
 	require.False(t, adminapp.IsTerminal(null), os.DevNull)
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// A broker that is down, or a topic that does not exist, is said in plain words; health still prints
+// the store part but fails.
+func TestBrokerErrorsInPlainWords(t *testing.T) {
+	addr := closedAddr(t)
+	e := newEnv(t, []string{addr})
+	e.register("ann@example.com", "AAPL")
+
+	r := e.run("", false, "dlq", "list", "orders")
+	require.Equal(t, adminapp.ExitError, r.code)
+	require.Equal(t, "stockalert-admin: cannot reach the Kafka brokers at "+addr+" (KAFKA_BROKERS): is Kafka running?\n", r.stderr)
+
+	r = e.run("", false, "health")
+	require.Equal(t, adminapp.ExitError, r.code, r.stdout)
+	require.Regexp(t, `(?m)^AAPL\s+1\s+-\s+-$`, r.stdout, "the store part is printed")
+	require.Contains(t, r.stdout, "consumer lag  unknown: cannot reach the Kafka brokers at "+addr)
+	require.Contains(t, r.stderr, "cannot reach the Kafka brokers at "+addr)
+	require.NotContains(t, r.stderr+r.stdout, "dial tcp")
+
+	brokers := kafkatest.Embedded(t, kfake.NumBrokers(1))
+	withBroker := &env{t: t, ctx: e.ctx, deps: adminapp.Deps{OpenStore: e.deps.OpenStore, Brokers: brokers}}
+	r = withBroker.run("", false, "dlq", "list", "no-such-topic")
+	require.Equal(t, adminapp.ExitError, r.code)
+	require.Equal(t, "stockalert-admin: topic no-such-topic.dlq does not exist\n", r.stderr)
 }
