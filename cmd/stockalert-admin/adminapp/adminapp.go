@@ -18,7 +18,10 @@
 // Settings are the functions' own: the store is the one package configured opens (secret mysql-dsn /
 // MYSQL_DSN, else SQLITE_PATH; secrets are read from secret_mount_path, default
 // /var/openfaas/secrets/), the broker KAFKA_BROKERS (comma-separated; needed by dlq, optional for
-// health, which then adds the consumer groups' lag).
+// health, which then adds the consumer groups' lag). The command refuses to run on a SQLite file that
+// does not exist (it would create an empty database). It exits 1 when a command fails: an
+// unreachable broker (health still prints the store part), a missing topic, ids that outbox requeue
+// found not parked.
 package adminapp
 
 import (
