@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -55,7 +56,13 @@ type DLQAdmin struct {
 	client    *kafka.Client
 	writer    *kafka.Writer
 	transport *kafka.Transport
+	// retryFor bounds the retries of one request on retriable broker errors.
+	retryFor time.Duration
 }
+
+// dlqAdminRetryFor is how long DLQAdmin retries one request the broker answers with a retriable
+// error (a group coordinator that is still loading after a broker start takes seconds).
+const dlqAdminRetryFor = 30 * time.Second
 
 // NewDLQAdmin returns an admin talking to brokers, keeping its progress in group ("" for
 // DefaultRedriveGroup). Close it after use.
@@ -71,6 +78,7 @@ func NewDLQAdmin(brokers []string, group string) *DLQAdmin {
 		writer: &kafka.Writer{Addr: kafka.TCP(brokers...), Balancer: &kafka.Murmur2Balancer{},
 			RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, Transport: transport},
 		transport: transport,
+		retryFor:  dlqAdminRetryFor,
 	}
 }
 
@@ -82,6 +90,39 @@ func (a *DLQAdmin) Close() error {
 		return fmt.Errorf("close dead-letter admin: %w", err)
 	}
 	return nil
+}
+
+// UnknownTopicError is returned by List and Redrive when the dead-letter topic does not exist (the
+// broker answers UNKNOWN_TOPIC_OR_PARTITION, error code 3, to its metadata request).
+type UnknownTopicError struct{ Topic string }
+
+func (e *UnknownTopicError) Error() string { return "topic " + e.Topic + " does not exist" }
+
+// Unwrap lets errors.Is match kafka-go's UnknownTopicOrPartition.
+func (e *UnknownTopicError) Unwrap() error { return kafka.UnknownTopicOrPartition }
+
+// retry runs op until it succeeds, fails with an error that retrying cannot fix, ctx ends or
+// a.retryFor has passed. It retries the broker's retriable answers (kafka-go's Error.Temporary: a
+// group coordinator still loading or moving, a partition without a leader yet), which a broker gives
+// right after it starts or a topic is created; a dial error (no broker) and UNKNOWN_TOPIC_OR_PARTITION
+// (no such topic: the admin never creates one) fail at once.
+func (a *DLQAdmin) retry(ctx context.Context, op func() error) error {
+	var last error
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		err := op()
+		last = err
+		var kerr kafka.Error
+		if err == nil || (errors.As(err, &kerr) && kerr.Temporary() && kerr != kafka.UnknownTopicOrPartition) {
+			return struct{}{}, err
+		}
+		return struct{}{}, backoff.Permanent(err)
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{
+		InitialInterval: 50 * time.Millisecond, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: time.Second,
+	}), backoff.WithMaxElapsedTime(a.retryFor))
+	if err != nil && ctx.Err() != nil && last != nil && !errors.Is(last, ctx.Err()) {
+		return fmt.Errorf("%w (last error: %w)", err, last)
+	}
+	return err // op's own error, wrapped with its action there
 }
 
 // deadLetterTopicOf accepts a topic or its dead-letter topic and returns the dead-letter topic.
@@ -102,15 +143,27 @@ type span struct {
 // spans returns, per selected partition of dlq, the offsets in r that the partition holds, and the
 // group's committed offset.
 func (a *DLQAdmin) spans(ctx context.Context, dlq string, r DLQRange) ([]span, error) {
-	meta, err := a.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{dlq}})
+	var meta *kafka.MetadataResponse
+	err := a.retry(ctx, func() error {
+		var err error
+		if meta, err = a.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{dlq}}); err != nil {
+			return err // wrapped below, once
+		}
+		for _, t := range meta.Topics {
+			if t.Error != nil {
+				return t.Error // wrapped below, once
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		return nil, &UnknownTopicError{Topic: dlq}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read metadata of %s: %w", dlq, err)
 	}
 	var parts []int
 	for _, t := range meta.Topics {
-		if t.Error != nil {
-			return nil, fmt.Errorf("topic %s: %w", dlq, t.Error)
-		}
 		for _, p := range t.Partitions {
 			if r.Partition < 0 || p.ID == r.Partition {
 				parts = append(parts, p.ID)
@@ -125,34 +178,50 @@ func (a *DLQAdmin) spans(ctx context.Context, dlq string, r DLQRange) ([]span, e
 	for _, p := range parts {
 		reqs = append(reqs, kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p))
 	}
-	offs, err := a.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{dlq: reqs}})
+	var offs *kafka.ListOffsetsResponse
+	err = a.retry(ctx, func() error {
+		var err error
+		if offs, err = a.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{dlq: reqs}}); err != nil {
+			return fmt.Errorf("list offsets of %s: %w", dlq, err)
+		}
+		for _, po := range offs.Topics[dlq] {
+			if po.Error != nil {
+				return fmt.Errorf("list offsets of %s/%d: %w", dlq, po.Partition, po.Error)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", dlq, err)
-	}
-	committed, err := a.client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: a.group, Topics: map[string][]int{dlq: parts}})
-	if err == nil {
-		err = committed.Error
+		return nil, err
 	}
 	done := map[int]int64{}
-	switch {
-	case errors.Is(err, kafka.GroupIdNotFound): // nothing redriven yet
-	case err != nil:
-		return nil, fmt.Errorf("read the offsets of group %s: %w", a.group, err)
-	}
-	for _, p := range committed.Topics[dlq] {
-		if errors.Is(p.Error, kafka.GroupIdNotFound) {
-			continue
+	err = a.retry(ctx, func() error {
+		clear(done)
+		committed, err := a.client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: a.group, Topics: map[string][]int{dlq: parts}})
+		if err == nil {
+			err = committed.Error
 		}
-		if p.Error != nil {
-			return nil, fmt.Errorf("read the offset of group %s on %s/%d: %w", a.group, dlq, p.Partition, p.Error)
+		switch {
+		case errors.Is(err, kafka.GroupIdNotFound): // nothing redriven yet
+		case err != nil:
+			return fmt.Errorf("read the offsets of group %s: %w", a.group, err)
 		}
-		done[p.Partition] = p.CommittedOffset
+		for _, p := range committed.Topics[dlq] {
+			if errors.Is(p.Error, kafka.GroupIdNotFound) {
+				continue
+			}
+			if p.Error != nil {
+				return fmt.Errorf("read the offset of group %s on %s/%d: %w", a.group, dlq, p.Partition, p.Error)
+			}
+			done[p.Partition] = p.CommittedOffset
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []span
 	for _, po := range offs.Topics[dlq] {
-		if po.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", dlq, po.Partition, po.Error)
-		}
 		s := span{partition: po.Partition, start: po.FirstOffset, stop: po.LastOffset, committed: -1}
 		if c, ok := done[po.Partition]; ok {
 			s.committed = c
@@ -304,6 +373,10 @@ func (a *DLQAdmin) Redrive(ctx context.Context, topic string, r DLQRange) (Redri
 // commit sets the redrive group's offset of dlq/partition to next, as an admin commit (generation
 // -1, no member): the group has no live members.
 func (a *DLQAdmin) commit(ctx context.Context, dlq string, partition int, next int64) error {
+	return a.retry(ctx, func() error { return a.commitOnce(ctx, dlq, partition, next) })
+}
+
+func (a *DLQAdmin) commitOnce(ctx context.Context, dlq string, partition int, next int64) error {
 	resp, err := a.client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: a.group, GenerationID: -1,
 		Topics: map[string][]kafka.OffsetCommit{dlq: {{Partition: partition, Offset: next}}}})
 	if err != nil {

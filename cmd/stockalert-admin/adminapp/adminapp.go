@@ -18,7 +18,10 @@
 // Settings are the functions' own: the store is the one package configured opens (secret mysql-dsn /
 // MYSQL_DSN, else SQLITE_PATH; secrets are read from secret_mount_path, default
 // /var/openfaas/secrets/), the broker KAFKA_BROKERS (comma-separated; needed by dlq, optional for
-// health, which then adds the consumer groups' lag).
+// health, which then adds the consumer groups' lag). The command refuses to run on a SQLite file that
+// does not exist (it would create an empty database). It exits 1 when a command fails: an
+// unreachable broker (health still prints the store part), a missing topic, ids that outbox requeue
+// found not parked.
 package adminapp
 
 import (
@@ -27,10 +30,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
+	"golang.org/x/term"
+
+	"github.com/stockalert/stockalert/kafkaconnector"
+	"github.com/stockalert/stockalert/shared/envconfig"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
@@ -66,10 +77,12 @@ type IO struct {
 
 // ProcessIO is the process's standard streams.
 func ProcessIO() IO {
-	fi, err := os.Stdin.Stat()
-	return IO{Stdin: os.Stdin, StdinIsTerminal: err == nil && fi.Mode()&os.ModeCharDevice != 0,
-		Stdout: os.Stdout, Stderr: os.Stderr}
+	return IO{Stdin: os.Stdin, StdinIsTerminal: IsTerminal(os.Stdin), Stdout: os.Stdout, Stderr: os.Stderr}
 }
+
+// IsTerminal reports whether f is a terminal a person can type into (term.IsTerminal: the terminal
+// ioctl succeeds). A pipe, a file and /dev/null are not, though /dev/null is a character device.
+func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) } //nolint:gosec // G115: a file descriptor fits in int
 
 // Deps are what the subcommands work against.
 type Deps struct {
@@ -95,10 +108,39 @@ func FromEnvironment(stderr io.Writer) Deps {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return Deps{
 		OpenStore: func(ctx context.Context) (*sqlstore.Store, error) {
-			return configured.Open(ctx, faas.NewSecrets(mount), logger)
+			secrets := faas.NewSecrets(mount)
+			if err := requireSQLiteFile(secrets); err != nil {
+				return nil, err
+			}
+			return configured.Open(ctx, secrets, logger)
 		},
 		Brokers: splitBrokers(os.Getenv("KAFKA_BROKERS")),
 	}
+}
+
+// requireSQLiteFile returns an error naming SQLITE_PATH when the store would be the SQLite file (no
+// MySQL DSN configured) and that file does not exist: opening it would create an empty database, so
+// the command run from the wrong directory would report an empty system instead of failing.
+func requireSQLiteFile(secrets configured.SecretSource) error {
+	if _, ok, err := secrets.Optional(configured.MySQLDSNSecret, "MYSQL_DSN"); err != nil || ok {
+		return err // nil, or the secret error configured.Open would return as is
+	}
+	var cfg configured.Config
+	if err := envconfig.Parse(&cfg); err != nil {
+		return fmt.Errorf("storage config: %w", err)
+	}
+	if _, err := os.Stat(cfg.SQLitePath); err != nil {
+		abs, aerr := filepath.Abs(cfg.SQLitePath)
+		if aerr != nil {
+			abs = cfg.SQLitePath
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no database at %s (SQLITE_PATH=%q, relative to the current directory): "+
+				"run the command where the functions keep their data, or set SQLITE_PATH or MYSQL_DSN", abs, cfg.SQLitePath)
+		}
+		return fmt.Errorf("database at %s (SQLITE_PATH): %w", abs, err)
+	}
+	return nil
 }
 
 func splitBrokers(v string) []string {
@@ -142,9 +184,23 @@ func Run(ctx context.Context, deps Deps, args []string, stdio IO) int {
 		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %s\n\n%s", ue.msg, Usage)
 		return ExitUsage
 	default:
-		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %v\n", err)
+		_, _ = fmt.Fprintf(stdio.Stderr, "stockalert-admin: %s\n", plainError(err, deps.Brokers))
 		return ExitError
 	}
+}
+
+// plainError says err in plain words where the client library's own words name its internals: no
+// broker answering, and a topic that does not exist.
+func plainError(err error, brokers []string) string {
+	var unknown *kafkaconnector.UnknownTopicError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &unknown):
+		return "topic " + unknown.Topic + " does not exist"
+	case errors.As(err, &opErr) && opErr.Op == "dial", errors.Is(err, syscall.ECONNREFUSED):
+		return "cannot reach the Kafka brokers at " + strings.Join(brokers, ",") + " (KAFKA_BROKERS): is Kafka running?"
+	}
+	return err.Error()
 }
 
 func dispatch(ctx context.Context, deps Deps, args []string, stdio IO) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/stockalert/stockalert/cmd/stockalert-admin/adminapp"
 	"github.com/stockalert/stockalert/kafkaconnector"
@@ -271,6 +273,13 @@ func TestOutbox(t *testing.T) {
 	require.Len(t, pending, 1)
 	require.Equal(t, "big", string(pending[0].Value))
 
+	// Ids that are not parked (requeued already, or never parked): the command fails, naming how many.
+	r = e.run("", false, "outbox", "requeue", id, "999999", "--yes")
+	require.Equal(t, adminapp.ExitError, r.code, r.stdout)
+	require.Contains(t, r.stdout, "requeued 0")
+	require.Contains(t, r.stderr, "2 of the 2 ids were not parked")
+	require.Equal(t, 1, storetest.Count(t, e.store.DB(), "outbox_parked", ""), "the other parked row stays")
+
 	r = e.run("", false, "outbox", "requeue", "--all", "--yes", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.JSONEq(t, `{"requeued":1}`, r.stdout)
@@ -288,7 +297,11 @@ func TestDLQ(t *testing.T) {
 	require.NoError(t, kafka.EnsureTopics(ctx, brokers,
 		kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1},
 		kafka.TopicSpec{Name: dlq, Partitions: 1, ReplicationFactor: 1}))
-	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond}
+	// A transport of its own: the shared default one may have cached metadata from before the
+	// topics existed and then refuses them with UNKNOWN_TOPIC_OR_PARTITION on a real broker.
+	tr := &kafkago.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond, Transport: tr}
 	defer func() { require.NoError(t, w.Close()) }()
 	var msgs []kafkago.Message
 	for i := range 2 {
@@ -351,7 +364,11 @@ func TestHealth(t *testing.T) {
 	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
 	require.NoError(t, kafka.EnsureTopics(ctx, brokers, kafka.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1}))
-	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond}
+	// A transport of its own: the shared default one may have cached metadata from before the
+	// topics existed and then refuses them with UNKNOWN_TOPIC_OR_PARTITION on a real broker.
+	tr := &kafkago.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafkago.Writer{Addr: kafkago.TCP(brokers...), RequiredAcks: kafkago.RequireAll, BatchTimeout: time.Millisecond, Transport: tr}
 	require.NoError(t, w.WriteMessages(ctx, kafkago.Message{Topic: topic, Value: []byte("1")}, kafkago.Message{Topic: topic, Value: []byte("2")}))
 	require.NoError(t, w.Close())
 	group := "admin-health-" + strconv.Itoa(os.Getpid())
@@ -405,4 +422,91 @@ func TestHealth(t *testing.T) {
 	r = noBroker.run("", false, "health")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "KAFKA_BROKERS is not set")
+}
+
+// Run from a directory without the database, the command must not create an empty one and report an
+// empty system: it fails naming SQLITE_PATH.
+func TestMissingSQLiteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "stockalert.db")
+	t.Setenv("SQLITE_PATH", path)
+	t.Setenv("MYSQL_DSN", "")
+	t.Setenv("secret_mount_path", t.TempDir())
+	t.Setenv("KAFKA_BROKERS", "")
+	var out, errOut bytes.Buffer
+	code := adminapp.Main(context.Background(), []string{"users", "list"},
+		adminapp.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	require.Equal(t, adminapp.ExitError, code, errOut.String())
+	require.Contains(t, errOut.String(), "SQLITE_PATH")
+	require.Contains(t, errOut.String(), "no database at "+path)
+	require.Empty(t, out.String())
+	_, err := os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "no empty database created")
+
+	// The same file once it exists: the command works.
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o750))
+	s, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	out.Reset()
+	errOut.Reset()
+	code = adminapp.Main(context.Background(), []string{"users", "list", "--json"},
+		adminapp.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	require.Equal(t, adminapp.ExitOK, code, errOut.String())
+	require.JSONEq(t, `[]`, out.String())
+}
+
+// Confirmations need a person at a terminal: a pipe, a file and /dev/null (a character device) are
+// not one.
+func TestIsTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close()) }()
+	defer func() { require.NoError(t, w.Close()) }()
+	require.False(t, adminapp.IsTerminal(r), "pipe")
+	f, err := os.Create(filepath.Join(t.TempDir(), "stdin"))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, f.Close()) }()
+	require.False(t, adminapp.IsTerminal(f), "file")
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, null.Close()) }()
+	fi, err := null.Stat()
+	require.NoError(t, err)
+	require.NotZero(t, fi.Mode()&os.ModeCharDevice, "/dev/null is a character device, which the old check took for a terminal")
+	require.False(t, adminapp.IsTerminal(null), os.DevNull)
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// A broker that is down, or a topic that does not exist, is said in plain words; health still prints
+// the store part but fails.
+func TestBrokerErrorsInPlainWords(t *testing.T) {
+	addr := closedAddr(t)
+	e := newEnv(t, []string{addr})
+	e.register("ann@example.com", "AAPL")
+
+	r := e.run("", false, "dlq", "list", "orders")
+	require.Equal(t, adminapp.ExitError, r.code)
+	require.Equal(t, "stockalert-admin: cannot reach the Kafka brokers at "+addr+" (KAFKA_BROKERS): is Kafka running?\n", r.stderr)
+
+	r = e.run("", false, "health")
+	require.Equal(t, adminapp.ExitError, r.code, r.stdout)
+	require.Regexp(t, `(?m)^AAPL\s+1\s+-\s+-$`, r.stdout, "the store part is printed")
+	require.Contains(t, r.stdout, "consumer lag  unknown: cannot reach the Kafka brokers at "+addr)
+	require.Contains(t, r.stderr, "cannot reach the Kafka brokers at "+addr)
+	require.NotContains(t, r.stderr+r.stdout, "dial tcp")
+
+	brokers := kafkatest.Embedded(t, kfake.NumBrokers(1))
+	withBroker := &env{t: t, ctx: e.ctx, deps: adminapp.Deps{OpenStore: e.deps.OpenStore, Brokers: brokers}}
+	r = withBroker.run("", false, "dlq", "list", "no-such-topic")
+	require.Equal(t, adminapp.ExitError, r.code)
+	require.Equal(t, "stockalert-admin: topic no-such-topic.dlq does not exist\n", r.stderr)
 }

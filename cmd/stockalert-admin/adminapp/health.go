@@ -66,14 +66,20 @@ func (c *cmdline) health(ctx context.Context, args []string) error {
 		for _, st := range []stockalert.DeliveryState{stockalert.Sent, stockalert.Undeliverable, stockalert.Failed, stockalert.Sending} {
 			out.Notifications[string(st)] = h.Notifications[st]
 		}
+		var lagErr error
 		if len(c.deps.Brokers) > 0 {
 			lag, err := consumerLag(ctx, c.deps.Brokers)
 			if err != nil {
-				out.LagError = err.Error()
+				lagErr = fmt.Errorf("health: consumer lag: %w", err)
+				out.LagError = plainError(err, c.deps.Brokers)
 			}
 			out.Lag = lag
 		}
-		return c.output(out, func(w io.Writer) { c.healthTable(w, out) })
+		// The store part is printed either way; a broker that did not answer fails the command.
+		if err := c.output(out, func(w io.Writer) { c.healthTable(w, out) }); err != nil {
+			return err
+		}
+		return lagErr
 	})
 }
 
@@ -142,7 +148,8 @@ func backlogs(bs []sqlstore.TopicBacklog) []backlogJSON {
 // committed offsets on that it has not consumed yet (log end offset minus committed offset, summed
 // over the partitions), by group and topic.
 func consumerLag(ctx context.Context, brokers []string) ([]consumerLagJSON, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID("stockalert-admin"))
+	// Dial errors are not retried: a broker that is not there fails health at once.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID("stockalert-admin"), kgo.RequestRetries(0))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %v: %w", brokers, err)
 	}

@@ -226,11 +226,12 @@ func (c *cmdline) outboxRequeue(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if n < len(ids) {
-			_, _ = fmt.Fprintf(c.io.Stderr, "%d of the %d ids were not parked (requeued before, or never parked)\n", len(ids)-n, len(ids))
-		}
-		return c.output(map[string]int{"requeued": n}, func(w io.Writer) {
+		err = c.output(map[string]int{"requeued": n}, func(w io.Writer) {
 			row(w, fmt.Sprintf("requeued %d parked messages; the next relay of their topic publishes them", n))
 		})
+		if err == nil && n < len(ids) {
+			err = fmt.Errorf("%d of the %d ids were not parked (requeued before, or never parked; see outbox parked)", len(ids)-n, len(ids))
+		}
+		return err
 	})
 }
