@@ -34,20 +34,17 @@ import (
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/query"
-	"github.com/stockalert/stockalert/shared/randomwalk"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/stockalert"
-	"github.com/stockalert/stockalert/shared/yahoo"
 )
 
 type config struct {
-	QuoteSource string `env:"QUOTE_SOURCE" envDefault:"yahoo"`
+	Quotes quotesource.Config
 	// UnverifiedMaxMisses is how many runs may find a symbol accepted unverified unknown before it is
 	// dropped, with a notice to its users.
 	UnverifiedMaxMisses int `env:"UNVERIFIED_SYMBOL_MAX_MISSES" envDefault:"3"`
 	Collector           collector.Config
-	Yahoo               yahoo.Config
-	Simulated           randomwalk.Config
 	Topics              kafka.TopicSettings
 }
 
@@ -63,19 +60,12 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err := p.Parse(&cfg); err != nil {
 		return nil, err
 	}
-	var source collector.QuoteSource
-	switch cfg.QuoteSource {
-	case "yahoo":
-		y, err := yahoo.New(cfg.Yahoo, p.Logger, p.Registry)
-		if err != nil {
-			return nil, err
-		}
-		source = y
-	case "simulated":
-		source = randomwalk.New(cfg.Simulated, nil)
-		p.Logger.Info("quote source: simulated random walk", "seed", cfg.Simulated.Seed, "volatility", cfg.Simulated.Volatility)
-	default:
-		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Quotes.Source == "simulated" {
+		p.Logger.Info("quote source: simulated random walk", "seed", cfg.Quotes.Simulated.Seed, "volatility", cfg.Quotes.Simulated.Volatility)
 	}
 
 	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)

@@ -29,9 +29,8 @@ import (
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
-	"github.com/stockalert/stockalert/shared/randomwalk"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
-	"github.com/stockalert/stockalert/shared/yahoo"
 )
 
 // config is this function's own environment.
@@ -41,13 +40,11 @@ type config struct {
 	AcceptChatID bool `env:"REGISTRATION_ACCEPTS_CHAT_ID" envDefault:"true"`
 	// Limits rate-limits POST /users per client address.
 	Limits httpapi.ClientLimits
-	// QuoteSource is the source a new symbol is checked against: yahoo or simulated, as the collector's.
-	QuoteSource string `env:"QUOTE_SOURCE" envDefault:"yahoo"`
+	// Quotes is the source a new symbol is checked against: yahoo or simulated, as the collector's.
+	Quotes quotesource.Config
 	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
 	// unverified.
 	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
-	Yahoo              yahoo.Config
-	Simulated          randomwalk.Config
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -74,18 +71,9 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var source command.QuoteChecker
-	switch cfg.QuoteSource {
-	case "yahoo":
-		y, err := yahoo.New(cfg.Yahoo, p.Logger, p.Registry)
-		if err != nil {
-			return nil, err
-		}
-		source = y
-	case "simulated":
-		source = randomwalk.New(cfg.Simulated, nil)
-	default:
-		return nil, fmt.Errorf("QUOTE_SOURCE must be yahoo or simulated, not %q", cfg.QuoteSource)
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.SymbolCheckTimeout <= 0 {
 		return nil, fmt.Errorf("SYMBOL_CHECK_TIMEOUT must be positive, got %s", cfg.SymbolCheckTimeout)
