@@ -1,10 +1,7 @@
 package functions_test
 
 import (
-	"context"
-	"encoding/json"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openfaas/faas-provider/types"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
@@ -24,7 +19,6 @@ import (
 	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
-	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
@@ -67,14 +61,7 @@ func TestFloodControlCrossesFunctions(t *testing.T) {
 	quotes := yahootest.NewServer(t)
 	tg := telegramtest.NewServer(t, botToken)
 	brokers := kafkatest.Embedded(t)
-	shared := faastest.StoreEnv(t)
-	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
-	shared["KAFKA_TOPIC_PARTITIONS"] = "1"
-	with := func(env map[string]string) map[string]string {
-		all := maps.Clone(shared)
-		maps.Copy(all, env)
-		return all
-	}
+	with := sharedEnv(t, brokers, 1)
 	// The simulated source knows every symbol: registrations are checked without the network.
 	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(map[string]string{"QUOTE_SOURCE": "simulated"}))
 	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
@@ -85,37 +72,16 @@ func TestFloodControlCrossesFunctions(t *testing.T) {
 	alertNotifier := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, notifierEnv)
 
 	notifier := &timedRoute{next: newRoute(t, alertNotifier)}
-	fns := []types.FunctionStatus{
-		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
-		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
-	mux.HandleFunc("GET /system/functions", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(fns) })
-	mux.Handle("POST /function/alert-system.openfaas-fn", http.StripPrefix("/function/alert-system.openfaas-fn", newRoute(t, alertSystem)))
-	mux.Handle("POST /function/alert-notifier.openfaas-fn", http.StripPrefix("/function/alert-notifier.openfaas-fn", notifier))
-	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", newRoute(t, userCommands)))
-	mux.Handle("/function/data-collector", http.StripPrefix("/function/data-collector", newRoute(t, dataCollector)))
-	gateway := httptest.NewServer(mux)
-	t.Cleanup(gateway.Close)
-
-	conn, err := kafkaconnector.New(kafkaconnector.Config{
-		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
-		Group: kafkatest.Topic(t, "group"), CreateTopics: true, TopicPartitions: 1,
+	gateway := serveGateway(t, map[string]http.Handler{
+		alertsystemapp.Name: newRoute(t, alertSystem), alertnotifierapp.Name: notifier,
+		usercommandsapp.Name: newRoute(t, userCommands), datacollectorapp.Name: newRoute(t, dataCollector),
+	})
+	runConnector(t, gateway, brokers, 1, func(c *kafkaconnector.Config) {
 		// Waits in place far shorter than Telegram's pause: only Retry-After can make it wait.
-		RetryInitialInterval: 10 * time.Millisecond, RetryMaxInterval: 50 * time.Millisecond, RetryWindow: time.Minute,
-		RebuildInterval: time.Second, ContentType: "application/json", ShutdownTimeout: 5 * time.Second,
-	}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- conn.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-stopped)
+		c.RetryInitialInterval, c.RetryMaxInterval, c.RetryWindow = 10*time.Millisecond, 50*time.Millisecond, time.Minute
 	})
 
-	res, err := http.Post(gateway.URL+"/function/user-commands/users", "application/json",
+	res, err := http.Post(gateway+"/function/user-commands/users", "application/json",
 		strings.NewReader(`{"email":"flo@example.com","ticker":"AAPL","high_value":100,"telegram_chat_id":4343}`))
 	require.NoError(t, err)
 	require.NoError(t, res.Body.Close())
@@ -123,7 +89,7 @@ func TestFloodControlCrossesFunctions(t *testing.T) {
 
 	tg.FailNext("sendMessage", http.StatusTooManyRequests, "", 2)
 	quotes.SetQuote("AAPL", 150, "USD", time.Now().Add(-time.Minute).Truncate(time.Minute))
-	res, err = http.Post(gateway.URL+"/function/data-collector", "", nil)
+	res, err = http.Post(gateway+"/function/data-collector", "", nil)
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, res.Body)
 	require.NoError(t, res.Body.Close())

@@ -1,13 +1,9 @@
 package functions_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"slices"
@@ -16,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openfaas/faas-provider/types"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
@@ -25,11 +19,9 @@ import (
 	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/internal/faastest"
-	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
-	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
 	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
@@ -94,14 +86,7 @@ func TestPipelineInProcess(t *testing.T) {
 
 	// Every function shares the store and the broker, as on one OpenFaaS, each with an environment of
 	// its own (never the test process's: the test can run in parallel with others).
-	shared := faastest.StoreEnv(t)
-	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
-	shared["KAFKA_TOPIC_PARTITIONS"] = "3"
-	with := func(env map[string]string) map[string]string {
-		all := maps.Clone(shared)
-		maps.Copy(all, env)
-		return all
-	}
+	with := sharedEnv(t, brokers, 3)
 	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil,
 		with(map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()}))
 	dataCollector := faastest.Start(t, datacollectorapp.Name, datacollectorapp.Wire, nil,
@@ -113,39 +98,15 @@ func TestPipelineInProcess(t *testing.T) {
 
 	// The gateway: the provider API the connector reads, and the function routes.
 	evaluator, notifier := newRoute(t, alertSystem), newRoute(t, alertNotifier)
-	fns := []types.FunctionStatus{
-		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
-		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
-	mux.HandleFunc("GET /system/functions", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(fns) })
-	mux.Handle("POST /function/alert-system.openfaas-fn", http.StripPrefix("/function/alert-system.openfaas-fn", evaluator))
-	mux.Handle("POST /function/alert-notifier.openfaas-fn", http.StripPrefix("/function/alert-notifier.openfaas-fn", notifier))
-	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", newRoute(t, userCommands)))
-	mux.Handle("/function/data-collector", http.StripPrefix("/function/data-collector", newRoute(t, dataCollector)))
-	gateway := httptest.NewServer(mux)
-	t.Cleanup(gateway.Close)
-
-	logger := slog.New(slog.DiscardHandler)
-	conn, err := kafkaconnector.New(kafkaconnector.Config{
-		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
-		Group: kafkatest.Topic(t, "group"), CreateTopics: true, TopicPartitions: 3,
-		RetryInitialInterval: 50 * time.Millisecond, RebuildInterval: time.Second,
-		ContentType: "application/json", ShutdownTimeout: 5 * time.Second,
-	}, logger, prometheus.NewRegistry())
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- conn.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-stopped)
+	gateway := serveGateway(t, map[string]http.Handler{
+		alertsystemapp.Name: evaluator, alertnotifierapp.Name: notifier,
+		usercommandsapp.Name: newRoute(t, userCommands), datacollectorapp.Name: newRoute(t, dataCollector),
 	})
+	runConnector(t, gateway, brokers, 3, nil)
 
 	// Register through the API, with the chat the alerts must reach (Yahoo knows the symbol).
 	quotes.SetQuote("AAPL", 75, "USD", time.Now().Add(-2*time.Hour))
-	res, err := http.Post(gateway.URL+"/function/user-commands/users", "application/json",
+	res, err := http.Post(gateway+"/function/user-commands/users", "application/json",
 		strings.NewReader(`{"email":"pat@example.com","ticker":"AAPL","high_value":100,"low_value":50,"telegram_chat_id":4242}`))
 	require.NoError(t, err)
 	require.NoError(t, res.Body.Close())
@@ -156,7 +117,7 @@ func TestPipelineInProcess(t *testing.T) {
 		t.Helper()
 		quotes.SetQuote("AAPL", price, "USD", t0.Add(time.Duration(minute)*time.Minute))
 		// As the cron-connector triggers it.
-		res, err := http.Post(gateway.URL+"/function/data-collector", "", nil)
+		res, err := http.Post(gateway+"/function/data-collector", "", nil)
 		require.NoError(t, err)
 		body, err := io.ReadAll(res.Body)
 		require.NoError(t, err)

@@ -4,17 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/openfaas/faas-provider/types"
-	"github.com/prometheus/client_golang/prometheus"
 	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
@@ -24,7 +19,6 @@ import (
 	"github.com/stockalert/stockalert/functions/stock-queries/stockqueriesapp"
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/internal/faastest"
-	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
@@ -42,14 +36,7 @@ func TestPipelineCarriesQuotesAsQuoted(t *testing.T) {
 	tg := telegramtest.NewServer(t, botToken)
 	brokers := kafkatest.Embedded(t)
 
-	shared := faastest.StoreEnv(t)
-	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
-	shared["KAFKA_TOPIC_PARTITIONS"] = "3"
-	with := func(env map[string]string) map[string]string {
-		all := maps.Clone(shared)
-		maps.Copy(all, env)
-		return all
-	}
+	with := sharedEnv(t, brokers, 3)
 	// The simulated source knows every symbol: registrations are checked without the network.
 	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil, with(map[string]string{"QUOTE_SOURCE": "simulated"}))
 	stockQueries := faastest.Start(t, stockqueriesapp.Name, stockqueriesapp.Wire, nil, with(nil))
@@ -60,39 +47,15 @@ func TestPipelineCarriesQuotesAsQuoted(t *testing.T) {
 		faastest.Env(t, map[string]string{"telegram-bot-token": botToken}, with(map[string]string{"TELEGRAM_API_URL": tg.URL()})))
 
 	evaluator, notifier := newRoute(t, alertSystem), newRoute(t, alertNotifier)
-	fns := []types.FunctionStatus{
-		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
-		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
-	mux.HandleFunc("GET /system/functions", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(fns) })
-	mux.Handle("POST /function/alert-system.openfaas-fn", http.StripPrefix("/function/alert-system.openfaas-fn", evaluator))
-	mux.Handle("POST /function/alert-notifier.openfaas-fn", http.StripPrefix("/function/alert-notifier.openfaas-fn", notifier))
-	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", newRoute(t, userCommands)))
-	mux.Handle("/function/stock-queries/", http.StripPrefix("/function/stock-queries", newRoute(t, stockQueries)))
-	mux.Handle("/function/data-collector", http.StripPrefix("/function/data-collector", newRoute(t, dataCollector)))
-	gateway := httptest.NewServer(mux)
-	t.Cleanup(gateway.Close)
-
-	conn, err := kafkaconnector.New(kafkaconnector.Config{
-		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
-		Group: kafkatest.Topic(t, "group"), CreateTopics: true, TopicPartitions: 3,
-		RetryInitialInterval: 50 * time.Millisecond, RebuildInterval: time.Second,
-		ContentType: "application/json", ShutdownTimeout: 5 * time.Second,
-	}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- conn.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-stopped)
+	gateway := serveGateway(t, map[string]http.Handler{
+		alertsystemapp.Name: evaluator, alertnotifierapp.Name: notifier, usercommandsapp.Name: newRoute(t, userCommands),
+		stockqueriesapp.Name: newRoute(t, stockQueries), datacollectorapp.Name: newRoute(t, dataCollector),
 	})
+	runConnector(t, gateway, brokers, 3, nil)
 
 	call := func(method, path, token, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(context.Background(), method, gateway.URL+path, strings.NewReader(body))
+		req, err := http.NewRequestWithContext(context.Background(), method, gateway+path, strings.NewReader(body))
 		require.NoError(t, err)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")

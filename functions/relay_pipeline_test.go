@@ -2,19 +2,13 @@ package functions_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"maps"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/openfaas/faas-provider/types"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,7 +18,6 @@ import (
 	"github.com/stockalert/stockalert/functions/data-collector/datacollectorapp"
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/internal/faastest"
-	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -43,14 +36,7 @@ func TestConcurrentRelaysPublishEachAlertOnce(t *testing.T) {
 	tg := telegramtest.NewServer(t, botToken)
 	brokers := kafkatest.Embedded(t)
 
-	shared := faastest.StoreEnv(t)
-	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
-	shared["KAFKA_TOPIC_PARTITIONS"] = "3"
-	with := func(env map[string]string) map[string]string {
-		all := maps.Clone(shared)
-		maps.Copy(all, env)
-		return all
-	}
+	with := sharedEnv(t, brokers, 3)
 	// The simulated source knows every symbol; the test registers its users from one address.
 	userCommands := faastest.Start(t, usercommandsapp.Name, usercommandsapp.Wire, nil,
 		with(map[string]string{"QUOTE_SOURCE": "simulated", "PUBLIC_WRITES_PER_MINUTE": "0"}))
@@ -62,34 +48,11 @@ func TestConcurrentRelaysPublishEachAlertOnce(t *testing.T) {
 	store := faastest.Store(t, notifierEnv)
 
 	evaluator, notifier := newRoute(t, alertSystem), newRoute(t, alertNotifier)
-	fns := []types.FunctionStatus{
-		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
-		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
-	mux.HandleFunc("GET /system/functions", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(fns) })
-	mux.Handle("POST /function/alert-system.openfaas-fn", http.StripPrefix("/function/alert-system.openfaas-fn", evaluator))
-	mux.Handle("POST /function/alert-notifier.openfaas-fn", http.StripPrefix("/function/alert-notifier.openfaas-fn", notifier))
-	mux.Handle("/function/user-commands/", http.StripPrefix("/function/user-commands", newRoute(t, userCommands)))
-	mux.Handle("/function/data-collector", http.StripPrefix("/function/data-collector", newRoute(t, dataCollector)))
-	gateway := httptest.NewServer(mux)
-	t.Cleanup(gateway.Close)
-
-	conn, err := kafkaconnector.New(kafkaconnector.Config{
-		GatewayURL: gateway.URL, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
-		Group: kafkatest.Topic(t, "group"), CreateTopics: true, TopicPartitions: 3,
-		RetryInitialInterval: 50 * time.Millisecond, RebuildInterval: time.Second,
-		ContentType: "application/json", ShutdownTimeout: 5 * time.Second,
-	}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- conn.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-stopped)
+	gateway := serveGateway(t, map[string]http.Handler{
+		alertsystemapp.Name: evaluator, alertnotifierapp.Name: notifier,
+		usercommandsapp.Name: newRoute(t, userCommands), datacollectorapp.Name: newRoute(t, dataCollector),
 	})
+	ctx := runConnector(t, gateway, brokers, 3, nil)
 
 	// 12 tickers, 3 users each: one run breaches them all (36 alerts from 12 price events).
 	const tickers, usersPerTicker = 12, 3
@@ -98,7 +61,7 @@ func TestConcurrentRelaysPublishEachAlertOnce(t *testing.T) {
 		ticker := fmt.Sprintf("T%02d", i)
 		quotes.SetQuote(ticker, 150, "USD", at)
 		for u := range usersPerTicker {
-			res, err := http.Post(gateway.URL+"/function/user-commands/users", "application/json", strings.NewReader(fmt.Sprintf(
+			res, err := http.Post(gateway+"/function/user-commands/users", "application/json", strings.NewReader(fmt.Sprintf(
 				`{"email":"u%d-%s@example.com","ticker":%q,"high_value":100,"telegram_chat_id":%d}`, u, strings.ToLower(ticker), ticker, 1000+i*10+u)))
 			require.NoError(t, err)
 			body, err := io.ReadAll(res.Body)
@@ -107,7 +70,7 @@ func TestConcurrentRelaysPublishEachAlertOnce(t *testing.T) {
 			require.Equal(t, http.StatusCreated, res.StatusCode, string(body))
 		}
 	}
-	res, err := http.Post(gateway.URL+"/function/data-collector", "", nil)
+	res, err := http.Post(gateway+"/function/data-collector", "", nil)
 	require.NoError(t, err)
 	require.NoError(t, res.Body.Close())
 	require.Equal(t, http.StatusOK, res.StatusCode)
