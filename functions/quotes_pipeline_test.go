@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	kafkago "github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
@@ -99,7 +98,7 @@ func TestPipelineCarriesQuotesAsQuoted(t *testing.T) {
 	require.Equal(t, 3, rep.Quoted, body)
 	require.Equal(t, []string{"OLD.L"}, rep.Stale)
 	require.Empty(t, rep.PublishError)
-	require.Equal(t, int64(2), topicSize(t, brokers, stockalert.TopicPrices), "the stale quote announced nothing")
+	require.Equal(t, int64(2), kafkatest.Size(t, brokers, stockalert.TopicPrices), "the stale quote announced nothing")
 
 	// Two alerts, with the codes as quoted.
 	require.Eventually(t, func() bool { return len(evaluator.answered()) == 2 }, time.Minute, 20*time.Millisecond)
@@ -114,7 +113,7 @@ func TestPipelineCarriesQuotesAsQuoted(t *testing.T) {
 	require.Contains(t, texts["VOD.L"], "VOD.L is above your high threshold of 70.00 GBp\nPrice: 72.50 GBp (pence) at ")
 	require.Contains(t, texts["M&M.NS"], "M&M.NS is above your high threshold of 3000.00 INR\nPrice: 3120.40 INR at ")
 	require.Eventually(t, func() bool { return len(notifier.answered()) == 2 }, time.Minute, 20*time.Millisecond)
-	require.Equal(t, int64(2), topicSize(t, brokers, stockalert.TopicAlerts), "no alert about the stale OLD.L")
+	require.Equal(t, int64(2), kafkatest.Size(t, brokers, stockalert.TopicAlerts), "no alert about the stale OLD.L")
 
 	// The read side shows the same.
 	status, body = call("GET", "/function/stock-queries/users/ravi@example.com/latest?ticker=VOD.L", reg.Token, "")
@@ -125,28 +124,6 @@ func TestPipelineCarriesQuotesAsQuoted(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	require.Contains(t, body, `"currency":"GBp",`)
 	require.Contains(t, body, `"stale":true}`)
-}
-
-// topicSize is the number of messages in topic: the sum of its partitions' end offsets.
-func topicSize(t *testing.T, brokers []string, topic string) int64 {
-	t.Helper()
-	ctx := ctxTimeout(t, 30*time.Second)
-	c := &kafkago.Client{Addr: kafkago.TCP(brokers...)}
-	md, err := c.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
-	require.NoError(t, err)
-	require.Len(t, md.Topics, 1)
-	var reqs []kafkago.OffsetRequest
-	for _, p := range md.Topics[0].Partitions {
-		reqs = append(reqs, kafkago.LastOffsetOf(p.ID))
-	}
-	res, err := c.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{topic: reqs}})
-	require.NoError(t, err)
-	var total int64
-	for _, p := range res.Topics[topic] {
-		require.NoError(t, p.Error)
-		total += p.LastOffset
-	}
-	return total
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/query"
@@ -109,22 +107,15 @@ func readPrices(t *testing.T, r *rig, n int) []stockalert.Ticker {
 		out = append(out, ev.Ticker)
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...))
-	require.NoError(t, err)
-	defer cl.Close()
 	// The end offsets of a topic just written to may lag on a busy broker's metadata: ask until they
 	// show at least the n events read; more than n fails (the stale quote must have published nothing).
 	var total int64
 	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, r.topic)
-		if err != nil || ends.Error() != nil {
-			return false
-		}
-		total = 0
-		ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
-		return total >= int64(n)
+		var err error
+		total, err = kafkatest.MessageCount(ctx, r.brokers, r.topic)
+		return err == nil && total >= int64(n)
 	}, 30*time.Second, 50*time.Millisecond, "the topic's end offsets never showed the %d events read", n)
 	require.Equal(t, int64(n), total, "price events on the topic")
 	return out

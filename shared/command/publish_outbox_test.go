@@ -11,8 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
@@ -28,24 +26,6 @@ func newKafkaPublisher(t *testing.T, brokers []string) *kafka.Publisher {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 	return p
-}
-
-// endOffsets returns how many messages topic holds: the sum of its partitions' end offsets.
-func endOffsets(t *testing.T, brokers []string, topic string) int64 {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	require.NoError(t, err)
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	offsets, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	require.NoError(t, err)
-	var n int64
-	offsets.Each(func(o kadm.ListedOffset) {
-		require.NoError(t, o.Err)
-		n += o.Offset
-	})
-	return n
 }
 
 // parkedTotal reads stockalert_outbox_parked_total{topic} from reg (0 when absent).
@@ -98,7 +78,7 @@ func TestPublishOutboxParksAPoisonMessageAndGoesOn(t *testing.T) {
 		values = append(values, string(msg.Value))
 	}
 	require.Equal(t, []string{"first", "second", "third"}, values)
-	require.EqualValues(t, 3, endOffsets(t, brokers, topic), "nothing else was published")
+	require.EqualValues(t, 3, kafkatest.Size(t, brokers, topic), "nothing else was published")
 
 	pending, err := store.PendingOutbox(ctx, topic, 10)
 	require.NoError(t, err)
@@ -120,7 +100,7 @@ func TestPublishOutboxParksAPoisonMessageAndGoesOn(t *testing.T) {
 
 	// The next run has nothing left to do.
 	require.NoError(t, publish.Handle(ctx, command.PublishOutbox{Topic: topic}))
-	require.EqualValues(t, 3, endOffsets(t, brokers, topic))
+	require.EqualValues(t, 3, kafkatest.Size(t, brokers, topic))
 }
 
 // A failure that may heal (here: the topic does not exist and may not be created) keeps the messages
@@ -176,7 +156,7 @@ func TestConcurrentRelaysPublishEachRowOnce(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	require.EqualValues(t, rows, endOffsets(t, brokers, topic), "published = rows")
+	require.EqualValues(t, rows, kafkatest.Size(t, brokers, topic), "published = rows")
 	seen := map[string]bool{}
 	for _, m := range kafkatest.Read(t, brokers, topic, rows, 30*time.Second) {
 		require.False(t, seen[string(m.Value)], "%s published twice", m.Value)

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // DefaultPartitions is the partition count of topics the embedded cluster creates implicitly.
@@ -97,4 +99,37 @@ func Read(tb testing.TB, brokers []string, topic string, n int, timeout time.Dur
 		out = append(out, m)
 	}
 	return out
+}
+
+// MessageCount returns how many messages topic holds: the sum of its partitions' end offsets (kadm's
+// ListEndOffsets, which retries the broker's transient metadata errors until ctx ends). Errors: the
+// brokers cannot be reached, or a partition's offset cannot be listed.
+func MessageCount(ctx context.Context, brokers []string, topic string) (int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return 0, fmt.Errorf("count messages of %s: %w", topic, err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count messages of %s: %w", topic, err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n, nil
+}
+
+// Size is MessageCount for a test: it fails tb when the count cannot be had within 20 s.
+func Size(tb testing.TB, brokers []string, topic string) int64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	n, err := MessageCount(ctx, brokers, topic)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
