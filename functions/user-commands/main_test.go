@@ -49,7 +49,7 @@ func TestANewSymbolUnknownToYahooIsRefused(t *testing.T) {
 	if status != http.StatusBadRequest || !strings.Contains(body, `"field":"ticker"`) {
 		t.Fatalf("PUT an unknown symbol = %d %s", status, body)
 	}
-	if n := storetest.Count(t, store.DB(), "subscriptions", ""); n != 1 {
+	if n := storetest.Count(t, store.DB(), "alert_rules", ""); n != 1 {
 		t.Fatalf("%d subscriptions after a refused PUT, want 1", n)
 	}
 

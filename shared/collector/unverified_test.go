@@ -34,7 +34,7 @@ func TestAnUnverifiedSymbolUnknownForMaxMissesRunsIsDroppedWithANotice(t *testin
 		rep, err := c.Run(ctx)
 		require.NoError(t, err)
 		require.ElementsMatch(t, []stockalert.Ticker{"ZZZQ", "DELIST", "LATER"}, rep.Unknown)
-		require.Equal(t, 2, storetest.Count(t, r.store.DB(), "subscriptions", "ticker = 'ZZZQ'"), "run %d", run)
+		require.Equal(t, 2, storetest.Count(t, r.store.DB(), "alert_rules", "ticker = 'ZZZQ'"), "run %d", run)
 	}
 	// LATER starts trading: priced, so verified, and never dropped.
 	r.yahoo.SetQuote("LATER", 5, "USD", at)
@@ -42,10 +42,10 @@ func TestAnUnverifiedSymbolUnknownForMaxMissesRunsIsDroppedWithANotice(t *testin
 	rep, err := c.Run(ctx)
 	require.NoError(t, err)
 	require.Empty(t, rep.PublishError)
-	require.Zero(t, storetest.Count(t, r.store.DB(), "subscriptions", "ticker = 'ZZZQ'"), "dropped at the third miss")
-	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "subscriptions", "ticker = 'AAPL'"))
-	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "subscriptions", "ticker = 'DELIST'"), "verified symbols stay")
-	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "subscriptions", "ticker = 'LATER'"))
+	require.Zero(t, storetest.Count(t, r.store.DB(), "alert_rules", "ticker = 'ZZZQ'"), "dropped at the third miss")
+	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "alert_rules", "ticker = 'AAPL'"))
+	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "alert_rules", "ticker = 'DELIST'"), "verified symbols stay")
+	require.Equal(t, 1, storetest.Count(t, r.store.DB(), "alert_rules", "ticker = 'LATER'"))
 	require.Zero(t, storetest.Count(t, r.store.DB(), "unverified_symbols", ""), "ZZZQ dropped, LATER verified")
 
 	var got []stockalert.AlertEvent

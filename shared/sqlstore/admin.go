@@ -46,7 +46,7 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter, limit int) ([]UserS
 		args = append(args, "%"+likeEscape(strings.ToLower(f.EmailContains))+"%")
 	}
 	if f.Ticker != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM subscriptions t WHERE t.user_id = u.id AND t.ticker = ?)`)
+		where = append(where, `EXISTS (SELECT 1 FROM alert_rules t WHERE t.user_id = u.id AND t.ticker = ?)`)
 		args = append(args, f.Ticker)
 	}
 	if f.ChatID != nil {
@@ -213,7 +213,7 @@ func (s *Store) Health(ctx context.Context) (Health, error) {
 		byTicker[t] = th
 		return th
 	}
-	err := s.eachRow(ctx, `SELECT ticker, COUNT(*) FROM subscriptions GROUP BY ticker`, func(r *sql.Rows) error {
+	err := s.eachRow(ctx, `SELECT ticker, COUNT(*) FROM alert_rules GROUP BY ticker`, func(r *sql.Rows) error {
 		var (
 			t stockalert.Ticker
 			n int

@@ -24,7 +24,7 @@ func TestSQLitePlansUseIndexes(t *testing.T) {
 		want      []string
 	}{
 		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
-			[]string{"USING INDEX subscriptions_ticker_high (ticker=? AND high_value<?)", "USING INDEX subscriptions_ticker_low (ticker=? AND low_value>?)"}},
+			[]string{"USING INDEX alert_rules_ticker_high (ticker=? AND high_value<?)", "USING INDEX alert_rules_ticker_low (ticker=? AND low_value>?)"}},
 		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
 		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", "yahoo", 10}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
 	} {
@@ -35,7 +35,7 @@ func TestSQLitePlansUseIndexes(t *testing.T) {
 				t.Errorf("%s: plan lacks %q:\n%s", c.name, w, plan)
 			}
 		}
-		for _, bad := range []string{"SCAN s\n", "SCAN subscriptions", "SCAN prices", "TEMP B-TREE"} {
+		for _, bad := range []string{"SCAN s\n", "SCAN alert_rules", "SCAN prices", "TEMP B-TREE"} {
 			if strings.Contains(plan+"\n", bad) {
 				t.Errorf("%s: plan has %q:\n%s", c.name, bad, plan)
 			}
@@ -68,7 +68,7 @@ func sqlitePlan(t *testing.T, db *sql.DB, q string, args ...any) string {
 func TestMySQLPlansUseIndexes(t *testing.T) {
 	s := storetest.OpenMySQL(t)
 	seed(t, s.DB(), 2000, 5, 200, 20)
-	for _, tbl := range []string{"users", "subscriptions", "prices"} {
+	for _, tbl := range []string{"users", "alert_rules", "prices"} {
 		if _, err := s.DB().Exec("ANALYZE TABLE " + tbl); err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestMySQLPlansUseIndexes(t *testing.T) {
 		want      map[string][]string // table → acceptable keys
 	}{
 		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
-			map[string][]string{"s": {"subscriptions_ticker_high", "subscriptions_ticker_low"}, "u": {"PRIMARY"}}},
+			map[string][]string{"s": {"alert_rules_ticker_high", "alert_rules_ticker_low"}, "u": {"PRIMARY"}}},
 		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, map[string][]string{"prices": {"PRIMARY"}}},
 		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", "yahoo", 10}, map[string][]string{"prices": {"PRIMARY"}}},
 	} {

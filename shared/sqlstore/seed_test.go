@@ -19,7 +19,7 @@ func seed(tb testing.TB, db *sql.DB, users, subsPerUser, tickers, pricesPerTicke
 	insert(tb, db, "users (id, email, token_hash, notify_interval_s, paused, created_at)", users, func(i int) []any {
 		return []any{i + 1, fmt.Sprintf("user%d@example.com", i), strings.Repeat("0", 64), 3600, false, now}
 	})
-	insert(tb, db, "subscriptions (user_id, ticker, high_value, low_value, alert_state, created_at)", users*subsPerUser, func(i int) []any {
+	insert(tb, db, "alert_rules (user_id, ticker, kind, range_ticker, high_value, low_value, alert_state, created_at)", users*subsPerUser, func(i int) []any {
 		var high, low any
 		if rng.IntN(10) > 0 {
 			high = 100 + rng.Float64()*100
@@ -29,7 +29,8 @@ func seed(tb testing.TB, db *sql.DB, users, subsPerUser, tickers, pricesPerTicke
 		}
 		// user u watches tickers u, u+users/…: distinct tickers per user, all tickers evenly covered
 		u := i / subsPerUser
-		return []any{u + 1, ticker((u + (i%subsPerUser)*(tickers/subsPerUser)) % tickers), high, low, "armed", now}
+		t := ticker((u + (i%subsPerUser)*(tickers/subsPerUser)) % tickers)
+		return []any{u + 1, t, "range", t, high, low, "armed", now}
 	})
 	insert(tb, db, "prices (ticker, quoted_at, price, currency, recorded_at)", tickers*pricesPerTicker, func(i int) []any {
 		return []any{ticker(i % tickers), now - int64(i/tickers)*60_000, 100 + rng.Float64()*50, "USD", now}

@@ -30,7 +30,7 @@ func scanSubscription(row interface{ Scan(...any) error }, extra ...any) (stocka
 // Subscriptions returns the user's subscriptions ordered by ticker.
 func (s *Store) Subscriptions(ctx context.Context, userID int64) ([]stockalert.Subscription, error) {
 	rows, err := s.q(ctx).QueryContext(ctx,
-		`SELECT `+subscriptionColumns+` FROM subscriptions s WHERE s.user_id = ? ORDER BY s.ticker`, userID)
+		`SELECT `+subscriptionColumns+` FROM alert_rules s WHERE s.user_id = ? AND s.kind = 'range' ORDER BY s.ticker`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
@@ -49,11 +49,11 @@ func (s *Store) Subscriptions(ctx context.Context, userID int64) ([]stockalert.S
 // PutSubscription creates or replaces the user's subscription to ticker; replacing re-arms it.
 func (s *Store) PutSubscription(ctx context.Context, userID int64, ticker stockalert.Ticker, th stockalert.Thresholds) error {
 	_, err := s.q(ctx).ExecContext(ctx,
-		`INSERT INTO subscriptions (user_id, ticker, high_value, low_value, alert_state, last_alerted_at, created_at)
-		 VALUES (?, ?, ?, ?, 'armed', NULL, ?)`+
-			s.d.onConflictUpdate("user_id, ticker", []string{"high_value", "low_value"},
-				"alert_state = 'armed'", "last_alerted_at = NULL"),
-		userID, ticker, nullFloat(th.High), nullFloat(th.Low), ms(s.now()))
+		`INSERT INTO alert_rules (user_id, ticker, kind, range_ticker, high_value, low_value, alert_state, last_alerted_at, created_at)
+		 VALUES (?, ?, 'range', ?, ?, ?, 'armed', NULL, ?)`+
+			s.d.onConflictUpdate("user_id, range_ticker", []string{"high_value", "low_value"},
+				"alert_state = 'armed'", "last_alerted_at = NULL", "breached_since = NULL"),
+		userID, ticker, ticker, nullFloat(th.High), nullFloat(th.Low), ms(s.now()))
 	if err != nil {
 		return fmt.Errorf("put subscription: %w", err)
 	}
@@ -62,7 +62,7 @@ func (s *Store) PutSubscription(ctx context.Context, userID int64, ticker stocka
 
 // DeleteSubscription removes the user's subscription to ticker, or returns stockalert.ErrNotFound.
 func (s *Store) DeleteSubscription(ctx context.Context, userID int64, ticker stockalert.Ticker) error {
-	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM subscriptions WHERE user_id = ? AND ticker = ?`, userID, ticker)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM alert_rules WHERE user_id = ? AND range_ticker = ?`, userID, ticker)
 	if err != nil {
 		return fmt.Errorf("delete subscription: %w", err)
 	}
@@ -71,7 +71,7 @@ func (s *Store) DeleteSubscription(ctx context.Context, userID int64, ticker sto
 
 // DistinctTickers returns every subscribed ticker once, in order.
 func (s *Store) DistinctTickers(ctx context.Context) ([]stockalert.Ticker, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT DISTINCT ticker FROM subscriptions ORDER BY ticker`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT DISTINCT ticker FROM alert_rules ORDER BY ticker`)
 	if err != nil {
 		return nil, fmt.Errorf("distinct tickers: %w", err)
 	}
@@ -92,11 +92,11 @@ func (s *Store) DistinctTickers(ctx context.Context) ([]stockalert.Ticker, error
 // because its high is above its low.
 const breachedSQL = `
 SELECT ` + subscriptionColumns + `, u.email, u.telegram_chat_id, u.notify_interval_s
-  FROM subscriptions s JOIN users u ON u.id = s.user_id
+  FROM alert_rules s JOIN users u ON u.id = s.user_id
  WHERE s.ticker = ? AND s.high_value < ? AND u.paused = 0
 UNION ALL
 SELECT ` + subscriptionColumns + `, u.email, u.telegram_chat_id, u.notify_interval_s
-  FROM subscriptions s JOIN users u ON u.id = s.user_id
+  FROM alert_rules s JOIN users u ON u.id = s.user_id
  WHERE s.ticker = ? AND s.low_value > ? AND u.paused = 0`
 
 // BreachedSubscriptions returns the subscriptions of ticker that price breaches, of users not paused.
@@ -134,7 +134,7 @@ func (s *Store) MarkAlerted(ctx context.Context, ids []int64, state stockalert.A
 			args = append(args, id)
 		}
 		_, err := s.q(ctx).ExecContext(ctx,
-			`UPDATE subscriptions SET alert_state = ?, last_alerted_at = ? WHERE id IN (`+
+			`UPDATE alert_rules SET alert_state = ?, last_alerted_at = ? WHERE id IN (`+
 				strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("mark alerted: %w", err)
@@ -147,7 +147,7 @@ func (s *Store) MarkAlerted(ctx context.Context, ids []int64, state stockalert.A
 // Rearm re-arms the breached subscriptions of ticker whose range contains price.
 func (s *Store) Rearm(ctx context.Context, ticker stockalert.Ticker, price float64) error {
 	_, err := s.q(ctx).ExecContext(ctx,
-		`UPDATE subscriptions SET alert_state = 'armed'
+		`UPDATE alert_rules SET alert_state = 'armed'
 		  WHERE ticker = ? AND alert_state <> 'armed'
 		    AND (high_value IS NULL OR high_value >= ?) AND (low_value IS NULL OR low_value <= ?)`,
 		ticker, price, price)

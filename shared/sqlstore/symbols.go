@@ -13,7 +13,7 @@ import (
 func (s *Store) SymbolKnown(ctx context.Context, ticker stockalert.Ticker) (bool, error) {
 	var known int
 	err := s.q(ctx).QueryRowContext(ctx,
-		`SELECT CASE WHEN EXISTS (SELECT 1 FROM subscriptions WHERE ticker = ?)
+		`SELECT CASE WHEN EXISTS (SELECT 1 FROM alert_rules WHERE ticker = ?)
 		              OR EXISTS (SELECT 1 FROM prices WHERE ticker = ?) THEN 1 ELSE 0 END`, ticker, ticker).Scan(&known)
 	if err != nil {
 		return false, fmt.Errorf("is %s known: %w", ticker, err)
@@ -111,7 +111,7 @@ func (s *Store) MissSymbols(ctx context.Context, tickers []stockalert.Ticker, ma
 // subscriptions deleted (ID, user's e-mail and linked chat, in subscription id order).
 func (s *Store) DropSymbol(ctx context.Context, ticker stockalert.Ticker) ([]stockalert.BreachedSubscription, error) {
 	rows, err := s.q(ctx).QueryContext(ctx,
-		`SELECT s.id, u.email, u.telegram_chat_id FROM subscriptions s JOIN users u ON u.id = s.user_id
+		`SELECT s.id, u.email, u.telegram_chat_id FROM alert_rules s JOIN users u ON u.id = s.user_id
 		 WHERE s.ticker = ? ORDER BY s.id`, ticker)
 	if err != nil {
 		return nil, fmt.Errorf("list subscribers of %s: %w", ticker, err)
@@ -133,7 +133,7 @@ func (s *Store) DropSymbol(ctx context.Context, ticker stockalert.Ticker) ([]sto
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list subscribers of %s: %w", ticker, err)
 	}
-	for _, stmt := range []string{`DELETE FROM subscriptions WHERE ticker = ?`, `DELETE FROM unverified_symbols WHERE ticker = ?`} {
+	for _, stmt := range []string{`DELETE FROM alert_rules WHERE ticker = ?`, `DELETE FROM unverified_symbols WHERE ticker = ?`} {
 		if _, err := s.q(ctx).ExecContext(ctx, stmt, ticker); err != nil {
 			return nil, fmt.Errorf("drop symbol %s: %w", ticker, err)
 		}

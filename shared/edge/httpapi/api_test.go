@@ -167,7 +167,7 @@ func (a *api) count(table string) int {
 func (a *api) rows() map[string]int {
 	a.t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"users", "subscriptions", "idempotency_keys", "outbox", "notifications"} {
+	for _, table := range []string{"users", "alert_rules", "idempotency_keys", "outbox", "notifications"} {
 		out[table] = a.count(table)
 	}
 	return out

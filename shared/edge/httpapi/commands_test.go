@@ -137,7 +137,7 @@ func TestUpdate(t *testing.T) {
 			res := patch(step.body)
 			require.Equal(t, http.StatusOK, res.status, res.body)
 			require.Equal(t, profile(step.subs), res.body)
-			require.Equal(t, 1, a.count("subscriptions"))
+			require.Equal(t, 1, a.count("alert_rules"))
 		})
 	}
 	t.Run("a user with several tickers is a conflict", func(t *testing.T) {
@@ -194,7 +194,7 @@ func TestDeleteUser(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, res.status, res.body)
 	require.Empty(t, res.body)
 	require.Equal(t, 1, a.count("users"))
-	require.Equal(t, 1, a.count("subscriptions"), "hal's stays")
+	require.Equal(t, 1, a.count("alert_rules"), "hal's stays")
 	require.Zero(t, a.count("idempotency_keys"))
 
 	requireError(t, a.query(req{method: "GET", path: "/users/gil@example.com", token: reg.Token}), http.StatusUnauthorized, "")

@@ -92,7 +92,7 @@ func TestRegisterIdempotency(t *testing.T) {
 		}
 		require.Equal(t, 1, ran, "exactly one request ran")
 		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "users", "email = ?", "tia@example.com"))
-		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "subscriptions", "ticker = ?", "NVDA"))
+		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "alert_rules", "ticker = ?", "NVDA"))
 		require.Equal(t, 1, storetest.Count(t, a.store.DB(), "idempotency_keys", "idem_key = ?", regKeyPrefix+"reg-3"))
 	})
 }

@@ -21,7 +21,7 @@ func TestProfile(t *testing.T) {
 		body: `{"high_value":250}`}).status)
 	a.quote("AAPL", 251, a.clock.Now())
 	// The alert system's view of a breach, to see last_alerted_at and alert_state in the profile.
-	_, err := a.store.DB().Exec(`UPDATE subscriptions SET alert_state = 'above', last_alerted_at = ? WHERE ticker = 'AAPL'`,
+	_, err := a.store.DB().Exec(`UPDATE alert_rules SET alert_state = 'above', last_alerted_at = ? WHERE ticker = 'AAPL'`,
 		a.clock.Now().Add(90*time.Second).UnixMilli())
 	require.NoError(t, err)
 

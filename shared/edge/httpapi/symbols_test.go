@@ -49,7 +49,7 @@ func TestSymbolsWithYahoosWholeAlphabet(t *testing.T) {
 func TestHostileSymbolsAreRefused(t *testing.T) {
 	a := newAPI(t, storetest.Open)
 	reg := a.register(`{"email":"eve@example.com","ticker":"AAPL"}`)
-	users, subs := a.count("users"), a.count("subscriptions")
+	users, subs := a.count("users"), a.count("alert_rules")
 
 	for _, bad := range []string{"../AAPL", "AAPL/../MSFT", "AAPL?x=1", "AAPL#frag", "AAPL%2F", "%2e%2e", "AA PL", " AAPL B",
 		"ÄAPL", "AAPL\u202e", "ＡＡＰＬ", "AAPL\x00", "AAPL\\", "AAPL;DROP", "&AAPL", "AAPL+B"} {
@@ -67,7 +67,7 @@ func TestHostileSymbolsAreRefused(t *testing.T) {
 			http.StatusBadRequest, "ticker")
 	}
 	require.Equal(t, users, a.count("users"), "no user registered")
-	require.Equal(t, subs, a.count("subscriptions"), "no subscription changed")
+	require.Equal(t, subs, a.count("alert_rules"), "no subscription changed")
 	res := a.query(req{method: "GET", path: "/users/eve@example.com", token: reg.Token})
 	require.Contains(t, res.body, `"subscriptions":[{"ticker":"AAPL"`)
 }

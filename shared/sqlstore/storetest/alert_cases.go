@@ -230,6 +230,6 @@ func (f *fixture) subID(email, t string) int64 {
 	f.t.Helper()
 	var id int64
 	require.NoError(f.t, f.store.DB().QueryRowContext(f.ctx,
-		`SELECT s.id FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE u.email = ? AND s.ticker = ?`, email, t).Scan(&id))
+		`SELECT s.id FROM alert_rules s JOIN users u ON u.id = s.user_id WHERE u.email = ? AND s.ticker = ?`, email, t).Scan(&id))
 	return id
 }

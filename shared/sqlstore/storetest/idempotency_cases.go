@@ -80,7 +80,7 @@ var idempotencyCases = []contractCase{
 		require.Equal(t, 1, ran, "exactly one request ran")
 		require.Len(t, distinct, 1, "all got the first result")
 		require.Equal(t, 1, f.count("users", ""))
-		require.Equal(t, 1, f.count("subscriptions", ""))
+		require.Equal(t, 1, f.count("alert_rules", ""))
 		require.Equal(t, 1, f.count("idempotency_keys", ""))
 	}},
 	{"RunOnce/a failed request releases its key", func(t *testing.T, f *fixture) {

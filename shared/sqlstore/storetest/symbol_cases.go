@@ -48,12 +48,12 @@ var symbolCases = []contractCase{
 
 		unknown := command.TrackUnverifiedSymbols{Unknown: []stockalert.Ticker{"ZZZQ", "OTHER"}}
 		require.NoError(t, track.Handle(f.ctx, unknown))
-		require.Equal(t, 2, f.count("subscriptions", "ticker = 'ZZZQ'"), "one miss of two")
+		require.Equal(t, 2, f.count("alert_rules", "ticker = 'ZZZQ'"), "one miss of two")
 		require.NoError(t, track.Handle(f.ctx, command.TrackUnverifiedSymbols{Priced: []stockalert.Ticker{"OTHER"},
 			Unknown: []stockalert.Ticker{"ZZZQ"}}))
 
-		require.Zero(t, f.count("subscriptions", "ticker = 'ZZZQ'"))
-		require.Equal(t, 1, f.count("subscriptions", "ticker = 'OTHER'"))
+		require.Zero(t, f.count("alert_rules", "ticker = 'ZZZQ'"))
+		require.Equal(t, 1, f.count("alert_rules", "ticker = 'OTHER'"))
 		require.Zero(t, f.count("unverified_symbols", ""), "ZZZQ dropped, OTHER verified")
 		_, notices := outbox[stockalert.AlertEvent](f, stockalert.TopicAlerts)
 		require.Len(t, notices, 2)

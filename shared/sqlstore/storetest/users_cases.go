@@ -74,7 +74,7 @@ var userCases = []contractCase{
 			requireField(t, err, c.field)
 		}
 		require.Zero(t, f.count("users", ""))
-		require.Zero(t, f.count("subscriptions", ""))
+		require.Zero(t, f.count("alert_rules", ""))
 	}},
 	{"RegisterUser/an e-mail registers once, whatever its case", func(t *testing.T, f *fixture) {
 		f.registerUser("bob@example.com", "AAPL", th(nil, nil))
@@ -84,7 +84,7 @@ var userCases = []contractCase{
 		var ce *stockalert.ConflictError
 		require.True(t, errors.As(err, &ce))
 		require.Equal(t, "email", ce.Field)
-		require.Equal(t, 1, f.count("subscriptions", ""), "the failed registration left nothing behind")
+		require.Equal(t, 1, f.count("alert_rules", ""), "the failed registration left nothing behind")
 	}},
 	{"RegisterUser/a chat belongs to one user", func(t *testing.T, f *fixture) {
 		chat := int64(77)
@@ -119,7 +119,7 @@ var userCases = []contractCase{
 
 		_, err = f.profile.Handle(f.ctx, query.UserProfile{Email: gone.email})
 		requireIs(t, err, stockalert.ErrNotFound)
-		require.Equal(t, 1, f.count("subscriptions", ""), "only the other user's subscription is left")
+		require.Equal(t, 1, f.count("alert_rules", ""), "only the other user's subscription is left")
 		require.Zero(t, f.count("notifications", ""))
 		require.Zero(t, f.count("idempotency_keys", ""))
 		require.Equal(t, 1, f.count("prices", ""), "prices are shared and stay")
