@@ -133,3 +133,11 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 	}
 	return err
 }
+
+// RaisedAlert is an alert as the history keeps it: the event queued for the notifier, the rule that
+// raised it and its owner.
+type RaisedAlert struct {
+	UserID int64
+	RuleID int64
+	Event  stockalert.AlertEvent
+}

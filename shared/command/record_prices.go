@@ -94,7 +94,8 @@ func (h recordPricesHandler) Handle(ctx context.Context, cmd RecordPrices) error
 			if err != nil {
 				return fmt.Errorf("event id: %w", err)
 			}
-			ev := stockalert.PriceEvent{EventID: id.String(), Ticker: q.Ticker, Price: q.Price, Currency: q.Currency, Time: q.Time.UTC()}
+			q.Time = q.Time.UTC()
+			ev := stockalert.NewPriceEvent(id.String(), q)
 			body, err := json.Marshal(ev)
 			if err != nil {
 				return fmt.Errorf("encode price event %s: %w", q.Ticker, err)

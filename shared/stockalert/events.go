@@ -17,21 +17,49 @@ const (
 	TopicAlerts = "to-notifier"
 )
 
-// PriceEvent is published by the collector for each ticker it priced.
+// PriceEvent is published by the collector for each ticker it priced. PreviousClose, DayChange (in
+// the currency as quoted) and DayChangePercent are present only when the quote source gave a previous
+// close; consumers that predate them ignore them.
 type PriceEvent struct {
-	EventID  string    `json:"event_id"`
-	Ticker   Ticker    `json:"ticker"`
-	Price    float64   `json:"price"`
-	Currency string    `json:"currency"`
-	Time     time.Time `json:"time"`
+	EventID          string    `json:"event_id"`
+	Ticker           Ticker    `json:"ticker"`
+	Price            float64   `json:"price"`
+	Currency         string    `json:"currency"`
+	Time             time.Time `json:"time"`
+	PreviousClose    float64   `json:"previous_close,omitempty"`
+	DayChange        *float64  `json:"day_change,omitempty"`
+	DayChangePercent *float64  `json:"day_change_percent,omitempty"`
 }
 
-// Quote returns the quote the event carries.
+// NewPriceEvent returns the price event of q with id eventID, the day change filled in from its
+// previous close.
+func NewPriceEvent(eventID string, q Quote) PriceEvent {
+	ev := PriceEvent{EventID: eventID, Ticker: q.Ticker, Price: q.Price, Currency: q.Currency, Time: q.Time, PreviousClose: q.PreviousClose}
+	if d, ok := q.DayChange(); ok {
+		ev.DayChange = Float(d)
+	}
+	if p, ok := q.DayChangePercent(); ok {
+		ev.DayChangePercent = Float(p)
+	}
+	return ev
+}
+
+// Quote returns the quote the event carries. The day change is derived from PreviousClose, never
+// read from the event's own DayChange fields.
 func (e PriceEvent) Quote() Quote {
-	return Quote{Ticker: e.Ticker, Price: e.Price, Currency: e.Currency, Time: e.Time}
+	return Quote{Ticker: e.Ticker, Price: e.Price, Currency: e.Currency, Time: e.Time, PreviousClose: e.PreviousClose}
 }
 
-// AlertEvent is published by the alert system for each subscription that should be told of a breach.
+// AlertEvent is published by the alert system for each rule that should be told of a breach.
+//
+// The fields before RuleID are the original event's and keep their meaning for every kind, so a
+// consumer that predates rules still reads a true alert: Condition is the side (Above or Below) and
+// Threshold the price level that was crossed (for change_pct the previous close moved by the
+// percent, for move_pct the reference moved by it). The fields from RuleID on are optional and
+// describe the rule: its id and kind, Percent and Direction for the percent kinds, Reference for
+// move_pct, the quote's previous close and day change (percent) when known, the rule's note,
+// BreachedSince when the alert repeats a breach that began earlier (the rule was already triggered
+// since then), and RuleDone when the rule fired with repeat "once" and is now done.
 type AlertEvent struct {
 	EventID        string    `json:"event_id"`
 	Email          Email     `json:"email"`
@@ -42,13 +70,24 @@ type AlertEvent struct {
 	Currency       string    `json:"currency,omitempty"`
 	Threshold      float64   `json:"threshold"`
 	Time           time.Time `json:"time"`
+
+	RuleID           string     `json:"rule_id,omitempty"`
+	Kind             RuleKind   `json:"kind,omitempty"`
+	Percent          float64    `json:"percent,omitempty"`
+	Direction        Direction  `json:"direction,omitempty"`
+	Reference        float64    `json:"reference,omitempty"`
+	PreviousClose    float64    `json:"previous_close,omitempty"`
+	DayChangePercent *float64   `json:"day_change_percent,omitempty"`
+	Note             string     `json:"note,omitempty"`
+	BreachedSince    *time.Time `json:"breached_since,omitempty"`
+	RuleDone         bool       `json:"rule_done,omitempty"`
 }
 
-// AlertEventID derives the id of the alert that price event priceEventID raises for a subscription. It
+// AlertEventID derives the id of the alert that price event priceEventID raises for a rule. It
 // is the same every time the price event is handled, so a redelivered event yields the same alert id and
 // the notifier can drop the duplicate.
-func AlertEventID(priceEventID string, subscriptionID int64) string {
-	sum := sha256.Sum256([]byte(priceEventID + "/" + strconv.FormatInt(subscriptionID, 10)))
+func AlertEventID(priceEventID string, ruleID int64) string {
+	sum := sha256.Sum256([]byte(priceEventID + "/" + strconv.FormatInt(ruleID, 10)))
 	return hex.EncodeToString(sum[:16])
 }
 

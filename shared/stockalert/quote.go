@@ -18,6 +18,28 @@ type Quote struct {
 	// Source says where the price comes from; the zero value is QuoteSourceYahoo. Simulated prices
 	// are recorded and shown as such, so they never mix silently with real ones.
 	Source QuoteSource
+	// PreviousClose is the previous regular session's close in the same currency (Yahoo's chart
+	// meta.chartPreviousClose for range=1d, else meta.previousClose); 0 when the source did not give
+	// it, and then the day change is unknown.
+	PreviousClose float64
+}
+
+// DayChange returns the change from the previous close, in the quote's currency, and whether it is
+// known (a previous close was given).
+func (q Quote) DayChange() (float64, bool) {
+	if q.PreviousClose <= 0 {
+		return 0, false
+	}
+	return q.Price - q.PreviousClose, true
+}
+
+// DayChangePercent returns the change from the previous close in percent of it ((price − previous
+// close) / previous close × 100), and whether it is known.
+func (q Quote) DayChangePercent() (float64, bool) {
+	if q.PreviousClose <= 0 {
+		return 0, false
+	}
+	return (q.Price - q.PreviousClose) / q.PreviousClose * 100, true
 }
 
 // QuoteSource names where a quote comes from: the market (Yahoo Finance) or the simulation.
@@ -43,7 +65,7 @@ func (s QuoteSource) Stored() string {
 var currencyPattern = regexp.MustCompile(`^[A-Za-z]{0,8}$`)
 
 // Validate checks the quote can be stored: a finite positive price, a currency code of at most eight
-// letters (empty when unknown) and a time. It returns a *ValidationError naming the field.
+// letters (empty when unknown), a time, and a previous close that is absent (0) or finite and positive. It returns a *ValidationError naming the field.
 func (q Quote) Validate() error {
 	if _, err := ParseTicker(string(q.Ticker)); err != nil {
 		return err
@@ -56,6 +78,9 @@ func (q Quote) Validate() error {
 	}
 	if q.Time.IsZero() {
 		return Invalid("time", "is required")
+	}
+	if math.IsNaN(q.PreviousClose) || math.IsInf(q.PreviousClose, 0) || q.PreviousClose < 0 {
+		return Invalid("previous_close", "must be a finite number greater than 0, or absent")
 	}
 	return nil
 }
