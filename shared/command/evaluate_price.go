@@ -11,30 +11,39 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// EvaluatePrice applies the alert policy to a price event: every subscription of the ticker that the
-// price breaches and that the policy says to alert gets an AlertEvent queued on the alerts topic
-// (stockalert.TopicAlerts in production), and its state records the alert; subscriptions the price is back inside re-arm.
-// All in one transaction. The alert ids derive from the event id, so handling a redelivered event never
-// yields a second, different alert. An event whose quote is older than one already evaluated for its
-// ticker (it was retried, or parked by the connector, while a newer price went through) changes nothing:
-// the state reflects the newest price, and a late one must not re-arm or alert against it.
+// EvaluatePrice applies the alert rules to a price event: every live rule of the ticker whose
+// condition the price meets (stockalert.Rule.Check) and whose repeat policy says to alert
+// (stockalert.Rule.ShouldAlert) gets an AlertEvent queued on the alerts topic (stockalert.TopicAlerts in
+// production) and a row in the alert history; its state records the alert, and a rule with repeat
+// "once" is done. Breached rules whose condition the price no longer meets re-arm. All in one
+// transaction, with a bounded number of statements whatever the number of rules (see AlertStore).
+//
+// The alert ids derive from the event id and the rule id, so handling a redelivered event never yields
+// a second, different alert (and a "once" rule, done by the first handling, does not fire again). An
+// event whose quote is older than one already evaluated for its ticker (it was retried, or parked by
+// the connector, while a newer price went through) changes nothing: the state reflects the newest
+// price, and a late one must not re-arm or alert against it.
 type EvaluatePrice struct {
 	Event stockalert.PriceEvent
 }
 
-// AlertStore holds subscriptions' alert state.
+// AlertStore holds the rules' alert state. Each method is one statement (or one per 500 ids), so an
+// evaluation costs the same few statements for ten rules or a hundred thousand.
 type AlertStore interface {
 	Transactor
-	// BreachedSubscriptions returns, in one set-based statement, the subscriptions of ticker whose
-	// high_value is below price or whose low_value is above it, of users who are not paused.
-	BreachedSubscriptions(ctx context.Context, ticker stockalert.Ticker, price float64) ([]stockalert.BreachedSubscription, error)
-	// MarkAlerted records that the subscriptions were alerted about a breach on side state at at.
-	MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time) error
-	// Rearm re-arms the breached subscriptions of ticker whose range contains price.
-	Rearm(ctx context.Context, ticker stockalert.Ticker, price float64) error
+	// FiringRules returns the live rules of q's ticker whose condition q meets (not done, not expired
+	// at q.Time), of users who are not paused, in one set-based statement.
+	FiringRules(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error)
+	// MarkAlerted records that the rules were alerted about a breach on side state at at (and, with
+	// done, that they are done).
+	MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time, done bool) error
+	// Rearm re-arms the breached rules of q's ticker whose condition q no longer meets.
+	Rearm(ctx context.Context, q stockalert.Quote) error
 	// MarkEvaluated records that ticker's quote of time at is being evaluated and reports whether it is
 	// the newest so far (the same time counts); false for an older one, which records nothing.
 	MarkEvaluated(ctx context.Context, ticker stockalert.Ticker, at time.Time) (newest bool, err error)
+	// RecordAlerts adds the alerts to the alert history; an alert already there is left as it was.
+	RecordAlerts(ctx context.Context, alerts []RaisedAlert) error
 	outboxWriter
 }
 
@@ -67,10 +76,12 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 	if err := validEventID(ev.EventID); err != nil {
 		return err
 	}
-	if err := ev.Quote().Validate(); err != nil {
+	q := ev.Quote()
+	if err := q.Validate(); err != nil {
 		return err
 	}
 	at := ev.Time.UTC()
+	q.Time = at
 	raised, late := 0, false
 	err := h.store.InTx(ctx, func(ctx context.Context) error {
 		newest, err := h.store.MarkEvaluated(ctx, ev.Ticker, at)
@@ -80,42 +91,44 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		if late = !newest; late {
 			return nil
 		}
-		breached, err := h.store.BreachedSubscriptions(ctx, ev.Ticker, ev.Price)
+		firing, err := h.store.FiringRules(ctx, q)
 		if err != nil {
 			return fmt.Errorf("evaluate %s at %g: %w", ev.Ticker, ev.Price, err)
 		}
-		alerted := map[stockalert.AlertState][]int64{}
-		var msgs []stockalert.OutboxMessage
-		for _, b := range breached {
-			cond, threshold, ok := b.Thresholds.Check(ev.Price)
-			if !ok || !b.ShouldAlert(cond, at, b.NotifyInterval) {
+		type group struct {
+			state stockalert.AlertState
+			done  bool
+		}
+		marked := map[group][]int64{}
+		var (
+			msgs    []stockalert.OutboxMessage
+			history []RaisedAlert
+		)
+		for _, f := range firing {
+			cond, level, ok := f.Check(q)
+			if !ok || !f.ShouldAlert(cond, at, f.NotifyInterval) {
 				continue
 			}
-			alert := stockalert.AlertEvent{
-				EventID:        stockalert.AlertEventID(ev.EventID, b.ID),
-				Email:          b.Email,
-				TelegramChatID: b.TelegramChatID,
-				Ticker:         ev.Ticker,
-				Condition:      cond,
-				Price:          ev.Price,
-				Currency:       ev.Currency,
-				Threshold:      threshold,
-				Time:           at,
-			}
+			alert := newAlertEvent(ev.EventID, f, q, cond, level)
 			body, err := json.Marshal(alert)
 			if err != nil {
 				return fmt.Errorf("encode alert %s: %w", alert.EventID, err)
 			}
-			msgs = append(msgs, stockalert.OutboxMessage{Topic: h.topic, Key: string(b.Email), Value: body})
-			alerted[stockalert.AlertState(cond)] = append(alerted[stockalert.AlertState(cond)], b.ID)
+			msgs = append(msgs, stockalert.OutboxMessage{Topic: h.topic, Key: string(f.Email), Value: body})
+			history = append(history, RaisedAlert{UserID: f.UserID, RuleID: f.ID, Event: alert})
+			g := group{stockalert.AlertState(cond), alert.RuleDone}
+			marked[g] = append(marked[g], f.ID)
 		}
-		for state, ids := range alerted {
-			if err := h.store.MarkAlerted(ctx, ids, state, at); err != nil {
-				return fmt.Errorf("mark %d subscriptions of %s alerted: %w", len(ids), ev.Ticker, err)
+		for g, ids := range marked {
+			if err := h.store.MarkAlerted(ctx, ids, g.state, at, g.done); err != nil {
+				return fmt.Errorf("mark %d rules of %s alerted: %w", len(ids), ev.Ticker, err)
 			}
 		}
-		if err := h.store.Rearm(ctx, ev.Ticker, ev.Price); err != nil {
-			return fmt.Errorf("re-arm subscriptions of %s: %w", ev.Ticker, err)
+		if err := h.store.Rearm(ctx, q); err != nil {
+			return fmt.Errorf("re-arm rules of %s: %w", ev.Ticker, err)
+		}
+		if err := h.store.RecordAlerts(ctx, history); err != nil {
+			return fmt.Errorf("record %d alerts of %s: %w", len(history), ev.Ticker, err)
 		}
 		if err := h.store.AppendOutbox(ctx, msgs...); err != nil {
 			return fmt.Errorf("queue %d alerts of %s: %w", len(msgs), ev.Ticker, err)
@@ -132,6 +145,41 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 			slog.String("ticker", string(ev.Ticker)), slog.Float64("price", ev.Price), slog.Int("alerts", raised))
 	}
 	return err
+}
+
+// newAlertEvent describes the alert price event eventID raises for rule f, which q fires on side cond
+// at level: a repeat of a breach that began earlier carries BreachedSince; a "once" rule says it is done.
+func newAlertEvent(eventID string, f stockalert.OwnedRule, q stockalert.Quote, cond stockalert.Condition, level float64) stockalert.AlertEvent {
+	a := stockalert.AlertEvent{
+		EventID:        stockalert.AlertEventID(eventID, f.ID),
+		Email:          f.Email,
+		TelegramChatID: f.TelegramChatID,
+		Ticker:         q.Ticker,
+		Condition:      cond,
+		Price:          q.Price,
+		Currency:       q.Currency,
+		Threshold:      level,
+		Time:           q.Time,
+		RuleID:         stockalert.RuleIDString(f.ID),
+		Kind:           f.Kind,
+		Note:           f.Note,
+		PreviousClose:  q.PreviousClose,
+		RuleDone:       f.Normalized().Repeat == stockalert.RepeatOnce,
+	}
+	if f.Kind == stockalert.KindChangePct || f.Kind == stockalert.KindMovePct {
+		a.Percent, a.Direction = f.Percent, f.Normalized().Direction
+	}
+	if f.Kind == stockalert.KindMovePct {
+		a.Reference = f.Reference
+	}
+	if pct, ok := q.DayChangePercent(); ok {
+		a.DayChangePercent = stockalert.Float(pct)
+	}
+	if f.State == stockalert.AlertState(cond) && !f.BreachedSince.IsZero() {
+		since := f.BreachedSince.UTC()
+		a.BreachedSince = &since
+	}
+	return a
 }
 
 // RaisedAlert is an alert as the history keeps it: the event queued for the notifier, the rule that

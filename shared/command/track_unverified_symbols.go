@@ -29,9 +29,9 @@ type UnverifiedSymbolStore interface {
 	// MissSymbols counts one miss for each unverified ticker among tickers and returns those whose
 	// misses reached maxMisses.
 	MissSymbols(ctx context.Context, tickers []stockalert.Ticker, maxMisses int) ([]stockalert.Ticker, error)
-	// DropSymbol deletes every subscription to the ticker, and its unverified row, and returns the
-	// subscriptions deleted with their users' e-mail and chat.
-	DropSymbol(ctx context.Context, ticker stockalert.Ticker) ([]stockalert.BreachedSubscription, error)
+	// DropSymbol deletes every rule on the ticker, and its unverified row, and returns one entry per
+	// user whose rules were deleted, with the user's e-mail and chat.
+	DropSymbol(ctx context.Context, ticker stockalert.Ticker) ([]stockalert.OwnedRule, error)
 	outboxAppender
 }
 

@@ -29,27 +29,6 @@ func benchStores() []struct {
 	return stores
 }
 
-// BenchmarkBreachedSubscriptions: 100,000 subscriptions (10,000 users × 10) over 1,000 tickers; each op
-// asks which subscriptions of one ticker a price breaches (about 50 of its 100).
-func BenchmarkBreachedSubscriptions(b *testing.B) {
-	for _, st := range benchStores() {
-		b.Run(st.name, func(b *testing.B) {
-			s := st.open(b)
-			seed(b, s.DB(), 10_000, 10, 1000, 1)
-			ctx := context.Background()
-			found := 0
-			for i := 0; b.Loop(); i++ {
-				subs, err := s.BreachedSubscriptions(ctx, stockalert.Ticker(ticker(i%1000)), 150)
-				if err != nil {
-					b.Fatal(err)
-				}
-				found += len(subs)
-			}
-			b.ReportMetric(float64(found)/float64(b.N), "subs/op")
-		})
-	}
-}
-
 // BenchmarkRecordPrices: one collector batch of 1,000 new quotes (one per ticker) through the
 // RecordPrices command: duplicate look-up, multi-row insert and 1,000 outbox events, in one transaction.
 func BenchmarkRecordPrices(b *testing.B) {

@@ -4,9 +4,11 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // The hot statements must be index look-ups, not scans, on every store. The checks read the plans
@@ -18,13 +20,14 @@ func TestSQLitePlansUseIndexes(t *testing.T) {
 	if _, err := s.DB().Exec("ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name, sql string
-		args      []any
-		want      []string
-	}{
-		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
-			[]string{"USING INDEX alert_rules_ticker_high (ticker=? AND high_value<?)", "USING INDEX alert_rules_ticker_low (ticker=? AND low_value>?)"}},
+	for _, c := range []planCase[[]string]{
+		firing("firing rules", priced, []string{
+			"USING INDEX alert_rules_ticker_high (ticker=? AND high_value<?)", "USING INDEX alert_rules_ticker_low (ticker=? AND low_value>?)",
+			"USING INDEX alert_rules_ticker_move_up (ticker=? AND move_up_level<?)", "USING INDEX alert_rules_ticker_move_down (ticker=? AND move_down_level>?)",
+			"USING INDEX alert_rules_ticker_change (ticker=? AND kind=? AND percent<?)"}),
+		firing("firing rules without a day change", unpriced, []string{
+			"USING INDEX alert_rules_ticker_high (ticker=? AND high_value<?)", "USING INDEX alert_rules_ticker_move_down (ticker=? AND move_down_level>?)"}),
+		rearm("re-arm", priced, []string{"SEARCH alert_rules USING INDEX alert_rules_ticker_"}),
 		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
 		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", "yahoo", 10}, []string{"SEARCH prices USING PRIMARY KEY (ticker=?)"}},
 	} {
@@ -35,7 +38,7 @@ func TestSQLitePlansUseIndexes(t *testing.T) {
 				t.Errorf("%s: plan lacks %q:\n%s", c.name, w, plan)
 			}
 		}
-		for _, bad := range []string{"SCAN s\n", "SCAN alert_rules", "SCAN prices", "TEMP B-TREE"} {
+		for _, bad := range []string{"SCAN s\n", "SCAN alert_rules", "SCAN prices", "TEMP B-TREE", "SCAN u\n"} {
 			if strings.Contains(plan+"\n", bad) {
 				t.Errorf("%s: plan has %q:\n%s", c.name, bad, plan)
 			}
@@ -73,13 +76,13 @@ func TestMySQLPlansUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []struct {
-		name, sql string
-		args      []any
-		want      map[string][]string // table → acceptable keys
-	}{
-		{"breached subscriptions", sqlstore.BreachedSQL, []any{"T0001", 150.0, "T0001", 150.0},
-			map[string][]string{"s": {"alert_rules_ticker_high", "alert_rules_ticker_low"}, "u": {"PRIMARY"}}},
+	for _, c := range []planCase[map[string][]string]{
+		firing("firing rules", priced, map[string][]string{"s": {"alert_rules_ticker_high", "alert_rules_ticker_low",
+			"alert_rules_ticker_move_up", "alert_rules_ticker_move_down", "alert_rules_ticker_change"}, "u": {"PRIMARY"}}),
+		firing("firing rules without a day change", unpriced, map[string][]string{"s": {"alert_rules_ticker_high", "alert_rules_ticker_low",
+			"alert_rules_ticker_move_up", "alert_rules_ticker_move_down"}, "u": {"PRIMARY"}}),
+		rearm("re-arm", priced, map[string][]string{"alert_rules": {"alert_rules_ticker_high", "alert_rules_ticker_low",
+			"alert_rules_ticker_move_up", "alert_rules_ticker_move_down", "alert_rules_ticker_change", "alert_rules_user"}}),
 		{"latest price", sqlstore.LatestPriceSQL, []any{"T0001"}, map[string][]string{"prices": {"PRIMARY"}}},
 		{"last N prices", sqlstore.AveragePriceSQL, []any{"T0001", "yahoo", 10}, map[string][]string{"prices": {"PRIMARY"}}},
 	} {
@@ -159,4 +162,29 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// planCase is one statement whose plan is checked; want is what the plan must show (SQLite: plan
+// lines; MySQL: table → acceptable keys).
+type planCase[W any] struct {
+	name, sql string
+	args      []any
+	want      W
+}
+
+// A quote that moved 2 % on the day (every branch of the firing statement runs) and one without a
+// previous close (the change_pct branch is left out).
+var (
+	priced   = stockalert.Quote{Ticker: "T0001", Price: 153, PreviousClose: 150, Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
+	unpriced = stockalert.Quote{Ticker: "T0001", Price: 153, Time: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
+)
+
+func firing[W any](name string, q stockalert.Quote, want W) planCase[W] {
+	stmt, args := sqlstore.FiringStatement(q)
+	return planCase[W]{name, stmt, args, want}
+}
+
+func rearm[W any](name string, q stockalert.Quote, want W) planCase[W] {
+	stmt, args := sqlstore.RearmStatement(q)
+	return planCase[W]{name, stmt, args, want}
 }

@@ -107,19 +107,20 @@ func (s *Store) MissSymbols(ctx context.Context, tickers []stockalert.Ticker, ma
 	return out, nil
 }
 
-// DropSymbol deletes every subscription to ticker and its unverified row, and returns the
-// subscriptions deleted (ID, user's e-mail and linked chat, in subscription id order).
-func (s *Store) DropSymbol(ctx context.Context, ticker stockalert.Ticker) ([]stockalert.BreachedSubscription, error) {
+// DropSymbol deletes every rule on ticker and its unverified row, and returns one entry per user whose
+// rules were deleted (the lowest id of their rules on ticker as ID, the user's e-mail and linked
+// chat), in that id's order.
+func (s *Store) DropSymbol(ctx context.Context, ticker stockalert.Ticker) ([]stockalert.OwnedRule, error) {
 	rows, err := s.q(ctx).QueryContext(ctx,
-		`SELECT s.id, u.email, u.telegram_chat_id FROM alert_rules s JOIN users u ON u.id = s.user_id
-		 WHERE s.ticker = ? ORDER BY s.id`, ticker)
+		`SELECT MIN(s.id), u.email, u.telegram_chat_id FROM alert_rules s JOIN users u ON u.id = s.user_id
+		 WHERE s.ticker = ? GROUP BY u.id, u.email, u.telegram_chat_id ORDER BY MIN(s.id)`, ticker)
 	if err != nil {
 		return nil, fmt.Errorf("list subscribers of %s: %w", ticker, err)
 	}
 	defer rows.Close()
-	var out []stockalert.BreachedSubscription
+	var out []stockalert.OwnedRule
 	for rows.Next() {
-		var b stockalert.BreachedSubscription
+		var b stockalert.OwnedRule
 		var chat sql.NullInt64
 		if err := rows.Scan(&b.ID, &b.Email, &chat); err != nil {
 			return nil, fmt.Errorf("scan subscriber of %s: %w", ticker, err)

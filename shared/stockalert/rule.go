@@ -304,9 +304,8 @@ func (r Rule) ShouldAlert(cond Condition, now time.Time, interval time.Duration)
 	return !now.Before(r.LastAlertedAt.Add(interval))
 }
 
-// FiringRule is a rule whose condition a price meets, with what the alert policy and the notifier need
-// to know about its owner.
-type FiringRule struct {
+// OwnedRule is a rule with what the alert policy and the notifier need to know about its owner.
+type OwnedRule struct {
 	Rule
 	Email          Email
 	TelegramChatID *int64

@@ -34,12 +34,3 @@ func (s Subscription) ShouldAlert(cond Condition, now time.Time, interval time.D
 	}
 	return !now.Before(s.LastAlertedAt.Add(interval))
 }
-
-// BreachedSubscription is a subscription whose range a price left, with what the alert policy and the
-// notifier need to know about its owner.
-type BreachedSubscription struct {
-	Subscription
-	Email          Email
-	TelegramChatID *int64
-	NotifyInterval time.Duration
-}

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/shared/command"
-	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -38,7 +37,7 @@ func emails(alerts []stockalert.AlertEvent) []stockalert.Email {
 }
 
 var alertCases = []contractCase{
-	{"BreachedSubscriptions/finds exactly the subscriptions out of range", func(t *testing.T, f *fixture) {
+	{"FiringRules/finds exactly the ranges a price is out of", func(t *testing.T, f *fixture) {
 		f.registerUser("high@example.com", "AAPL", th(f64(100), nil))
 		f.registerUser("low@example.com", "AAPL", th(nil, f64(50)))
 		f.registerUser("both@example.com", "AAPL", th(f64(120), f64(80)))
@@ -59,7 +58,7 @@ var alertCases = []contractCase{
 			{49, []stockalert.Email{"both@example.com", "low@example.com"}},
 			{90, nil},
 		} {
-			got, err := f.breached.Handle(f.ctx, query.BreachedSubscriptions{Ticker: "AAPL", Price: c.price})
+			got, err := f.store.FiringRules(f.ctx, stockalert.Quote{Ticker: "AAPL", Price: c.price, Time: f.clock.Now()})
 			require.NoError(t, err)
 			var gotEmails []stockalert.Email
 			for _, b := range got {
@@ -68,8 +67,6 @@ var alertCases = []contractCase{
 			}
 			require.ElementsMatch(t, c.want, gotEmails, "price %g", c.price)
 		}
-		_, err := f.breached.Handle(f.ctx, query.BreachedSubscriptions{Ticker: "AAPL", Price: -3})
-		requireField(t, err, "price")
 	}},
 	{"MarkEvaluated/an older quote is refused and records nothing; the same or a newer one is taken", func(t *testing.T, f *fixture) {
 		t0 := f.clock.Now()

@@ -68,7 +68,6 @@ type fixture struct {
 	latest       query.LatestPriceHandler
 	average      query.AveragePriceHandler
 	tickers      query.DistinctTickersHandler
-	breached     query.BreachedSubscriptionsHandler
 }
 
 const idempotencyTTL = time.Hour
@@ -97,7 +96,6 @@ func newFixture(t *testing.T, open Opener) *fixture {
 	f.latest = query.NewLatestPriceHandler(s, query.Freshness{Now: clock.Now}, nil, nil)
 	f.average = query.NewAveragePriceHandler(s, nil, nil)
 	f.tickers = query.NewDistinctTickersHandler(s, nil, nil)
-	f.breached = query.NewBreachedSubscriptionsHandler(s, nil, nil)
 	return f
 }
 

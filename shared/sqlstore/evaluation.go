@@ -1,0 +1,224 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
+
+// ruleColumns are the columns scanRule reads, from alert_rules aliased s.
+const ruleColumns = `s.id, s.user_id, s.ticker, s.kind, s.high_value, s.low_value, s.percent, s.direction, s.reference,
+       s.repeat_mode, s.expires_at, s.note, s.alert_state, s.breached_since, s.last_alerted_at, s.done_at, s.created_at`
+
+// scanRule reads ruleColumns (then extra) into a Rule: above keeps its level in high_value, below in
+// low_value, a range its Thresholds.
+func scanRule(row interface{ Scan(...any) error }, extra ...any) (stockalert.Rule, error) {
+	var (
+		r                                   stockalert.Rule
+		high, low, percent, reference       sql.NullFloat64
+		direction, note                     sql.NullString
+		expires, since, last, done, created sql.NullInt64
+	)
+	dest := append([]any{&r.ID, &r.UserID, &r.Ticker, &r.Kind, &high, &low, &percent, &direction, &reference,
+		&r.Repeat, &expires, &note, &r.State, &since, &last, &done, &created}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return stockalert.Rule{}, err
+	}
+	switch r.Kind {
+	case stockalert.KindRange:
+		r.Thresholds = stockalert.Thresholds{High: floatPtr(high), Low: floatPtr(low)}
+	case stockalert.KindAbove:
+		r.Level = high.Float64
+	case stockalert.KindBelow:
+		r.Level = low.Float64
+	}
+	r.Percent, r.Reference = percent.Float64, reference.Float64
+	r.Direction, r.Note = stockalert.Direction(direction.String), note.String
+	r.ExpiresAt, r.BreachedSince, r.LastAlertedAt, r.DoneAt, r.CreatedAt =
+		fromMS(expires), fromMS(since), fromMS(last), fromMS(done), fromMS(created)
+	return r, nil
+}
+
+// DistinctTickers returns, once each and in order, every ticker with a live rule: one that is not
+// done and has not expired (the collector prices these).
+func (s *Store) DistinctTickers(ctx context.Context) ([]stockalert.Ticker, error) {
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT DISTINCT ticker FROM alert_rules
+		WHERE done_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY ticker`, ms(s.now()))
+	if err != nil {
+		return nil, fmt.Errorf("distinct tickers: %w", err)
+	}
+	defer rows.Close()
+	var out []stockalert.Ticker
+	for rows.Next() {
+		var t stockalert.Ticker
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("scan ticker: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// firingBranch is one index range scan of firingSQL: the rules of a ticker whose condition column
+// compares with the price (or the day change) as cond says.
+func firingBranch(cond string) string {
+	return `SELECT ` + ruleColumns + `, u.email, u.telegram_chat_id, u.notify_interval_s
+  FROM alert_rules s JOIN users u ON u.id = s.user_id
+ WHERE s.ticker = ? AND ` + cond + ` AND s.done_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?) AND u.paused = 0`
+}
+
+// The statements that find the rules a price fires, one UNION ALL of index range scans: range, above
+// and below on (ticker, high_value) and (ticker, low_value), strictly; move_pct on (ticker,
+// move_up_level) and (ticker, move_down_level), inclusively; change_pct on (ticker, kind, percent),
+// with the day change's size and side as arguments (firingWithChangeSQL, used when the day change is
+// known and not zero). A rule is in at most one branch for a given price: a range's high is above its
+// low, a move rule's up level above its down level, and the change branch takes one side.
+var (
+	firingSQL = strings.Join([]string{
+		firingBranch("s.high_value < ?"),
+		firingBranch("s.low_value > ?"),
+		firingBranch("s.move_up_level <= ?"),
+		firingBranch("s.move_down_level >= ?"),
+	}, "\nUNION ALL\n")
+	firingWithChangeSQL = firingSQL + "\nUNION ALL\n" +
+		firingBranch("s.kind = 'change_pct' AND s.percent <= ? AND s.direction IN (?, 'either')")
+)
+
+// FiringRules returns the live rules of q's ticker (not done, not expired at q.Time) whose condition
+// q meets, of users who are not paused, with their owners' delivery settings, in one statement (see
+// firingSQL). change_pct rules are considered only when q carries a previous close.
+func (s *Store) FiringRules(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error) {
+	stmt, args := firingStatement(q)
+	rows, err := s.q(ctx).QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rules fired by %s at %g: %w", q.Ticker, q.Price, err)
+	}
+	defer rows.Close()
+	var out []stockalert.OwnedRule
+	for rows.Next() {
+		var (
+			f        stockalert.OwnedRule
+			chat     sql.NullInt64
+			interval int64
+		)
+		r, err := scanRule(rows, &f.Email, &chat, &interval)
+		if err != nil {
+			return nil, fmt.Errorf("scan rule: %w", err)
+		}
+		f.Rule = r
+		f.TelegramChatID = int64Ptr(chat)
+		f.NotifyInterval = time.Duration(interval) * time.Second
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// firingStatement returns the statement FiringRules runs for q, and its arguments.
+func firingStatement(q stockalert.Quote) (string, []any) {
+	at := ms(q.Time)
+	args := []any{q.Ticker, q.Price, at, q.Ticker, q.Price, at, q.Ticker, q.Price, at, q.Ticker, q.Price, at}
+	side, size, moved := dayMove(q)
+	if !moved {
+		return firingSQL, args
+	}
+	return firingWithChangeSQL, append(args, q.Ticker, size, side, at)
+}
+
+// dayMove returns the side and size (percent, > 0) of q's day change; moved is false when q has no
+// previous close or did not move.
+func dayMove(q stockalert.Quote) (side stockalert.Direction, size float64, moved bool) {
+	pct, ok := q.DayChangePercent()
+	switch {
+	case !ok || pct == 0:
+		return "", 0, false
+	case pct < 0:
+		return stockalert.DirectionDown, -pct, true
+	}
+	return stockalert.DirectionUp, pct, true
+}
+
+// MarkAlerted records an alert raised at at on side state for the rules: a rule already breached on
+// that side keeps the time its breach began, any other starts a breach at at. With done the rules
+// are also done (they fire once).
+func (s *Store) MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time, done bool) error {
+	var doneAt any
+	if done {
+		doneAt = ms(at)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		// breached_since first: MySQL evaluates the assignments in order, each seeing the ones before.
+		args := []any{state, ms(at), ms(at), state, ms(at), doneAt}
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		_, err := s.q(ctx).ExecContext(ctx,
+			`UPDATE alert_rules
+			    SET breached_since = CASE WHEN alert_state = ? THEN COALESCE(breached_since, ?) ELSE ? END,
+			        alert_state = ?, last_alerted_at = ?, done_at = COALESCE(done_at, ?)
+			  WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("mark alerted: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// Rearm re-arms the breached rules of q's ticker whose condition q no longer meets, in one statement.
+// Rules that are done stay as they are; so do change_pct rules when q has no previous close (their
+// condition is then unknown).
+func (s *Store) Rearm(ctx context.Context, q stockalert.Quote) error {
+	stmt, args := rearmStatement(q)
+	if _, err := s.q(ctx).ExecContext(ctx, stmt, args...); err != nil {
+		return fmt.Errorf("re-arm: %w", err)
+	}
+	return nil
+}
+
+// rearmStatement returns the statement Rearm runs for q, and its arguments: the breached rules of the
+// ticker that are not done and whose condition q does not meet.
+func rearmStatement(q stockalert.Quote) (string, []any) {
+	breach := `(high_value IS NOT NULL AND high_value < ?) OR (low_value IS NOT NULL AND low_value > ?)
+	        OR (move_up_level IS NOT NULL AND move_up_level <= ?) OR (move_down_level IS NOT NULL AND move_down_level >= ?)`
+	args := []any{q.Ticker, q.Price, q.Price, q.Price, q.Price}
+	if _, known := q.DayChangePercent(); !known {
+		breach += ` OR kind = 'change_pct'`
+	} else if side, size, moved := dayMove(q); moved {
+		breach += ` OR (kind = 'change_pct' AND percent <= ? AND direction IN (?, 'either'))`
+		args = append(args, size, side)
+	}
+	return `UPDATE alert_rules SET alert_state = 'armed', breached_since = NULL
+	         WHERE ticker = ? AND alert_state <> 'armed' AND done_at IS NULL AND NOT (` + breach + `)`, args
+}
+
+// MarkEvaluated records, in the caller's transaction, that ticker's price quoted at at is being
+// evaluated, and reports whether it is the newest quote evaluated for the ticker so far (a quote of the
+// same time counts: a redelivered event is evaluated again, idempotently). For an older quote it returns
+// false and records nothing; the caller then leaves every subscription as it is. The ticker's row is
+// locked until the transaction ends, so concurrent evaluations of one ticker take turns.
+func (s *Store) MarkEvaluated(ctx context.Context, ticker stockalert.Ticker, at time.Time) (newest bool, err error) {
+	q := s.q(ctx)
+	if _, err := q.ExecContext(ctx, `INSERT INTO price_evaluations (ticker, evaluated_at) VALUES (?, ?)`+
+		s.d.onConflictDoNothing("ticker"), ticker, ms(at)); err != nil {
+		return false, fmt.Errorf("record the evaluation of %s: %w", ticker, err)
+	}
+	var last int64
+	if err := q.QueryRowContext(ctx, `SELECT evaluated_at FROM price_evaluations WHERE ticker = ?`+s.d.ForUpdate,
+		ticker).Scan(&last); err != nil {
+		return false, fmt.Errorf("read the last evaluation of %s: %w", ticker, err)
+	}
+	switch {
+	case ms(at) < last:
+		return false, nil
+	case ms(at) > last:
+		if _, err := q.ExecContext(ctx, `UPDATE price_evaluations SET evaluated_at = ? WHERE ticker = ?`, ms(at), ticker); err != nil {
+			return false, fmt.Errorf("record the evaluation of %s: %w", ticker, err)
+		}
+	}
+	return true, nil
+}
