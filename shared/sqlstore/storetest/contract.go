@@ -18,6 +18,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, priceCases...)
 	cases = append(cases, quoteCases...)
 	cases = append(cases, alertCases...)
+	cases = append(cases, ruleEvalCases...)
 	cases = append(cases, outboxCases...)
 	cases = append(cases, deliveryCases...)
 	cases = append(cases, telegramCases...)
