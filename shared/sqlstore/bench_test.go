@@ -2,7 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,4 +54,91 @@ func BenchmarkRecordPrices(b *testing.B) {
 			b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "quotes/s")
 		})
 	}
+}
+
+// BenchmarkEvaluatePrice: 100,000 alert rules (10,000 users × 10, mixed kinds, see seed) over 1,000
+// tickers; each op is one price event of the next ticker (price in [100, 150), previous close within
+// ±4 % of it). "evaluate" runs the whole EvaluatePrice command (find, alert, mark, re-arm, history,
+// outbox, one transaction); "find/set-based" only the statement that finds the firing rules;
+// "find/per-rule" the baseline that finds the same rules with one query per rule of the ticker. Each
+// reports its p50 and p99 per event in milliseconds: compare ratios within one run.
+func BenchmarkEvaluatePrice(b *testing.B) {
+	for _, st := range benchStores() {
+		b.Run(st.name, func(b *testing.B) {
+			s := st.open(b)
+			seed(b, s.DB(), 10_000, 10, 1000, 1)
+			ctx := context.Background()
+			t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+			quote := func(i int) stockalert.Quote {
+				rng := rand.New(rand.NewPCG(uint64(i), 7))
+				price := 100 + rng.Float64()*50
+				return stockalert.Quote{Ticker: stockalert.Ticker(ticker(i % 1000)), Price: price, Currency: "USD",
+					PreviousClose: price * (0.96 + rng.Float64()*0.08), Time: t0.Add(time.Duration(i) * time.Second)}
+			}
+			for i := range 20 { // the baseline finds what the set-based statement finds
+				set, err := s.FiringRules(ctx, quote(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				one, err := s.FiringRulesOneByOne(ctx, quote(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ids(set) != ids(one) {
+					b.Fatalf("%s: set-based %s, one by one %s", quote(i).Ticker, ids(set), ids(one))
+				}
+			}
+			evaluate := command.NewEvaluatePriceHandler(s, stockalert.TopicAlerts, nil, nil)
+			b.Run("evaluate", func(b *testing.B) {
+				before := storetest.Count(b, s.DB(), "alerts", "")
+				perOp(b, func(i int) {
+					if err := evaluate.Handle(ctx, command.EvaluatePrice{Event: stockalert.NewPriceEvent(fmt.Sprintf("bench-%d", i), quote(i))}); err != nil {
+						b.Fatal(err)
+					}
+				})
+				b.ReportMetric(float64(storetest.Count(b, s.DB(), "alerts", "")-before)/float64(b.N), "alerts/op")
+			})
+			for _, find := range []struct {
+				name string
+				fn   func(context.Context, stockalert.Quote) ([]stockalert.OwnedRule, error)
+			}{{"find/set-based", s.FiringRules}, {"find/per-rule", s.FiringRulesOneByOne}} {
+				b.Run(find.name, func(b *testing.B) {
+					found := 0
+					perOp(b, func(i int) {
+						rules, err := find.fn(ctx, quote(i))
+						if err != nil {
+							b.Fatal(err)
+						}
+						found += len(rules)
+					})
+					b.ReportMetric(float64(found)/float64(b.N), "rules/op")
+				})
+			}
+		})
+	}
+}
+
+// perOp runs op under b.Loop and reports the p50 and p99 of its durations in milliseconds.
+func perOp(b *testing.B, op func(i int)) {
+	var took []time.Duration
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		op(i)
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	pct := func(p float64) float64 {
+		return float64(took[min(len(took)-1, int(p*float64(len(took))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+func ids(rules []stockalert.OwnedRule) string {
+	out := make([]int64, len(rules))
+	for i, r := range rules {
+		out[i] = r.ID
+	}
+	slices.Sort(out)
+	return fmt.Sprint(out)
 }

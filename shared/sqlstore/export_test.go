@@ -1,6 +1,12 @@
 package sqlstore
 
-import "github.com/stockalert/stockalert/shared/stockalert"
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/stockalert/stockalert/shared/stockalert"
+)
 
 // The statements whose query plans the tests check.
 const (
@@ -13,3 +19,42 @@ func FiringStatement(q stockalert.Quote) (string, []any) { return firingStatemen
 
 // RearmStatement is the statement Rearm runs for q, with its arguments.
 func RearmStatement(q stockalert.Quote) (string, []any) { return rearmStatement(q) }
+
+// FiringRulesOneByOne is the baseline the evaluation benchmark compares FiringRules with: the ids of
+// the ticker's rules, then one query per rule, checked in Go.
+func (s *Store) FiringRulesOneByOne(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error) {
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT id FROM alert_rules WHERE ticker = ?`, q.Ticker)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var out []stockalert.OwnedRule
+	for _, id := range ids {
+		var (
+			f        stockalert.OwnedRule
+			chat     sql.NullInt64
+			interval int64
+			paused   bool
+		)
+		r, err := scanRule(s.q(ctx).QueryRowContext(ctx, `SELECT `+ruleColumns+`, u.email, u.telegram_chat_id, u.notify_interval_s, u.paused
+			FROM alert_rules s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id), &f.Email, &chat, &interval, &paused)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, ok := r.Check(q); !ok || paused || !r.DoneAt.IsZero() || r.Expired(q.Time) {
+			continue
+		}
+		f.Rule, f.TelegramChatID, f.NotifyInterval = r, int64Ptr(chat), time.Duration(interval)*time.Second
+		out = append(out, f)
+	}
+	return out, nil
+}
