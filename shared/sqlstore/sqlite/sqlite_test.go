@@ -161,3 +161,17 @@ func TestOpenWaitsForTheMigrationLock(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 }
+
+func TestUpgradeToRules(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "stockalert.db")
+	db, err := sqlite.OpenDB(context.Background(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	storetest.UpgradeToRules(t, db, sqlite.Dialect, func(t *testing.T) *sqlstore.Store {
+		s, err := sqlite.Open(context.Background(), path)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
