@@ -23,20 +23,10 @@ func RearmStatement(q stockalert.Quote) (string, []any) { return rearmStatement(
 // FiringRulesOneByOne is the baseline the evaluation benchmark compares FiringRules with: the ids of
 // the ticker's rules, then one query per rule, checked in Go.
 func (s *Store) FiringRulesOneByOne(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT id FROM alert_rules WHERE ticker = ?`, q.Ticker)
+	ids, err := s.ruleIDsOf(ctx, q.Ticker)
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	var out []stockalert.OwnedRule
 	for _, id := range ids {
 		var (
@@ -57,4 +47,21 @@ func (s *Store) FiringRulesOneByOne(ctx context.Context, q stockalert.Quote) ([]
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+func (s *Store) ruleIDsOf(ctx context.Context, t stockalert.Ticker) ([]int64, error) {
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT id FROM alert_rules WHERE ticker = ?`, t)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
