@@ -120,3 +120,27 @@ func TestFloodControl(t *testing.T) {
 	require.Equal(t, 2, tg.Calls("sendMessage"), "the 429, then the alert")
 	require.Len(t, tg.Messages(), 1)
 }
+
+// TestRuleAlertText: an alert event describing a rule (as the alert system publishes it on
+// to-notifier) reaches the chat in that kind's words, with the day change, the note and, for a once
+// rule, that it is done, in one message.
+func TestRuleAlertText(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.NewServer(t, token)
+	env := faastest.Env(t, map[string]string{"telegram-bot-token": token}, map[string]string{"TELEGRAM_API_URL": tg.URL()})
+	registerLinked(t, env, 4343)
+	base := faastest.Run(t, alertnotifierapp.Name, alertnotifierapp.Wire, env)
+
+	body := `{"event_id":"r-1","email":"smoke@example.com","telegram_chat_id":null,"ticker":"MSFT","condition":"below",` +
+		`"price":387.1,"currency":"USD","threshold":387.5829,"time":"2026-03-02T14:30:00Z","rule_id":"17","kind":"change_pct",` +
+		`"percent":3,"direction":"down","previous_close":399.57,"day_change_percent":-3.1208549,"note":"rebalance","rule_done":true}`
+	status, answer := faastest.Call(t, http.MethodPost, base+"/", body, nil)
+	require.Equal(t, http.StatusNoContent, status, answer)
+	msgs := tg.Messages()
+	require.Len(t, msgs, 1)
+	require.Equal(t, int64(4343), msgs[0].ChatID)
+	require.Equal(t, "🔔 MSFT is down 3.12% today, past your 3% alert\n"+
+		"Price: 387.10 USD at 2026-03-02 14:30 UTC (previous close 399.57 USD)\n"+
+		"Note: rebalance\n"+
+		"This alert was set to fire once and is now done.", msgs[0].Text)
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/shared/alertmessage"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
@@ -32,7 +33,7 @@ func newNotifierRig(t *testing.T) *notifierRig {
 	sender, err := telegram.NewSender(botToken, tg.URL(), telegram.WithTimeout(2*time.Second))
 	require.NoError(t, err)
 	logger := slog.New(slog.DiscardHandler)
-	send := command.NewSendAlertHandler(store, sender, telegram.FormatAlert,
+	send := command.NewSendAlertHandler(store, sender, alertmessage.Text,
 		command.NewRecordNotificationHandler(store, logger, nil), command.NewMoveTelegramChatHandler(store, logger, nil), logger, nil)
 	return &notifierRig{store: store, tg: tg, send: send}
 }
@@ -74,7 +75,7 @@ func TestSendAlertGoesToTheLinkedChatOnlyAndOnce(t *testing.T) {
 	msgs := r.tg.Messages()
 	require.Len(t, msgs, 1, "sent once")
 	require.Equal(t, int64(111), msgs[0].ChatID)
-	require.Equal(t, telegram.FormatAlert(a), msgs[0].Text)
+	require.Equal(t, alertmessage.Text(a), msgs[0].Text)
 	require.Contains(t, msgs[0].Text, "AAPL")
 	log := r.state(t, "ann@example.com")
 	require.Len(t, log, 1)

@@ -48,6 +48,21 @@ type Price struct {
 	Stale bool
 	// Simulated is true for a made-up price (QUOTE_SOURCE=simulated): show it as such.
 	Simulated bool
+	// PreviousClose is the previous regular session's close in Currency, as the quote source gave it
+	// with this quote (stockalert.Quote.PreviousClose); 0 when unknown.
+	PreviousClose float64
+}
+
+// DayChange returns the change from the previous close in Currency (price − previous close), and
+// whether it is known.
+func (p Price) DayChange() (float64, bool) { return p.quote().DayChange() }
+
+// DayChangePercent returns the change from the previous close in percent of it, and whether it is
+// known.
+func (p Price) DayChangePercent() (float64, bool) { return p.quote().DayChangePercent() }
+
+func (p Price) quote() stockalert.Quote {
+	return stockalert.Quote{Ticker: p.Ticker, Price: p.Price, Currency: p.Currency, Time: p.Time, PreviousClose: p.PreviousClose}
 }
 
 // Average is the mean of a ticker's most recent prices from one source, the source of its latest

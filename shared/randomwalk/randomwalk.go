@@ -11,6 +11,12 @@
 // band around its first quote after about ten quotes on average (BenchmarkQuotesToLeaveBand measures
 // 9.8): at one quote a minute, alerts come within minutes. Real large caps move about 0.1% a minute.
 // There is no pull back: over days the spread of prices keeps widening like σ·√steps.
+//
+// Like a market's, a simulated quote's previous close (Quote.PreviousClose) holds still through the
+// day: it is where the ticker's walk stood when the current UTC day (by the clock given to New) began
+// — the last price it gave on an earlier day, or, for a ticker first asked for today, its starting
+// price. So the day change of a ticker's first quote is 0, and it then follows the walk until the next
+// UTC midnight, when the previous close moves on to the last price of the day before.
 package randomwalk
 
 import (
@@ -61,6 +67,10 @@ type walk struct {
 	rng      *rand.Rand
 	logPrice float64
 	started  bool
+	// day is the UTC day of the latest quote, and prevClose the walk's price (rounded) when that day
+	// began.
+	day       time.Time
+	prevClose float64
 }
 
 // New returns a Source. now stamps quotes; nil means time.Now.
@@ -85,7 +95,8 @@ func (s *Source) Volatility() float64 { return s.sigma }
 // Quote returns ticker's next simulated price, in USD, stamped with the clock's now, its Source
 // stockalert.QuoteSourceSimulated. The first call for
 // a ticker returns its starting price; each later call moves one step. Prices are rounded to cents
-// (never below 0.01); the walk itself keeps full precision.
+// (never below 0.01); the walk itself keeps full precision. PreviousClose is the walk's price at the
+// start of the quote's UTC day (see the package doc), so it is never 0.
 //
 // Errors: a *stockalert.ValidationError for a malformed ticker, or ctx's error when ctx is done. Any
 // valid ticker has a price; the walk does not advance on error.
@@ -98,20 +109,34 @@ func (s *Source) Quote(ctx context.Context, ticker stockalert.Ticker) (stockaler
 		return stockalert.Quote{}, fmt.Errorf("simulated quote %s: %w", t, err)
 	}
 
+	now := s.now()
+	day := now.UTC().Truncate(24 * time.Hour)
 	s.mu.Lock()
 	w := s.walks[t]
 	if w == nil {
 		w = s.newWalk(t)
 		s.walks[t] = w
 	}
+	if !w.started || !day.Equal(w.day) {
+		// A new day: it opens where the walk stands, before this quote's step.
+		w.day, w.prevClose = day, cents(w.logPrice)
+	}
 	if w.started {
 		w.logPrice += s.sigma * w.rng.NormFloat64()
 	}
 	w.started = true
-	price := math.Max(0.01, math.Round(math.Exp(w.logPrice)*100)/100)
+	price, prevClose := cents(w.logPrice), w.prevClose
 	s.mu.Unlock()
 
-	return stockalert.Quote{Ticker: t, Price: price, Currency: Currency, Time: s.now(), Source: stockalert.QuoteSourceSimulated}, nil
+	return stockalert.Quote{
+		Ticker: t, Price: price, Currency: Currency, Time: now, Source: stockalert.QuoteSourceSimulated,
+		PreviousClose: prevClose,
+	}, nil
+}
+
+// cents returns the price at logPrice rounded to cents, never below 0.01.
+func cents(logPrice float64) float64 {
+	return math.Max(0.01, math.Round(math.Exp(logPrice)*100)/100)
 }
 
 // newWalk seeds ticker's generator from (seed, ticker) and draws its starting price.

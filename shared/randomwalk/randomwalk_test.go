@@ -297,3 +297,52 @@ func BenchmarkQuotesToLeaveBand(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/float64(count), "quotes/exit")
 }
+
+func TestPreviousCloseIsTheWalksPriceAtTheStartOfTheUTCDay(t *testing.T) {
+	now := time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)
+	s := randomwalk.New(randomwalk.Config{Seed: 3}, func() time.Time { return now })
+	quote := func() stockalert.Quote {
+		t.Helper()
+		q, err := s.Quote(context.Background(), "AAPL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Validate(); err != nil {
+			t.Fatalf("quote %+v invalid: %v", q, err)
+		}
+		return q
+	}
+
+	// First day: the ticker opens at its starting price, which stays the previous close all day.
+	first := quote()
+	if first.PreviousClose != first.Price {
+		t.Fatalf("first quote: previous close %v, want its starting price %v", first.PreviousClose, first.Price)
+	}
+	if pct, known := first.DayChangePercent(); !known || pct != 0 {
+		t.Errorf("first quote: day change %v%% (known %v), want 0%%", pct, known)
+	}
+	last := first
+	for i := 0; i < 30; i++ {
+		now = now.Add(47 * time.Minute) // 23.5 h in all: still 14 March
+		last = quote()
+		if last.PreviousClose != first.Price {
+			t.Fatalf("quote %d on the first day: previous close %v, want %v", i, last.PreviousClose, first.Price)
+		}
+	}
+	if last.Price == first.Price {
+		t.Fatalf("the walk did not move in a day: %v", last.Price)
+	}
+	if change, _ := last.DayChange(); math.Abs(change-(last.Price-first.Price)) > 1e-9 {
+		t.Errorf("day change %v, want %v", change, last.Price-first.Price)
+	}
+
+	// Next UTC day: the previous close is the last price of the day before, and holds through the day.
+	now = time.Date(2025, 3, 15, 0, 0, 1, 0, time.UTC)
+	for i := 0; i < 10; i++ {
+		q := quote()
+		if q.PreviousClose != last.Price {
+			t.Fatalf("quote %d on the second day: previous close %v, want yesterday's last price %v", i, q.PreviousClose, last.Price)
+		}
+		now = now.Add(time.Hour)
+	}
+}

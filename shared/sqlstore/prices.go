@@ -12,10 +12,11 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// priceChunk bounds the rows per statement (placeholders: 2 per row to look up, 6 to insert).
+// priceChunk bounds the rows per statement (placeholders: 2 per row to look up, 7 to insert).
 const priceChunk = 500
 
-// RecordPrices stores the quotes whose (ticker, time) is not recorded yet and returns those. The batch
+// RecordPrices stores the quotes whose (ticker, time) is not recorded yet and returns those; a quote's
+// PreviousClose is stored in previous_close, NULL when it is 0 (unknown). The batch
 // is written with one look-up and one multi-row insert per 500 quotes; a row that appears between the
 // two (a concurrent writer) is skipped by the insert, and reported fresh by both writers.
 func (s *Store) RecordPrices(ctx context.Context, quotes []stockalert.Quote) ([]stockalert.Quote, error) {
@@ -38,15 +39,15 @@ func (s *Store) RecordPrices(ctx context.Context, quotes []stockalert.Quote) ([]
 				}
 				known[k] = true
 				fresh = append(fresh, q)
-				args = append(args, q.Ticker, ms(q.Time), q.Price, q.Currency, recorded, q.Source.Stored())
+				args = append(args, q.Ticker, ms(q.Time), q.Price, q.Currency, recorded, q.Source.Stored(), previousClose(q))
 				rows++
 			}
 			if rows == 0 {
 				continue
 			}
 			_, err = s.q(ctx).ExecContext(ctx,
-				`INSERT INTO prices (ticker, quoted_at, price, currency, recorded_at, source) VALUES `+
-					placeholders(rows, 6)+s.d.onConflictDoNothing("ticker"), args...)
+				`INSERT INTO prices (ticker, quoted_at, price, currency, recorded_at, source, previous_close) VALUES `+
+					placeholders(rows, 7)+s.d.onConflictDoNothing("ticker"), args...)
 			if err != nil {
 				return fmt.Errorf("insert %d prices: %w", rows, err)
 			}
@@ -57,6 +58,11 @@ func (s *Store) RecordPrices(ctx context.Context, quotes []stockalert.Quote) ([]
 		return nil, err
 	}
 	return fresh, nil
+}
+
+// previousClose is the value of q's previous_close column: NULL when the previous close is unknown.
+func previousClose(q stockalert.Quote) sql.NullFloat64 {
+	return sql.NullFloat64{Float64: q.PreviousClose, Valid: q.PreviousClose > 0}
 }
 
 type quoteKey struct {
@@ -92,28 +98,32 @@ func (s *Store) recordedPrices(ctx context.Context, quotes []stockalert.Quote) (
 // key (ticker, quoted_at): no sort, no scan of other tickers. The average takes only the rows of the
 // latest price's source, so real and simulated prices never mix.
 const (
-	latestPriceSQL  = `SELECT ticker, price, currency, quoted_at, source FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`
+	latestPriceSQL  = `SELECT ticker, price, currency, quoted_at, source, previous_close FROM prices WHERE ticker = ? ORDER BY quoted_at DESC LIMIT 1`
 	averagePriceSQL = `SELECT COUNT(*), COALESCE(AVG(price), 0) FROM
 	   (SELECT price FROM prices WHERE ticker = ? AND source = ? ORDER BY quoted_at DESC LIMIT ?) recent`
 )
 
-// LatestPrice returns the most recent price of ticker, or stockalert.ErrNotFound.
+// LatestPrice returns the most recent price of ticker, with its previous close (0 when unknown), or
+// stockalert.ErrNotFound.
 func (s *Store) LatestPrice(ctx context.Context, ticker stockalert.Ticker) (query.Price, error) {
 	var (
-		p      query.Price
-		at     int64
-		source string
+		p         query.Price
+		at        int64
+		source    string
+		prevClose sql.NullFloat64
 	)
-	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&p.Ticker, &p.Price, &p.Currency, &at, &source)
+	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&p.Ticker, &p.Price, &p.Currency, &at, &source, &prevClose)
 	if err != nil {
 		return query.Price{}, notFound(err, "price of "+string(ticker))
 	}
 	p.Time = time.UnixMilli(at).UTC()
+	p.PreviousClose = prevClose.Float64
 	p.Simulated = source == string(stockalert.QuoteSourceSimulated)
 	return p, nil
 }
 
-// LatestPrices returns the latest price of each ticker that has one.
+// LatestPrices returns the latest price of each ticker that has one (as LatestPrice: with its previous
+// close).
 func (s *Store) LatestPrices(ctx context.Context, tickers []stockalert.Ticker) (map[stockalert.Ticker]query.Price, error) {
 	out := make(map[stockalert.Ticker]query.Price, len(tickers))
 	for _, t := range tickers {

@@ -1,6 +1,7 @@
 // Package telegram is the outbound Telegram Bot API adapter: it sends messages through the Bot API with
-// github.com/go-telegram/bot (Sender) and renders alerts as text (FormatAlert). The bot's inbound
-// webhook is an edge of its own, shared/edge/telegrambot.
+// github.com/go-telegram/bot (Sender), as plain text (no parse mode: nothing needs escaping). Alert
+// texts are rendered by shared/alertmessage, for every channel. The bot's inbound webhook is an edge
+// of its own, shared/edge/telegrambot.
 //
 // Send sorts every failure into one of four classes, so the notifier can map them to a Kafka
 // acknowledgement in one place:
@@ -218,44 +219,4 @@ func classify(chatID int64, err error) error {
 		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 	}
 	return fmt.Errorf("%w: %w", ErrTransient, err)
-}
-
-// FormatAlert renders an alert as plain text (Send uses no parse mode, so no character needs
-// escaping), naming the ticker, the side, the threshold, the price and, when known, the currency and
-// time. The currency code is shown exactly as the quote carried it (Yahoo's meta.currency), never
-// re-cased or converted, and the threshold is in the same unit; a minor unit also gets its word
-// (stockalert.FormatAmount). For example:
-//
-//	🔔 BRK-B is above your high threshold of 480.00 USD
-//	Price: 481.23 USD at 2025-03-14 19:59 UTC
-//
-//	🔔 VOD.L is above your high threshold of 70.00 GBp
-//	Price: 72.50 GBp (pence) at 2025-03-14 16:29 UTC
-//
-// A stockalert.SymbolDropped notice says the ticker was removed:
-//
-//	⚠️ ZZZQ is not a symbol the quote source knows: no price was found for it, so it was removed
-//	from your watch list. Check the symbol and add it again.
-func FormatAlert(ev stockalert.AlertEvent) string {
-	if ev.Condition == stockalert.SymbolDropped {
-		return fmt.Sprintf("⚠️ %s is not a symbol the quote source knows: no price was found for it, so it was removed "+
-			"from your watch list. Check the symbol and add it again.", ev.Ticker)
-	}
-	side := "crossed your threshold"
-	switch ev.Condition {
-	case stockalert.Above:
-		side = "is above your high threshold"
-	case stockalert.Below:
-		side = "is below your low threshold"
-	}
-	cur := ""
-	if ev.Currency != "" {
-		cur = " " + ev.Currency
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "🔔 %s %s of %s%s\nPrice: %s", ev.Ticker, side, stockalert.FormatPrice(ev.Threshold), cur, stockalert.FormatAmount(ev.Price, ev.Currency))
-	if !ev.Time.IsZero() {
-		fmt.Fprintf(&b, " at %s", ev.Time.UTC().Format("2006-01-02 15:04 MST"))
-	}
-	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/shared/alertmessage"
 	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
@@ -269,45 +270,25 @@ func TestConcurrentSends(t *testing.T) {
 	}
 }
 
-func TestFormatAlert(t *testing.T) {
+// Send uses no parse mode: a text reaches the chat exactly as written, symbols, emoji and all, so the
+// alert texts (shared/alertmessage) need no escaping.
+func TestSendIsPlainText(t *testing.T) {
 	t.Parallel()
-	at := time.Date(2025, 3, 14, 19, 59, 30, 0, time.FixedZone("EDT", -4*3600))
-	cases := []struct {
-		ev   stockalert.AlertEvent
-		want string
-	}{
-		{stockalert.AlertEvent{Ticker: "BRK-B", Condition: stockalert.Above, Price: 481.23, Currency: "USD", Threshold: 480, Time: at},
-			"🔔 BRK-B is above your high threshold of 480.00 USD\nPrice: 481.23 USD at 2025-03-14 23:59 UTC"},
-		{stockalert.AlertEvent{Ticker: "^GSPC", Condition: stockalert.Below, Price: 4999.5, Currency: "USD", Threshold: 5000, Time: at},
-			"🔔 ^GSPC is below your low threshold of 5000.00 USD\nPrice: 4999.50 USD at 2025-03-14 23:59 UTC"},
-		{stockalert.AlertEvent{Ticker: "EURUSD=X", Condition: stockalert.Below, Price: 1.08745, Threshold: 1.09},
-			"🔔 EURUSD=X is below your low threshold of 1.09\nPrice: 1.08745"},
-		// Minor units as Yahoo quotes them: the code as quoted, with its word, never GBP/ZAR/ILS.
-		{stockalert.AlertEvent{Ticker: "VOD.L", Condition: stockalert.Above, Price: 72.5, Currency: "GBp", Threshold: 70, Time: at},
-			"🔔 VOD.L is above your high threshold of 70.00 GBp\nPrice: 72.50 GBp (pence) at 2025-03-14 23:59 UTC"},
-		{stockalert.AlertEvent{Ticker: "NPN.JO", Condition: stockalert.Below, Price: 301520, Currency: "ZAc", Threshold: 310000},
-			"🔔 NPN.JO is below your low threshold of 310000.00 ZAc\nPrice: 301520.00 ZAc (South African cents)"},
-		{stockalert.AlertEvent{Ticker: "TEVA.TA", Condition: stockalert.Above, Price: 5320, Currency: "ILA", Threshold: 5000},
-			"🔔 TEVA.TA is above your high threshold of 5000.00 ILA\nPrice: 5320.00 ILA (agorot)"},
-		{stockalert.AlertEvent{Ticker: "M&M.NS", Condition: stockalert.Above, Price: 3120.4, Currency: "INR", Threshold: 3000},
-			"🔔 M&M.NS is above your high threshold of 3000.00 INR\nPrice: 3120.40 INR"},
-		// The notice of a symbol the collector dropped (accepted unverified, then found unknown).
-		{stockalert.AlertEvent{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: at},
-			"⚠️ ZZZQ is not a symbol the quote source knows: no price was found for it, so it was removed from your " +
-				"watch list. Check the symbol and add it again."},
+	at := time.Date(2025, 3, 14, 23, 59, 0, 0, time.UTC)
+	texts := []string{
+		alertmessage.Text(stockalert.AlertEvent{Ticker: "BRK-B", Condition: stockalert.Above, Price: 481.23, Currency: "USD", Threshold: 480, Time: at}),
+		alertmessage.Text(stockalert.AlertEvent{Kind: stockalert.KindChangePct, Ticker: "M&M.NS", Condition: stockalert.Below, Price: 3120.4,
+			Currency: "INR", Percent: 3, PreviousClose: 3230, Note: "<b>not bold</b> *nor* _this_ [link](x)", Time: at}),
+		alertmessage.Text(stockalert.AlertEvent{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: at}),
+		"^GSPC EURUSD=X 72.50 GBp (pence) & < > `code`",
 	}
 	s, fake := newSender(t)
-	for i, tc := range cases {
-		got := telegram.FormatAlert(tc.ev)
-		if got != tc.want {
-			t.Errorf("FormatAlert(%+v) =\n%s\nwant\n%s", tc.ev, got, tc.want)
-		}
-		// Plain text: it reaches the chat exactly as written, symbols and all.
-		if err := s.Send(context.Background(), 42, got); err != nil {
+	for i, text := range texts {
+		if err := s.Send(context.Background(), 42, text); err != nil {
 			t.Fatal(err)
 		}
-		if m := fake.Messages()[i]; m.Text != tc.want {
-			t.Errorf("delivered %q", m.Text)
+		if m := fake.Messages()[i]; m.Text != text {
+			t.Errorf("delivered %q, want %q", m.Text, text)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -198,7 +199,10 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Client, e
 // BreakerState returns the breaker's state: "closed", "half-open" or "open".
 func (c *Client) BreakerState() string { return c.breaker.State().String() }
 
-// Quote returns the latest regular-market price of ticker, validated.
+// Quote returns the latest regular-market price of ticker (meta.regularMarketPrice at
+// meta.regularMarketTime, in meta.currency as quoted), validated, with the previous regular session's
+// close in Quote.PreviousClose (meta.chartPreviousClose, else meta.previousClose; 0 when Yahoo gave
+// neither, which is not an error).
 //
 // Errors: a *stockalert.ValidationError for a malformed ticker (nothing is sent); an error wrapping
 // stockalert.ErrNotFound when Yahoo does not know the symbol; ErrUnavailable when the service fails or
@@ -224,10 +228,12 @@ type chartResponse struct {
 	Chart *struct {
 		Result []struct {
 			Meta *struct {
-				Symbol             string   `json:"symbol"`
-				Currency           *string  `json:"currency"`
-				RegularMarketPrice *float64 `json:"regularMarketPrice"`
-				RegularMarketTime  *int64   `json:"regularMarketTime"`
+				Symbol             string        `json:"symbol"`
+				Currency           *string       `json:"currency"`
+				RegularMarketPrice *float64      `json:"regularMarketPrice"`
+				RegularMarketTime  *int64        `json:"regularMarketTime"`
+				ChartPreviousClose lenientNumber `json:"chartPreviousClose"`
+				PreviousClose      lenientNumber `json:"previousClose"`
 			} `json:"meta"`
 		} `json:"result"`
 		Error *struct {
@@ -309,6 +315,7 @@ func parseChart(t stockalert.Ticker, doc chartResponse) (stockalert.Quote, error
 		Price:  *m.RegularMarketPrice,
 		Time:   time.Unix(*m.RegularMarketTime, 0).UTC(),
 	}
+	q.PreviousClose = previousClose(float64(m.ChartPreviousClose), float64(m.PreviousClose))
 	if m.Currency != nil {
 		// As quoted: meta.currency is case-sensitive (GBp is pence, GBP pounds).
 		q.Currency = *m.Currency
@@ -317,6 +324,35 @@ func parseChart(t stockalert.Ticker, doc chartResponse) (stockalert.Quote, error
 		return stockalert.Quote{}, fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
 	return q, nil
+}
+
+// previousClose picks the quote's previous close from the chart meta: chartPreviousClose, the close
+// before the chart's range (for range=1d the previous regular session's close), else previousClose,
+// which Yahoo sends only sometimes (and then equal to it): yahoo-finance2's ChartMeta
+// (src/modules/chart.ts) types chartPreviousClose as always present and previousClose as optional.
+// A value that is missing, null, not a number, not finite or not positive counts as absent; with
+// neither it returns 0, and the day change is unknown.
+func previousClose(chartPreviousClose, previousClose float64) float64 {
+	for _, v := range []float64{chartPreviousClose, previousClose} {
+		if v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return v
+		}
+	}
+	return 0
+}
+
+// lenientNumber is an optional JSON number: anything else (null, a string, an object) decodes as 0
+// instead of failing the whole chart, so that a malformed previous close only makes the day change
+// unknown.
+type lenientNumber float64
+
+func (n *lenientNumber) UnmarshalJSON(b []byte) error {
+	var v float64
+	if json.Unmarshal(b, &v) != nil {
+		v = 0
+	}
+	*n = lenientNumber(v)
+	return nil
 }
 
 // chartQuery is the query of every chart request: one day of one-minute bars.

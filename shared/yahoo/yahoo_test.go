@@ -568,3 +568,64 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 	}
 	return true
 }
+
+func TestQuotePreviousClose(t *testing.T) {
+	f := newFixture(t, yahoo.Config{})
+	cases := []struct {
+		name          string
+		chart, meta   float64 // what the fake's meta carries; 0 leaves the field out
+		wantPrevClose float64
+	}{
+		{"chartPreviousClose and previousClose", 205.5, 205.5, 205.5},
+		{"chartPreviousClose only", 198.25, 0, 198.25},
+		{"chartPreviousClose preferred", 198.25, 197, 198.25},
+		{"previousClose only", 0, 201.75, 201.75},
+		{"neither", 0, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f.fake.SetQuote("AAPL", 210, "USD", marketTime)
+			f.fake.SetPreviousClose("AAPL", tc.chart, tc.meta)
+			q, err := f.c.Quote(context.Background(), "AAPL")
+			require.NoError(t, err)
+			require.Equal(t, 210.0, q.Price)
+			require.Equal(t, tc.wantPrevClose, q.PreviousClose)
+			change, known := q.DayChange()
+			require.Equal(t, tc.wantPrevClose > 0, known)
+			if known {
+				require.InDelta(t, 210-tc.wantPrevClose, change, 1e-9)
+			}
+		})
+	}
+}
+
+func TestQuoteUnusablePreviousCloseIsUnknownNotAnError(t *testing.T) {
+	f := newFixture(t, yahoo.Config{})
+	withMeta := func(mutate func(m map[string]any)) string {
+		var m map[string]any
+		mustUnmarshal(t, mustJSON(t, yahootest.Chart("ABC", 10, "USD", marketTime)), &m)
+		mutate(m["chart"].(map[string]any)["result"].([]any)[0].(map[string]any)["meta"].(map[string]any))
+		return string(mustJSON(t, m))
+	}
+	cases := []struct {
+		name string
+		body string
+		want float64
+	}{
+		{"both null", withMeta(func(m map[string]any) { m["chartPreviousClose"], m["previousClose"] = nil, nil }), 0},
+		{"both zero", withMeta(func(m map[string]any) { m["chartPreviousClose"], m["previousClose"] = 0, 0 }), 0},
+		{"negative", withMeta(func(m map[string]any) { m["chartPreviousClose"] = -3; delete(m, "previousClose") }), 0},
+		{"string", withMeta(func(m map[string]any) { m["chartPreviousClose"] = "9.5"; delete(m, "previousClose") }), 0},
+		{"chart null, previousClose usable", withMeta(func(m map[string]any) { m["chartPreviousClose"], m["previousClose"] = nil, 9.5 }), 9.5},
+		{"chart negative, previousClose usable", withMeta(func(m map[string]any) { m["chartPreviousClose"], m["previousClose"] = -1, 9.5 }), 9.5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f.fake.SetRaw("ABC", 200, tc.body)
+			q, err := f.c.Quote(context.Background(), "ABC")
+			require.NoError(t, err)
+			require.Equal(t, 10.0, q.Price)
+			require.Equal(t, tc.want, q.PreviousClose)
+		})
+	}
+}

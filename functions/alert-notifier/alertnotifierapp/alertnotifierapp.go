@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stockalert/stockalert/shared/alertmessage"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
@@ -89,7 +90,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	send := command.NewSendAlertHandler(store, messenger, telegram.FormatAlert,
+	send := command.NewSendAlertHandler(store, messenger, alertmessage.Text,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m)
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})

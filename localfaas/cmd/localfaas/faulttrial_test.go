@@ -490,7 +490,7 @@ type trialCount struct {
 
 func (c trialCount) lost() int { return len(c.notRaised) + len(c.alertDLQ) + len(c.pending) }
 
-var alertText = regexp.MustCompile(`^🔔 (\S+) is (?:above|below) your (?:high|low) threshold of [^\n]*\nPrice: ([0-9.]+)`)
+var alertText = regexp.MustCompile(`^🔔 (\S+) is (?:still )?(?:above|below) your (?:high|low) threshold of [^\n]*\nPrice: ([0-9.]+)`)
 
 // countTrial reads what the collector published (to-alert-system), what the alert system raised
 // (to-notifier), the dead-letter topics, the outbox, the consumer lag and what the fake Telegram

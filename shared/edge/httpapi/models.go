@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"math"
 	"time"
 
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // The JSON the API answers with. Field names are snake_case; times are RFC 3339 in UTC.
@@ -65,14 +67,20 @@ type linkCodeJSON struct {
 // priceJSON is a recorded price: currency is the code exactly as the quote carried it (GBp is pence,
 // GBP pounds) and thresholds are in that unit; time is the quote's; stale is true when the quote is
 // older than QUOTE_MAX_AGE (the symbol has stopped trading: renamed, delisted, suspended); simulated
-// is present, true, only for a made-up price (QUOTE_SOURCE=simulated).
+// is present, true, only for a made-up price (QUOTE_SOURCE=simulated). previous_close (the previous
+// regular session's close, as the quote source gave it with this price), day_change (price −
+// previous_close, in currency, rounded to 6 decimals) and day_change_percent (day_change in percent
+// of previous_close, rounded to 4 decimals) are present only when the previous close is known.
 type priceJSON struct {
-	Ticker    string    `json:"ticker"`
-	Price     float64   `json:"price"`
-	Currency  string    `json:"currency"`
-	Time      time.Time `json:"time"`
-	Stale     bool      `json:"stale"`
-	Simulated bool      `json:"simulated,omitempty"`
+	Ticker           string    `json:"ticker"`
+	Price            float64   `json:"price"`
+	Currency         string    `json:"currency"`
+	PreviousClose    *float64  `json:"previous_close,omitempty"`
+	DayChange        *float64  `json:"day_change,omitempty"`
+	DayChangePercent *float64  `json:"day_change_percent,omitempty"`
+	Time             time.Time `json:"time"`
+	Stale            bool      `json:"stale"`
+	Simulated        bool      `json:"simulated,omitempty"`
 }
 
 // averageJSON is the mean of the last Count recorded prices of one source, the latest price's;
@@ -111,7 +119,21 @@ func newUserJSON(p query.Profile) userJSON {
 }
 
 func newPriceJSON(p query.Price) priceJSON {
-	return priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale, Simulated: p.Simulated}
+	out := priceJSON{Ticker: string(p.Ticker), Price: p.Price, Currency: p.Currency, Time: p.Time.UTC(), Stale: p.Stale, Simulated: p.Simulated}
+	if change, known := p.DayChange(); known {
+		pct, _ := p.DayChangePercent()
+		out.PreviousClose = stockalert.Float(p.PreviousClose)
+		out.DayChange = stockalert.Float(roundTo(change, 6))
+		out.DayChangePercent = stockalert.Float(roundTo(pct, 4))
+	}
+	return out
+}
+
+// roundTo rounds v to the given number of decimals, so that 201.3 − 198.81 reads 2.49, not
+// 2.490000000000009.
+func roundTo(v float64, decimals int) float64 {
+	scale := math.Pow10(decimals)
+	return math.Round(v*scale) / scale
 }
 
 func newAverageJSON(a query.Average) averageJSON {

@@ -138,3 +138,32 @@ func TestSimulatedPricesAreMarked(t *testing.T) {
 		get("/users/sim@example.com/latest"))
 	require.JSONEq(t, `{"ticker":"AAPL","average":270,"count":1}`, get("/users/sim@example.com/average?count=5"))
 }
+
+// The latest price shows the day change when the quote source gave a previous close, and leaves the
+// three fields out when it did not.
+func TestLatestShowsTheDayChangeWhenKnown(t *testing.T) {
+	a := newAPI(t, storetest.Open)
+	u := a.register(`{"email":"dee@example.com","ticker":"AAPL"}`)
+	t0 := a.clock.Now()
+	record := func(q stockalert.Quote) {
+		t.Helper()
+		require.NoError(t, a.recordPrices.Handle(context.Background(), command.RecordPrices{Quotes: []stockalert.Quote{q}}))
+	}
+	get := func(path string) string {
+		t.Helper()
+		res := a.query(req{method: "GET", path: path, token: u.Token})
+		require.Equal(t, http.StatusOK, res.status, res.body)
+		return res.body
+	}
+	record(stockalert.Quote{Ticker: "AAPL", Price: 201.3, Currency: "USD", Time: t0, PreviousClose: 198.81})
+	require.Equal(t, `{"ticker":"AAPL","price":201.3,"currency":"USD","previous_close":198.81,"day_change":2.49,`+
+		`"day_change_percent":1.2525,"time":"2026-03-02T14:30:00Z","stale":false}`+"\n", get("/users/dee@example.com/latest"))
+
+	record(stockalert.Quote{Ticker: "VOD.L", Price: 72.5, Currency: "GBp", Time: t0, PreviousClose: 74.02})
+	require.JSONEq(t, `{"ticker":"VOD.L","price":72.5,"currency":"GBp","previous_close":74.02,"day_change":-1.52,`+
+		`"day_change_percent":-2.0535,"time":"2026-03-02T14:30:00Z","stale":false}`, get("/users/dee@example.com/latest?ticker=VOD.L"))
+
+	record(stockalert.Quote{Ticker: "AAPL", Price: 202, Currency: "USD", Time: t0.Add(time.Minute)})
+	require.Equal(t, `{"ticker":"AAPL","price":202,"currency":"USD","time":"2026-03-02T14:31:00Z","stale":false}`+"\n",
+		get("/users/dee@example.com/latest"), "no previous close with the latest quote: the day change is unknown")
+}

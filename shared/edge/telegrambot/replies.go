@@ -139,14 +139,16 @@ func pausedText(paused bool) string {
 //	Alerts: on
 //	Repeat alerts: at most every 1h while a ticker stays out of range
 //
-//	AAPL: above 200.00 USD / below 150.00 USD, last 190.12 USD at 14:30 UTC
-//	VOD.L: above 80.00 GBp, last 72.50 GBp (pence) at 14:29 UTC
+//	AAPL: above 200.00 USD / below 150.00 USD, last 201.30 USD (+1.25% today) at 14:30 UTC
+//	VOD.L: above 80.00 GBp, last 72.50 GBp (pence) (-2.05% today) at 14:29 UTC
 //	OLD.L: no thresholds, last 12.30 GBp (pence) at 2025-10-02 14:30 UTC (stale: no trade for 151 days, …)
 //	MSFT: below 400.00 USD, last 498.20 USD (simulated) at 14:30 UTC
 //	MSFT: above 400.00, no price yet
 //
 // The currency code is shown exactly as quoted (GBp is pence, GBP pounds) and thresholds are in that
-// unit; a price older than the status handler's query.Freshness is flagged stale.
+// unit; the day change from the previous close follows the price when it is known ("today" for a
+// price of today, UTC, "on the day" for an older one); a price older than the status handler's
+// query.Freshness is flagged stale.
 func statusText(st query.ChatStatus, now time.Time) string {
 	p := st.Profile
 	var b strings.Builder
@@ -207,13 +209,27 @@ func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.P
 	if price.Simulated {
 		simulated = " (simulated)"
 	}
-	line := fmt.Sprintf("%s: %s, last %s%s at %s", s.Ticker, th, stockalert.FormatAmount(price.Price, price.Currency), simulated,
-		formatPriceTime(price.Time, now))
+	line := fmt.Sprintf("%s: %s, last %s%s%s at %s", s.Ticker, th, stockalert.FormatAmount(price.Price, price.Currency),
+		dayChange(price, now), simulated, formatPriceTime(price.Time, now))
 	if price.Stale {
 		line += fmt.Sprintf(" (stale: no trade for %s, the symbol may be renamed or delisted; no alerts until it trades again)",
 			formatAge(now.Sub(price.Time)))
 	}
 	return line
+}
+
+// dayChange writes the price's change from the previous close in percent, " (+1.25% today)", or ""
+// when it is unknown. A price of an earlier day (UTC) had its change "on the day".
+func dayChange(p query.Price, now time.Time) string {
+	pct, known := p.DayChangePercent()
+	if !known {
+		return ""
+	}
+	when := "today"
+	if t, n := p.Time.UTC(), now.UTC(); t.Year() != n.Year() || t.YearDay() != n.YearDay() {
+		when = "on the day"
+	}
+	return fmt.Sprintf(" (%+.2f%% %s)", pct, when)
 }
 
 // formatAge writes an age in whole days, or hours under two days: 181 days, 30 hours.

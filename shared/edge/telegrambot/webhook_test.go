@@ -263,7 +263,8 @@ TSLA: no thresholds, no price yet`, b.say(42, "/status"))
 
 // /status shows each price with its currency exactly as quoted (GBp is pence, ZAc South African cents,
 // ILA agorot: never GBP, ZAR, ILS), thresholds in that unit, and flags a price from a symbol that has
-// stopped trading.
+// stopped trading. The day change follows a price whose previous close is known ("on the day" for a
+// price of an earlier day) and nothing follows one whose previous close is not.
 func TestWebhookStatusShowsMinorUnitsAndStalePrices(t *testing.T) {
 	b := newBot(t)
 	code := b.registerUser("liz@example.com", "VOD.L", stockalert.Thresholds{High: stockalert.Float(80), Low: stockalert.Float(60)})
@@ -272,8 +273,8 @@ func TestWebhookStatusShowsMinorUnitsAndStalePrices(t *testing.T) {
 			Thresholds: stockalert.Thresholds{Low: stockalert.Float(100)}}))
 	}
 	require.NoError(t, b.record.Handle(b.ctx, command.RecordPrices{Quotes: []stockalert.Quote{
-		{Ticker: "VOD.L", Price: 72.5, Currency: "GBp", Time: now.Add(-31 * time.Minute)},
-		{Ticker: "NPN.JO", Price: 301520, Currency: "ZAc", Time: now.Add(-3 * 24 * time.Hour)},
+		{Ticker: "VOD.L", Price: 72.5, Currency: "GBp", Time: now.Add(-31 * time.Minute), PreviousClose: 74.02},
+		{Ticker: "NPN.JO", Price: 301520, Currency: "ZAc", Time: now.Add(-3 * 24 * time.Hour), PreviousClose: 298000},
 		{Ticker: "TEVA.TA", Price: 5320, Currency: "ILA", Time: now.Add(-time.Hour)},
 		{Ticker: "OLD.L", Price: 12.3, Currency: "GBp", Time: time.Date(2025, 10, 2, 16, 30, 0, 0, time.UTC)},
 	}}))
@@ -283,10 +284,10 @@ func TestWebhookStatusShowsMinorUnitsAndStalePrices(t *testing.T) {
 Alerts: on
 Repeat alerts: at most every 1h while a ticker stays out of range
 
-NPN.JO: below 100.00 ZAc, last 301520.00 ZAc (South African cents) at 2026-02-27 15:00 UTC
+NPN.JO: below 100.00 ZAc, last 301520.00 ZAc (South African cents) (+1.18% on the day) at 2026-02-27 15:00 UTC
 OLD.L: below 100.00 GBp, last 12.30 GBp (pence) at 2025-10-02 16:30 UTC (stale: no trade for 150 days, the symbol may be renamed or delisted; no alerts until it trades again)
 TEVA.TA: below 100.00 ILA, last 5320.00 ILA (agorot) at 14:00 UTC
-VOD.L: above 80.00 GBp / below 60.00 GBp, last 72.50 GBp (pence) at 14:29 UTC`, b.say(42, "/status"))
+VOD.L: above 80.00 GBp / below 60.00 GBp, last 72.50 GBp (pence) (-2.05% today) at 14:29 UTC`, b.say(42, "/status"))
 }
 
 // /status marks a simulated price (QUOTE_SOURCE=simulated) as such.

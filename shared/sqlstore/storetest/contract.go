@@ -17,6 +17,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, subscriptionCases...)
 	cases = append(cases, priceCases...)
 	cases = append(cases, quoteCases...)
+	cases = append(cases, previousCloseCases...)
 	cases = append(cases, alertCases...)
 	cases = append(cases, ruleEvalCases...)
 	cases = append(cases, outboxCases...)

@@ -25,6 +25,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	quotes     map[string]quote
+	prevClose  map[string]prevCloseFields
 	raw        map[string]rawAnswer
 	faults     []*fault
 	requests   map[string]int
@@ -37,6 +38,11 @@ type quote struct {
 	price    float64
 	currency string
 	time     time.Time
+}
+
+// prevCloseFields is what meta carries for a symbol's previous close; 0 leaves a field out.
+type prevCloseFields struct {
+	chart, meta float64
 }
 
 type rawAnswer struct {
@@ -57,10 +63,11 @@ var validRanges = []string{"1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "1
 func NewServer(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{
-		closing:  make(chan struct{}),
-		quotes:   map[string]quote{},
-		raw:      map[string]rawAnswer{},
-		requests: map[string]int{},
+		closing:   make(chan struct{}),
+		quotes:    map[string]quote{},
+		prevClose: map[string]prevCloseFields{},
+		raw:       map[string]rawAnswer{},
+		requests:  map[string]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
@@ -86,6 +93,17 @@ func (s *Server) SetQuote(symbol string, price float64, currency string, t time.
 	defer s.mu.Unlock()
 	delete(s.raw, symbol)
 	s.quotes[symbol] = quote{price: price, currency: currency, time: t}
+}
+
+// SetPreviousClose sets the previous close that symbol's chart meta carries: chartPreviousClose and
+// previousClose, each left out of the answer when 0 (Yahoo sends chartPreviousClose with every chart
+// and previousClose only sometimes). Without it the meta carries both, at 99.5 % of the price. It
+// lasts across SetQuote calls for the symbol.
+func (s *Server) SetPreviousClose(symbol string, chartPreviousClose, previousClose float64) {
+	symbol = strings.ToUpper(symbol)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prevClose[symbol] = prevCloseFields{chart: chartPreviousClose, meta: previousClose}
 }
 
 // SetRaw makes every request for symbol answer status with body as JSON, for malformed payloads.
@@ -166,6 +184,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f := s.takeFault(symbol)
 	raw, isRaw := s.raw[symbol]
 	q, known := s.quotes[symbol]
+	pc, pcSet := s.prevClose[symbol]
 	s.mu.Unlock()
 
 	switch {
@@ -198,7 +217,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(raw.body))
 	case known:
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
-		_ = json.NewEncoder(w).Encode(Chart(symbol, q.price, q.currency, q.time))
+		chart := Chart(symbol, q.price, q.currency, q.time)
+		if pcSet {
+			m := &chart.Chart.Result[0].Meta
+			m.ChartPreviousClose, m.PreviousClose = optional(pc.chart), optional(pc.meta)
+		}
+		_ = json.NewEncoder(w).Encode(chart)
 	default:
 		writeChartError(w, http.StatusNotFound, "Not Found", "No data found, symbol may be delisted")
 	}
@@ -274,7 +298,8 @@ type Bars struct {
 	Volume []*int64   `json:"volume"`
 }
 
-// Meta is the chart's meta object with the fields Yahoo sends for an equity.
+// Meta is the chart's meta object with the fields Yahoo sends for an equity. ChartPreviousClose and
+// PreviousClose are pointers because Yahoo may leave them out (previousClose often is).
 type Meta struct {
 	Currency             string            `json:"currency"`
 	Symbol               string            `json:"symbol"`
@@ -295,8 +320,8 @@ type Meta struct {
 	RegularMarketVolume  int64             `json:"regularMarketVolume"`
 	LongName             string            `json:"longName"`
 	ShortName            string            `json:"shortName"`
-	ChartPreviousClose   float64           `json:"chartPreviousClose"`
-	PreviousClose        float64           `json:"previousClose"`
+	ChartPreviousClose   *float64          `json:"chartPreviousClose,omitempty"`
+	PreviousClose        *float64          `json:"previousClose,omitempty"`
 	Scale                int               `json:"scale"`
 	PriceHint            int               `json:"priceHint"`
 	CurrentTradingPeriod map[string]Period `json:"currentTradingPeriod"`
@@ -346,8 +371,8 @@ func Chart(symbol string, price float64, currency string, t time.Time) ChartResp
 		RegularMarketVolume:  41273500,
 		LongName:             symbol + " Inc.",
 		ShortName:            symbol,
-		ChartPreviousClose:   round2(price * 0.995),
-		PreviousClose:        round2(price * 0.995),
+		ChartPreviousClose:   ptr(round2(price * 0.995)),
+		PreviousClose:        ptr(round2(price * 0.995)),
 		Scale:                3,
 		PriceHint:            2,
 		CurrentTradingPeriod: map[string]Period{"pre": pre, "regular": regular, "post": post},
@@ -380,6 +405,14 @@ func Chart(symbol string, price float64, currency string, t time.Time) ChartResp
 	var out ChartResponse
 	out.Chart.Result = []ChartResult{res}
 	return out
+}
+
+// optional returns nil for 0 (the field is left out), else a pointer to v.
+func optional(v float64) *float64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -225,3 +225,44 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("requests = %d, want 80", n)
 	}
 }
+
+func TestPreviousCloseFields(t *testing.T) {
+	s := yahootest.NewServer(t)
+	meta := func() map[string]any {
+		t.Helper()
+		status, _, body := get(t, s.URL()+"/v8/finance/chart/AAPL?range=1d&interval=1m")
+		require.Equal(t, 200, status)
+		var doc struct {
+			Chart struct {
+				Result []struct {
+					Meta map[string]any `json:"meta"`
+				} `json:"result"`
+			} `json:"chart"`
+		}
+		require.NoError(t, json.Unmarshal(body, &doc))
+		require.Len(t, doc.Chart.Result, 1)
+		return doc.Chart.Result[0].Meta
+	}
+
+	s.SetQuote("AAPL", 200, "USD", at)
+	m := meta()
+	require.Equal(t, 199.0, m["chartPreviousClose"], "default: both fields, at 99.5 % of the price")
+	require.Equal(t, 199.0, m["previousClose"])
+
+	s.SetPreviousClose("aapl", 190.5, 0)
+	m = meta()
+	require.Equal(t, 190.5, m["chartPreviousClose"])
+	require.NotContains(t, m, "previousClose")
+
+	s.SetQuote("AAPL", 201, "USD", at) // a new price keeps the previous-close setting
+	s.SetPreviousClose("AAPL", 0, 188)
+	m = meta()
+	require.NotContains(t, m, "chartPreviousClose")
+	require.Equal(t, 188.0, m["previousClose"])
+	require.Equal(t, 201.0, m["regularMarketPrice"])
+
+	s.SetPreviousClose("AAPL", 0, 0)
+	m = meta()
+	require.NotContains(t, m, "chartPreviousClose")
+	require.NotContains(t, m, "previousClose")
+}
