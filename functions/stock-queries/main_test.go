@@ -37,7 +37,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	status, body := faastest.Call(t, "GET", base+"/users/smoke@example.com/latest", "", faastest.Bearer(token))
+	status, body := faastest.Call(t, "GET", base+"/users/smoke@example.com/latest?ticker=AAPL", "", faastest.Bearer(token))
 	// Months before the test runs: older than QUOTE_MAX_AGE's default of 7 days, so flagged stale.
 	if want := `{"ticker":"AAPL","price":187.25,"currency":"USD","time":"2026-03-02T15:00:00Z","stale":true}` + "\n"; status != http.StatusOK || body != want {
 		t.Fatalf("GET latest = %d %s, want 200 %s", status, body, want)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stockalert/stockalert/functions/stock-queries/stockqueriesapp"
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
@@ -138,4 +140,88 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// A rule goes through the shipped wiring: created on user-commands, listed on stock-queries (the two
+// functions over one store, as deployed), deleted on user-commands, and gone from the list.
+func TestRuleCreateListDelete(t *testing.T) {
+	t.Parallel()
+	quotes := yahootest.NewServer(t)
+	quotes.SetQuote("AAPL", 190, "USD", time.Now())
+	quotes.SetQuote("MSFT", 410, "USD", time.Now())
+	storeEnv := faastest.StoreEnv(t)
+	commands := faastest.Run(t, usercommandsapp.Name, usercommandsapp.Wire, faastest.Env(t, nil, withVars(storeEnv,
+		map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL(), "MAX_RULES_PER_USER": "2"})))
+	queries := faastest.Run(t, stockqueriesapp.Name, stockqueriesapp.Wire, faastest.Env(t, nil, storeEnv))
+
+	status, body := faastest.Call(t, "POST", commands+"/users", `{"email":"rules@example.com","ticker":"AAPL","high_value":200}`, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("POST /users = %d %s", status, body)
+	}
+	var reg struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(body), &reg); err != nil {
+		t.Fatal(err)
+	}
+	auth := faastest.Bearer(reg.Token)
+	status, body = faastest.Call(t, "POST", commands+"/users/rules@example.com/alerts",
+		`{"ticker":"MSFT","kind":"change_pct","percent":3,"direction":"down","repeat":"once"}`, auth)
+	if status != http.StatusCreated {
+		t.Fatalf("POST alerts = %d %s", status, body)
+	}
+	var rule struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal([]byte(body), &rule); err != nil || rule.ID == "" || rule.State != "armed" {
+		t.Fatalf("created rule = %s (%v)", body, err)
+	}
+	// MAX_RULES_PER_USER=2: the registration's range and this rule are the user's two.
+	if status, body := faastest.Call(t, "POST", commands+"/users/rules@example.com/alerts",
+		`{"ticker":"MSFT","kind":"above","level":500}`, auth); status != http.StatusBadRequest || !strings.Contains(body, "at most 2") {
+		t.Fatalf("a third rule = %d %s, want 400 naming the limit", status, body)
+	}
+
+	list := func() []string {
+		t.Helper()
+		status, body := faastest.Call(t, "GET", queries+"/users/rules@example.com/alerts", "", auth)
+		if status != http.StatusOK {
+			t.Fatalf("GET alerts = %d %s", status, body)
+		}
+		var got struct {
+			Rules []struct {
+				ID   string `json:"id"`
+				Kind string `json:"kind"`
+			} `json:"rules"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, r := range got.Rules {
+			kinds = append(kinds, r.Kind+":"+r.ID)
+		}
+		return kinds
+	}
+	if got := list(); len(got) != 2 || got[1] != "change_pct:"+rule.ID || !strings.HasPrefix(got[0], "range:") {
+		t.Fatalf("listed %v, want the AAPL range then change_pct:%s", got, rule.ID)
+	}
+	if status, body := faastest.Call(t, "DELETE", commands+"/users/rules@example.com/alerts/"+rule.ID, "", auth); status != http.StatusNoContent {
+		t.Fatalf("DELETE alert = %d %s", status, body)
+	}
+	if got := list(); len(got) != 1 {
+		t.Fatalf("after the delete listed %v, want the range alone", got)
+	}
+	if status, body := faastest.Call(t, "DELETE", commands+"/users/rules@example.com/alerts/"+rule.ID, "", auth); status != http.StatusNotFound ||
+		body != `{"error":"no such rule"}`+"\n" {
+		t.Fatalf("second DELETE = %d %s, want 404 no such rule", status, body)
+	}
+}
+
+// withVars returns a copy of base with more set.
+func withVars(base, more map[string]string) map[string]string {
+	out := maps.Clone(base)
+	maps.Copy(out, more)
+	return out
 }

@@ -31,8 +31,34 @@ type SymbolRegistry interface {
 // DefaultSymbolCheckTimeout bounds the quote source's answer about a new symbol when none is given.
 const DefaultSymbolCheckTimeout = 5 * time.Second
 
-// Option changes how a subscribing command (RegisterUser, Subscribe, UpdateUser) is built.
-type Option func(*symbolCheck)
+// Option changes how a command that adds rules (RegisterUser, Subscribe, UpdateUser, CreateRule) is
+// built.
+type Option func(*options)
+
+// options are the configured Options.
+type options struct {
+	check    symbolCheck
+	maxRules int
+}
+
+func newOptions(opts []Option) options {
+	o := options{maxRules: stockalert.DefaultMaxRulesPerUser}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// MaxRulesPerUser bounds how many rules one user may have, of every kind, their ranges included
+// (MAX_RULES_PER_USER; stockalert.DefaultMaxRulesPerUser without this option, or for n < 1). A command
+// that would add one more answers a *stockalert.ValidationError and changes nothing.
+func MaxRulesPerUser(n int) Option {
+	return func(o *options) {
+		if n >= 1 {
+			o.maxRules = n
+		}
+	}
+}
 
 // CheckSymbols makes the command check a symbol nobody follows yet against source before it is added:
 // unknown to the source (stockalert.ErrNotFound) is a *stockalert.ValidationError naming "ticker" and
@@ -40,11 +66,11 @@ type Option func(*symbolCheck)
 // breaker is open, the symbol is accepted and recorded unverified in registry, for the collector to
 // drop if it keeps finding it unknown. Without this option no symbol is checked.
 func CheckSymbols(source QuoteChecker, registry SymbolRegistry, timeout time.Duration) Option {
-	return func(c *symbolCheck) {
+	return func(o *options) {
 		if timeout <= 0 {
 			timeout = DefaultSymbolCheckTimeout
 		}
-		*c = symbolCheck{source: source, registry: registry, timeout: timeout}
+		o.check = symbolCheck{source: source, registry: registry, timeout: timeout}
 	}
 }
 
@@ -53,14 +79,6 @@ type symbolCheck struct {
 	source   QuoteChecker
 	registry SymbolRegistry
 	timeout  time.Duration
-}
-
-func newSymbolCheck(opts []Option) symbolCheck {
-	var c symbolCheck
-	for _, o := range opts {
-		o(&c)
-	}
-	return c
 }
 
 // verify asks the source about t when nobody follows it yet. It returns unverified=true when t is

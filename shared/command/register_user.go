@@ -49,7 +49,7 @@ type RegisterUserHandler decorator.CommandHandler[RegisterUser]
 // NewRegisterUserHandler builds the handler over store; CheckSymbols makes it check a new symbol
 // against the quote source first.
 func NewRegisterUserHandler(store UserRegistrar, logger *slog.Logger, m *decorator.Metrics, opts ...Option) RegisterUserHandler {
-	return decorator.ApplyCommand[RegisterUser](registerUserHandler{store, newSymbolCheck(opts)}, logger, m)
+	return decorator.ApplyCommand[RegisterUser](registerUserHandler{store, newOptions(opts).check}, logger, m)
 }
 
 type registerUserHandler struct {

@@ -22,21 +22,24 @@ type Subscriber interface {
 	Transactor
 	userLocker
 	subscriptionWriter
+	ruleCounter
 }
 
 // SubscribeHandler handles Subscribe: *stockalert.ValidationError for bad input or a user at
-// MaxSubscriptionsPerUser, stockalert.ErrNotFound for an unknown user.
+// its rule limit (MaxRulesPerUser), stockalert.ErrNotFound for an unknown user.
 type SubscribeHandler decorator.CommandHandler[Subscribe]
 
 // NewSubscribeHandler builds the handler over store; CheckSymbols makes it check a new symbol against
 // the quote source first.
 func NewSubscribeHandler(store Subscriber, logger *slog.Logger, m *decorator.Metrics, opts ...Option) SubscribeHandler {
-	return decorator.ApplyCommand[Subscribe](subscribeHandler{store, newSymbolCheck(opts)}, logger, m)
+	o := newOptions(opts)
+	return decorator.ApplyCommand[Subscribe](subscribeHandler{store, o.check, o.maxRules}, logger, m)
 }
 
 type subscribeHandler struct {
-	store Subscriber
-	check symbolCheck
+	store    Subscriber
+	check    symbolCheck
+	maxRules int
 }
 
 func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
@@ -73,8 +76,14 @@ func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
 				known = true
 			}
 		}
-		if !known && len(subs) >= MaxSubscriptionsPerUser {
-			return stockalert.Invalid("ticker", "a user can watch at most %d tickers", MaxSubscriptionsPerUser)
+		if !known {
+			n, err := h.store.CountRules(ctx, u.ID)
+			if err != nil {
+				return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
+			}
+			if n >= h.maxRules {
+				return errTooManyRules("ticker", h.maxRules)
+			}
 		}
 		if err := h.store.PutSubscription(ctx, u.ID, ticker, cmd.Thresholds); err != nil {
 			return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)

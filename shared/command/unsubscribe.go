@@ -9,27 +9,29 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// Unsubscribe stops a user watching Ticker.
+// Unsubscribe stops a user watching Ticker: it removes every rule of the user on Ticker, its range
+// included.
 type Unsubscribe struct {
 	Email  string
 	Ticker string
 }
 
-// subscriptionDeleter removes subscriptions.
-type subscriptionDeleter interface {
-	// DeleteSubscription removes the user's subscription to ticker, or returns stockalert.ErrNotFound.
-	DeleteSubscription(ctx context.Context, userID int64, ticker stockalert.Ticker) error
+// rulesOnDeleter removes every rule of a user on a ticker.
+type rulesOnDeleter interface {
+	// DeleteRulesOn removes every rule of the user on ticker and returns how many it removed.
+	DeleteRulesOn(ctx context.Context, userID int64, ticker stockalert.Ticker) (int64, error)
 }
 
 // Unsubscriber removes subscriptions of users found by e-mail.
 type Unsubscriber interface {
 	Transactor
 	userLocker
-	subscriptionDeleter
+	rulesOnDeleter
 }
 
 // UnsubscribeHandler handles Unsubscribe: *stockalert.ValidationError for bad input,
-// stockalert.ErrNotFound when the user or the subscription does not exist.
+// stockalert.ErrNotFound when the user does not exist, a *stockalert.NotFoundError "no rule on <ticker>"
+// when the user has no rule on the ticker.
 type UnsubscribeHandler decorator.CommandHandler[Unsubscribe]
 
 // NewUnsubscribeHandler builds the handler over store.
@@ -53,8 +55,12 @@ func (h unsubscribeHandler) Handle(ctx context.Context, cmd Unsubscribe) error {
 		if err != nil {
 			return fmt.Errorf("unsubscribe %s from %s: %w", email, ticker, err)
 		}
-		if err := h.store.DeleteSubscription(ctx, u.ID, ticker); err != nil {
+		n, err := h.store.DeleteRulesOn(ctx, u.ID, ticker)
+		if err != nil {
 			return fmt.Errorf("unsubscribe %s from %s: %w", email, ticker, err)
+		}
+		if n == 0 {
+			return stockalert.NotFound("no rule on %s", ticker)
 		}
 		return nil
 	})

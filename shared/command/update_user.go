@@ -32,22 +32,25 @@ type UserUpdater interface {
 	userLocker
 	subscriptionWriter
 	subscriptionDeleter
+	ruleCounter
 }
 
 // UpdateUserHandler handles UpdateUser: *stockalert.ValidationError for bad input or a resulting range
-// with high <= low, stockalert.ErrNotFound for an unknown user, stockalert.ErrConflict when the user
-// watches several tickers (use Subscribe instead).
+// with high <= low, stockalert.ErrNotFound for an unknown user, a *stockalert.ConflictError (ErrConflict) naming
+// "ticker" when the user watches several tickers (use Subscribe instead).
 type UpdateUserHandler decorator.CommandHandler[UpdateUser]
 
 // NewUpdateUserHandler builds the handler over store; CheckSymbols makes it check a new symbol against
 // the quote source first.
 func NewUpdateUserHandler(store UserUpdater, logger *slog.Logger, m *decorator.Metrics, opts ...Option) UpdateUserHandler {
-	return decorator.ApplyCommand[UpdateUser](updateUserHandler{store, newSymbolCheck(opts)}, logger, m)
+	o := newOptions(opts)
+	return decorator.ApplyCommand[UpdateUser](updateUserHandler{store, o.check, o.maxRules}, logger, m)
 }
 
 type updateUserHandler struct {
-	store UserUpdater
-	check symbolCheck
+	store    UserUpdater
+	check    symbolCheck
+	maxRules int
 }
 
 func (h updateUserHandler) Handle(ctx context.Context, cmd UpdateUser) error {
@@ -82,11 +85,18 @@ func (h updateUserHandler) Handle(ctx context.Context, cmd UpdateUser) error {
 			if newTicker == "" {
 				return stockalert.Invalid("ticker", "is required: the user watches no ticker yet")
 			}
+			n, err := h.store.CountRules(ctx, u.ID)
+			if err != nil {
+				return fmt.Errorf("update %s: %w", email, err)
+			}
+			if n >= h.maxRules {
+				return errTooManyRules("ticker", h.maxRules)
+			}
 		case 1:
 			current = subs[0]
 		default:
-			return fmt.Errorf("update %s: the user watches %d tickers, change them one by one: %w",
-				email, len(subs), stockalert.ErrConflict)
+			return &stockalert.ConflictError{Field: "ticker", Reason: fmt.Sprintf(
+				"the user watches %d tickers: change each with PUT /users/{email}/tickers/{ticker}", len(subs))}
 		}
 		th := current.Thresholds
 		if cmd.High.Set {

@@ -106,20 +106,31 @@ const (
 // LatestPrice returns the most recent price of ticker, with its previous close (0 when unknown), or
 // stockalert.ErrNotFound.
 func (s *Store) LatestPrice(ctx context.Context, ticker stockalert.Ticker) (query.Price, error) {
-	var (
-		p         query.Price
-		at        int64
-		source    string
-		prevClose sql.NullFloat64
-	)
-	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&p.Ticker, &p.Price, &p.Currency, &at, &source, &prevClose)
+	q, err := s.LatestQuote(ctx, ticker)
 	if err != nil {
-		return query.Price{}, notFound(err, "price of "+string(ticker))
+		return query.Price{}, err
 	}
-	p.Time = time.UnixMilli(at).UTC()
-	p.PreviousClose = prevClose.Float64
-	p.Simulated = source == string(stockalert.QuoteSourceSimulated)
-	return p, nil
+	return query.Price{Ticker: q.Ticker, Price: q.Price, Currency: q.Currency, Time: q.Time,
+		PreviousClose: q.PreviousClose, Simulated: q.Simulated()}, nil
+}
+
+// LatestQuote returns the most recent recorded quote of ticker with its previous close (0 when it was
+// not recorded), or stockalert.ErrNotFound.
+func (s *Store) LatestQuote(ctx context.Context, ticker stockalert.Ticker) (stockalert.Quote, error) {
+	var (
+		q      stockalert.Quote
+		at     int64
+		source string
+		prev   sql.NullFloat64
+	)
+	err := s.q(ctx).QueryRowContext(ctx, latestPriceSQL, ticker).Scan(&q.Ticker, &q.Price, &q.Currency, &at, &source, &prev)
+	if err != nil {
+		return stockalert.Quote{}, notFound(err, "price of "+string(ticker))
+	}
+	q.Time = time.UnixMilli(at).UTC()
+	q.Source = stockalert.QuoteSource(source)
+	q.PreviousClose = prev.Float64
+	return q, nil
 }
 
 // LatestPrices returns the latest price of each ticker that has one (as LatestPrice: with its previous

@@ -30,9 +30,11 @@ func scanUser(row interface{ Scan(...any) error }) (stockalert.User, error) {
 	return u, nil
 }
 
+// notFound turns sql.ErrNoRows into a *stockalert.NotFoundError "no <what>" (a text a caller may
+// read); other errors are returned as they are.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w", what, stockalert.ErrNotFound)
+		return stockalert.NotFound("no %s", what)
 	}
 	return err
 }
@@ -101,7 +103,7 @@ func expectOne(res sql.Result, what string) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("%s: %w", what, stockalert.ErrNotFound)
+		return stockalert.NotFound("no %s", what)
 	}
 	return nil
 }

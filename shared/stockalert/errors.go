@@ -77,3 +77,19 @@ func IsClientError(err error) bool {
 	}
 	return false
 }
+
+// NotFoundError is an ErrNotFound with a Reason its caller may read as is ("no rule on NVDA", "no
+// such rule"): the edges show Reason, never the wrap chain around it.
+type NotFoundError struct {
+	Reason string
+}
+
+func (e *NotFoundError) Error() string { return e.Reason + ": " + ErrNotFound.Error() }
+
+// Is makes errors.Is(err, ErrNotFound) true for a *NotFoundError.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// NotFound returns a *NotFoundError with the reason.
+func NotFound(format string, args ...any) error {
+	return &NotFoundError{Reason: fmt.Sprintf(format, args...)}
+}

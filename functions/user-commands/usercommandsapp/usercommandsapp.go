@@ -1,6 +1,6 @@
 // Package usercommandsapp is the composition root of the user-commands function, the write side of the
-// stockalert HTTP API: register, update, subscribe, unsubscribe and delete users, and issue Telegram
-// link codes (see shared/edge/httpapi). Its main package and the tests run this wiring.
+// stockalert HTTP API: register, update, subscribe, unsubscribe and delete users, add and remove alert
+// rules, and issue Telegram link codes (see shared/edge/httpapi). Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
 //
@@ -13,7 +13,8 @@
 // POST /users per client address (httpapi.ClientLimits); QUOTE_SOURCE (yahoo or simulated),
 // SYMBOL_CHECK_TIMEOUT and the source's settings (YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
 // YAHOO_BREAKER_*; SIMULATED_*): a symbol nobody follows yet is checked against it when it is added
-// (unknown: 400; source unreachable or breaker open: accepted unverified); and SQLITE_PATH,
+// (unknown: 400; source unreachable or breaker open: accepted unverified); MAX_RULES_PER_USER (default
+// 100) bounds each user's alert rules, ranges included; and SQLITE_PATH,
 // IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's
 // (port, bind, exec_timeout, max_body_bytes, log_format… see shared/faas.Config).
 package usercommandsapp
@@ -45,6 +46,8 @@ type config struct {
 	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
 	// unverified.
 	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
+	// MaxRulesPerUser bounds how many alert rules one user may have, of every kind, ranges included.
+	MaxRulesPerUser int `env:"MAX_RULES_PER_USER" envDefault:"100"`
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -78,14 +81,20 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if cfg.SymbolCheckTimeout <= 0 {
 		return nil, fmt.Errorf("SYMBOL_CHECK_TIMEOUT must be positive, got %s", cfg.SymbolCheckTimeout)
 	}
+	if cfg.MaxRulesPerUser < 1 {
+		return nil, fmt.Errorf("MAX_RULES_PER_USER must be at least 1, got %d", cfg.MaxRulesPerUser)
+	}
 	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
+	limit := command.MaxRulesPerUser(cfg.MaxRulesPerUser)
 	return httpapi.NewUserCommands(httpapi.UserCommands{
-		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m, check),
-		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m, check),
-		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m, check),
+		RegisterUser:  command.NewRegisterUserHandler(store, p.Logger, m, check, limit),
+		UpdateUser:    command.NewUpdateUserHandler(store, p.Logger, m, check, limit),
+		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m, check, limit),
 		Unsubscribe:   command.NewUnsubscribeHandler(store, p.Logger, m),
 		DeleteUser:    command.NewDeleteUserHandler(store, p.Logger, m),
 		IssueLinkCode: command.NewIssueLinkCodeHandler(store, p.Logger, m),
+		CreateRule:    command.NewCreateRuleHandler(store, nil, p.Logger, m, check, limit),
+		DeleteRule:    command.NewDeleteRuleHandler(store, p.Logger, m),
 		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
 		Once:          store,

@@ -50,8 +50,8 @@ func newAPIWithBot(t testing.TB, open storetest.Opener, bot string) *api {
 }
 
 // newAPIWith is newAPIWithBot that may refuse telegram_chat_id at registration; each option changes
-// the write side's dependencies before it is built.
-func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bool, options ...func(*httpapi.UserCommands)) *api {
+// the write side's dependencies (over the test's store) before it is built.
+func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bool, options ...func(*sqlstore.Store, *httpapi.UserCommands)) *api {
 	clock := storetest.NewClock()
 	s := open(t, sqlstore.WithClock(clock.Now))
 	logs := &logcapture.Buffer{}
@@ -64,6 +64,8 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 		Unsubscribe:   command.NewUnsubscribeHandler(s, logger, nil),
 		DeleteUser:    command.NewDeleteUserHandler(s, logger, nil),
 		IssueLinkCode: command.NewIssueLinkCodeHandler(s, logger, nil),
+		CreateRule:    command.NewCreateRuleHandler(s, clock.Now, logger, nil),
+		DeleteRule:    command.NewDeleteRuleHandler(s, logger, nil),
 		Authenticate:  query.NewAuthenticateHandler(s, logger, nil),
 		UserProfile:   query.NewUserProfileHandler(s, logger, nil),
 		Once:          s,
@@ -73,14 +75,17 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 		Logger:        logger,
 	}
 	for _, o := range options {
-		o(&deps)
+		o(s, &deps)
 	}
 	a.commands = httpapi.NewUserCommands(deps)
 	a.queries = httpapi.NewStockQueries(httpapi.StockQueries{
 		Authenticate: query.NewAuthenticateHandler(s, logger, nil),
 		UserProfile:  query.NewUserProfileHandler(s, logger, nil),
 		LatestPrice:  query.NewLatestPriceHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
+		LatestPrices: query.NewLatestPricesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
 		AveragePrice: query.NewAveragePriceHandler(s, logger, nil),
+		Rules:        query.NewRulesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
+		AlertHistory: query.NewAlertHistoryHandler(s, logger, nil),
 		Logger:       logger,
 	})
 	a.recordPrices = command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil)

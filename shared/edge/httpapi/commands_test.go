@@ -143,7 +143,9 @@ func TestUpdate(t *testing.T) {
 	t.Run("a user with several tickers is a conflict", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, a.cmd(req{method: "PUT", path: "/users/dee@example.com/tickers/AAPL",
 			token: reg.Token, body: `{}`}).status)
-		requireError(t, patch(`{"high_value":1}`), http.StatusConflict, "")
+		res := patch(`{"high_value":1}`)
+		requireError(t, res, http.StatusConflict, "ticker")
+		require.JSONEq(t, `{"error":"the user watches 2 tickers: change each with PUT /users/{email}/tickers/{ticker}","field":"ticker"}`, res.body)
 	})
 }
 
@@ -175,8 +177,9 @@ func TestPutAndDeleteTicker(t *testing.T) {
 	require.Empty(t, res.body)
 	require.Equal(t, profile(msft), a.query(req{method: "GET", path: "/users/fay@example.com", token: reg.Token}).body)
 
-	requireError(t, a.cmd(req{method: "DELETE", path: "/users/fay@example.com/tickers/AAPL", token: reg.Token}),
-		http.StatusNotFound, "")
+	res = a.cmd(req{method: "DELETE", path: "/users/fay@example.com/tickers/AAPL", token: reg.Token})
+	requireError(t, res, http.StatusNotFound, "")
+	require.JSONEq(t, `{"error":"no rule on AAPL"}`, res.body, "a plain text, not the wrap chain")
 }
 
 func TestDeleteUser(t *testing.T) {

@@ -16,14 +16,23 @@ var errUnsupportedMediaType = errors.New("unsupported media type")
 //
 //	*stockalert.ValidationError          400, field as the client spelled it
 //	stockalert.ErrUnauthorized           401, WWW-Authenticate: Bearer; the same body whatever the cause
-//	stockalert.ErrNotFound               404
-//	stockalert.ErrConflict               409, field when a *stockalert.ConflictError names it
+//	stockalert.ErrNotFound               404, the Reason of a *stockalert.NotFoundError ("no rule on
+//	                                     NVDA"), else "not found"
+//	stockalert.ErrConflict               409, the Reason and field of a *stockalert.ConflictError,
+//	                                     else a fixed text
+//
+// Only texts written for the caller reach the body (a validation's, a NotFoundError's or a
+// ConflictError's reason), never an error's wrap chain.
+//
 //	httpjson.ErrBodyTooLarge             413, field "body" (httpjson.WriteBodyTooLarge)
 //	errUnsupportedMediaType              415, field "Content-Type"
 //	stockalert.ErrIdempotencyKeyReused   422, field "Idempotency-Key"
 //	anything else                        500 "internal error"; the error is logged, never sent
 func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var conflict *stockalert.ConflictError
+	var (
+		conflict *stockalert.ConflictError
+		notFound *stockalert.NotFoundError
+	)
 	v, invalid := stockalert.AsValidation(err)
 	switch {
 	case errors.Is(err, httpjson.ErrBodyTooLarge):
@@ -35,15 +44,17 @@ func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, stockalert.ErrUnauthorized):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stockalert"`)
 		httpjson.WriteError(w, http.StatusUnauthorized, "missing or invalid bearer token for this user", "")
+	case errors.As(err, &notFound):
+		httpjson.WriteError(w, http.StatusNotFound, notFound.Reason, "")
 	case errors.Is(err, stockalert.ErrNotFound):
-		httpjson.WriteError(w, http.StatusNotFound, err.Error(), "")
+		httpjson.WriteError(w, http.StatusNotFound, "not found", "")
 	case errors.Is(err, stockalert.ErrIdempotencyKeyReused):
 		httpjson.WriteError(w, http.StatusUnprocessableEntity,
 			"the Idempotency-Key was already used for a different request", "Idempotency-Key")
 	case errors.As(err, &conflict):
 		httpjson.WriteError(w, http.StatusConflict, conflict.Reason, conflict.Field)
 	case errors.Is(err, stockalert.ErrConflict):
-		httpjson.WriteError(w, http.StatusConflict, err.Error(), "")
+		httpjson.WriteError(w, http.StatusConflict, "the request conflicts with the current state", "")
 	default:
 		level := slog.LevelError
 		if r.Context().Err() != nil {

@@ -1,12 +1,13 @@
 // Package httpapi is the HTTP edge of stockalert: the JSON API of the user-commands function (the write
-// side: register, update, subscribe, unsubscribe, delete, issue a Telegram link code) and of the
-// stock-queries function (the read side: profile, latest price, average price).
+// side: register, update, subscribe, unsubscribe, delete, issue a Telegram link code, add and remove
+// alert rules) and of the stock-queries function (the read side: profile, latest price, average price,
+// alert rules, alert history).
 //
 // Each endpoint lives in its own file and turns a request into a command or a query of the shared
 // library; errors.go maps every error to a status and a {"error","field"} body, in one place. Every
 // route under /users/{email} needs "Authorization: Bearer <token>", checked once per route before
-// anything else is read, so a refused caller learns nothing about the account. POST /users and PATCH
-// /users/{email} honour an Idempotency-Key header: the command and its response run at most once per
+// anything else is read, so a refused caller learns nothing about the account. POST /users, PATCH
+// /users/{email} and POST /users/{email}/alerts honour an Idempotency-Key header: the command and its response run at most once per
 // key (see OnceRunner).
 package httpapi
 
@@ -42,11 +43,14 @@ type UserCommands struct {
 	Unsubscribe   command.UnsubscribeHandler
 	DeleteUser    command.DeleteUserHandler
 	IssueLinkCode command.IssueLinkCodeHandler
+	CreateRule    command.CreateRuleHandler
+	DeleteRule    command.DeleteRuleHandler
 
 	Authenticate query.AuthenticateHandler
 	UserProfile  query.UserProfileHandler
 
-	// Once makes POST /users and PATCH /users/{email} at-most-once under an Idempotency-Key.
+	// Once makes POST /users, PATCH /users/{email} and POST /users/{email}/alerts at-most-once under
+	// an Idempotency-Key.
 	Once OnceRunner
 
 	// BotUsername is the Telegram bot's username (with or without the "@"). When set, the link code
@@ -70,7 +74,10 @@ type StockQueries struct {
 	Authenticate query.AuthenticateHandler
 	UserProfile  query.UserProfileHandler
 	LatestPrice  query.LatestPriceHandler
+	LatestPrices query.LatestPricesHandler
 	AveragePrice query.AveragePriceHandler
+	Rules        query.RulesHandler
+	AlertHistory query.AlertHistoryHandler
 
 	// Logger receives the errors answered with 500 (nil: discarded).
 	Logger *slog.Logger
@@ -85,6 +92,8 @@ type StockQueries struct {
 //	DELETE /users/{email}/tickers/{ticker}  stop watching a ticker (204)
 //	DELETE /users/{email}                   delete the user and all their data (204)
 //	POST   /users/{email}/telegram-link     issue a new one-time Telegram link code
+//	POST   /users/{email}/alerts            add an alert rule (201 with the rule); shares the Limiter
+//	DELETE /users/{email}/alerts/{id}       remove an alert rule (204)
 //
 // It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
 func NewUserCommands(d UserCommands) http.Handler {
@@ -92,6 +101,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 		"RegisterUser": d.RegisterUser, "UpdateUser": d.UpdateUser, "Subscribe": d.Subscribe,
 		"Unsubscribe": d.Unsubscribe, "DeleteUser": d.DeleteUser, "IssueLinkCode": d.IssueLinkCode,
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile, "Once": d.Once,
+		"CreateRule": d.CreateRule, "DeleteRule": d.DeleteRule,
 	} {
 		if dep == nil {
 			panic("httpapi: UserCommands." + name + " is required")
@@ -109,20 +119,26 @@ func NewUserCommands(d UserCommands) http.Handler {
 	mux.Handle("DELETE /users/{email}/tickers/{ticker}", e.authenticated(c.deleteTicker))
 	mux.Handle("DELETE /users/{email}", e.authenticated(c.deleteUser))
 	mux.Handle("POST /users/{email}/telegram-link", e.authenticated(c.telegramLink))
+	mux.Handle("POST /users/{email}/alerts", e.limit.Wrap(e.authenticated(c.createRule)))
+	mux.Handle("DELETE /users/{email}/alerts/{id}", e.authenticated(c.deleteRule))
 	return router{mux}
 }
 
 // NewStockQueries returns the handler of the stock-queries function:
 //
 //	GET /users/{email}                               profile with subscriptions and thresholds
-//	GET /users/{email}/latest[?ticker=T]             latest recorded price
+//	GET /users/{email}/latest[?ticker=T]             latest recorded price of T, or of every
+//	                                                 ticker with a live rule
 //	GET /users/{email}/average?count=N[&ticker=T]    mean of the last N recorded prices
+//	GET /users/{email}/alerts[?ticker=T]             the user's alert rules
+//	GET /users/{email}/alerts/history[?ticker=T&limit=N]  the alerts raised, newest first
 //
 // It panics when a required dependency is missing.
 func NewStockQueries(d StockQueries) http.Handler {
 	for name, dep := range map[string]any{
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile,
-		"LatestPrice": d.LatestPrice, "AveragePrice": d.AveragePrice,
+		"LatestPrice": d.LatestPrice, "AveragePrice": d.AveragePrice, "LatestPrices": d.LatestPrices,
+		"Rules": d.Rules, "AlertHistory": d.AlertHistory,
 	} {
 		if dep == nil {
 			panic("httpapi: StockQueries." + name + " is required")
@@ -134,6 +150,8 @@ func NewStockQueries(d StockQueries) http.Handler {
 	mux.Handle("GET /users/{email}", e.authenticated(q.profile))
 	mux.Handle("GET /users/{email}/latest", e.authenticated(q.latest))
 	mux.Handle("GET /users/{email}/average", e.authenticated(q.average))
+	mux.Handle("GET /users/{email}/alerts", e.authenticated(q.rules))
+	mux.Handle("GET /users/{email}/alerts/history", e.authenticated(q.history))
 	return router{mux}
 }
 

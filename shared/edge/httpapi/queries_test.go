@@ -65,8 +65,11 @@ func TestLatestAndAverage(t *testing.T) {
 	for _, tc := range []struct {
 		name, token, path, want string
 	}{
-		{"latest of the only ticker", one.Token, "/users/lee@example.com/latest",
-			`{"ticker":"AAPL","price":121.5,"currency":"USD","time":"2026-03-02T14:32:00Z","stale":false}`},
+		{"latest of every ticker of a one-ticker user", one.Token, "/users/lee@example.com/latest",
+			`{"prices":[{"ticker":"AAPL","price":121.5,"currency":"USD","time":"2026-03-02T14:32:00Z","stale":false}],"unpriced":[]}`},
+		{"latest of every ticker of a user with several", two.Token, "/users/max@example.com/latest",
+			`{"prices":[{"ticker":"AAPL","price":121.5,"currency":"USD","time":"2026-03-02T14:32:00Z","stale":false},` +
+				`{"ticker":"MSFT","price":400.25,"currency":"USD","time":"2026-03-02T14:30:30Z","stale":false}],"unpriced":[]}`},
 		{"latest of a named ticker, any case", two.Token, "/users/max@example.com/latest?ticker=msft",
 			`{"ticker":"MSFT","price":400.25,"currency":"USD","time":"2026-03-02T14:30:30Z","stale":false}`},
 		{"latest of a ticker the user does not watch", one.Token, "/users/lee@example.com/latest?ticker=MSFT",
@@ -90,7 +93,7 @@ func TestLatestAndAverage(t *testing.T) {
 		status            int
 		field             string
 	}{
-		{"several tickers and none named", two.Token, "/users/max@example.com/latest", http.StatusBadRequest, "ticker"},
+		{"an empty ticker", two.Token, "/users/max@example.com/latest?ticker=", http.StatusBadRequest, "ticker"},
 		{"bad ticker", one.Token, "/users/lee@example.com/latest?ticker=%24%24", http.StatusBadRequest, "ticker"},
 		{"no price recorded", one.Token, "/users/lee@example.com/latest?ticker=NVDA", http.StatusNotFound, ""},
 		{"unknown parameter", one.Token, "/users/lee@example.com/latest?tick=AAPL", http.StatusBadRequest, "tick"},
@@ -130,12 +133,14 @@ func TestSimulatedPricesAreMarked(t *testing.T) {
 		return res.body
 	}
 	require.JSONEq(t, `{"ticker":"AAPL","price":36.73,"currency":"USD","time":"2026-03-02T14:30:00Z","stale":false,"simulated":true}`,
+		get("/users/sim@example.com/latest?ticker=AAPL"))
+	require.JSONEq(t, `{"prices":[{"ticker":"AAPL","price":36.73,"currency":"USD","time":"2026-03-02T14:30:00Z","stale":false,"simulated":true}],"unpriced":[]}`,
 		get("/users/sim@example.com/latest"))
 	require.JSONEq(t, `{"ticker":"AAPL","average":36.73,"count":1,"simulated":true}`, get("/users/sim@example.com/average?count=5"))
 
 	a.quote("AAPL", 270, t0.Add(time.Minute))
 	require.JSONEq(t, `{"ticker":"AAPL","price":270,"currency":"USD","time":"2026-03-02T14:31:00Z","stale":false}`,
-		get("/users/sim@example.com/latest"))
+		get("/users/sim@example.com/latest?ticker=AAPL"))
 	require.JSONEq(t, `{"ticker":"AAPL","average":270,"count":1}`, get("/users/sim@example.com/average?count=5"))
 }
 
@@ -157,7 +162,7 @@ func TestLatestShowsTheDayChangeWhenKnown(t *testing.T) {
 	}
 	record(stockalert.Quote{Ticker: "AAPL", Price: 201.3, Currency: "USD", Time: t0, PreviousClose: 198.81})
 	require.Equal(t, `{"ticker":"AAPL","price":201.3,"currency":"USD","previous_close":198.81,"day_change":2.49,`+
-		`"day_change_percent":1.2525,"time":"2026-03-02T14:30:00Z","stale":false}`+"\n", get("/users/dee@example.com/latest"))
+		`"day_change_percent":1.2525,"time":"2026-03-02T14:30:00Z","stale":false}`+"\n", get("/users/dee@example.com/latest?ticker=AAPL"))
 
 	record(stockalert.Quote{Ticker: "VOD.L", Price: 72.5, Currency: "GBp", Time: t0, PreviousClose: 74.02})
 	require.JSONEq(t, `{"ticker":"VOD.L","price":72.5,"currency":"GBp","previous_close":74.02,"day_change":-1.52,`+
@@ -165,5 +170,5 @@ func TestLatestShowsTheDayChangeWhenKnown(t *testing.T) {
 
 	record(stockalert.Quote{Ticker: "AAPL", Price: 202, Currency: "USD", Time: t0.Add(time.Minute)})
 	require.Equal(t, `{"ticker":"AAPL","price":202,"currency":"USD","time":"2026-03-02T14:31:00Z","stale":false}`+"\n",
-		get("/users/dee@example.com/latest"), "no previous close with the latest quote: the day change is unknown")
+		get("/users/dee@example.com/latest?ticker=AAPL"), "no previous close with the latest quote: the day change is unknown")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
+	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 )
 
@@ -23,7 +24,7 @@ func limitedAPI(t *testing.T) (*api, *storetest.Clock, *prometheus.Registry) {
 	lim, err := httpapi.NewClientLimiter(httpapi.ClientLimits{PerMinute: 30, Burst: 30, TrustedProxyHops: 1,
 		MaxClients: 100, Now: clock.Now}, reg)
 	require.NoError(t, err)
-	a := newAPIWith(t, storetest.Open, "", false, func(d *httpapi.UserCommands) { d.Limiter = lim })
+	a := newAPIWith(t, storetest.Open, "", false, func(_ *sqlstore.Store, d *httpapi.UserCommands) { d.Limiter = lim })
 	return a, clock, reg
 }
 

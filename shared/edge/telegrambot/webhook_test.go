@@ -311,7 +311,7 @@ func TestWebhookStatusFitsInOneMessage(t *testing.T) {
 	th := stockalert.Thresholds{High: stockalert.Float(999999999999), Low: stockalert.Float(0.000001)}
 	code := b.registerUser(email, "T000000000000000", th)
 	var quotes []stockalert.Quote
-	for i := range command.MaxSubscriptionsPerUser {
+	for i := range stockalert.DefaultMaxRulesPerUser {
 		ticker := fmt.Sprintf("T%015d", i)
 		if i > 0 {
 			require.NoError(t, b.subscribe.Handle(b.ctx, command.Subscribe{Email: email, Ticker: ticker, Thresholds: th}))
@@ -331,7 +331,7 @@ func TestWebhookStatusFitsInOneMessage(t *testing.T) {
 	_, err := fmt.Sscanf(strings.TrimPrefix(last, "… and "), "%d", &more)
 	require.NoError(t, err)
 	shown := len(lines) - 5 // account, alerts, repeat, blank line, and the summary
-	require.Equal(t, command.MaxSubscriptionsPerUser, shown+more, "every ticker is shown or counted")
+	require.Equal(t, stockalert.DefaultMaxRulesPerUser, shown+more, "every ticker is shown or counted")
 	require.Equal(t, "T000000000000000: above 999999999999.00 USD / below 0.000001 USD, last 123456789012.125 USD at 2026-02-28 09:15 UTC", lines[4])
 }
 

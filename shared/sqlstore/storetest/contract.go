@@ -26,6 +26,8 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, idempotencyCases...)
 	cases = append(cases, adminCases...)
 	cases = append(cases, symbolCases...)
+	cases = append(cases, ruleCases...)
+	cases = append(cases, historyCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newFixture(t, open))

@@ -18,9 +18,9 @@ func (f *fixture) addRule(email string, r stockalert.Rule) int64 {
 	}
 	u, err := f.store.UserByEmail(f.ctx, stockalert.Email(email))
 	require.NoError(f.t, err)
-	r.UserID = u.ID
+	r.UserID, r.CreatedAt = u.ID, f.clock.Now()
 	require.NoError(f.t, r.Validate(f.clock.Now()))
-	id, err := f.store.AddRule(f.ctx, r)
+	id, err := f.store.InsertRule(f.ctx, r.Normalized())
 	require.NoError(f.t, err)
 	return id
 }

@@ -94,21 +94,53 @@ var subscriptionCases = []contractCase{
 		requireIs(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: "nobody@example.com", Ticker: "AAPL"}), stockalert.ErrNotFound)
 		require.Equal(t, 90.0, *f.mustProfile(r.email).Subscriptions[0].Thresholds.Low)
 	}},
-	{"Subscribe/a user watches a bounded number of tickers", func(t *testing.T, f *fixture) {
+	{"Subscribe/a user has a bounded number of rules, ranges and other kinds alike", func(t *testing.T, f *fixture) {
+		const limit = 4
+		subscribe := command.NewSubscribeHandler(f.store, nil, nil, command.MaxRulesPerUser(limit))
+		create := command.NewCreateRuleHandler(f.store, f.clock.Now, nil, nil, command.MaxRulesPerUser(limit))
+		update := command.NewUpdateUserHandler(f.store, nil, nil, command.MaxRulesPerUser(limit))
 		r := f.registerUser("kim@example.com", "T0", th(nil, nil))
-		for i := 1; i < command.MaxSubscriptionsPerUser; i++ {
-			require.NoError(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: fmt.Sprintf("T%d", i)}))
+		require.NoError(t, create.Handle(f.ctx, command.CreateRule{Email: r.email,
+			Rule: stockalert.Rule{Ticker: "T0", Kind: stockalert.KindAbove, Level: 5}}))
+		for i := 1; i < limit-1; i++ {
+			require.NoError(t, subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: fmt.Sprintf("T%d", i)}))
 		}
-		requireField(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: "ONEMORE"}), "ticker")
-		require.NoError(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: "T0", Thresholds: th(f64(9), nil)}),
-			"replacing an existing subscription is still allowed")
-		require.Len(t, f.mustProfile(r.email).Subscriptions, command.MaxSubscriptionsPerUser)
+		requireField(t, subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: "ONEMORE"}), "ticker")
+		requireField(t, create.Handle(f.ctx, command.CreateRule{Email: r.email,
+			Rule: stockalert.Rule{Ticker: "T0", Kind: stockalert.KindBelow, Level: 1}}), "kind")
+		require.NoError(t, subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: "T0", Thresholds: th(f64(9), nil)}),
+			"replacing an existing range is still allowed")
+		require.Equal(t, limit, f.count("alert_rules", "1 = 1"))
+
+		// A user whose only rules are not ranges: PATCH creating the range counts them too.
+		o := f.registerUser("ola@example.com", "", th(nil, nil))
+		for i := range limit {
+			require.NoError(t, create.Handle(f.ctx, command.CreateRule{Email: o.email,
+				Rule: stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: float64(100 + i)}}))
+		}
+		requireField(t, update.Handle(f.ctx, command.UpdateUser{Email: o.email, Ticker: str("AAPL")}), "ticker")
+		require.Equal(t, limit, f.count("alert_rules", "user_id = (SELECT id FROM users WHERE email = ?)", o.email))
 	}},
-	{"Unsubscribe/removes one ticker; unknown ones are not found", func(t *testing.T, f *fixture) {
+	{"Unsubscribe/removes every rule of one ticker; a ticker without rules is not found", func(t *testing.T, f *fixture) {
 		r := f.registerUser("lee@example.com", "AAPL", th(nil, nil))
 		require.NoError(t, f.subscribe.Handle(f.ctx, command.Subscribe{Email: r.email, Ticker: "MSFT"}))
+		create := command.NewCreateRuleHandler(f.store, f.clock.Now, nil, nil)
+		for _, rule := range []stockalert.Rule{
+			{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200},
+			{Ticker: "AAPL", Kind: stockalert.KindChangePct, Percent: 3},
+			{Ticker: "NVDA", Kind: stockalert.KindBelow, Level: 90},
+		} {
+			require.NoError(t, create.Handle(f.ctx, command.CreateRule{Email: r.email, Rule: rule}))
+		}
 		require.NoError(t, f.unsubscribe.Handle(f.ctx, command.Unsubscribe{Email: r.email, Ticker: "aapl"}))
-		requireIs(t, f.unsubscribe.Handle(f.ctx, command.Unsubscribe{Email: r.email, Ticker: "AAPL"}), stockalert.ErrNotFound)
+		require.Zero(t, f.count("alert_rules", "ticker = 'AAPL'"), "the range and the other rules of AAPL are gone")
+		err := f.unsubscribe.Handle(f.ctx, command.Unsubscribe{Email: r.email, Ticker: "AAPL"})
+		requireIs(t, err, stockalert.ErrNotFound)
+		var nf *stockalert.NotFoundError
+		require.ErrorAs(t, err, &nf)
+		require.Equal(t, "no rule on AAPL", nf.Reason)
+		require.NoError(t, f.unsubscribe.Handle(f.ctx, command.Unsubscribe{Email: r.email, Ticker: "NVDA"}),
+			"a ticker with rules but no range is removed too")
 		requireIs(t, f.unsubscribe.Handle(f.ctx, command.Unsubscribe{Email: "x@example.com", Ticker: "MSFT"}), stockalert.ErrNotFound)
 		require.Equal(t, []stockalert.Ticker{"MSFT"}, f.mustProfile(r.email).Tickers())
 	}},
