@@ -14,7 +14,10 @@ type Profile struct {
 	NotifyInterval time.Duration
 	Paused         bool
 	CreatedAt      time.Time
-	Subscriptions  []Subscription // ordered by ticker
+	Subscriptions  []Subscription // ordered by ticker: the user's ranges
+	// OtherRules is how many alert rules the user has besides the ranges (above, below, change_pct,
+	// move_pct; the Rules query lists them).
+	OtherRules int
 }
 
 // Subscription is one watched ticker as its owner sees it.

@@ -219,7 +219,12 @@ func (s *Store) profile(ctx context.Context, where string, arg any) (query.Profi
 	if err != nil {
 		return query.Profile{}, err
 	}
+	rules, err := s.CountRules(ctx, u.ID)
+	if err != nil {
+		return query.Profile{}, err
+	}
 	p := query.Profile{
+		OtherRules:     rules - len(subs),
 		UserID:         u.ID,
 		Email:          u.Email,
 		TelegramChatID: u.TelegramChatID,

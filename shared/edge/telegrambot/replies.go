@@ -90,8 +90,10 @@ func unknownCommandText(name string) string {
 
 func linkedText(p query.Profile) string {
 	var b strings.Builder
-	if len(p.Subscriptions) == 0 {
+	if len(p.Subscriptions) == 0 && p.OtherRules == 0 {
 		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: subscribe through the API and your alerts will come here.", p.Email)
+	} else if len(p.Subscriptions) == 0 {
+		fmt.Fprintf(&b, "Linked to %s: you will get the alerts of your %s here.", p.Email, plural(p.OtherRules, "alert rule"))
 	} else {
 		fmt.Fprintf(&b, "Linked to %s: you will get alerts for %s here.", p.Email, tickerList(p))
 	}
@@ -164,7 +166,7 @@ func statusText(st query.ChatStatus, now time.Time) string {
 		fmt.Fprintf(&b, "Repeat alerts: at most every %s while a ticker stays out of range\n", formatInterval(p.NotifyInterval))
 	}
 	b.WriteString("\n")
-	if len(p.Subscriptions) == 0 {
+	if len(p.Subscriptions) == 0 && p.OtherRules == 0 {
 		b.WriteString("You watch no tickers.")
 		return b.String()
 	}
@@ -181,7 +183,22 @@ func statusText(st query.ChatStatus, now time.Time) string {
 			b.WriteString("\n")
 		}
 	}
+	if p.OtherRules > 0 {
+		if len(p.Subscriptions) > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s besides these ranges (price levels and percent moves): list them with GET /users/%s/alerts.",
+			plural(p.OtherRules, "alert rule"), p.Email)
+	}
 	return b.String()
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.Price, now time.Time) string {

@@ -683,3 +683,24 @@ func TestMigrationServiceMessageIsRedeliveredWhenTheStoreFails(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, status)
 	require.Empty(t, replies)
 }
+
+// /status counts the rules that are not ranges, so a user whose only rules are levels or percent
+// moves is not told they watch nothing.
+func TestWebhookStatusCountsOtherRules(t *testing.T) {
+	b := newBot(t)
+	code := b.registerUser("lev@example.com", "", stockalert.Thresholds{})
+	u, err := b.store.UserByEmail(b.ctx, "lev@example.com")
+	require.NoError(t, err)
+	for _, r := range []stockalert.Rule{
+		{UserID: u.ID, Ticker: "NVDA", Kind: stockalert.KindAbove, Level: 200, Repeat: stockalert.RepeatRearm, CreatedAt: now},
+		{UserID: u.ID, Ticker: "MSFT", Kind: stockalert.KindChangePct, Percent: 3, Direction: stockalert.DirectionEither, Repeat: stockalert.RepeatRearm, CreatedAt: now},
+	} {
+		_, err := b.store.InsertRule(b.ctx, r)
+		require.NoError(t, err)
+	}
+	require.Contains(t, b.say(42, "/start "+code), "you will get the alerts of your 2 alert rules here")
+	status := b.say(42, "/status")
+	require.NotContains(t, status, "You watch no tickers")
+	require.Contains(t, status, "2 alert rules besides these ranges")
+	require.Contains(t, status, "GET /users/lev@example.com/alerts")
+}
