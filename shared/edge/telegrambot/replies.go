@@ -184,11 +184,13 @@ func statusText(st query.ChatStatus, now time.Time) string {
 		}
 	}
 	if p.OtherRules > 0 {
+		besides := ""
 		if len(p.Subscriptions) > 0 {
 			b.WriteString("\n")
+			besides = " besides these ranges"
 		}
-		fmt.Fprintf(&b, "%s besides these ranges (price levels and percent moves): list them with GET /users/%s/alerts.",
-			plural(p.OtherRules, "alert rule"), p.Email)
+		fmt.Fprintf(&b, "%s%s (price levels and percent moves): list them with GET /users/%s/alerts.",
+			plural(p.OtherRules, "alert rule"), besides, p.Email)
 	}
 	return b.String()
 }

@@ -701,6 +701,6 @@ func TestWebhookStatusCountsOtherRules(t *testing.T) {
 	require.Contains(t, b.say(42, "/start "+code), "you will get the alerts of your 2 alert rules here")
 	status := b.say(42, "/status")
 	require.NotContains(t, status, "You watch no tickers")
-	require.Contains(t, status, "2 alert rules besides these ranges")
+	require.Contains(t, status, "2 alert rules (price levels and percent moves)")
 	require.Contains(t, status, "GET /users/lev@example.com/alerts")
 }
