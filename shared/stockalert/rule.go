@@ -123,7 +123,9 @@ func ParseRuleID(s string) (int64, error) {
 // fields (a field of another kind, set, is refused), levels finite and in (0, MaxThreshold], Percent
 // in (0, MaxPercent], a known Direction and Repeat, a Note of at most MaxNoteRunes characters, and an
 // ExpiresAt after now. A move_pct rule needs its Reference (the command fills in the latest price
-// when the user gives none). It returns a *ValidationError naming the field as the API spells it.
+// when the user gives none), and one watching only a move down a Percent under 100 (a fall of 100 %
+// or more never happens, so the rule could never fire). It returns a *ValidationError naming the
+// field as the API spells it.
 func (r Rule) Validate(now time.Time) error {
 	if _, err := ParseTicker(string(r.Ticker)); err != nil {
 		return err
@@ -163,6 +165,8 @@ func (r Rule) Validate(now time.Time) error {
 			}
 		} else if err := validBound("reference", &r.Reference); err != nil {
 			return err
+		} else if r.Direction == DirectionDown && r.Percent >= 100 {
+			return Invalid("percent", "must be less than 100 for a move down: a fall of %g%% takes the price to 0 or below, which never happens", r.Percent)
 		}
 	case "":
 		return Invalid("kind", "is required: range, above, below, change_pct or move_pct")

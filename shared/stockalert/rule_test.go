@@ -18,6 +18,8 @@ func TestRuleValidate(t *testing.T) {
 		{Ticker: "MSFT", Kind: stockalert.KindChangePct, Percent: 3, Direction: stockalert.DirectionDown},
 		{Ticker: "MSFT", Kind: stockalert.KindChangePct, Percent: 1000},
 		{Ticker: "NVDA", Kind: stockalert.KindMovePct, Percent: 5, Reference: 120.5, ExpiresAt: t0.Add(time.Hour)},
+		{Ticker: "NVDA", Kind: stockalert.KindMovePct, Percent: 99.5, Direction: stockalert.DirectionDown, Reference: 120.5},
+		{Ticker: "NVDA", Kind: stockalert.KindMovePct, Percent: 300, Reference: 120.5}, // either: the rise can fire
 		{Ticker: "NVDA", Kind: stockalert.KindRange, Thresholds: stockalert.Thresholds{High: stockalert.Float(2)}},
 		{Ticker: "NVDA", Kind: stockalert.KindAbove, Level: 1, Note: strings.Repeat("é", stockalert.MaxNoteRunes)},
 	}
@@ -45,6 +47,9 @@ func TestRuleValidate(t *testing.T) {
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindChangePct, Percent: 2, Level: 3}, "level"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindChangePct, Percent: 2, Reference: 3}, "reference"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindMovePct, Percent: 2}, "reference"},
+		// A fall of 100 % or more takes the price to 0 or below, which no quote reaches: never fires.
+		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindMovePct, Percent: 100, Direction: stockalert.DirectionDown, Reference: 10}, "percent"},
+		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindMovePct, Percent: 250, Direction: stockalert.DirectionDown, Reference: 10}, "percent"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindRange, Level: 3}, "level"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindRange, Thresholds: stockalert.Thresholds{High: stockalert.Float(1), Low: stockalert.Float(2)}}, "high_value"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, Repeat: "always"}, "repeat"},
