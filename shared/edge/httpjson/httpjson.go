@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -157,6 +158,12 @@ func decodeError(err error) error {
 			return stockalert.Invalid(field, "is out of range: must be %s", numberRange(semanticErr.GoType))
 		case field == "":
 			return stockalert.Invalid("body", "must be a JSON object, not a JSON %s", kindName(semanticErr.JSONKind))
+		case semanticErr.GoType == reflect.TypeFor[time.Time]():
+			// The decoder reads a time.Time from an RFC 3339 string; its Go kind (struct) says nothing to a client.
+			if semanticErr.JSONKind == '"' {
+				return stockalert.Invalid(field, "must be an RFC 3339 time such as 2027-01-31T00:00:00Z")
+			}
+			return stockalert.Invalid(field, "must be an RFC 3339 time such as 2027-01-31T00:00:00Z, not a JSON %s", kindName(semanticErr.JSONKind))
 		default:
 			return stockalert.Invalid(field, "must be %s, not a JSON %s", jsonKind(semanticErr.GoType.Kind().String()), kindName(semanticErr.JSONKind))
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
 	"github.com/stockalert/stockalert/shared/faas"
@@ -20,7 +21,8 @@ type registerRequest struct {
 	Thresholds struct {
 		High *float64 `json:"high"`
 	} `json:"thresholds"`
-	Interval int64 `json:"interval"`
+	Interval int64      `json:"interval"`
+	Until    *time.Time `json:"until"`
 }
 
 func TestDecodeJSON(t *testing.T) {
@@ -41,6 +43,9 @@ func TestDecodeJSON(t *testing.T) {
 		{"number beyond float64", `{"thresholds": {"high": 1e400}}`, "thresholds.high", "is out of range: must be a number between -1.7976931348623157e+308 and 1.7976931348623157e+308"},
 		{"negative number beyond float64", `{"thresholds": {"high": -1e400}}`, "thresholds.high", "is out of range"},
 		{"integer beyond int64", `{"interval": 99999999999999999999}`, "interval", "is out of range: must be an integer between -9223372036854775808 and 9223372036854775807"},
+		{"time not RFC 3339", `{"until": "tomorrow"}`, "until", "must be an RFC 3339 time such as 2027-01-31T00:00:00Z"},
+		{"date without time", `{"until": "2027-01-31"}`, "until", "must be an RFC 3339 time such as"},
+		{"number for a time", `{"until": 1767225600}`, "until", "must be an RFC 3339 time such as 2027-01-31T00:00:00Z, not a JSON number"},
 		{"two objects", `{"email":"a@b.c"} {"email":"d@e.f"}`, "body", "single JSON object"},
 		{"trailing garbage", `{"email":"a@b.c"} x`, "body", "single JSON object"},
 		// Strict decoding: what is stored is exactly what was sent, and one reading is the only one.
