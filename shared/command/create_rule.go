@@ -82,9 +82,11 @@ func (h createRuleHandler) Handle(ctx context.Context, cmd CreateRule) error {
 	r := stockalert.Rule{
 		Ticker: ticker, Kind: cmd.Rule.Kind, Thresholds: cmd.Rule.Thresholds, Level: cmd.Rule.Level,
 		Percent: cmd.Rule.Percent, Direction: cmd.Rule.Direction, Reference: cmd.Rule.Reference,
-		Repeat: cmd.Rule.Repeat, ExpiresAt: cmd.Rule.ExpiresAt, Note: cmd.Rule.Note,
+		Repeat: cmd.Rule.Repeat, Note: cmd.Rule.Note,
+		// The store keeps times in milliseconds: Created then says what a later read answers.
+		ExpiresAt: cmd.Rule.ExpiresAt.Truncate(time.Millisecond),
 	}
-	now := h.now()
+	now := h.now().Truncate(time.Millisecond)
 	needsReference := r.Kind == stockalert.KindMovePct && r.Reference == 0
 	if needsReference {
 		r.Reference = 1 // validate the other fields first; the latest price replaces it below

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -118,6 +119,33 @@ func TestCreateRule(t *testing.T) {
 		requireError(t, a.cmd(req{method: "POST", path: "/users/ada@example.com/alerts", body: `{"ticker":"AAPL","kind":"above","level":1}`}),
 			http.StatusUnauthorized, "")
 	})
+}
+
+// The 201 answer is the rule as stored: its times at the store's millisecond precision, the same as
+// GET …/alerts answers later (not the request's nanoseconds).
+func TestCreateRuleAnswersTheStoredTimes(t *testing.T) {
+	a := newAPI(t, storetest.Open)
+	reg := a.register(`{"email":"ed@example.com"}`)
+	a.clock.Advance(1234567 * time.Nanosecond)
+	res := a.cmd(req{method: "POST", path: "/users/ed@example.com/alerts", token: reg.Token,
+		body: `{"ticker":"AAPL","kind":"above","level":200,"expires_at":"2027-01-31T01:00:00.123456789+01:00"}`})
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	var created, listed struct {
+		CreatedAt string `json:"created_at"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	require.NoError(t, jsonUnmarshal(res.body, &created))
+	require.Equal(t, "2026-03-02T14:30:00.001Z", created.CreatedAt)
+	require.Equal(t, "2027-01-31T00:00:00.123Z", created.ExpiresAt)
+	list := a.query(req{method: "GET", path: "/users/ed@example.com/alerts", token: reg.Token})
+	require.Equal(t, http.StatusOK, list.status, list.body)
+	var rules struct {
+		Rules []json.RawMessage `json:"rules"`
+	}
+	require.NoError(t, jsonUnmarshal(list.body, &rules))
+	require.Len(t, rules.Rules, 1)
+	require.NoError(t, jsonUnmarshal(string(rules.Rules[0]), &listed))
+	require.Equal(t, created, listed)
 }
 
 func TestCreateRuleLimit(t *testing.T) {
