@@ -49,7 +49,7 @@ func (q createRuleRequest) rule() (stockalert.Rule, error) {
 			{"percent", q.Percent != nil}, {"direction", q.Direction != nil}, {"reference", q.Reference != nil},
 		} {
 			if f.set && !slices.Contains(own, f.name) {
-				return stockalert.Rule{}, stockalert.Invalid(f.name, "is not a field of a %s rule", kind)
+				return stockalert.Rule{}, stockalert.Invalid(f.name, "is not a field of %s rules", kind)
 			}
 		}
 	}

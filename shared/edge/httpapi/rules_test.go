@@ -92,6 +92,9 @@ func TestCreateRule(t *testing.T) {
 				requireError(t, post(tc.body, nil), http.StatusBadRequest, tc.field)
 			})
 		}
+		// The reason reads as English for every kind ("an above rule" would need the article chosen).
+		res := post(`{"ticker":"AAPL","kind":"above","level":1,"percent":3}`, nil)
+		require.JSONEq(t, `{"error":"invalid percent: is not a field of above rules","field":"percent"}`, res.body)
 		require.Equal(t, before, a.rows())
 	})
 
