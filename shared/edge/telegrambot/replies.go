@@ -90,11 +90,12 @@ func unknownCommandText(name string) string {
 
 func linkedText(p query.Profile) string {
 	var b strings.Builder
-	if len(p.Subscriptions) == 0 && p.OtherRules == 0 {
+	switch {
+	case len(p.Subscriptions) == 0 && p.OtherRules == 0:
 		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: subscribe through the API and your alerts will come here.", p.Email)
-	} else if len(p.Subscriptions) == 0 {
+	case len(p.Subscriptions) == 0:
 		fmt.Fprintf(&b, "Linked to %s: you will get the alerts of your %s here.", p.Email, plural(p.OtherRules, "alert rule"))
-	} else {
+	default:
 		fmt.Fprintf(&b, "Linked to %s: you will get alerts for %s here.", p.Email, tickerList(p))
 	}
 	if p.Paused {
