@@ -69,7 +69,12 @@ CREATE TABLE alerts (
     CONSTRAINT alerts_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
+-- The notification log keeps, beside the operator's error chain (last_error), the reason an
+-- undeliverable alert is so in plain words, for the user's alert history.
+ALTER TABLE notifications ADD COLUMN reason VARCHAR(255) NULL;
+
 -- +goose Down
+ALTER TABLE notifications DROP COLUMN reason;
 DROP TABLE alerts;
 ALTER TABLE prices DROP COLUMN previous_close;
 DELETE FROM alert_rules WHERE kind <> 'range';

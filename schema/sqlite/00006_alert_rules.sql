@@ -49,7 +49,10 @@ CREATE TABLE alerts (
 ) WITHOUT ROWID;
 CREATE INDEX alerts_user ON alerts (user_id, raised_at);
 
+ALTER TABLE notifications ADD COLUMN reason TEXT NULL;
+
 -- +goose Down
+ALTER TABLE notifications DROP COLUMN reason;
 DROP TABLE alerts;
 ALTER TABLE prices DROP COLUMN previous_close;
 DELETE FROM alert_rules WHERE kind <> 'range';

@@ -9,8 +9,12 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// MaxNotificationError bounds the error text kept in the notification log.
-const MaxNotificationError = 1024
+// MaxNotificationError bounds the error text kept in the notification log, MaxNotificationReason the
+// reason shown to the user.
+const (
+	MaxNotificationError  = 1024
+	MaxNotificationReason = 255
+)
 
 // RecordNotification writes the outcome of a delivery attempt of Alert to UserID's chat into the
 // notification log, counting attempts. A later attempt overwrites the state of an earlier one.
@@ -19,7 +23,10 @@ type RecordNotification struct {
 	UserID int64
 	ChatID *int64
 	State  stockalert.DeliveryState
+	// Error is the attempt's error as operators need it (the whole chain); Reason says in plain words,
+	// for the user (the alert history), why an undeliverable alert is so.
 	Error  string
+	Reason string
 }
 
 // NotificationRecorder writes the notification log.
@@ -50,6 +57,9 @@ func (h recordNotificationHandler) Handle(ctx context.Context, cmd RecordNotific
 	}
 	if len(cmd.Error) > MaxNotificationError {
 		cmd.Error = cmd.Error[:MaxNotificationError]
+	}
+	if len(cmd.Reason) > MaxNotificationReason {
+		cmd.Reason = cmd.Reason[:MaxNotificationReason]
 	}
 	if err := h.store.RecordNotification(ctx, cmd); err != nil {
 		return fmt.Errorf("log notification %s as %s: %w", cmd.Alert.EventID, cmd.State, err)

@@ -127,7 +127,7 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	entry := RecordNotification{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID}
 	var sendErr error
 	if u.TelegramChatID == nil {
-		entry.State, entry.Error = stockalert.Undeliverable, "no Telegram chat linked"
+		entry.State, entry.Error, entry.Reason = stockalert.Undeliverable, "no Telegram chat linked", "no Telegram chat linked"
 	} else {
 		lease := DefaultDeliveryLease
 		sendCtx := ctx
@@ -152,11 +152,15 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 		switch {
 		case moved:
 			entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()
+			entry.Reason = "the Telegram chat moved to a chat linked to another account"
 			sendErr = nil
 		case sendErr == nil:
 			entry.State = stockalert.Sent
+		case errors.Is(sendErr, stockalert.ErrChannelOff):
+			entry.State, entry.Error, entry.Reason = stockalert.Undeliverable, sendErr.Error(), "Telegram is not configured on this server"
 		case errors.Is(sendErr, stockalert.ErrUndeliverable):
 			entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()
+			entry.Reason = "Telegram refused the chat (the bot was blocked, or the chat is gone)"
 		default:
 			entry.State, entry.Error = stockalert.Failed, sendErr.Error()
 		}

@@ -91,6 +91,7 @@ func TestSendAlertWithoutALinkedChatIsLoggedUndeliverable(t *testing.T) {
 	log := r.state(t, "bob@example.com")
 	require.Len(t, log, 1)
 	require.Equal(t, stockalert.Undeliverable, log[0].State)
+	require.Equal(t, "no Telegram chat linked", log[0].Reason)
 }
 
 func TestSendAlertToABlockedBotIsUndeliverableAndNotRetried(t *testing.T) {
@@ -100,7 +101,10 @@ func TestSendAlertToABlockedBotIsUndeliverableAndNotRetried(t *testing.T) {
 	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("c1", "cy@example.com", nil)}))
 	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("c1", "cy@example.com", nil)}))
 	require.Equal(t, 1, r.tg.Calls("sendMessage"), "an undeliverable alert is final")
-	require.Equal(t, stockalert.Undeliverable, r.state(t, "cy@example.com")[0].State)
+	log := r.state(t, "cy@example.com")
+	require.Equal(t, stockalert.Undeliverable, log[0].State)
+	require.Equal(t, "Telegram refused the chat (the bot was blocked, or the chat is gone)", log[0].Reason,
+		"the user's history gets plain words, not the Bot API's error chain")
 }
 
 func TestSendAlertFailuresAreLoggedAndRetriedUntilSent(t *testing.T) {
@@ -241,4 +245,17 @@ func TestSendAlertManyDeliveriesAtOnceSendOneMessage(t *testing.T) {
 	}
 	require.Equal(t, 1, r.tg.Calls("sendMessage"))
 	require.Len(t, r.tg.Messages(), 1)
+}
+
+func TestSendAlertWithoutABotTokenSaysTelegramIsOff(t *testing.T) {
+	store := storetest.Open(t)
+	logger := slog.New(slog.DiscardHandler)
+	send := command.NewSendAlertHandler(store, telegram.NewDryRun(logger), alertmessage.Text,
+		command.NewRecordNotificationHandler(store, logger, nil), command.NewMoveTelegramChatHandler(store, logger, nil), logger, nil)
+	r := &notifierRig{store: store, send: send}
+	r.user(t, "dee@example.com", 444)
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("d1", "dee@example.com", nil)}))
+	log := r.state(t, "dee@example.com")
+	require.Equal(t, stockalert.Undeliverable, log[0].State)
+	require.Equal(t, "Telegram is not configured on this server", log[0].Reason)
 }

@@ -85,10 +85,10 @@ type HistoryReader interface {
 // HistoryEntry is an alert as the store keeps it: the alert and its notification log entry.
 type HistoryEntry struct {
 	Alert RaisedAlert
-	// State is the notification log's state of the alert ("" when it has no entry yet) and Error its
-	// last error.
-	State stockalert.DeliveryState
-	Error string
+	// State is the notification log's state of the alert ("" when it has no entry yet) and Reason, for
+	// an undeliverable one, why in plain words (never the operator's error chain).
+	State  stockalert.DeliveryState
+	Reason string
 }
 
 // AlertHistoryHandler answers AlertHistory: the alerts (none is an empty list), or a
@@ -132,7 +132,7 @@ func (h alertHistoryHandler) Handle(ctx context.Context, q AlertHistory) ([]Rais
 		case stockalert.Sent:
 			d.Outcome = OutcomeSent
 		case stockalert.Undeliverable:
-			d.Outcome, d.Reason = OutcomeUndeliverable, e.Error
+			d.Outcome, d.Reason = OutcomeUndeliverable, e.Reason
 		}
 		out[i] = e.Alert
 		out[i].Deliveries = []Delivery{d}

@@ -51,7 +51,7 @@ func (h averagePriceHandler) Handle(ctx context.Context, q AveragePrice) (Averag
 		return Average{}, fmt.Errorf("average of last %d prices of %s: %w", q.Count, t, err)
 	}
 	if a.Count == 0 {
-		return Average{}, stockalert.NotFound("no price of %s recorded yet", t)
+		return Average{}, stockalert.NotFound("no price of %s", t)
 	}
 	return a, nil
 }

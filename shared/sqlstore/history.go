@@ -14,7 +14,7 @@ import (
 // with its notification log entry (primary key event_id).
 const alertHistorySQL = `
 SELECT a.event_id, a.rule_id, a.ticker, a.kind, a.alert_condition, a.price, a.currency, a.threshold,
-       a.percent, a.direction, a.day_change_pct, a.rule_done, a.raised_at, n.state, n.last_error
+       a.percent, a.direction, a.day_change_pct, a.rule_done, a.raised_at, n.state, n.reason
   FROM alerts a JOIN users u ON u.id = a.user_id
   LEFT JOIN notifications n ON n.event_id = a.event_id
  WHERE u.email = ?`
@@ -38,18 +38,18 @@ func (s *Store) AlertHistory(ctx context.Context, email stockalert.Email, ticker
 			e                  query.HistoryEntry
 			percent, dayChange sql.NullFloat64
 			direction          sql.NullString
-			state, lastErr     sql.NullString
+			state, reason      sql.NullString
 			raised             int64
 		)
 		a := &e.Alert
 		err := rows.Scan(&a.EventID, &a.RuleID, &a.Ticker, &a.Kind, &a.Condition, &a.Price, &a.Currency, &a.Threshold,
-			&percent, &direction, &dayChange, &a.RuleDone, &raised, &state, &lastErr)
+			&percent, &direction, &dayChange, &a.RuleDone, &raised, &state, &reason)
 		if err != nil {
 			return nil, fmt.Errorf("scan alert: %w", err)
 		}
 		a.Percent, a.Direction, a.DayChangePercent = percent.Float64, stockalert.Direction(direction.String), floatPtr(dayChange)
 		a.RaisedAt = time.UnixMilli(raised).UTC()
-		e.State, e.Error = stockalert.DeliveryState(state.String), lastErr.String
+		e.State, e.Reason = stockalert.DeliveryState(state.String), reason.String
 		out = append(out, e)
 	}
 	return out, rows.Err()

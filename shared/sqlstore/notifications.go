@@ -84,18 +84,21 @@ func (s *Store) ClaimDelivery(ctx context.Context, c command.DeliveryClaim) (sto
 // its delivery claim, if any.
 func (s *Store) RecordNotification(ctx context.Context, n command.RecordNotification) error {
 	now := ms(s.now())
-	var errText any
+	var errText, reason any
 	if n.Error != "" {
 		errText = n.Error
 	}
+	if n.Reason != "" {
+		reason = n.Reason
+	}
 	_, err := s.q(ctx).ExecContext(ctx,
 		`INSERT INTO notifications (event_id, user_id, ticker, alert_condition, price, threshold, chat_id,
-		                            state, attempts, last_error, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`+
-			s.d.onConflictUpdate("event_id", []string{"chat_id", "state", "last_error", "updated_at"},
+		                            state, attempts, last_error, reason, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`+
+			s.d.onConflictUpdate("event_id", []string{"chat_id", "state", "last_error", "reason", "updated_at"},
 				"attempts = attempts + 1", "claimed_until = NULL"),
 		n.Alert.EventID, n.UserID, n.Alert.Ticker, n.Alert.Condition, n.Alert.Price, n.Alert.Threshold,
-		nullInt(n.ChatID), n.State, errText, now, now)
+		nullInt(n.ChatID), n.State, errText, reason, now, now)
 	if err != nil {
 		return fmt.Errorf("record notification: %w", err)
 	}
@@ -108,12 +111,14 @@ type Notification struct {
 	State    stockalert.DeliveryState
 	Attempts int
 	ChatID   *int64
+	// Reason is why an undeliverable alert is so, in the user's words ("" otherwise).
+	Reason string
 }
 
 // Notifications returns a user's notification log, oldest first (operators and tests).
 func (s *Store) Notifications(ctx context.Context, email stockalert.Email) ([]Notification, error) {
 	rows, err := s.q(ctx).QueryContext(ctx,
-		`SELECT n.event_id, n.state, n.attempts, n.chat_id FROM notifications n JOIN users u ON u.id = n.user_id
+		`SELECT n.event_id, n.state, n.attempts, n.chat_id, COALESCE(n.reason, '') FROM notifications n JOIN users u ON u.id = n.user_id
 		  WHERE u.email = ? ORDER BY n.created_at, n.event_id`, email)
 	if err != nil {
 		return nil, fmt.Errorf("notification log: %w", err)
@@ -125,7 +130,7 @@ func (s *Store) Notifications(ctx context.Context, email stockalert.Email) ([]No
 			n    Notification
 			chat sql.NullInt64
 		)
-		if err := rows.Scan(&n.EventID, &n.State, &n.Attempts, &chat); err != nil {
+		if err := rows.Scan(&n.EventID, &n.State, &n.Attempts, &chat, &n.Reason); err != nil {
 			return nil, fmt.Errorf("scan notification: %w", err)
 		}
 		n.ChatID = int64Ptr(chat)

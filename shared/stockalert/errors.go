@@ -20,6 +20,9 @@ var (
 	// ErrUndeliverable: a notification can never be delivered (no chat linked, the bot was blocked);
 	// retrying will not help.
 	ErrUndeliverable = errors.New("undeliverable")
+	// ErrChannelOff: the channel is not configured on this server (no Telegram bot token); a
+	// notification for it is undeliverable (it wraps ErrUndeliverable too) and says so.
+	ErrChannelOff = errors.New("channel not configured")
 	// ErrUnpublishable: the broker refused an outbox message in a way retrying cannot heal (too large
 	// for the topic, an invalid topic name or record): the message is parked for an operator instead of
 	// blocking the messages queued after it. A missing authorisation for the topic is not one: fixing the

@@ -3,7 +3,9 @@ package stockalert
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -187,7 +189,17 @@ func (r Rule) Validate(now time.Time) error {
 	if n := utf8.RuneCountInString(r.Note); n > MaxNoteRunes {
 		return Invalid("note", "must be at most %d characters (it has %d)", MaxNoteRunes, n)
 	}
+	if i := strings.IndexFunc(r.Note, hiddenRune); i >= 0 {
+		return Invalid("note", "must be one line of visible text (it has %U at byte %d)", []rune(r.Note[i:])[0], i)
+	}
 	return nil
+}
+
+// hiddenRune reports the characters a note may not hold: control characters (line breaks, tabs, escape
+// sequences) and the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+// could make an alert's text read differently from what it says.
+func hiddenRune(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // refuse takes (set, field) pairs and returns a *ValidationError for the first field that is set: it

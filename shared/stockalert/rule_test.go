@@ -56,6 +56,9 @@ func TestRuleValidate(t *testing.T) {
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, ExpiresAt: t0}, "expires_at"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, Note: strings.Repeat("x", stockalert.MaxNoteRunes+1)}, "note"},
 		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, Note: "\xff"}, "note"},
+		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, Note: "two\nlines"}, "note"},
+		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, Note: "esc \x1b[31m"}, "note"},
+		{stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 1, Note: "sell \u202eyub"}, "note"},
 	} {
 		if got := field(c.rule.Validate(t0)); got != c.field {
 			t.Errorf("%+v: the error names %q, want %q", c.rule, got, c.field)

@@ -272,7 +272,7 @@ func TestAlertHistory(t *testing.T) {
 	record := command.NewRecordNotificationHandler(a.store, nil, nil)
 	require.NoError(t, record.Handle(context.Background(), command.RecordNotification{Alert: events[0], UserID: uid, State: stockalert.Sent}))
 	require.NoError(t, record.Handle(context.Background(), command.RecordNotification{Alert: events[1], UserID: uid,
-		State: stockalert.Undeliverable, Error: "no Telegram chat linked"}))
+		State: stockalert.Undeliverable, Error: "dry run: undeliverable", Reason: "no Telegram chat linked"}))
 	get := func(path string) resp {
 		t.Helper()
 		return a.query(req{method: "GET", path: path, token: reg.Token})
@@ -318,7 +318,7 @@ func TestNotFoundBodiesArePlain(t *testing.T) {
 		{"latest with no price", a.query(req{method: "GET", path: "/users/eve@example.com/latest?ticker=NVDA", token: reg.Token}),
 			`{"error":"no price of NVDA"}`},
 		{"average with no price", a.query(req{method: "GET", path: "/users/eve@example.com/average?count=2&ticker=NVDA", token: reg.Token}),
-			`{"error":"no price of NVDA recorded yet"}`},
+			`{"error":"no price of NVDA"}`},
 		{"no such endpoint", a.query(req{method: "GET", path: "/users/eve@example.com/median", token: reg.Token}),
 			`{"error":"no such endpoint"}`},
 	} {

@@ -42,12 +42,12 @@ var historyCases = []contractCase{
 		unsent := f.raiseAlert(uid, rule.ID+1000, "MSFT", t0.Add(3*time.Minute), 104)
 		f.raiseAlert(oid, rule.ID+2000, "AAPL", t0.Add(4*time.Minute), 105)
 
-		record := func(e stockalert.AlertEvent, state stockalert.DeliveryState, msg string) {
-			require.NoError(t, f.recordNotif.Handle(f.ctx, command.RecordNotification{Alert: e, UserID: uid, State: state, Error: msg}))
+		record := func(e stockalert.AlertEvent, state stockalert.DeliveryState, msg, reason string) {
+			require.NoError(t, f.recordNotif.Handle(f.ctx, command.RecordNotification{Alert: e, UserID: uid, State: state, Error: msg, Reason: reason}))
 		}
-		record(sent, stockalert.Sent, "")
-		record(undeliverable, stockalert.Undeliverable, "no Telegram chat linked")
-		record(failed, stockalert.Failed, "telegram: 502")
+		record(sent, stockalert.Sent, "", "")
+		record(undeliverable, stockalert.Undeliverable, "telegram send to chat 5: undeliverable: Forbidden: bot was blocked by the user", "no Telegram chat linked")
+		record(failed, stockalert.Failed, "telegram: 502", "")
 
 		got, err := u.history.Handle(f.ctx, query.AlertHistory{Email: r.email})
 		require.NoError(t, err)
