@@ -46,7 +46,7 @@ type Messenger interface {
 	// Send returns nil once the message is accepted; an error wrapping stockalert.ErrUndeliverable when
 	// it never will be (chat gone, bot blocked); an error implementing chatMigration when the chat has
 	// a new id (nothing was sent); any other error is worth retrying.
-	Send(ctx context.Context, chatID int64, text string) error
+	Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error
 }
 
 // chatMigration is implemented by a Messenger's error when the chat moved to a new id (a Telegram group

@@ -19,7 +19,7 @@ type DryRun struct {
 func NewDryRun(logger *slog.Logger) *DryRun { return &DryRun{logger: logger} }
 
 // Send logs the message and returns an error wrapping ErrUndeliverable and stockalert.ErrChannelOff.
-func (d *DryRun) Send(ctx context.Context, chatID int64, text string) error {
+func (d *DryRun) Send(ctx context.Context, chatID int64, text string, _ ...[]stockalert.ChatButton) error {
 	// The event attribute marks the line as one a person running the pipeline should see (make run
 	// prints such lines), so the alert texts can be read without a bot.
 	d.logger.LogAttrs(ctx, slog.LevelInfo, "dry run: would send a Telegram message", slog.String("event", "telegram-dry-run"),

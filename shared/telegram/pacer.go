@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // Telegram's documented pace (Bot API FAQ, "My bot is hitting limits, how do I avoid this?"): about 30
@@ -106,12 +108,12 @@ func NewPacer(next messageSender, cfg PaceConfig) (*Pacer, error) {
 // Send sends text to chatID at Telegram's pace. Its error contract is the wrapped sender's, plus: a
 // *RetryAfterError, without a call to Telegram, when the chat or the bot is held back (or paced) for
 // longer than MaxWait or than ctx leaves; ctx's error when ctx ends during a wait.
-func (p *Pacer) Send(ctx context.Context, chatID int64, text string) error {
+func (p *Pacer) Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error {
 	for attempt := 1; ; attempt++ {
 		if err := p.wait(ctx, chatID); err != nil {
 			return err
 		}
-		err := p.next.Send(ctx, chatID, text)
+		err := p.next.Send(ctx, chatID, text, keyboard...)
 		var ra *RetryAfterError
 		if !errors.As(err, &ra) {
 			return err

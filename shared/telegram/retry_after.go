@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+
+	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
 // messageSender is what RetryAfter decorates: a Sender, or anything with its error contract.
 type messageSender interface {
-	Send(ctx context.Context, chatID int64, text string) error
+	Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error
 }
 
 // RetryAfter decorates a sender so that Telegram's flood control (429 with retry_after) is honoured
@@ -32,11 +34,11 @@ func NewRetryAfter(next messageSender, maxWait time.Duration, attempts int) *Ret
 // Send sends through the wrapped sender, waiting out short flood-control pauses. Its error contract is
 // the wrapped sender's; when ctx ends during a pause, the error wraps both ctx's error and the
 // *RetryAfterError.
-func (r *RetryAfter) Send(ctx context.Context, chatID int64, text string) error {
+func (r *RetryAfter) Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error {
 	var last error
 	var wait time.Duration
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		last = r.next.Send(ctx, chatID, text)
+		last = r.next.Send(ctx, chatID, text, keyboard...)
 		if last == nil {
 			return struct{}{}, nil
 		}

@@ -34,6 +34,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -151,7 +152,8 @@ func NewSender(token, apiURL string, opts ...Option) (*Sender, error) {
 	return &Sender{bot: b, timeout: o.timeout}, nil
 }
 
-// Send sends text, as plain text, to chatID.
+// Send sends text, as plain text, to chatID, with keyboard's rows of buttons under it (an inline
+// keyboard whose buttons carry callback_data) when given.
 //
 // Errors: *ChatMigratedError when the group became a supergroup (nothing was sent; send to its To);
 // *RetryAfterError on flood control; an error wrapping ErrUndeliverable (and, when the chat
@@ -159,17 +161,56 @@ func NewSender(token, apiURL string, opts ...Option) (*Sender, error) {
 // text is empty or too long (then also a *stockalert.ValidationError; nothing is sent); an error
 // wrapping ErrTransient otherwise (and ErrMisconfigured when the bot itself is refused, and ctx's error
 // when ctx ended).
-func (s *Sender) Send(ctx context.Context, chatID int64, text string) error {
+func (s *Sender) Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error {
 	if err := validate(chatID, text); err != nil {
 		return fmt.Errorf("telegram send to chat %d: %w: %w", chatID, ErrUndeliverable, err)
 	}
+	params := &bot.SendMessageParams{ChatID: chatID, Text: text}
+	if len(keyboard) > 0 {
+		markup, err := inlineKeyboard(keyboard)
+		if err != nil {
+			return fmt.Errorf("telegram send to chat %d: %w: %w", chatID, ErrUndeliverable, err)
+		}
+		params.ReplyMarkup = markup
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err := s.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text})
+	_, err := s.bot.SendMessage(ctx, params)
 	if err != nil {
 		return fmt.Errorf("telegram send to chat %d: %w", chatID, classify(chatID, err))
 	}
 	return nil
+}
+
+// inlineMarkup is an InlineKeyboardMarkup of callback buttons (Bot API). It is ours rather than
+// go-telegram/bot's models.InlineKeyboardMarkup because that type's buttons always carry a
+// "copy_text" object (a struct field that omitempty cannot leave out), and a button must carry
+// exactly one action.
+type inlineMarkup struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
+}
+
+// inlineKeyboard builds the reply_markup of keyboard's rows, or a *stockalert.ValidationError for a
+// button without a label or with callback data Telegram refuses (empty, or over
+// stockalert.MaxButtonData bytes).
+func inlineKeyboard(rows [][]stockalert.ChatButton) (*inlineMarkup, error) {
+	markup := &inlineMarkup{InlineKeyboard: make([][]inlineButton, 0, len(rows))}
+	for _, row := range rows {
+		out := make([]inlineButton, 0, len(row))
+		for _, b := range row {
+			if b.Text == "" || b.Data == "" || len(b.Data) > stockalert.MaxButtonData {
+				return nil, stockalert.Invalid("keyboard", "button %q: a label and 1 to %d bytes of data are required", b.Text, stockalert.MaxButtonData)
+			}
+			out = append(out, inlineButton{Text: b.Text, CallbackData: b.Data})
+		}
+		markup.InlineKeyboard = append(markup.InlineKeyboard, out)
+	}
+	return markup, nil
 }
 
 func validate(chatID int64, text string) error {
@@ -219,4 +260,67 @@ func classify(chatID int64, err error) error {
 		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 	}
 	return fmt.Errorf("%w: %w", ErrTransient, err)
+}
+
+// AnswerCallbackQuery answers the callback query id (a button press), showing text to the user who
+// pressed it as a notification at the top of the chat (Bot API, answerCallbackQuery; text 0-200
+// characters). Telegram shows a progress bar on the button until the query is answered. Errors are
+// classified as Send's.
+func (s *Sender) AnswerCallbackQuery(ctx context.Context, id, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if _, err := s.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text}); err != nil {
+		return fmt.Errorf("telegram answer callback query: %w", classify(0, err))
+	}
+	return nil
+}
+
+// ChatMemberStatus returns the status of user userID in chat chatID (Bot API, getChatMember:
+// "creator", "administrator", "member", "restricted", "left" or "kicked"). Errors are classified as
+// Send's.
+func (s *Sender) ChatMemberStatus(ctx context.Context, chatID, userID int64) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	m, err := s.bot.GetChatMember(ctx, &bot.GetChatMemberParams{ChatID: chatID, UserID: userID})
+	if err != nil {
+		return "", fmt.Errorf("telegram get chat member %d of %d: %w", userID, chatID, classify(chatID, err))
+	}
+	return string(m.Type), nil
+}
+
+// BotCommand is one entry of the bot's command menu (Bot API, BotCommand): Command without the "/",
+// 1-32 characters a-z 0-9 _, and a Description of 1-256 characters.
+type BotCommand struct {
+	Command     string
+	Description string
+}
+
+// Command menu scopes (Bot API, BotCommandScope).
+const (
+	ScopePrivateChats = "all_private_chats"
+	ScopeGroupChats   = "all_group_chats"
+)
+
+// SetMyCommands sets the command list Telegram shows in the "/" menu of the chats of scope
+// (ScopePrivateChats or ScopeGroupChats; Bot API, setMyCommands). Errors are classified as Send's.
+func (s *Sender) SetMyCommands(ctx context.Context, scope string, commands []BotCommand) error {
+	var sc models.BotCommandScope
+	switch scope {
+	case ScopePrivateChats:
+		sc = &models.BotCommandScopeAllPrivateChats{}
+	case ScopeGroupChats:
+		sc = &models.BotCommandScopeAllGroupChats{}
+	default:
+		return fmt.Errorf("telegram set my commands: unknown scope %q", scope)
+	}
+	cmds := make([]models.BotCommand, len(commands))
+	for i, c := range commands {
+		cmds[i] = models.BotCommand{Command: c.Command, Description: c.Description}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if _, err := s.bot.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: cmds, Scope: sc}); err != nil {
+		return fmt.Errorf("telegram set my commands (%s): %w", scope, classify(0, err))
+	}
+	return nil
 }

@@ -329,3 +329,35 @@ func TestSendToMigratedGroup(t *testing.T) {
 		t.Errorf("messages = %+v, want one, to %d", msgs, supergroup)
 	}
 }
+
+func TestSendWithAKeyboardAndTheOtherBotMethods(t *testing.T) {
+	s, fake := newSender(t)
+	ctx := context.Background()
+	require.NoError(t, s.Send(ctx, 42, "AAPL is above 200.00 USD",
+		[]stockalert.ChatButton{{Text: "Snooze 1h", Data: "snooze:7"}, {Text: "Delete alert", Data: "delete:7"}}))
+	msgs := fake.Messages()
+	require.Len(t, msgs, 1)
+	require.JSONEq(t, `{"inline_keyboard":[[{"text":"Snooze 1h","callback_data":"snooze:7"},{"text":"Delete alert","callback_data":"delete:7"}]]}`,
+		msgs[0].ReplyMarkup)
+
+	err := s.Send(ctx, 42, "x", []stockalert.ChatButton{{Text: "too long", Data: strings.Repeat("d", stockalert.MaxButtonData+1)}})
+	require.ErrorIs(t, err, telegram.ErrUndeliverable, "Telegram would refuse it: nothing is sent")
+	require.Len(t, fake.Messages(), 1)
+
+	require.NoError(t, s.AnswerCallbackQuery(ctx, "q1", "Snoozed for 1 hour"))
+	require.Equal(t, []telegramtest.CallbackAnswer{{CallbackQueryID: "q1", Text: "Snoozed for 1 hour"}}, fake.CallbackAnswers())
+
+	fake.SetChatMember(-100, 5, "administrator")
+	status, err := s.ChatMemberStatus(ctx, -100, 5)
+	require.NoError(t, err)
+	require.Equal(t, "administrator", status)
+	status, err = s.ChatMemberStatus(ctx, -100, 6)
+	require.NoError(t, err)
+	require.Equal(t, "member", status)
+
+	cmds := []telegram.BotCommand{{Command: "watch", Description: "watch a ticker"}, {Command: "price", Description: "current quote"}}
+	require.NoError(t, s.SetMyCommands(ctx, telegram.ScopePrivateChats, cmds))
+	require.Equal(t, []telegramtest.BotCommand{{Command: "watch", Description: "watch a ticker"}, {Command: "price", Description: "current quote"}},
+		fake.Commands(telegram.ScopePrivateChats))
+	require.Error(t, s.SetMyCommands(ctx, telegram.ScopePrivateChats, []telegram.BotCommand{{Command: "Bad-Name", Description: "x"}}))
+}

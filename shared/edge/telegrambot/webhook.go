@@ -54,7 +54,7 @@ var (
 // ReplySender sends the bot's answers: a *Sender, possibly wrapped in NewRetryAfter. An error wrapping
 // stockalert.ErrUndeliverable means the chat will never take the message; any other error is transient.
 type ReplySender interface {
-	Send(ctx context.Context, chatID int64, text string) error
+	Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error
 }
 
 // WebhookConfig is what NewWebhook needs.

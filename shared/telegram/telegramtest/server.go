@@ -92,6 +92,23 @@ type Server struct {
 	floods   map[int64]*flood // by chat id; 0 is the whole bot
 	early    int
 	refused  int // calls with a wrong token
+
+	answers  []CallbackAnswer
+	members  map[[2]int64]string     // (chat, user) → status for getChatMember
+	commands map[string][]BotCommand // by scope type ("default" when none)
+}
+
+// CallbackAnswer is an answerCallbackQuery call the fake accepted.
+type CallbackAnswer struct {
+	CallbackQueryID string
+	Text            string
+	ShowAlert       bool
+}
+
+// BotCommand is one entry of a setMyCommands list (Bot API, BotCommand).
+type BotCommand struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
 }
 
 // flood is a flood-control window: sendMessage answers 429 until until.
@@ -127,15 +144,17 @@ func NewServer(tb testing.TB, token string) *Server {
 		botID = 1
 	}
 	s := &Server{
-		token:   token,
-		botID:   botID,
-		closing: make(chan struct{}),
-		changed: make(chan struct{}),
-		nextMsg: 1,
-		nextUpd: 100000001,
-		chats:   map[int64]apiError{},
-		calls:   map[string]int{},
-		floods:  map[int64]*flood{},
+		token:    token,
+		botID:    botID,
+		closing:  make(chan struct{}),
+		changed:  make(chan struct{}),
+		nextMsg:  1,
+		nextUpd:  100000001,
+		chats:    map[int64]apiError{},
+		calls:    map[string]int{},
+		floods:   map[int64]*flood{},
+		members:  map[[2]int64]string{},
+		commands: map[string][]BotCommand{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
@@ -361,6 +380,37 @@ var updateSeq atomic.Int64
 
 func init() { updateSeq.Store(500000000) }
 
+// GroupUpdate returns the JSON of an update carrying a text message sent by user fromID in group
+// chatID (negative), as Update does for groups but naming the sender.
+func GroupUpdate(chatID, fromID int64, text string) []byte {
+	var upd map[string]any
+	_ = json.Unmarshal(Update(chatID, text), &upd)
+	msg, _ := upd["message"].(map[string]any)
+	msg["from"] = map[string]any{"id": fromID, "is_bot": false, "first_name": "Test", "username": fmt.Sprintf("user%d", fromID), "language_code": "en"}
+	b, _ := json.Marshal(upd)
+	return b
+}
+
+// CallbackUpdate returns the JSON of an update carrying a callback_query: user fromID pressed a
+// button with data on message messageID of chat chatID (Bot API, CallbackQuery: id, from, message,
+// chat_instance, data).
+func CallbackUpdate(chatID, fromID, messageID int64, data string) []byte {
+	id := updateSeq.Add(1)
+	chat := map[string]any{"id": chatID, "first_name": "Test", "username": fmt.Sprintf("user%d", chatID), "type": "private"}
+	if chatID < 0 {
+		chat = map[string]any{"id": chatID, "title": "Test group", "type": "group"}
+	}
+	from := map[string]any{"id": fromID, "is_bot": false, "first_name": "Test", "username": fmt.Sprintf("user%d", fromID), "language_code": "en"}
+	b, _ := json.Marshal(map[string]any{"update_id": id, "callback_query": map[string]any{
+		"id":            strconv.FormatInt(id*7, 10),
+		"from":          from,
+		"message":       map[string]any{"message_id": messageID, "chat": chat, "date": time.Now().Unix(), "text": "…"},
+		"chat_instance": strconv.FormatInt(chatID*3, 10),
+		"data":          data,
+	}})
+	return b
+}
+
 // Update returns the JSON of an update carrying a text message from chatID, as Telegram delivers it to
 // a webhook or in getUpdates: update_id, message_id, from, chat, date, text, and bot_command entities
 // for words starting with "/". Positive ids are private chats with the user of that id; negative ids
@@ -564,6 +614,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.deleteWebhook(w, p)
 	case "getwebhookinfo":
 		s.getWebhookInfo(w)
+	case "answercallbackquery":
+		s.answerCallbackQuery(w, p)
+	case "getchatmember":
+		s.getChatMember(w, p)
+	case "setmycommands":
+		s.setMyCommands(w, p)
 	default:
 		writeErr(w, apiError{code: http.StatusNotFound, desc: "Not Found"})
 	}
@@ -909,4 +965,96 @@ func (s *Server) getWebhookInfo(w http.ResponseWriter) {
 	}
 	s.mu.Unlock()
 	writeOK(w, info, "")
+}
+
+// answerCallbackQuery records the answer (Bot API: callback_query_id required, text 0-200 characters).
+func (s *Server) answerCallbackQuery(w http.ResponseWriter, p params) {
+	id := p["callback_query_id"]
+	if id == "" {
+		writeErr(w, badRequest("query is too old and response timeout expired or query ID is invalid"))
+		return
+	}
+	if utf16Len(p["text"]) > 200 {
+		writeErr(w, badRequest("MESSAGE_TOO_LONG"))
+		return
+	}
+	s.mu.Lock()
+	s.answers = append(s.answers, CallbackAnswer{CallbackQueryID: id, Text: p["text"], ShowAlert: p["show_alert"] == "true"})
+	s.notify()
+	s.mu.Unlock()
+	writeOK(w, true, "")
+}
+
+// CallbackAnswers returns the answerCallbackQuery calls so far, oldest first.
+func (s *Server) CallbackAnswers() []CallbackAnswer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]CallbackAnswer(nil), s.answers...)
+}
+
+// SetChatMember makes getChatMember answer status ("creator", "administrator", "member", "left",
+// "kicked", "restricted") for user in chat. Unset pairs answer "member".
+func (s *Server) SetChatMember(chatID, userID int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[[2]int64{chatID, userID}] = status
+}
+
+// getChatMember answers a ChatMember of the status set with SetChatMember ("member" by default).
+func (s *Server) getChatMember(w http.ResponseWriter, p params) {
+	chatID, err1 := strconv.ParseInt(p["chat_id"], 10, 64)
+	userID, err2 := strconv.ParseInt(p["user_id"], 10, 64)
+	if err1 != nil || err2 != nil || chatID == 0 || userID <= 0 {
+		writeErr(w, badRequest("chat not found"))
+		return
+	}
+	s.mu.Lock()
+	status, ok := s.members[[2]int64{chatID, userID}]
+	s.mu.Unlock()
+	if !ok {
+		status = "member"
+	}
+	writeOK(w, map[string]any{"status": status, "user": map[string]any{"id": userID, "is_bot": false, "first_name": "Test"}}, "")
+}
+
+// setMyCommands records the command list of the scope (Bot API: commands, an array of BotCommand of
+// at most 100, each command 1-32 characters a-z 0-9 _, description 1-256 characters).
+func (s *Server) setMyCommands(w http.ResponseWriter, p params) {
+	var cmds []BotCommand
+	if err := json.Unmarshal([]byte(p["commands"]), &cmds); err != nil || len(cmds) > 100 {
+		writeErr(w, badRequest("can't parse commands JSON object"))
+		return
+	}
+	for _, c := range cmds {
+		if !botCommandPattern.MatchString(c.Command) || c.Description == "" || utf16Len(c.Description) > 256 {
+			writeErr(w, badRequest("BOT_COMMAND_INVALID"))
+			return
+		}
+	}
+	scope := "default"
+	if raw := p["scope"]; raw != "" {
+		var sc struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal([]byte(raw), &sc); err != nil || sc.Type == "" {
+			writeErr(w, badRequest("can't parse BotCommandScope JSON object"))
+			return
+		}
+		scope = sc.Type
+	}
+	s.mu.Lock()
+	s.commands[scope] = cmds
+	s.notify()
+	s.mu.Unlock()
+	writeOK(w, true, "")
+}
+
+var botCommandPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// Commands returns the command list last set for scope type ("default", "all_private_chats",
+// "all_group_chats", …); nil when none was.
+func (s *Server) Commands(scope string) []BotCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]BotCommand(nil), s.commands[scope]...)
 }
