@@ -75,6 +75,16 @@ func TestFunctionServesTheWebhook(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(metrics), `stockalert_usecase_duration_seconds_count{kind="query",name="ChatProfile",outcome="rejected"} 1`)
 	require.Contains(t, string(metrics), `faas_http_requests_total{code="401",function="telegram-bot",method="post",route="webhook"} 1`)
+
+	// At start the function set the bot's "/" menus to its commands.
+	require.Eventually(t, func() bool {
+		return len(fake.Commands("all_private_chats")) > 0 && len(fake.Commands("all_group_chats")) > 0
+	}, 10*time.Second, 20*time.Millisecond)
+	var names []string
+	for _, c := range fake.Commands("all_private_chats") {
+		names = append(names, c.Command)
+	}
+	require.Subset(t, names, []string{"start", "status", "set", "stop", "resume", "help"})
 }
 
 func TestFunctionRefusesToStartWithoutItsSecrets(t *testing.T) {

@@ -19,6 +19,7 @@ package telegrambotapp
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -121,11 +122,31 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Status:        query.NewChatProfileHandler(store, cfg.Freshness, p.Logger, m),
 		MoveChat:      command.NewMoveTelegramChatHandler(store, p.Logger, m),
 		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
+		Bot:           sender,
 		Logger:        p.Logger,
 		MaxBodyBytes:  p.Config.MaxBodyBytes,
 	})
 	if err != nil {
 		return nil, err
 	}
+	go registerMenus(context.WithoutCancel(ctx), sender, hook, p.Logger)
 	return hook, nil
+}
+
+// registerMenus sets the bot's "/" menus (setMyCommands for private chats and for groups) to the
+// webhook's commands, so Telegram shows them as the user types "/". It runs once per start, beside
+// the function's start-up: a failure (Telegram unreachable) is logged and leaves the previous menus.
+func registerMenus(ctx context.Context, sender *telegram.Sender, hook *telegrambot.Webhook, logger *slog.Logger) {
+	private, groups := hook.Menu()
+	for scope, menu := range map[string][]telegrambot.MenuCommand{telegram.ScopePrivateChats: private, telegram.ScopeGroupChats: groups} {
+		cmds := make([]telegram.BotCommand, len(menu))
+		for i, c := range menu {
+			cmds[i] = telegram.BotCommand{Command: c.Command, Description: c.Description}
+		}
+		if err := sender.SetMyCommands(ctx, scope, cmds); err != nil {
+			logger.Warn("could not set the bot's command menu; Telegram keeps the previous one", "scope", scope, "err", err.Error())
+			continue
+		}
+		logger.Info("bot command menu set", "event", "telegram-menu", "scope", scope, "commands", len(cmds))
+	}
 }

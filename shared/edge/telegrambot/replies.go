@@ -35,14 +35,6 @@ To get your alerts here:
 Lost the code? POST /users/{email}/telegram-link gives you a new one.
 Send /help for the commands.`
 
-const helpText = `Commands:
-/status - your tickers, thresholds and latest prices (thresholds are in the currency unit the ticker is quoted in: GBp is pence, ZAc South African cents, ILA agorot)
-/set <seconds> - least time between two alerts about a ticker that stays out of range (0 to 2592000; default 3600)
-/stop - pause alerts
-/resume - resume alerts
-/start <code> - link this chat to your account with the code from your registration
-/help - this list`
-
 const setUsage = `/set takes a whole number of seconds from 0 to 2592000 (30 days): the least time between two alerts about a ticker that stays out of range. For example /set 3600 for at most one an hour, or /set 0 for every price check.`
 
 const (
@@ -54,7 +46,8 @@ const (
 		"or send /start <code> with the link code it gave you."
 	faultText = "Sorry, something went wrong on our side. Your command will be retried automatically in a moment: " +
 		"no need to send it again."
-	refusedText = "That did not work. Send /help for the commands."
+	refusedText     = "That did not work. Send /help for the commands."
+	privateOnlyText = "Send that command in a private chat with me: its answer is for your eyes only."
 )
 
 // errorReply maps an error of a command to the reply. fault is true for a failure on our side: the
@@ -74,6 +67,10 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", v.Error()), false
 	}
 	switch {
+	case errors.Is(err, errNotAdmin):
+		return notAdminText, false
+	case errors.Is(err, errPrivateOnly):
+		return privateOnlyText, false
 	case errors.Is(err, stockalert.ErrNotFound) && cmd.name == "start":
 		return unknownCodeText, false
 	case errors.Is(err, stockalert.ErrNotFound):

@@ -57,6 +57,14 @@ type ReplySender interface {
 	Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error
 }
 
+// BotAPI is what the webhook asks the Bot API besides sending messages.
+type BotAPI interface {
+	// AnswerCallbackQuery answers a button press with a short notice.
+	AnswerCallbackQuery(ctx context.Context, id, text string) error
+	// ChatMemberStatus returns a user's status in a chat ("creator", "administrator", "member", …).
+	ChatMemberStatus(ctx context.Context, chatID, userID int64) (string, error)
+}
+
 // WebhookConfig is what NewWebhook needs.
 type WebhookConfig struct {
 	// SecretToken is the secret_token given to setWebhook (1 to 256 characters A-Z a-z 0-9 _ -): every
@@ -81,6 +89,10 @@ type WebhookConfig struct {
 
 	// Replies sends the answers. Required.
 	Replies ReplySender
+	// Bot answers button presses and tells group administrators apart (a *telegram.Sender). Without
+	// it, button presses are ignored and, in groups, only anonymous administrators may change the
+	// account.
+	Bot BotAPI
 	// Logger receives the webhook's log lines (default: discarded).
 	Logger *slog.Logger
 	// MaxBodyBytes bounds an update (default DefaultWebhookMaxBody).
@@ -116,6 +128,9 @@ type Webhook struct {
 	status      query.ChatProfileHandler
 	moveChat    command.MoveTelegramChatHandler
 	replies     ReplySender
+	bot         BotAPI
+	commands    map[string]commandSpec
+	callbacks   map[string]callbackSpec
 	logger      *slog.Logger
 	maxBody     int64
 	now         func() time.Time
@@ -157,6 +172,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		status:      cfg.Status,
 		moveChat:    cfg.MoveChat,
 		replies:     cfg.Replies,
+		bot:         cfg.Bot,
 		logger:      logger,
 		maxBody:     cfg.MaxBodyBytes,
 		now:         cfg.Now,
@@ -165,6 +181,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if w.maxBody == 0 {
 		w.maxBody = DefaultWebhookMaxBody
 	}
+	w.commands, w.callbacks = w.table(), w.callbackTable()
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -339,11 +356,14 @@ func parseCommand(text, username string) (cmd botCommand, ok bool) {
 	return botCommand{name: strings.ToLower(name), args: fields[1:], addressed: addressed}, true
 }
 
-// handle runs the command an update carries and replies. It returns what was ignored (empty when the
-// update was handled), or an error wrapping errCommandFailed (the command failed on our side; the
-// chat was told once) or errReplyFailed (the reply could not be sent; with
-// stockalert.ErrUndeliverable when it never can be).
+// handle runs what an update carries (a command in a message, or a button press) and replies. It
+// returns what was ignored (empty when the update was handled), or an error wrapping errCommandFailed
+// (the command failed on our side; the chat was told once) or errReplyFailed (the reply could not be
+// sent; with stockalert.ErrUndeliverable when it never can be).
 func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error) {
+	if upd.CallbackQuery != nil {
+		return h.handleCallback(ctx, upd.ID, upd.CallbackQuery)
+	}
 	msg := upd.Message
 	if msg == nil {
 		return "not a new message", nil
@@ -351,29 +371,33 @@ func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error)
 	if from, to, ok := migration(msg); ok {
 		return h.migrate(ctx, upd.ID, from, to)
 	}
+	req := newRequest(upd.ID, msg)
 	cmd, ok := parseCommand(msg.Text, h.username)
-	if !ok {
+	switch {
+	case ok:
+	case req.private && strings.TrimSpace(msg.Text) != "" && !strings.HasPrefix(strings.TrimSpace(msg.Text), "/"):
+		cmd = botCommand{name: plainTextCommand}
+	default:
 		return "not a command for this bot", nil
 	}
-	chatID := msg.Chat.ID
-	private := msg.Chat.Type == models.ChatTypePrivate
-	if !known(cmd.name) && !private && !cmd.addressed {
+	req.botCommand = cmd
+	spec, known := h.commands[cmd.name]
+	if !known && !req.private && !cmd.addressed {
 		// In a group a bare unknown command is most likely another bot's: stay quiet.
 		return "unknown command in a group", nil
 	}
-	log := h.logger.With(updateAttrs(upd.ID, chatID, cmd.name)...)
+	log := h.logger.With(updateAttrs(upd.ID, req.chatID, cmd.name)...)
 	fail := func(kind, err error) error {
-		return &updateError{updateID: upd.ID, chat: chatID, command: cmd.name, err: fmt.Errorf("%w: %w", kind, err)}
+		return &updateError{updateID: upd.ID, chat: req.chatID, command: cmd.name, err: fmt.Errorf("%w: %w", kind, err)}
 	}
 
-	text, err := h.run(ctx, chatID, cmd)
+	out, err := h.dispatch(ctx, req, spec, known)
 	if err != nil {
-		var fault bool
-		text, fault = errorReply(cmd, err)
+		text, fault := errorReply(cmd, err)
 		if fault {
 			// Say so once per update, not at every redelivery.
 			if !h.apologised.has(upd.ID) {
-				if serr := h.replies.Send(ctx, chatID, text); serr != nil {
+				if serr := h.replies.Send(ctx, req.chatID, text); serr != nil {
 					log.WarnContext(ctx, "telegram webhook: could not send the apology", slog.String("err", serr.Error()))
 				} else {
 					h.apologised.add(upd.ID)
@@ -381,72 +405,29 @@ func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error)
 			}
 			return "", fail(errCommandFailed, err)
 		}
+		out = answer{text: text}
 	}
-	if serr := h.replies.Send(ctx, chatID, text); serr != nil {
+	if serr := h.send(ctx, req.chatID, out); serr != nil {
 		return "", fail(errReplyFailed, serr)
 	}
 	log.DebugContext(ctx, "telegram webhook: command handled")
 	return "", nil
 }
 
-// run executes cmd for chatID and returns the reply, or the error to explain (see errorReply).
-func (h *Webhook) run(ctx context.Context, chatID int64, cmd botCommand) (string, error) {
-	switch cmd.name {
-	case "start":
-		if len(cmd.args) == 0 {
-			return welcomeText, nil
+// send sends a reply: one message, or, past Telegram's message length, several (split between lines),
+// the keyboard under the last.
+func (h *Webhook) send(ctx context.Context, chatID int64, out answer) error {
+	parts := splitMessage(out.text, maxMessageLen)
+	for i, part := range parts {
+		var kb [][]stockalert.ChatButton
+		if i == len(parts)-1 {
+			kb = out.keyboard
 		}
-		return h.start(ctx, chatID, strings.Join(cmd.args, " "))
-	case "set":
-		seconds, err := parseSeconds(cmd.args)
-		if err != nil {
-			return "", err
+		if err := h.replies.Send(ctx, chatID, part, kb...); err != nil {
+			return err
 		}
-		if err := h.setInterval.Handle(ctx, command.SetNotifyInterval{ChatID: chatID, Seconds: seconds}); err != nil {
-			return "", err
-		}
-		return intervalSetText(time.Duration(seconds) * time.Second), nil
-	case "status":
-		st, err := h.status.Handle(ctx, query.ChatProfile{ChatID: chatID})
-		if err != nil {
-			return "", err
-		}
-		return statusText(st, h.now()), nil
-	case "stop", "resume":
-		paused := cmd.name == "stop"
-		if err := h.setPaused.Handle(ctx, command.SetPaused{ChatID: chatID, Paused: paused}); err != nil {
-			return "", err
-		}
-		return pausedText(paused), nil
-	case "help":
-		return helpText, nil
 	}
-	return unknownCommandText(cmd.name), nil
-}
-
-// start links the chat with the one-time code. A code that is unknown or used up is refused; when the
-// chat is linked already (this very /start delivered again after its reply failed, or a stale code)
-// the reply says which account it is linked to, which the chat can see with /status anyway.
-func (h *Webhook) start(ctx context.Context, chatID int64, code string) (string, error) {
-	err := h.link.Handle(ctx, command.LinkTelegram{Code: code, ChatID: chatID})
-	if errors.Is(err, stockalert.ErrNotFound) {
-		st, serr := h.status.Handle(ctx, query.ChatProfile{ChatID: chatID})
-		switch {
-		case serr == nil:
-			return alreadyLinkedText(st.Profile), nil
-		case errors.Is(serr, stockalert.ErrNotFound):
-			return "", err
-		}
-		return "", serr
-	}
-	if err != nil {
-		return "", err
-	}
-	st, err := h.status.Handle(ctx, query.ChatProfile{ChatID: chatID})
-	if err != nil {
-		return "", fmt.Errorf("read back the linked account: %w", err)
-	}
-	return linkedText(st.Profile), nil
+	return nil
 }
 
 // migration reads a group's migration service message: in the old group it carries migrate_to_chat_id,
@@ -474,14 +455,6 @@ func (h *Webhook) migrate(ctx context.Context, updateID, from, to int64) (string
 	}
 	h.logger.DebugContext(ctx, "telegram webhook: chat migration followed", slog.Int64("from_chat_id", from), slog.Int64("to_chat_id", to))
 	return "", nil
-}
-
-func known(name string) bool {
-	switch name {
-	case "start", "set", "status", "stop", "resume", "help":
-		return true
-	}
-	return false
 }
 
 // idSet is a bounded set of update ids: the oldest is forgotten when it is full.

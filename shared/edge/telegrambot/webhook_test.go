@@ -63,6 +63,7 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		Status:      query.NewChatProfileHandler(s, query.Freshness{Now: func() time.Time { return now }}, nil, nil),
 		MoveChat:    command.NewMoveTelegramChatHandler(s, nil, nil),
 		Replies:     sender,
+		Bot:         sender,
 		Now:         func() time.Time { return now },
 	}
 	for _, a := range adjust {
@@ -369,9 +370,11 @@ func TestWebhookHelpUnknownCommandsAndAddressing(t *testing.T) {
 	require.Equal(t, "I don't know /frobnicate. Send /help for the commands.", b.say(42, "/frobnicate now"))
 	require.Equal(t, help, b.say(42, "/Help@StockAlert_Test_Bot"), "our username, any case")
 
+	// Plain text in a private chat gets a one-line hint; in a group, nothing.
+	require.Equal(t, "I only understand commands. Send /help to see them.", b.say(42, "hello"))
+	require.Equal(t, "I only understand commands. Send /help to see them.", b.say(42, "what does /stop do?"))
+	b.silent(-42, "hello")
 	// Not commands, or not for us: no reply and nothing done.
-	b.silent(42, "hello")
-	b.silent(42, "what does /stop do?")
 	b.silent(42, "/")
 	b.silent(42, "/path/to/file")
 	b.say(42, "/start "+code)
@@ -617,7 +620,7 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 // The webhook's JSON answers are what a person debugging with curl needs; Telegram ignores them.
 func TestWebhookAnswersJSON(t *testing.T) {
 	b := newBot(t)
-	rec := b.post(telegramtest.Update(42, "hello"), webhookSecret)
+	rec := b.post(telegramtest.Update(-42, "hello"), webhookSecret)
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "application/json; charset=utf-8", rec.Header().Get("Content-Type"))
 	require.JSONEq(t, `{"ok":true,"ignored":"not a command for this bot"}`, rec.Body.String())
@@ -657,6 +660,7 @@ func TestMigrationServiceMessagesMoveTheLinkSilently(t *testing.T) {
 				group, supergroup = -4102, -1004102004102
 			}
 			code := b.registerUser("kim@example.com", "AAPL", stockalert.Thresholds{})
+			b.fake.SetChatMember(group, groupSender, "administrator")
 			b.say(group, "/start "+code)
 			to, from := telegramtest.MigrateToUpdate(group, supergroup), telegramtest.MigrateFromUpdate(supergroup, group)
 			if first == "migrate_from_chat_id" {
@@ -704,3 +708,6 @@ func TestWebhookStatusCountsOtherRules(t *testing.T) {
 	require.Contains(t, status, "2 alert rules (price levels and percent moves)")
 	require.Contains(t, status, "GET /users/lev@example.com/alerts")
 }
+
+// groupSender is the user telegramtest.Update names as the sender of a group message.
+const groupSender = 7000001

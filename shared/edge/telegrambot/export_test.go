@@ -1,0 +1,4 @@
+package telegrambot
+
+// SplitMessage is splitMessage, for the tests.
+var SplitMessage = splitMessage
