@@ -61,6 +61,7 @@ func TestGroupMigrationAcrossFunctions(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode)
 	}
 	const group, supergroup = int64(-4301), int64(-1004301004301)
+	tg.SetChatMember(group, 7000001, "administrator") // the sender of telegramtest's group updates
 	webhook(telegramtest.Update(group, "/start "+reg.Code))
 	require.Len(t, tg.Messages(), 1, "the reply to /start")
 
