@@ -15,6 +15,10 @@ type Profile struct {
 	Paused         bool
 	CreatedAt      time.Time
 	Subscriptions  []Subscription // ordered by ticker: the user's ranges
+	// TimeZone is the IANA zone the user reads times in (stockalert.User.TimeZone); Quiet their quiet
+	// hours.
+	TimeZone string
+	Quiet    stockalert.QuietHours
 	// OtherRules is how many alert rules the user has besides the ranges (above, below, change_pct,
 	// move_pct; the Rules query lists them).
 	OtherRules int

@@ -12,7 +12,7 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-const userColumns = "id, email, telegram_chat_id, notify_interval_s, paused, created_at"
+const userColumns = "id, email, telegram_chat_id, notify_interval_s, paused, created_at, time_zone, quiet_start, quiet_end"
 
 func scanUser(row interface{ Scan(...any) error }) (stockalert.User, error) {
 	var (
@@ -20,9 +20,13 @@ func scanUser(row interface{ Scan(...any) error }) (stockalert.User, error) {
 		chat     sql.NullInt64
 		interval int64
 		created  int64
+		qs, qe   sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Email, &chat, &interval, &u.Paused, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &chat, &interval, &u.Paused, &created, &u.TimeZone, &qs, &qe); err != nil {
 		return stockalert.User{}, err
+	}
+	if qs.Valid && qe.Valid {
+		u.Quiet = stockalert.QuietHours{Set: true, Start: int(qs.Int64), End: int(qe.Int64)}
 	}
 	u.TelegramChatID = int64Ptr(chat)
 	u.NotifyInterval = time.Duration(interval) * time.Second
@@ -231,6 +235,8 @@ func (s *Store) profile(ctx context.Context, where string, arg any) (query.Profi
 		NotifyInterval: u.NotifyInterval,
 		Paused:         u.Paused,
 		CreatedAt:      u.CreatedAt,
+		TimeZone:       u.TimeZone,
+		Quiet:          u.Quiet,
 		Subscriptions:  make([]query.Subscription, len(subs)),
 	}
 	for i, sub := range subs {

@@ -138,3 +138,29 @@ func TestRuleStateAndRepeat(t *testing.T) {
 		}
 	}
 }
+
+func TestQuietHours(t *testing.T) {
+	paris := stockalert.LoadZone("Europe/Paris")
+	night := stockalert.QuietHours{Set: true, Start: 22 * 60, End: 7 * 60} // 22:00-07:00, across midnight
+	for _, c := range []struct {
+		at   string // UTC
+		want bool
+	}{
+		{"2026-03-02T20:59:00Z", false}, // 21:59 in Paris
+		{"2026-03-02T21:00:00Z", true},  // 22:00
+		{"2026-03-03T05:59:00Z", true},  // 06:59
+		{"2026-03-03T06:00:00Z", false}, // 07:00: the end is not quiet
+	} {
+		at, _ := time.Parse(time.RFC3339, c.at)
+		if got := night.Contains(at, paris); got != c.want {
+			t.Errorf("%s: Contains = %v", c.at, got)
+		}
+	}
+	day := stockalert.QuietHours{Set: true, Start: 12 * 60, End: 13 * 60}
+	if !day.Contains(time.Date(2026, 3, 2, 12, 30, 0, 0, time.UTC), time.UTC) || day.Contains(time.Date(2026, 3, 2, 13, 0, 0, 0, time.UTC), time.UTC) {
+		t.Error("a window within the day")
+	}
+	if (stockalert.QuietHours{}).Contains(t0, time.UTC) || stockalert.LoadZone("Mars/Olympus") != time.UTC || stockalert.LoadZone("") != time.UTC {
+		t.Error("no window; unknown zones read as UTC")
+	}
+}

@@ -19,6 +19,47 @@ type User struct {
 	NotifyInterval time.Duration
 	Paused         bool
 	CreatedAt      time.Time
+	// TimeZone is the IANA zone every time shown to the user is written in ("UTC" by default; /tz).
+	TimeZone string
+	// Quiet is the user's quiet hours; the zero value is none.
+	Quiet QuietHours
+}
+
+// Location returns the user's time zone, UTC when it is unset or unknown to this machine's zone
+// database.
+func (u User) Location() *time.Location { return LoadZone(u.TimeZone) }
+
+// LoadZone returns the IANA zone name's location, or UTC for "" or a name this machine does not know.
+func LoadZone(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// QuietHours is a daily window, in minutes after midnight in the user's zone, during which alerts are
+// held rather than sent: from Start until End, across midnight when End is before Start ("22:00-07:00").
+// Set is false for none.
+type QuietHours struct {
+	Set        bool
+	Start, End int // 0 to 1439
+}
+
+// Contains reports whether t, read in loc, falls in the window.
+func (q QuietHours) Contains(t time.Time, loc *time.Location) bool {
+	if !q.Set || q.Start == q.End {
+		return false
+	}
+	lt := t.In(loc)
+	m := lt.Hour()*60 + lt.Minute()
+	if q.Start < q.End {
+		return m >= q.Start && m < q.End
+	}
+	return m >= q.Start || m < q.End
 }
 
 // ParseNotifyInterval turns a number of seconds into an interval, from 0 (every breach event) to
