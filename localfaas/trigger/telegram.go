@@ -118,6 +118,9 @@ func (f *TelegramForwarder) Run(ctx context.Context) error {
 			}
 		}}}),
 		bot.WithDefaultHandler(f.forward),
+		// Named, not left to Telegram: it keeps the last list a webhook or poll set, and the bot needs
+		// the button presses as well as the messages.
+		bot.WithAllowedUpdates(bot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
 		bot.WithWorkers(1),
 		bot.WithNotAsyncHandlers(),
 		bot.WithUpdatesChannelCap(0),

@@ -54,7 +54,16 @@ func (g *fakeGateway) deliveries() []delivery {
 
 func runForwarder(t *testing.T, gw *fakeGateway) *telegramtest.Server {
 	t.Helper()
+	return runForwarderWith(t, gw, nil)
+}
+
+// runForwarderWith is runForwarder with before run on the fake Bot API first.
+func runForwarderWith(t *testing.T, gw *fakeGateway, before func(*telegramtest.Server)) *telegramtest.Server {
+	t.Helper()
 	tg := telegramtest.NewServer(t, tgToken)
+	if before != nil {
+		before(tg)
+	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	f, err := trigger.NewTelegramForwarder(trigger.TelegramConfig{
@@ -190,5 +199,40 @@ func TestTelegramForwarderRecoversWhenTheBotAPIComesBack(t *testing.T) {
 	lftest.Eventually(t, 10*time.Second, "the update delivered", func() bool { return len(gw.deliveries()) == 1 })
 	if st := f.State(); !strings.HasPrefix(st, "long-polling "+tg.URL()) {
 		t.Errorf("state = %q", st)
+	}
+}
+
+// Telegram keeps the allowed_updates list a webhook set; the forwarder names its own, so button presses
+// reach the bot even after a webhook that allowed only messages.
+func TestTelegramForwarderAsksForButtonPresses(t *testing.T) {
+	t.Parallel()
+	gw := &fakeGateway{}
+	tg := runForwarderWith(t, gw, func(tg *telegramtest.Server) {
+		setWebhookThenDelete(t, tg, `["message"]`)
+	})
+	tg.PushUpdate(telegramtest.CallbackUpdate(42, 42, 7, "snooze:1"))
+	tg.PushText(42, "/status")
+	lftest.Eventually(t, 20*time.Second, "two deliveries", func() bool { return len(gw.deliveries()) == 2 })
+	if _, ok := gw.deliveries()[0].update["callback_query"]; !ok {
+		t.Errorf("the button press was not forwarded: %v", gw.deliveries()[0].update)
+	}
+}
+
+// setWebhookThenDelete sets a webhook allowing only the updates in allowed (a JSON list), then deletes
+// it, as a bot moved from OpenFaaS to make run would have: Telegram keeps the list.
+func setWebhookThenDelete(t *testing.T, tg *telegramtest.Server, allowed string) {
+	t.Helper()
+	for _, call := range []struct{ method, body string }{
+		{"setWebhook", `{"url":"https://example.com/hook","allowed_updates":` + allowed + `}`},
+		{"deleteWebhook", `{}`},
+	} {
+		res, err := http.Post(tg.URL()+"/bot"+tgToken+"/"+call.method, "application/json", strings.NewReader(call.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", call.method, res.StatusCode)
+		}
 	}
 }

@@ -93,6 +93,10 @@ type Server struct {
 	early    int
 	refused  int // calls with a wrong token
 
+	// allowed is the last allowed_updates list a setWebhook or getUpdates named: Telegram keeps it
+	// for later calls that name none, and drops the updates of other types.
+	allowed []string
+
 	answers  []CallbackAnswer
 	members  map[[2]int64]string     // (chat, user) → status for getChatMember
 	commands map[string][]BotCommand // by scope type ("default" when none)
@@ -820,6 +824,16 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 		var limit, timeout int64
 		if limit, err = p.int("limit", 100); err == nil {
 			if timeout, err = p.int("timeout", 0); err == nil {
+				if a := p["allowed_updates"]; a != "" {
+					var allowed []string
+					if err := json.Unmarshal([]byte(a), &allowed); err != nil {
+						writeErr(w, badRequest("can't parse allowed updates"))
+						return
+					}
+					s.mu.Lock()
+					s.allowed = allowed
+					s.mu.Unlock()
+				}
 				s.poll(w, r, offset, min(max(limit, 1), 100), time.Duration(min(max(timeout, 0), 60))*time.Second)
 				return
 			}
@@ -855,6 +869,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, offset, limit int6
 			writeErr(w, apiError{code: http.StatusConflict, desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})
 			return
 		}
+		s.dropDisallowed()
 		n := min(int64(len(s.updates)), limit)
 		batch := append([]json.RawMessage{}, s.updates[:n]...) // [] rather than null when empty
 		changed := s.changed
@@ -874,6 +889,25 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, offset, limit int6
 			return
 		}
 	}
+}
+
+// dropDisallowed forgets the pending updates whose type the allowed list leaves out. s.mu held.
+func (s *Server) dropDisallowed() {
+	if len(s.allowed) == 0 {
+		return
+	}
+	keepU, keepI := s.updates[:0], s.ids[:0]
+	for i, raw := range s.updates {
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &fields)
+		for _, t := range s.allowed {
+			if _, ok := fields[t]; ok {
+				keepU, keepI = append(keepU, raw), append(keepI, s.ids[i])
+				break
+			}
+		}
+	}
+	s.updates, s.ids = keepU, keepI
 }
 
 // confirm forgets updates before offset; a negative offset keeps only the last -offset. s.mu held.
@@ -923,6 +957,9 @@ func (s *Server) setWebhook(w http.ResponseWriter, p params) {
 	}
 	s.mu.Lock()
 	s.webhook = WebhookInfo{URL: u, SecretToken: secret, MaxConnections: int(maxConn), AllowedUpdates: allowed}
+	if allowed != nil {
+		s.allowed = allowed
+	}
 	if p["drop_pending_updates"] == "true" {
 		s.updates, s.ids = nil, nil
 	}
