@@ -70,7 +70,7 @@ func TestSendAlertSaysTheDeliveryStateOnItsOneLine(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	sender, err := telegram.NewSender(botToken, r.tg.URL(), telegram.WithTimeout(2*time.Second))
 	require.NoError(t, err)
-	send := command.NewSendAlertHandler(r.store, sender, alertmessage.Text,
+	send := command.NewSendAlertHandler(r.store, sender, command.TextOnly(alertmessage.Text),
 		command.NewRecordNotificationHandler(r.store, logger, nil), command.NewMoveTelegramChatHandler(r.store, logger, nil), logger, nil)
 
 	require.NoError(t, send.Handle(context.Background(), command.SendAlert{Alert: alert("a1", "ann@example.com", nil)}))
