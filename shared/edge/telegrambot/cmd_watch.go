@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -136,6 +138,12 @@ func (h *Webhook) cmdWatch(ctx context.Context, req request) (answer, error) {
 		created    stockalert.Rule
 		unverified bool
 	)
+	if same, ok, err := h.sameLiveRule(ctx, p.Email, w.rule); err != nil {
+		return answer{}, err
+	} else if ok {
+		// The same /watch again (Telegram delivers an update again when its reply failed): no twin.
+		return h.watchReply(ctx, p.Email, loc, same, false)
+	}
 	if w.putRange {
 		err = h.rules.subscribe.Handle(ctx, command.Subscribe{Email: string(p.Email), Ticker: string(w.rule.Ticker),
 			Thresholds: w.rule.Thresholds, Unverified: &unverified})
@@ -146,7 +154,31 @@ func (h *Webhook) cmdWatch(ctx context.Context, req request) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	v, err := h.viewOf(ctx, p.Email, created)
+	return h.watchReply(ctx, p.Email, loc, created, unverified)
+}
+
+// sameLiveRule finds a rule of the user that is not done and watches what r would.
+func (h *Webhook) sameLiveRule(ctx context.Context, email stockalert.Email, r stockalert.Rule) (stockalert.Rule, bool, error) {
+	views, err := h.rules.list.Handle(ctx, query.Rules{Email: string(email), Ticker: string(r.Ticker)})
+	if err != nil {
+		return stockalert.Rule{}, false, err
+	}
+	want := r.Normalized()
+	for _, v := range views {
+		got := v.Rule
+		if v.State == stockalert.RuleDone || got.Kind != want.Kind || got.Repeat != want.Repeat || got.Level != want.Level ||
+			got.Percent != want.Percent || got.Direction != want.Direction || !got.Thresholds.Equal(want.Thresholds) ||
+			(want.Reference != 0 && got.Reference != want.Reference) {
+			continue
+		}
+		return got, true, nil
+	}
+	return stockalert.Rule{}, false, nil
+}
+
+// watchReply answers /watch with the rule and its ticker's latest recorded price.
+func (h *Webhook) watchReply(ctx context.Context, email stockalert.Email, loc *time.Location, created stockalert.Rule, unverified bool) (answer, error) {
+	v, err := h.viewOf(ctx, email, created)
 	if err != nil {
 		return answer{}, err
 	}
