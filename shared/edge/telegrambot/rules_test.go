@@ -1,11 +1,13 @@
 package telegrambot_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
@@ -90,4 +92,85 @@ func TestWatchAddsEachKindOfRuleAndAnswersWithTheLatestPrice(t *testing.T) {
 		b.say(42, "/watch TSLA move 5%"))
 	require.Len(t, b.ruleIDsOf("pat@example.com"), 5)
 	require.Equal(t, notLinked, b.say(43, "/watch AAPL above 200"), "an unlinked chat")
+}
+
+func TestAlertsDeleteUnwatchHistoryAndTheAlertButtons(t *testing.T) {
+	b := newBot(t)
+	b.linked(42, "pat@example.com")
+	b.linked(43, "sam@example.com")
+	b.recordPrice("AAPL", 201.3, time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC))
+	require.Contains(t, b.say(42, "/watch AAPL above 200"), "Rule 1:")
+	require.Contains(t, b.say(42, "/watch AAPL below 150 once"), "Rule 2:")
+	require.Contains(t, b.say(42, "/watch MSFT change 3%"), "Rule 3:")
+	require.Contains(t, b.say(43, "/watch AAPL above 190"), "Rule 4:")
+	require.Equal(t, "No alerts yet. Send /alerts to see your rules.", b.say(42, "/history"))
+
+	// A price fires rule 1: it is triggered since, and in the history.
+	evaluate := command.NewEvaluatePriceHandler(b.store, stockalert.TopicAlerts, nil, nil)
+	fired := time.Date(2026, 3, 2, 14, 45, 0, 0, time.UTC)
+	require.NoError(t, evaluate.Handle(b.ctx, command.EvaluatePrice{Event: stockalert.NewPriceEvent("ev-1",
+		stockalert.Quote{Ticker: "AAPL", Price: 210, Currency: "USD", Time: fired})}))
+	require.Equal(t, "Your last alerts:\n14:45 UTC AAPL above 200.00 USD, at 210.00 USD: not sent yet", b.say(42, "/history"))
+	require.Equal(t, "No alerts about MSFT yet.", b.say(42, "/history msft"))
+
+	// Snooze 1h under the alert: answered in the user's zone, idempotent when delivered again.
+	press := telegramtest.CallbackUpdate(42, 42, 7, "snooze:1")
+	for range 2 {
+		status, notice, sent := b.pressRaw(press)
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, "Snoozed until 16:00", notice)
+		require.Empty(t, sent)
+	}
+	require.Equal(t, "Your alert rules:\n"+
+		"AAPL, last 201.30 USD at 14:30 UTC\n"+
+		"#1 above 200.00 USD: triggered since 14:45 UTC, snoozed until 16:00 UTC\n"+
+		"#2 below 150.00 USD, once: armed\n"+
+		"MSFT, no price yet\n"+
+		"#3 3% up or down on the day: armed\n\n"+
+		"Remove one with /delete <id>, or every rule on a ticker with /unwatch <TICKER>.", b.say(42, "/alerts"))
+
+	// Another account's chat cannot touch the rule; a chat linked to none neither.
+	_, notice, _ := b.press(43, 43, "del:1")
+	require.Equal(t, "Already deleted", notice)
+	_, notice, _ = b.press(44, 44, "snooze:1")
+	require.Equal(t, "This alert rule no longer exists", notice)
+	require.Equal(t, []string{"1", "2", "3"}, b.ruleIDsOf("pat@example.com"))
+
+	// Delete alert: once, then "Already deleted" when delivered again.
+	del := telegramtest.CallbackUpdate(42, 42, 7, "del:1")
+	_, notice, _ = b.pressRaw(del)
+	require.Equal(t, "Alert deleted", notice)
+	_, notice, _ = b.pressRaw(del)
+	require.Equal(t, "Already deleted", notice)
+	require.Equal(t, []string{"2", "3"}, b.ruleIDsOf("pat@example.com"))
+
+	require.Equal(t, "You have no rule 4. Send /alerts to see your rules and their ids.", b.say(42, "/delete 4"), "sam's rule")
+	require.Equal(t, "Rule 2 deleted.", b.say(42, "/delete #2"))
+	require.Equal(t, "You have no rule 2. Send /alerts to see your rules and their ids.", b.say(42, "/delete 2"))
+	require.Equal(t, "Send /delete followed by a rule id from /alerts, for example /delete 12.", b.say(42, "/delete"))
+	require.Equal(t, "Stopped watching MSFT: its rules are deleted.", b.say(42, "/unwatch msft"))
+	require.Equal(t, "You have no rules on MSFT. Send /alerts to see your rules.", b.say(42, "/unwatch MSFT"))
+	require.Equal(t, "You have no alert rules. Add one with /watch, for example /watch AAPL above 200.", b.say(42, "/alerts"))
+	require.Equal(t, []string{"4"}, b.ruleIDsOf("sam@example.com"), "sam's rule is untouched")
+}
+
+// In a group, anyone may list the rules; only administrators add, delete or snooze them.
+func TestGroupRuleChangesNeedAnAdministrator(t *testing.T) {
+	b := newBot(t)
+	const group, member, admin = int64(-5002), int64(81), int64(82)
+	b.fake.SetChatMember(group, admin, "administrator")
+	code := b.registerUser("grp@example.com", "", stockalert.Thresholds{})
+	require.Contains(t, b.sayRaw(group, telegramtest.GroupUpdate(group, admin, "/start "+code)), "Linked to grp@example.com")
+
+	const notAdmin = "Only the group's administrators may do that."
+	require.Equal(t, notAdmin, b.sayRaw(group, telegramtest.GroupUpdate(group, member, "/watch AAPL above 200")))
+	require.Empty(t, b.ruleIDsOf("grp@example.com"))
+	require.Contains(t, b.sayRaw(group, telegramtest.GroupUpdate(group, admin, "/watch AAPL above 200")), "Rule 1: AAPL above 200.")
+	require.Contains(t, b.sayRaw(group, telegramtest.GroupUpdate(group, member, "/alerts")), "#1 above 200.00: armed")
+	require.Equal(t, notAdmin, b.sayRaw(group, telegramtest.GroupUpdate(group, member, "/delete 1")))
+	_, notice, _ := b.press(group, member, "del:1")
+	require.Equal(t, notAdmin, notice)
+	require.Equal(t, []string{"1"}, b.ruleIDsOf("grp@example.com"))
+	_, notice, _ = b.press(group, admin, "del:1")
+	require.Equal(t, "Alert deleted", notice)
 }
