@@ -19,9 +19,9 @@ const ruleColumns = `s.id, s.user_id, s.ticker, s.kind, s.high_value, s.low_valu
 // low_value, a range its Thresholds.
 func scanRule(row interface{ Scan(...any) error }, extra ...any) (stockalert.Rule, error) {
 	var (
-		r                                   stockalert.Rule
-		high, low, percent, reference       sql.NullFloat64
-		direction, note                     sql.NullString
+		r                                            stockalert.Rule
+		high, low, percent, reference                sql.NullFloat64
+		direction, note                              sql.NullString
 		expires, since, last, done, created, snoozed sql.NullInt64
 	)
 	dest := append([]any{&r.ID, &r.UserID, &r.Ticker, &r.Kind, &high, &low, &percent, &direction, &reference,

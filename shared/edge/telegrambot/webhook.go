@@ -187,12 +187,12 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		moveChat:    cfg.MoveChat,
 		rules: ruleHandlers{create: cfg.CreateRule, subscribe: cfg.Subscribe, delete: cfg.DeleteRule,
 			unsubscribe: cfg.Unsubscribe, snooze: cfg.SnoozeRule, list: cfg.Rules, history: cfg.History},
-		replies: cfg.Replies,
-		bot:         cfg.Bot,
-		logger:      logger,
-		maxBody:     cfg.MaxBodyBytes,
-		now:         cfg.Now,
-		apologised:  newIDSet(rememberedFaults),
+		replies:    cfg.Replies,
+		bot:        cfg.Bot,
+		logger:     logger,
+		maxBody:    cfg.MaxBodyBytes,
+		now:        cfg.Now,
+		apologised: newIDSet(rememberedFaults),
 	}
 	if w.maxBody == 0 {
 		w.maxBody = DefaultWebhookMaxBody
