@@ -52,6 +52,7 @@ func TestSmoke(t *testing.T) {
 	require.Len(t, msgs, 1)
 	require.Equal(t, int64(4242), msgs[0].ChatID)
 	require.Contains(t, msgs[0].Text, "AAPL is above")
+	require.Empty(t, msgs[0].ReplyMarkup, "an alert without a rule id (from a producer that predates rules) has no buttons")
 }
 
 // TestDryRun: without a token nothing is sent, and the alert is acknowledged.
@@ -143,4 +144,15 @@ func TestRuleAlertText(t *testing.T) {
 		"Price: 387.10 USD at 2026-03-02 14:30 UTC (previous close 399.57 USD)\n"+
 		"Note: rebalance\n"+
 		"This alert was set to fire once and is now done.", msgs[0].Text)
+	require.JSONEq(t, `{"inline_keyboard":[[{"text":"Snooze 1h","callback_data":"snooze:17"},{"text":"Delete alert","callback_data":"del:17"}]]}`,
+		msgs[0].ReplyMarkup, "the alert carries the buttons the telegram-bot function serves")
+
+	// A symbol-dropped notice has no rule to snooze or delete: no buttons.
+	dropped := `{"event_id":"r-2","email":"smoke@example.com","ticker":"ZZZQ","condition":"symbol-dropped","time":"2026-03-02T14:30:00Z"}`
+	status, answer = faastest.Call(t, http.MethodPost, base+"/", dropped, nil)
+	require.Equal(t, http.StatusNoContent, status, answer)
+	msgs = tg.Messages()
+	require.Len(t, msgs, 2)
+	require.Contains(t, msgs[1].Text, "ZZZQ is not a symbol")
+	require.Empty(t, msgs[1].ReplyMarkup)
 }

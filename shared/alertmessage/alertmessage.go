@@ -194,3 +194,39 @@ func oneLine(s string) string {
 		return r
 	}, s))
 }
+
+// Action is something the reader of an alert can do about the rule that fired, from the message itself
+// (a channel shows it its own way: Telegram as a button under the message).
+type Action string
+
+// The actions an alert offers.
+const (
+	// ActionSnooze keeps the rule from firing for SnoozeFor.
+	ActionSnooze Action = "snooze"
+	// ActionDelete deletes the rule.
+	ActionDelete Action = "delete"
+)
+
+// SnoozeFor is how long ActionSnooze keeps a rule quiet.
+const SnoozeFor = time.Hour
+
+// Label returns the action's text for a button: "Snooze 1h", "Delete alert".
+func (a Action) Label() string {
+	switch a {
+	case ActionSnooze:
+		return "Snooze 1h"
+	case ActionDelete:
+		return "Delete alert"
+	}
+	return string(a)
+}
+
+// Actions returns what the reader of ev can do about its rule, in the order to show them: snooze it and
+// delete it; none for a stockalert.SymbolDropped notice (no rule fired) or an event without a rule id
+// (from a producer that predates rules).
+func Actions(ev stockalert.AlertEvent) []Action {
+	if ev.Condition == stockalert.SymbolDropped || ev.RuleID == "" {
+		return nil
+	}
+	return []Action{ActionSnooze, ActionDelete}
+}

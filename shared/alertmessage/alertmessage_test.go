@@ -152,3 +152,23 @@ func TestTextIsShort(t *testing.T) {
 		t.Errorf("%d lines, want 4:\n%s", lines, got)
 	}
 }
+
+func TestActions(t *testing.T) {
+	fired := stockalert.AlertEvent{RuleID: "42", Ticker: "AAPL", Condition: stockalert.Above, Price: 201, Threshold: 200}
+	got := alertmessage.Actions(fired)
+	if len(got) != 2 || got[0] != alertmessage.ActionSnooze || got[1] != alertmessage.ActionDelete {
+		t.Fatalf("Actions of a fired rule = %v", got)
+	}
+	if got[0].Label() != "Snooze 1h" || got[1].Label() != "Delete alert" {
+		t.Errorf("labels %q, %q", got[0].Label(), got[1].Label())
+	}
+	dropped := stockalert.AlertEvent{RuleID: "42", Ticker: "ZZZQ", Condition: stockalert.SymbolDropped}
+	noRule := fired
+	noRule.RuleID = ""
+	if a := alertmessage.Actions(dropped); a != nil {
+		t.Errorf("a symbol-dropped notice offers %v", a)
+	}
+	if a := alertmessage.Actions(noRule); a != nil {
+		t.Errorf("an alert without a rule id offers %v", a)
+	}
+}

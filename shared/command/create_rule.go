@@ -21,6 +21,10 @@ type CreateRule struct {
 	// ID, its Reference and CreatedAt. The caller answers with it; the command itself returns only an
 	// error.
 	Created *stockalert.Rule
+	// Unverified, when not nil, receives whether the symbol was accepted without the quote source's
+	// word (the source could not tell, see CheckSymbols): the collector drops it if it keeps finding
+	// it unknown.
+	Unverified *bool
 }
 
 // ruleWriter stores new rules.
@@ -141,5 +145,14 @@ func (h createRuleHandler) Handle(ctx context.Context, cmd CreateRule) error {
 		r.State = stockalert.Armed
 		*cmd.Created = r
 	}
+	if cmd.Unverified != nil {
+		*cmd.Unverified = unverified
+	}
+	level := slog.LevelInfo
+	if unverified {
+		level = slog.LevelWarn // as the symbol check reported it
+	}
+	decorator.Report(ctx, level, "rule created", slog.String("event", "rule-created"), slog.String("email", string(email)),
+		slog.String("rule_id", stockalert.RuleIDString(r.ID)), slog.String("ticker", string(ticker)), slog.String("kind", string(r.Kind)))
 	return nil
 }

@@ -70,7 +70,7 @@ func TestSendAlertSaysTheDeliveryStateOnItsOneLine(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	sender, err := telegram.NewSender(botToken, r.tg.URL(), telegram.WithTimeout(2*time.Second))
 	require.NoError(t, err)
-	send := command.NewSendAlertHandler(r.store, sender, alertmessage.Text,
+	send := command.NewSendAlertHandler(r.store, sender, command.TextOnly(alertmessage.Text),
 		command.NewRecordNotificationHandler(r.store, logger, nil), command.NewMoveTelegramChatHandler(r.store, logger, nil), logger, nil)
 
 	require.NoError(t, send.Handle(context.Background(), command.SendAlert{Alert: alert("a1", "ann@example.com", nil)}))
@@ -88,4 +88,29 @@ func TestSendAlertSaysTheDeliveryStateOnItsOneLine(t *testing.T) {
 	require.Len(t, lines, 1)
 	require.Equal(t, "alert-undeliverable", lines[0]["event"])
 	require.Contains(t, lines[0]["reason"], "blocked")
+}
+
+// Rule changes from the chat (and the API) show on the console: one line each, naming the user.
+func TestRuleChangesSayWhoOnTheirOneLine(t *testing.T) {
+	store := storetest.Open(t)
+	ctx := context.Background()
+	require.NoError(t, command.NewRegisterUserHandler(store, nil, nil).Handle(ctx, command.RegisterUser{
+		Email: "rc@example.com", TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	var created stockalert.Rule
+	require.NoError(t, command.NewCreateRuleHandler(store, nil, logger, nil).Handle(ctx, command.CreateRule{Email: "rc@example.com",
+		Rule: stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200}, Created: &created}))
+	require.NoError(t, command.NewDeleteRuleHandler(store, logger, nil).Handle(ctx, command.DeleteRule{Email: "rc@example.com",
+		RuleID: stockalert.RuleIDString(created.ID)}))
+	lines := infoLines(t, &buf)
+	require.Len(t, lines, 2)
+	for i, want := range []map[string]any{
+		{"msg": "rule created", "event": "rule-created", "email": "rc@example.com", "ticker": "AAPL", "kind": "above"},
+		{"msg": "rule deleted", "event": "rule-deleted", "email": "rc@example.com", "rule_id": stockalert.RuleIDString(created.ID)},
+	} {
+		for k, v := range want {
+			require.Equal(t, v, lines[i][k], "%s in %v", k, lines[i])
+		}
+	}
 }

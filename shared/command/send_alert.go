@@ -49,6 +49,18 @@ type Messenger interface {
 	Send(ctx context.Context, chatID int64, text string, keyboard ...[]stockalert.ChatButton) error
 }
 
+// ChatMessage is an alert as a chat shows it: its text and, when not nil, rows of buttons under it
+// (Telegram's inline keyboard).
+type ChatMessage struct {
+	Text     string
+	Keyboard [][]stockalert.ChatButton
+}
+
+// TextOnly renders alerts with text, as messages without buttons.
+func TextOnly(text func(stockalert.AlertEvent) string) func(stockalert.AlertEvent) ChatMessage {
+	return func(ev stockalert.AlertEvent) ChatMessage { return ChatMessage{Text: text(ev)} }
+}
+
 // chatMigration is implemented by a Messenger's error when the chat moved to a new id (a Telegram group
 // upgraded to a supergroup): nothing was sent, and messages for from go to to now.
 type chatMigration interface {
@@ -78,12 +90,12 @@ type AlertRecipients interface {
 // call, once.
 type SendAlertHandler decorator.CommandHandler[SendAlert]
 
-// NewSendAlertHandler builds the handler. format renders the message text; move follows a chat that
-// moved.
+// NewSendAlertHandler builds the handler. format renders the message (its text and buttons; see
+// TextOnly for text alone); move follows a chat that moved.
 func NewSendAlertHandler(
 	users AlertRecipients,
 	messenger Messenger,
-	format func(stockalert.AlertEvent) string,
+	format func(stockalert.AlertEvent) ChatMessage,
 	record RecordNotificationHandler,
 	move MoveTelegramChatHandler,
 	logger *slog.Logger,
@@ -95,7 +107,7 @@ func NewSendAlertHandler(
 type sendAlertHandler struct {
 	users     AlertRecipients
 	messenger Messenger
-	format    func(stockalert.AlertEvent) string
+	format    func(stockalert.AlertEvent) ChatMessage
 	record    RecordNotificationHandler
 	move      MoveTelegramChatHandler
 }
@@ -178,12 +190,12 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	return nil
 }
 
-// send sends text to chat, following the chat to its new id when the messenger says it moved: the
-// link moves first (so later alerts and the bot's commands find it), then the text goes to the new id.
+// send sends msg to chat, following the chat to its new id when the messenger says it moved: the
+// link moves first (so later alerts and the bot's commands find it), then the message goes to the new id.
 // It returns the chat it last tried and Send's error; gone is true (with an error saying why) when the
 // new chat belongs to another account now, so the alert cannot be delivered to this one.
-func (h sendAlertHandler) send(ctx context.Context, email stockalert.Email, chat int64, text string) (last *int64, gone bool, err error) {
-	err = h.messenger.Send(ctx, chat, text)
+func (h sendAlertHandler) send(ctx context.Context, email stockalert.Email, chat int64, msg ChatMessage) (last *int64, gone bool, err error) {
+	err = h.messenger.Send(ctx, chat, msg.Text, msg.Keyboard...)
 	for range maxChatMoves {
 		var mig chatMigration
 		if err == nil || !errors.As(err, &mig) {
@@ -201,7 +213,7 @@ func (h sendAlertHandler) send(ctx context.Context, email stockalert.Email, chat
 			return &chat, true, fmt.Errorf("chat %d moved to chat %d, which is linked to another account", from, to)
 		}
 		chat = to
-		err = h.messenger.Send(ctx, chat, text)
+		err = h.messenger.Send(ctx, chat, msg.Text, msg.Keyboard...)
 	}
 	return &chat, false, err
 }

@@ -33,7 +33,7 @@ func newNotifierRig(t *testing.T) *notifierRig {
 	sender, err := telegram.NewSender(botToken, tg.URL(), telegram.WithTimeout(2*time.Second))
 	require.NoError(t, err)
 	logger := slog.New(slog.DiscardHandler)
-	send := command.NewSendAlertHandler(store, sender, alertmessage.Text,
+	send := command.NewSendAlertHandler(store, sender, command.TextOnly(alertmessage.Text),
 		command.NewRecordNotificationHandler(store, logger, nil), command.NewMoveTelegramChatHandler(store, logger, nil), logger, nil)
 	return &notifierRig{store: store, tg: tg, send: send}
 }
@@ -250,7 +250,7 @@ func TestSendAlertManyDeliveriesAtOnceSendOneMessage(t *testing.T) {
 func TestSendAlertWithoutABotTokenSaysTelegramIsOff(t *testing.T) {
 	store := storetest.Open(t)
 	logger := slog.New(slog.DiscardHandler)
-	send := command.NewSendAlertHandler(store, telegram.NewDryRun(logger), alertmessage.Text,
+	send := command.NewSendAlertHandler(store, telegram.NewDryRun(logger), command.TextOnly(alertmessage.Text),
 		command.NewRecordNotificationHandler(store, logger, nil), command.NewMoveTelegramChatHandler(store, logger, nil), logger, nil)
 	r := &notifierRig{store: store, send: send}
 	r.user(t, "dee@example.com", 444)

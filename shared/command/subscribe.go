@@ -15,6 +15,9 @@ type Subscribe struct {
 	Email      string
 	Ticker     string
 	Thresholds stockalert.Thresholds
+	// Unverified, when not nil, receives whether the symbol was accepted without the quote source's
+	// word (see CheckSymbols).
+	Unverified *bool
 }
 
 // Subscriber changes subscriptions.
@@ -57,6 +60,9 @@ func (h subscribeHandler) Handle(ctx context.Context, cmd Subscribe) error {
 	unverified, err := h.check.verify(ctx, ticker)
 	if err != nil {
 		return fmt.Errorf("subscribe %s to %s: %w", email, ticker, err)
+	}
+	if cmd.Unverified != nil {
+		*cmd.Unverified = unverified
 	}
 	return h.store.InTx(ctx, func(ctx context.Context) error {
 		u, err := h.store.LockUser(ctx, email)

@@ -50,12 +50,13 @@ func (h unsubscribeHandler) Handle(ctx context.Context, cmd Unsubscribe) error {
 	if err != nil {
 		return err
 	}
-	return h.store.InTx(ctx, func(ctx context.Context) error {
+	var n int64
+	err = h.store.InTx(ctx, func(ctx context.Context) error {
 		u, err := h.store.LockUser(ctx, email)
 		if err != nil {
 			return fmt.Errorf("unsubscribe %s from %s: %w", email, ticker, err)
 		}
-		n, err := h.store.DeleteRulesOn(ctx, u.ID, ticker)
+		n, err = h.store.DeleteRulesOn(ctx, u.ID, ticker)
 		if err != nil {
 			return fmt.Errorf("unsubscribe %s from %s: %w", email, ticker, err)
 		}
@@ -64,4 +65,10 @@ func (h unsubscribeHandler) Handle(ctx context.Context, cmd Unsubscribe) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	decorator.Report(ctx, slog.LevelInfo, "ticker unwatched", slog.String("event", "ticker-unwatched"),
+		slog.String("email", string(email)), slog.String("ticker", string(ticker)), slog.Int64("rules_deleted", n))
+	return nil
 }

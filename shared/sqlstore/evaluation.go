@@ -12,19 +12,20 @@ import (
 
 // ruleColumns are the columns scanRule reads, from alert_rules aliased s.
 const ruleColumns = `s.id, s.user_id, s.ticker, s.kind, s.high_value, s.low_value, s.percent, s.direction, s.reference,
-       s.repeat_mode, s.expires_at, s.note, s.alert_state, s.breached_since, s.last_alerted_at, s.done_at, s.created_at`
+       s.repeat_mode, s.expires_at, s.note, s.alert_state, s.breached_since, s.last_alerted_at, s.done_at, s.created_at,
+       s.snoozed_until`
 
 // scanRule reads ruleColumns (then extra) into a Rule: above keeps its level in high_value, below in
 // low_value, a range its Thresholds.
 func scanRule(row interface{ Scan(...any) error }, extra ...any) (stockalert.Rule, error) {
 	var (
-		r                                   stockalert.Rule
-		high, low, percent, reference       sql.NullFloat64
-		direction, note                     sql.NullString
-		expires, since, last, done, created sql.NullInt64
+		r                                            stockalert.Rule
+		high, low, percent, reference                sql.NullFloat64
+		direction, note                              sql.NullString
+		expires, since, last, done, created, snoozed sql.NullInt64
 	)
 	dest := append([]any{&r.ID, &r.UserID, &r.Ticker, &r.Kind, &high, &low, &percent, &direction, &reference,
-		&r.Repeat, &expires, &note, &r.State, &since, &last, &done, &created}, extra...)
+		&r.Repeat, &expires, &note, &r.State, &since, &last, &done, &created, &snoozed}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return stockalert.Rule{}, err
 	}
@@ -40,6 +41,7 @@ func scanRule(row interface{ Scan(...any) error }, extra ...any) (stockalert.Rul
 	r.Direction, r.Note = stockalert.Direction(direction.String), note.String
 	r.ExpiresAt, r.BreachedSince, r.LastAlertedAt, r.DoneAt, r.CreatedAt =
 		fromMS(expires), fromMS(since), fromMS(last), fromMS(done), fromMS(created)
+	r.SnoozedUntil = fromMS(snoozed)
 	return r, nil
 }
 
@@ -64,11 +66,14 @@ func (s *Store) DistinctTickers(ctx context.Context) ([]stockalert.Ticker, error
 }
 
 // firingBranch is one index range scan of firingSQL: the rules of a ticker whose condition column
-// compares with the price (or the day change) as cond says.
+// compares with the price (or the day change) as cond says, live at the quote's time (not done, not
+// expired, not snoozed past it) and of a user who is not paused. Its arguments: the ticker, cond's,
+// then the quote's time twice (expiry, snooze).
 func firingBranch(cond string) string {
 	return `SELECT ` + ruleColumns + `, u.email, u.telegram_chat_id, u.notify_interval_s
   FROM alert_rules s JOIN users u ON u.id = s.user_id
- WHERE s.ticker = ? AND ` + cond + ` AND s.done_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?) AND u.paused = 0`
+ WHERE s.ticker = ? AND ` + cond + ` AND s.done_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
+   AND (s.snoozed_until IS NULL OR s.snoozed_until <= ?) AND u.paused = 0`
 }
 
 // The statements that find the rules a price fires, one UNION ALL of index range scans: range, above
@@ -88,7 +93,8 @@ var (
 		firingBranch("s.kind = 'change_pct' AND s.percent <= ? AND s.direction IN (?, 'either')")
 )
 
-// FiringRules returns the live rules of q's ticker (not done, not expired at q.Time) whose condition
+// FiringRules returns the live rules of q's ticker (not done, not expired and not snoozed at q.Time:
+// a rule snoozed until t fires again for a quote of t or later) whose condition
 // q meets, of users who are not paused, with their owners' delivery settings, in one statement (see
 // firingSQL). change_pct rules are considered only when q carries a previous close.
 func (s *Store) FiringRules(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error) {
@@ -120,12 +126,12 @@ func (s *Store) FiringRules(ctx context.Context, q stockalert.Quote) ([]stockale
 // firingStatement returns the statement FiringRules runs for q, and its arguments.
 func firingStatement(q stockalert.Quote) (string, []any) {
 	at := ms(q.Time)
-	args := []any{q.Ticker, q.Price, at, q.Ticker, q.Price, at, q.Ticker, q.Price, at, q.Ticker, q.Price, at}
+	args := []any{q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at}
 	side, size, moved := dayMove(q)
 	if !moved {
 		return firingSQL, args
 	}
-	return firingWithChangeSQL, append(args, q.Ticker, size, side, at)
+	return firingWithChangeSQL, append(args, q.Ticker, size, side, at, at)
 }
 
 // dayMove returns the side and size (percent, > 0) of q's day change; moved is false when q has no

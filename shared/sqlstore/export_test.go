@@ -40,7 +40,7 @@ func (s *Store) FiringRulesOneByOne(ctx context.Context, q stockalert.Quote) ([]
 		if err != nil {
 			return nil, err
 		}
-		if _, _, ok := r.Check(q); !ok || paused || !r.DoneAt.IsZero() || r.Expired(q.Time) {
+		if _, _, ok := r.Check(q); !ok || paused || !r.DoneAt.IsZero() || r.Expired(q.Time) || r.SnoozedAt(q.Time) {
 			continue
 		}
 		f.Rule, f.TelegramChatID, f.NotifyInterval = r, int64Ptr(chat), time.Duration(interval)*time.Second

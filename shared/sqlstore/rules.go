@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -66,6 +68,26 @@ func (s *Store) DeleteRule(ctx context.Context, userID, id int64) error {
 		return stockalert.NotFound("no such rule")
 	}
 	return nil
+}
+
+// SnoozeRule snoozes the user's rule id until until (alert_rules.snoozed_until) unless it is snoozed
+// at now already, and returns the time it is snoozed until: until, or the snooze already running (so
+// that a repeated request changes nothing and answers the same). It returns a stockalert.ErrNotFound
+// when the user has no such rule (someone else's, or gone). Call it in a transaction.
+func (s *Store) SnoozeRule(ctx context.Context, userID, id int64, now, until time.Time) (time.Time, error) {
+	var snoozed sql.NullInt64
+	err := s.q(ctx).QueryRowContext(ctx, `SELECT snoozed_until FROM alert_rules WHERE id = ? AND user_id = ?`+s.d.ForUpdate,
+		id, userID).Scan(&snoozed)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("snooze rule: %w", notFound(err, "such rule"))
+	}
+	if current := fromMS(snoozed); current.After(now) {
+		return current, nil
+	}
+	if _, err := s.q(ctx).ExecContext(ctx, `UPDATE alert_rules SET snoozed_until = ? WHERE id = ?`, ms(until), id); err != nil {
+		return time.Time{}, fmt.Errorf("snooze rule: %w", err)
+	}
+	return until.Truncate(time.Millisecond), nil
 }
 
 // DeleteRulesOn removes every rule of the user on ticker (its range included) and returns how many

@@ -91,6 +91,16 @@ func (s *Store) LockUser(ctx context.Context, email stockalert.Email) (stockaler
 	return u, nil
 }
 
+// LockChatUser reads the user linked to the Telegram chat chatID and, in a transaction, locks their
+// row until it ends; it returns stockalert.ErrNotFound when no user is linked to the chat.
+func (s *Store) LockChatUser(ctx context.Context, chatID int64) (stockalert.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE telegram_chat_id = ?`+s.d.ForUpdate, chatID))
+	if err != nil {
+		return stockalert.User{}, notFound(err, fmt.Sprintf("user of chat %d", chatID))
+	}
+	return u, nil
+}
+
 // DeleteUser deletes the user; the foreign keys cascade to subscriptions, notifications and idempotency
 // records. It returns stockalert.ErrNotFound for an unknown e-mail.
 func (s *Store) DeleteUser(ctx context.Context, email stockalert.Email) error {

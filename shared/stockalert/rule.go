@@ -106,6 +106,9 @@ type Rule struct {
 	LastAlertedAt time.Time
 	DoneAt        time.Time
 	CreatedAt     time.Time
+	// SnoozedUntil is when a snoozed rule may fire again (the alert's "Snooze 1h" button): no price
+	// quoted before it fires the rule. Zero: not snoozed.
+	SnoozedUntil time.Time
 }
 
 // RuleIDString returns a rule id as the API and the alert events show it: an opaque string.
@@ -319,6 +322,9 @@ func (r Rule) ShouldAlert(cond Condition, now time.Time, interval time.Duration)
 	}
 	return !now.Before(r.LastAlertedAt.Add(interval))
 }
+
+// SnoozedAt reports whether the rule is snoozed at t: SnoozedUntil is after t.
+func (r Rule) SnoozedAt(t time.Time) bool { return r.SnoozedUntil.After(t) }
 
 // OwnedRule is a rule with what the alert policy and the notifier need to know about its owner.
 type OwnedRule struct {

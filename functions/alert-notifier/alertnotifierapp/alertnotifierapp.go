@@ -26,6 +26,7 @@ import (
 	"github.com/stockalert/stockalert/shared/alertmessage"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
+	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
@@ -90,9 +91,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	send := command.NewSendAlertHandler(store, messenger, alertmessage.Text,
+	send := command.NewSendAlertHandler(store, messenger, alertMessage,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m)
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil
+}
+
+// alertMessage renders an alert for Telegram: alertmessage's text with the webhook's buttons under it
+// ("Snooze 1h", "Delete alert"; see telegrambot.AlertKeyboard), which the telegram-bot function serves.
+func alertMessage(ev stockalert.AlertEvent) command.ChatMessage {
+	return command.ChatMessage{Text: alertmessage.Text(ev), Keyboard: telegrambot.AlertKeyboard(ev)}
 }

@@ -12,7 +12,8 @@
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
 // TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), QUOTE_MAX_AGE (query.Freshness: /status
-// flags older prices as stale), SQLITE_PATH, IDEMPOTENCY_TTL and
+// and /alerts flag older prices as stale), QUOTE_SOURCE and its settings (shared/quotesource: /watch
+// checks a new symbol there, as user-commands does), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -29,6 +30,7 @@ import (
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/telegram"
 )
@@ -45,6 +47,13 @@ type config struct {
 	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
 	// Freshness flags /status prices older than QUOTE_MAX_AGE as stale.
 	Freshness query.Freshness
+	// Quotes is the source /watch checks a new symbol against (as user-commands does).
+	Quotes quotesource.Config
+	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
+	// unverified.
+	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
+	// MaxRulesPerUser bounds how many alert rules one user may have, of every kind, ranges included.
+	MaxRulesPerUser int `env:"MAX_RULES_PER_USER" envDefault:"100"`
 }
 
 // Secret names, with their environment fallbacks for local runs.
@@ -111,6 +120,18 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SymbolCheckTimeout <= 0 {
+		return nil, fmt.Errorf("SYMBOL_CHECK_TIMEOUT must be positive, got %s", cfg.SymbolCheckTimeout)
+	}
+	if cfg.MaxRulesPerUser < 1 {
+		return nil, fmt.Errorf("MAX_RULES_PER_USER must be at least 1, got %d", cfg.MaxRulesPerUser)
+	}
+	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
+	limit := command.MaxRulesPerUser(cfg.MaxRulesPerUser)
 
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		SecretToken:   secret,
@@ -121,6 +142,13 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
 		Status:        query.NewChatProfileHandler(store, cfg.Freshness, p.Logger, m),
 		MoveChat:      command.NewMoveTelegramChatHandler(store, p.Logger, m),
+		CreateRule:    command.NewCreateRuleHandler(store, nil, p.Logger, m, check, limit),
+		Subscribe:     command.NewSubscribeHandler(store, p.Logger, m, check, limit),
+		DeleteRule:    command.NewDeleteRuleHandler(store, p.Logger, m),
+		Unsubscribe:   command.NewUnsubscribeHandler(store, p.Logger, m),
+		SnoozeRule:    command.NewSnoozeRuleHandler(store, nil, p.Logger, m),
+		Rules:         query.NewRulesHandler(store, cfg.Freshness, p.Logger, m),
+		History:       query.NewAlertHistoryHandler(store, p.Logger, m),
 		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:           sender,
 		Logger:        p.Logger,

@@ -69,7 +69,9 @@ type commandSpec struct {
 const plainTextCommand = "_text"
 
 // commandOrder is the order of /help and of the "/" menu.
-var commandOrder = []string{"start", "status", "set", "stop", "resume", "help"}
+var commandOrder = []string{"start", "status",
+	"watch", "alerts", "delete", "unwatch", "history",
+	"set", "stop", "resume", "help"}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
 func (h *Webhook) table() map[string]commandSpec {
@@ -80,6 +82,12 @@ func (h *Webhook) table() map[string]commandSpec {
 		"stop":   {run: h.cmdPause(true), admin: true, usage: "pause alerts", groups: true},
 		"resume": {run: h.cmdPause(false), admin: true, usage: "resume alerts", groups: true},
 		"help":   {run: h.cmdHelp, usage: "this list", groups: true},
+
+		"watch":   {run: h.cmdWatch, admin: true, args: "<TICKER> <condition> [once]", usage: "add an alert rule; conditions: above <price>, below <price>, <low> <high>, change <n>% [up|down], move <n>% [from <price>]", groups: true},
+		"alerts":  {run: h.cmdAlerts, usage: "your alert rules with their ids, states and latest prices", groups: true},
+		"delete":  {run: h.cmdDelete, admin: true, args: "<id>", usage: "delete the alert rule with that id (see /alerts)", groups: true},
+		"unwatch": {run: h.cmdUnwatch, admin: true, args: "<TICKER>", usage: "delete every alert rule on a ticker", groups: true},
+		"history": {run: h.cmdHistory, args: "[TICKER]", usage: "your last 10 alerts and whether they were delivered", groups: true},
 
 		plainTextCommand: {run: h.cmdPlainText},
 	}

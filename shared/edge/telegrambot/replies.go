@@ -63,10 +63,23 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 			return setUsage, false
 		case "code":
 			return badCodeText, false
+		case "watch":
+			return v.Reason + "\n\n" + watchUsage, false
 		}
 		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", v.Error()), false
 	}
 	switch {
+	case errors.Is(err, stockalert.ErrNotFound) && cmd.name == "button:"+deleteAction:
+		return alreadyDeletedNotice, false
+	case errors.Is(err, stockalert.ErrNotFound) && cmd.name == "button:"+snoozeAction:
+		return ruleGoneNotice, false
+	case errors.Is(err, errNoSuchRule):
+		return fmt.Sprintf("You have no rule %s. Send /alerts to see your rules and their ids.", strings.Join(cmd.args, " ")), false
+	case errors.Is(err, errNotWatched):
+		return fmt.Sprintf("You have no rules on %s. Send /alerts to see your rules.", strings.ToUpper(strings.Join(cmd.args, " "))), false
+	case errors.Is(err, stockalert.ErrConflict) && cmd.name == "watch":
+		return "You already have a range on that ticker, and a range that fires once cannot replace it: " +
+			"send the range without once to change it, or /delete the old one first.", false
 	case errors.Is(err, errNotAdmin):
 		return notAdminText, false
 	case errors.Is(err, errPrivateOnly):

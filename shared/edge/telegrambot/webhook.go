@@ -87,6 +87,16 @@ type WebhookConfig struct {
 	// Message.migrate_from_chat_id in the new supergroup).
 	MoveChat command.MoveTelegramChatHandler
 
+	// The rules in the chat (/watch, /alerts, /delete, /unwatch, /history) and the alert buttons
+	// (Snooze 1h, Delete alert). All are required.
+	CreateRule  command.CreateRuleHandler
+	Subscribe   command.SubscribeHandler
+	DeleteRule  command.DeleteRuleHandler
+	Unsubscribe command.UnsubscribeHandler
+	SnoozeRule  command.SnoozeRuleHandler
+	Rules       query.RulesHandler
+	History     query.AlertHistoryHandler
+
 	// Replies sends the answers. Required.
 	Replies ReplySender
 	// Bot answers button presses and tells group administrators apart (a *telegram.Sender). Without
@@ -127,6 +137,7 @@ type Webhook struct {
 	setPaused   command.SetPausedHandler
 	status      query.ChatProfileHandler
 	moveChat    command.MoveTelegramChatHandler
+	rules       ruleHandlers
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -153,6 +164,9 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		return nil, errors.New("telegram webhook: the secret token must be 1 to 256 characters A-Z, a-z, 0-9, _ and -")
 	case cfg.Link == nil || cfg.SetInterval == nil || cfg.SetPaused == nil || cfg.Status == nil || cfg.MoveChat == nil:
 		return nil, errors.New("telegram webhook: the Link, SetInterval, SetPaused, Status and MoveChat handlers are required")
+	case cfg.CreateRule == nil || cfg.Subscribe == nil || cfg.DeleteRule == nil || cfg.Unsubscribe == nil ||
+		cfg.SnoozeRule == nil || cfg.Rules == nil || cfg.History == nil:
+		return nil, errors.New("telegram webhook: the CreateRule, Subscribe, DeleteRule, Unsubscribe, SnoozeRule, Rules and History handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -171,12 +185,14 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		setPaused:   cfg.SetPaused,
 		status:      cfg.Status,
 		moveChat:    cfg.MoveChat,
-		replies:     cfg.Replies,
-		bot:         cfg.Bot,
-		logger:      logger,
-		maxBody:     cfg.MaxBodyBytes,
-		now:         cfg.Now,
-		apologised:  newIDSet(rememberedFaults),
+		rules: ruleHandlers{create: cfg.CreateRule, subscribe: cfg.Subscribe, delete: cfg.DeleteRule,
+			unsubscribe: cfg.Unsubscribe, snooze: cfg.SnoozeRule, list: cfg.Rules, history: cfg.History},
+		replies:    cfg.Replies,
+		bot:        cfg.Bot,
+		logger:     logger,
+		maxBody:    cfg.MaxBodyBytes,
+		now:        cfg.Now,
+		apologised: newIDSet(rememberedFaults),
 	}
 	if w.maxBody == 0 {
 		w.maxBody = DefaultWebhookMaxBody

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -198,5 +199,36 @@ var ruleEvalCases = []contractCase{
 		require.InDelta(t, 102.0, threshold, 1e-9)
 		require.InDelta(t, 2.5, change, 1e-9)
 		require.Equal(t, 1, f.count("alerts", "rule_id = ?", id))
+	}},
+	{"EvaluatePrice/a snoozed rule fires for no quote before its snooze ends; a snooze is kept, and only the owner's", func(t *testing.T, f *fixture) {
+		t0 := f.clock.Now()
+		id := f.addRule("sn@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200})
+		other := f.addRule("zed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200})
+		owner, err := f.store.UserByEmail(f.ctx, "sn@example.com")
+		require.NoError(t, err)
+		var until time.Time
+		require.NoError(t, f.store.InTx(f.ctx, func(ctx context.Context) error {
+			until, err = f.store.SnoozeRule(ctx, owner.ID, id, t0, t0.Add(time.Hour))
+			return err
+		}))
+		require.True(t, t0.Add(time.Hour).Equal(until))
+		require.NoError(t, f.store.InTx(f.ctx, func(ctx context.Context) error {
+			until, err = f.store.SnoozeRule(ctx, owner.ID, id, t0.Add(time.Minute), t0.Add(time.Minute+time.Hour))
+			return err
+		}))
+		require.True(t, t0.Add(time.Hour).Equal(until), "a snooze running is kept: a repeated press changes nothing")
+		err = f.store.InTx(f.ctx, func(ctx context.Context) error {
+			_, err := f.store.SnoozeRule(ctx, owner.ID, other, t0, t0.Add(time.Hour))
+			return err
+		})
+		require.ErrorIs(t, err, stockalert.ErrNotFound, "another user's rule")
+
+		require.Equal(t, []string{stockalert.RuleIDString(other)}, ruleIDs(f.evaluatePrice("e1", "AAPL", 201, 0, t0.Add(30*time.Minute))),
+			"the snoozed rule stays quiet; the other user's fires")
+		rules, err := f.store.UserRules(f.ctx, "sn@example.com", "")
+		require.NoError(t, err)
+		require.True(t, t0.Add(time.Hour).Equal(rules[0].SnoozedUntil), "the rule reads back snoozed")
+		require.Equal(t, []string{stockalert.RuleIDString(id)}, ruleIDs(f.evaluatePrice("e2", "AAPL", 202, 0, t0.Add(time.Hour))),
+			"a quote at the snooze's end fires it")
 	}},
 }
