@@ -38,7 +38,10 @@ type callbackSpec struct {
 // callbackTable returns the handlers of the buttons the bot puts under its messages, by action. A
 // button's data is "<action>:<arg>", at most stockalert.MaxButtonData bytes.
 func (h *Webhook) callbackTable() map[string]callbackSpec {
-	return map[string]callbackSpec{}
+	return map[string]callbackSpec{
+		relinkAction: {run: h.pressRelink, admin: true},
+		keepAction:   {run: h.pressKeep, admin: true},
+	}
 }
 
 // Button texts for what the webhook says when a press cannot be served.

@@ -83,6 +83,12 @@ type WebhookConfig struct {
 	SetInterval command.SetNotifyIntervalHandler
 	SetPaused   command.SetPausedHandler
 	Status      query.ChatProfileHandler
+	// Register creates an account bound to the chat (/register), RotateToken replaces its API token
+	// (/token), and CodeHolder names the account a link code belongs to (asked before /start <code>
+	// moves a chat linked to another account).
+	Register    command.RegisterUserHandler
+	RotateToken command.RotateTokenHandler
+	CodeHolder  query.LinkCodeHolderHandler
 	// MoveChat follows a group upgraded to a supergroup (Message.migrate_to_chat_id in the old group,
 	// Message.migrate_from_chat_id in the new supergroup).
 	MoveChat command.MoveTelegramChatHandler
@@ -127,6 +133,9 @@ type Webhook struct {
 	setPaused   command.SetPausedHandler
 	status      query.ChatProfileHandler
 	moveChat    command.MoveTelegramChatHandler
+	register    command.RegisterUserHandler
+	rotateToken command.RotateTokenHandler
+	codeHolder  query.LinkCodeHolderHandler
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -153,6 +162,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		return nil, errors.New("telegram webhook: the secret token must be 1 to 256 characters A-Z, a-z, 0-9, _ and -")
 	case cfg.Link == nil || cfg.SetInterval == nil || cfg.SetPaused == nil || cfg.Status == nil || cfg.MoveChat == nil:
 		return nil, errors.New("telegram webhook: the Link, SetInterval, SetPaused, Status and MoveChat handlers are required")
+	case cfg.Register == nil || cfg.RotateToken == nil || cfg.CodeHolder == nil:
+		return nil, errors.New("telegram webhook: the Register, RotateToken and CodeHolder handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -171,6 +182,9 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		setPaused:   cfg.SetPaused,
 		status:      cfg.Status,
 		moveChat:    cfg.MoveChat,
+		register:    cfg.Register,
+		rotateToken: cfg.RotateToken,
+		codeHolder:  cfg.CodeHolder,
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,
