@@ -1,7 +1,8 @@
 // Package telegrambotapp is the composition root of the telegram-bot function, the bot's Telegram
 // webhook: an HTTP function that Telegram (or, in `make run`, the local FaaS forwarding long-polled
-// updates) posts every update to. It runs /start, /set, /status, /stop, /resume and /help against the
-// store and replies in the chat (see shared/edge/telegrambot.Webhook). Its main package and the tests
+// updates) posts every update to. It runs the chat commands (/start, /register, /token, /status, /set,
+// /stop, /resume, /help, …) against the store and replies in the chat (see
+// shared/edge/telegrambot.Webhook). Its main package and the tests
 // run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
@@ -12,7 +13,9 @@
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
 // TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), QUOTE_MAX_AGE (query.Freshness: /status
-// flags older prices as stale), SQLITE_PATH, IDEMPOTENCY_TTL and
+// flags older prices as stale), QUOTE_SOURCE (yahoo or simulated), SYMBOL_CHECK_TIMEOUT and the
+// source's settings (YAHOO_FINANCE_URL, …: /register <email> <TICKER> checks a new symbol as POST /users
+// does), SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -29,6 +32,7 @@ import (
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/telegram"
 )
@@ -45,6 +49,12 @@ type config struct {
 	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
 	// Freshness flags /status prices older than QUOTE_MAX_AGE as stale.
 	Freshness query.Freshness
+	// Quotes is the source a new symbol is checked against (/register <email> <TICKER>), as
+	// user-commands checks POST /users: yahoo or simulated.
+	Quotes quotesource.Config
+	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
+	// unverified.
+	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
 }
 
 // Secret names, with their environment fallbacks for local runs.
@@ -112,6 +122,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SymbolCheckTimeout <= 0 {
+		return nil, fmt.Errorf("SYMBOL_CHECK_TIMEOUT must be positive, got %s", cfg.SymbolCheckTimeout)
+	}
+	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
+
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		SecretToken:   secret,
 		AllowNoSecret: cfg.AllowNoSecret,
@@ -121,6 +140,9 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
 		Status:        query.NewChatProfileHandler(store, cfg.Freshness, p.Logger, m),
 		MoveChat:      command.NewMoveTelegramChatHandler(store, p.Logger, m),
+		Register:      command.NewRegisterUserHandler(store, p.Logger, m, check),
+		RotateToken:   command.NewRotateTokenHandler(store, p.Logger, m),
+		CodeHolder:    query.NewLinkCodeHolderHandler(store, p.Logger, m),
 		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:           sender,
 		Logger:        p.Logger,

@@ -102,7 +102,7 @@ const (
 	emailTakenText = "That e-mail address is already registered. If it is yours, link this chat with /start <code> " +
 		"and the link code from your registration (POST /users/{email}/telegram-link gives a new one)."
 	chatTakenText = "This chat is already linked to an account: send /status to see which. One chat gets the alerts of one account."
-	tokenNote     = "keep it: it is your key to the HTTP API. I show it once; /token gives you a new one and revokes this one."
+	tokenNote     = "keep it: it is your key to the HTTP API. I show it once; /token gives you a new one and revokes this one." //nolint:gosec // G101: a sentence about the token, not a credential
 )
 
 // registeredText answers /register: the account, what it watches, and the API token when token is
