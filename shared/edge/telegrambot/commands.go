@@ -155,6 +155,14 @@ func (h *Webhook) Menu() (private, groups []MenuCommand) {
 	return private, groups
 }
 
+// Menus returns the bot's "/" menus as Webhook.Menu does, without a webhook: what `stockalert-admin
+// telegram menu` (run by `make telegram-webhook`) registers with setMyCommands.
+func Menus() (private, groups []MenuCommand) {
+	h := &Webhook{}
+	h.commands = h.table()
+	return h.Menu()
+}
+
 // helpText lists every command with its arguments and usage, in commandOrder.
 func (h *Webhook) helpText() string {
 	var b strings.Builder
