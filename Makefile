@@ -43,8 +43,9 @@ build-functions: ## the template's build steps for every function, without Docke
 secrets: ## OpenFaaS secrets from MYSQL_DSN, TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET (faas-cli; see deploy/README.md)
 	@sh deploy/secrets.sh
 
-telegram-webhook: ## setWebhook: Telegram calls PUBLIC_GATEWAY_URL/function/telegram-bot with the secret token
+telegram-webhook: ## setWebhook (Telegram calls PUBLIC_GATEWAY_URL/function/telegram-bot with the secret token), then setMyCommands (the "/" menus)
 	@sh deploy/telegram-webhook.sh
+	$(GO) run ./cmd/stockalert-admin telegram menu
 
 connector-image: ## build and push the kafka-connector image IMAGE_PREFIX/kafka-connector:IMAGE_TAG (Docker)
 	docker build -f kafkaconnector/Dockerfile -t $(IMAGE_PREFIX)/kafka-connector:$(IMAGE_TAG) .

@@ -243,3 +243,18 @@ func TestScriptsAreExecutable(t *testing.T) {
 		}
 	}
 }
+
+// make telegram-webhook sets the webhook, then the bot's "/" menus with stockalert-admin telegram menu
+// (whose test checks it registers exactly the webhook's menus).
+func TestMakeTelegramWebhookAlsoSetsTheMenus(t *testing.T) {
+	mk := readFile(t, filepath.Join(root, "Makefile"))
+	m := regexp.MustCompile(`(?m)^telegram-webhook:.*\n((?:\t.*\n)+)`).FindStringSubmatch(mk)
+	if m == nil {
+		t.Fatal("Makefile: no telegram-webhook target")
+	}
+	hook := strings.Index(m[1], "sh deploy/telegram-webhook.sh")
+	menu := strings.Index(m[1], "./cmd/stockalert-admin telegram menu")
+	if hook < 0 || menu < hook {
+		t.Errorf("make telegram-webhook must run deploy/telegram-webhook.sh, then stockalert-admin telegram menu:\n%s", m[1])
+	}
+}

@@ -229,7 +229,7 @@ func TestMakeTelegramWebhookSetsTheWebhookWithTheSecretToken(t *testing.T) {
 		t.Errorf("called %s", path)
 	}
 	if form.Get("url") != "https://faas.example.com/function/telegram-bot" || form.Get("secret_token") != secret ||
-		form.Get("allowed_updates") != `["message"]` {
+		form.Get("allowed_updates") != `["message","callback_query"]` {
 		t.Errorf("setWebhook given %v", form)
 	}
 	if strings.Contains(out, "good-token") || strings.Contains(out, secret) {

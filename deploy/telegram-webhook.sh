@@ -2,7 +2,8 @@
 # Points the Telegram bot's webhook at the telegram-bot function (`make telegram-webhook`): calls the
 # Bot API's setWebhook with url=$PUBLIC_GATEWAY_URL/function/telegram-bot, the webhook secret as
 # secret_token (Telegram then sends it in X-Telegram-Bot-Api-Secret-Token, which the function checks)
-# and allowed_updates=["message"]. The token and the secret are passed to curl through its standard
+# and allowed_updates=["message","callback_query"] (commands, and presses of the buttons under the bot's
+# messages). `make telegram-webhook` then sets the bot's "/" menus (stockalert-admin telegram menu). The token and the secret are passed to curl through its standard
 # input and a file, never on a command line, and are never printed.
 #
 #   PUBLIC_GATEWAY_URL       required: the gateway's public https:// address (Telegram calls it;
@@ -46,7 +47,7 @@ printf 'url = "%s/bot%s/setWebhook"\n' "${TELEGRAM_API_URL%/}" "$TELEGRAM_BOT_TO
 	curl --config - --silent --show-error --max-time 30 --output "$tmp/answer" --write-out '%{http_code}' \
 		--data-urlencode "url=$hook" \
 		--data-urlencode "secret_token@$secret_file" \
-		--data-urlencode 'allowed_updates=["message"]' >"$tmp/status" || status=$?
+		--data-urlencode 'allowed_updates=["message","callback_query"]' >"$tmp/status" || status=$?
 [ "$status" -eq 0 ] || fail "calling setWebhook failed (curl exit status $status)"
 code=$(cat "$tmp/status")
 answer=$(cat "$tmp/answer")

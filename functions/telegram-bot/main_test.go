@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
+	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
 
 const (
@@ -130,4 +133,25 @@ func TestFunctionRunsWithoutSecretOnlyWhenAllowed(t *testing.T) {
 		map[string]string{"TELEGRAM_WEBHOOK_ALLOW_NO_SECRET": "true"}))
 	require.Equal(t, http.StatusOK, post(t, base, "/help", ""))
 	require.Len(t, fake.Messages(), 1)
+}
+
+// /register checks a new symbol against the quote source as POST /users does: one unknown to Yahoo is
+// refused in plain words and registers nothing.
+func TestFunctionRegistersFromTheChatCheckingTheSymbol(t *testing.T) {
+	t.Parallel()
+	fake := telegramtest.NewServer(t, testToken)
+	quotes := yahootest.NewServer(t)
+	quotes.SetQuote("AAPL", 190, "USD", time.Now())
+	env := functionEnv(t, map[string]string{telegrambotapp.BotTokenSecret: testToken, telegrambotapp.WebhookSecretSecret: testSecret},
+		fake.URL(), map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": quotes.URL()})
+	base := run(t, env)
+
+	require.Equal(t, http.StatusOK, post(t, base, "/register ann@example.com NOSUCHSYM", testSecret))
+	require.Equal(t, http.StatusOK, post(t, base, "/register ann@example.com AAPL", testSecret))
+	msgs := fake.Messages()
+	require.Len(t, msgs, 2)
+	require.Equal(t, "That did not work: invalid ticker: NOSUCHSYM is not a symbol the quote source knows. Send /help for the commands.", msgs[0].Text)
+	require.True(t, strings.HasPrefix(msgs[1].Text, "Registered ann@example.com: its alerts will come to this chat. You watch AAPL"), msgs[1].Text)
+	require.Equal(t, 1, quotes.Requests("NOSUCHSYM"))
+	require.Equal(t, 1, storetest.Count(t, faastest.Store(t, env).DB(), "users", ""))
 }

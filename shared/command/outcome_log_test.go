@@ -114,3 +114,48 @@ func TestRuleChangesSayWhoOnTheirOneLine(t *testing.T) {
 		}
 	}
 }
+
+// The account events of the chat (registration, linking, re-linking, a new token) are one console line
+// each, naming the user.
+func TestAccountEventsNameTheUserOnTheirOneLine(t *testing.T) {
+	store := storetest.Open(t)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	register := command.NewRegisterUserHandler(store, logger, nil)
+	link := command.NewLinkTelegramHandler(store, logger, nil)
+	issue := command.NewIssueLinkCodeHandler(store, nil, nil)
+	rotate := command.NewRotateTokenHandler(store, logger, nil)
+	last := func() map[string]any {
+		t.Helper()
+		lines := infoLines(t, &buf)
+		require.Len(t, lines, 1, "one line for one use case")
+		buf.Reset()
+		return lines[0]
+	}
+	want := func(line map[string]any, fields map[string]any) {
+		t.Helper()
+		for k, v := range fields {
+			require.Equal(t, v, line[k], "%s in %v", k, line)
+		}
+	}
+
+	chat := int64(42)
+	require.NoError(t, register.Handle(ctx, command.RegisterUser{Email: "Pat@example.com", Ticker: "AAPL", TelegramChatID: &chat,
+		TokenHash: stockalert.HashSecret("t"), LinkCodeHash: stockalert.HashSecret("c")}))
+	want(last(), map[string]any{"msg": "user registered", "event": "user-registered", "email": "pat@example.com", "ticker": "AAPL", "chat": 42.0})
+
+	require.NoError(t, rotate.Handle(ctx, command.RotateToken{ChatID: 42, TokenHash: stockalert.HashSecret("t2")}))
+	want(last(), map[string]any{"msg": "API token replaced from the chat", "event": "api-token-rotated", "email": "pat@example.com", "chat": 42.0})
+
+	require.NoError(t, register.Handle(ctx, command.RegisterUser{Email: "sam@example.com",
+		TokenHash: stockalert.HashSecret("t3"), LinkCodeHash: stockalert.HashSecret("c3")}))
+	buf.Reset()
+	require.NoError(t, link.Handle(ctx, command.LinkTelegram{Code: "c3", ChatID: 43}))
+	want(last(), map[string]any{"msg": "Telegram chat linked", "event": "telegram-linked", "email": "sam@example.com", "chat": 43.0})
+
+	require.NoError(t, issue.Handle(ctx, command.IssueLinkCode{Email: "sam@example.com", CodeHash: stockalert.HashSecret("c4")}))
+	require.NoError(t, link.Handle(ctx, command.LinkTelegram{Code: "c4", ChatID: 42, Relink: true}))
+	want(last(), map[string]any{"msg": "Telegram chat re-linked", "event": "telegram-relinked", "email": "sam@example.com",
+		"chat": 42.0, "unlinked_email": "pat@example.com", "previous_chat": 43.0})
+}

@@ -92,7 +92,7 @@ func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error
 	if err != nil {
 		return fmt.Errorf("register %s: %w", email, err)
 	}
-	return h.store.InTx(ctx, func(ctx context.Context) error {
+	err = h.store.InTx(ctx, func(ctx context.Context) error {
 		id, err := h.store.CreateUser(ctx, u)
 		if err != nil {
 			return fmt.Errorf("register %s: %w", email, err)
@@ -108,4 +108,16 @@ func (h registerUserHandler) Handle(ctx context.Context, cmd RegisterUser) error
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	attrs := []slog.Attr{slog.String("event", "user-registered"), slog.String("email", string(email))}
+	if ticker != "" {
+		attrs = append(attrs, slog.String("ticker", string(ticker)))
+	}
+	if cmd.TelegramChatID != nil {
+		attrs = append(attrs, slog.Int64("chat", *cmd.TelegramChatID))
+	}
+	decorator.Report(ctx, slog.LevelInfo, "user registered", attrs...)
+	return nil
 }

@@ -144,18 +144,39 @@ func (s *Store) SetLinkCode(ctx context.Context, email stockalert.Email, codeHas
 	return expectOne(res, "user "+string(email))
 }
 
-// LinkTelegram moves chatID to the user holding the link code hash and uses the code up, or returns
-// stockalert.ErrNotFound when no user holds it.
-func (s *Store) LinkTelegram(ctx context.Context, codeHash string, chatID int64) error {
-	return s.InTx(ctx, func(ctx context.Context) error {
-		var id int64
-		err := s.q(ctx).QueryRowContext(ctx, `SELECT id FROM users WHERE link_code_hash = ?`+s.d.ForUpdate, codeHash).Scan(&id)
+// LinkTelegram links chatID to the user holding the link code hash and clears the code, in one
+// transaction. When the chat is linked to another user it moves to this one if relink is set, and
+// otherwise changes nothing and returns a *stockalert.ConflictError naming "telegram_chat_id". It
+// returns stockalert.ErrNotFound when no user holds the code.
+func (s *Store) LinkTelegram(ctx context.Context, codeHash string, chatID int64, relink bool) (command.Linked, error) {
+	var out command.Linked
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		var (
+			id   int64
+			prev sql.NullInt64
+		)
+		err := s.q(ctx).QueryRowContext(ctx, `SELECT id, email, telegram_chat_id FROM users WHERE link_code_hash = ?`+s.d.ForUpdate,
+			codeHash).Scan(&id, &out.Email, &prev)
 		if err != nil {
 			return notFound(err, "link code")
 		}
-		if _, err := s.q(ctx).ExecContext(ctx,
-			`UPDATE users SET telegram_chat_id = NULL WHERE telegram_chat_id = ? AND id <> ?`, chatID, id); err != nil {
-			return fmt.Errorf("unlink chat from previous user: %w", err)
+		if prev.Valid && prev.Int64 != chatID {
+			out.PreviousChat = int64Ptr(prev)
+		}
+		var other stockalert.Email
+		err = s.q(ctx).QueryRowContext(ctx, `SELECT email FROM users WHERE telegram_chat_id = ? AND id <> ?`+s.d.ForUpdate,
+			chatID, id).Scan(&other)
+		switch {
+		case err == nil && !relink:
+			return &stockalert.ConflictError{Field: "telegram_chat_id", Reason: "the Telegram chat is linked to another user"}
+		case err == nil:
+			out.Unlinked = other
+			if _, err := s.q(ctx).ExecContext(ctx,
+				`UPDATE users SET telegram_chat_id = NULL WHERE telegram_chat_id = ? AND id <> ?`, chatID, id); err != nil {
+				return fmt.Errorf("unlink chat from previous user: %w", err)
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("find the user of chat %d: %w", chatID, err)
 		}
 		if _, err := s.q(ctx).ExecContext(ctx,
 			`UPDATE users SET telegram_chat_id = ?, link_code_hash = NULL WHERE id = ?`, chatID, id); err != nil {
@@ -163,6 +184,45 @@ func (s *Store) LinkTelegram(ctx context.Context, codeHash string, chatID int64)
 		}
 		return nil
 	})
+	if err != nil {
+		return command.Linked{}, err
+	}
+	return out, nil
+}
+
+// LinkCodeHolder returns the user holding the link code hash, or stockalert.ErrNotFound.
+func (s *Store) LinkCodeHolder(ctx context.Context, codeHash string) (stockalert.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE link_code_hash = ?`, codeHash))
+	if err != nil {
+		return stockalert.User{}, notFound(err, "link code")
+	}
+	return u, nil
+}
+
+// RotateChatToken sets the API token hash of the user linked to chatID to tokenHash, in one transaction
+// with the removal of the user's idempotency records (a registration's record keeps its answer, the
+// old token included), so the old token stops working at once. It returns the user's e-mail, or
+// stockalert.ErrNotFound when no user is linked to the chat.
+func (s *Store) RotateChatToken(ctx context.Context, chatID int64, tokenHash string) (stockalert.Email, error) {
+	var email stockalert.Email
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		var id int64
+		err := s.q(ctx).QueryRowContext(ctx, `SELECT id, email FROM users WHERE telegram_chat_id = ?`+s.d.ForUpdate, chatID).Scan(&id, &email)
+		if err != nil {
+			return notFound(err, "user linked to this chat")
+		}
+		if _, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET token_hash = ? WHERE id = ?`, tokenHash, id); err != nil {
+			return fmt.Errorf("replace token of %s: %w", email, err)
+		}
+		if _, err := s.q(ctx).ExecContext(ctx, `DELETE FROM idempotency_keys WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("forget idempotency records of %s: %w", email, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return email, nil
 }
 
 // MoveTelegramChat moves the link of chat from to chat to, in one transaction: the account linked to

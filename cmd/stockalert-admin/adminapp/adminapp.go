@@ -10,6 +10,7 @@
 //	stockalert-admin outbox parked [--topic T] [--limit N]
 //	stockalert-admin outbox requeue (ID... | --all [--topic T])
 //	stockalert-admin health
+//	stockalert-admin telegram menu
 //
 // Every subcommand takes --json (one JSON document on stdout instead of an aligned table) and the
 // destructive ones (delete, revoke-token, redrive, requeue) --yes. Without --yes they ask on stdin and
@@ -18,7 +19,8 @@
 // Settings are the functions' own: the store is the one package configured opens (secret mysql-dsn /
 // MYSQL_DSN, else SQLITE_PATH; secrets are read from secret_mount_path, default
 // /var/openfaas/secrets/), the broker KAFKA_BROKERS (comma-separated; needed by dlq, optional for
-// health, which then adds the consumer groups' lag). The command refuses to run on a SQLite file that
+// health, which then adds the consumer groups' lag), and the bot's token TELEGRAM_BOT_TOKEN (or secret
+// telegram-bot-token) with TELEGRAM_API_URL (default https://api.telegram.org) for telegram menu. The command refuses to run on a SQLite file that
 // does not exist (it would create an empty database). It exits 1 when a command fails: an
 // unreachable broker (health still prints the store part), a missing topic, ids that outbox requeue
 // found not parked.
@@ -61,10 +63,13 @@ const Usage = `usage: stockalert-admin <command> [arguments] [--json] [--yes]
   outbox requeue (ID... | --all [--topic T])   queue parked messages again
   health                                 latest quotes, outbox backlog, parked rows, deliveries,
                                          and consumer lag when KAFKA_BROKERS is set
+  telegram menu                          set the bot's "/" menus (setMyCommands, private chats and
+                                         groups) to the telegram-bot function's commands
 
 --json prints one JSON document instead of a table. delete, revoke-token, redrive and requeue ask
 for confirmation on stdin unless --yes is given (and refuse when stdin is not a terminal).
-Settings: MYSQL_DSN (or secret mysql-dsn) else SQLITE_PATH (data/stockalert.db), KAFKA_BROKERS.
+Settings: MYSQL_DSN (or secret mysql-dsn) else SQLITE_PATH (data/stockalert.db), KAFKA_BROKERS;
+TELEGRAM_BOT_TOKEN (or secret telegram-bot-token) and TELEGRAM_API_URL for telegram menu.
 `
 
 // IO is where the command talks to its operator.
@@ -90,6 +95,10 @@ type Deps struct {
 	OpenStore func(ctx context.Context) (*sqlstore.Store, error)
 	// Brokers are Kafka's bootstrap brokers; empty when KAFKA_BROKERS is not set.
 	Brokers []string
+	// TelegramBotToken reads the Bot API token (telegram menu): ok false when none is set.
+	// TelegramAPIURL is the Bot API's address (empty: Telegram's).
+	TelegramBotToken func() (token string, ok bool, err error)
+	TelegramAPIURL   string
 }
 
 // Exit codes of Main.
@@ -115,6 +124,10 @@ func FromEnvironment(stderr io.Writer) Deps {
 			return configured.Open(ctx, secrets, logger)
 		},
 		Brokers: splitBrokers(os.Getenv("KAFKA_BROKERS")),
+		TelegramBotToken: func() (string, bool, error) {
+			return faas.NewSecrets(mount).Optional("telegram-bot-token", "TELEGRAM_BOT_TOKEN")
+		},
+		TelegramAPIURL: os.Getenv("TELEGRAM_API_URL"),
 	}
 }
 
@@ -229,6 +242,9 @@ func dispatch(ctx context.Context, deps Deps, args []string, stdio IO) error {
 	case "outbox requeue":
 		return c.outboxRequeue(ctx, args[2:])
 	default:
+		if key == "telegram menu" {
+			return c.telegramMenu(ctx, args[2:])
+		}
 		if args[0] == "health" {
 			return c.health(ctx, args[1:])
 		}

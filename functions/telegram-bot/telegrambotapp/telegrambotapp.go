@@ -1,7 +1,8 @@
 // Package telegrambotapp is the composition root of the telegram-bot function, the bot's Telegram
 // webhook: an HTTP function that Telegram (or, in `make run`, the local FaaS forwarding long-polled
-// updates) posts every update to. It runs /start, /set, /status, /stop, /resume and /help against the
-// store and replies in the chat (see shared/edge/telegrambot.Webhook). Its main package and the tests
+// updates) posts every update to. It runs the chat commands (/start, /register, /token, /status, /set,
+// /stop, /resume, /help, …) against the store and replies in the chat (see
+// shared/edge/telegrambot.Webhook). Its main package and the tests
 // run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
@@ -12,8 +13,9 @@
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
 // TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), QUOTE_MAX_AGE (query.Freshness: /status
-// and /alerts flag older prices as stale), QUOTE_SOURCE and its settings (shared/quotesource: /watch
-// checks a new symbol there, as user-commands does), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
+// and /alerts flag older prices as stale), QUOTE_SOURCE and its settings (shared/quotesource,
+// YAHOO_FINANCE_URL, …: /watch and /register <email> <TICKER> check a new symbol there, as
+// user-commands does), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -47,7 +49,8 @@ type config struct {
 	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
 	// Freshness flags /status prices older than QUOTE_MAX_AGE as stale.
 	Freshness query.Freshness
-	// Quotes is the source /watch checks a new symbol against (as user-commands does).
+	// Quotes is the source /watch and /register <email> <TICKER> check a new symbol against (as
+	// user-commands does): yahoo or simulated.
 	Quotes quotesource.Config
 	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
 	// unverified.
@@ -149,6 +152,9 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		SnoozeRule:    command.NewSnoozeRuleHandler(store, nil, p.Logger, m),
 		Rules:         query.NewRulesHandler(store, cfg.Freshness, p.Logger, m),
 		History:       query.NewAlertHistoryHandler(store, p.Logger, m),
+		Register:      command.NewRegisterUserHandler(store, p.Logger, m, check, limit),
+		RotateToken:   command.NewRotateTokenHandler(store, p.Logger, m),
+		CodeHolder:    query.NewLinkCodeHolderHandler(store, p.Logger, m),
 		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:           sender,
 		Logger:        p.Logger,

@@ -41,6 +41,8 @@ func (h *Webhook) callbackTable() map[string]callbackSpec {
 	return map[string]callbackSpec{
 		snoozeAction: {run: h.pressSnooze, admin: true},
 		deleteAction: {run: h.pressDelete, admin: true},
+		relinkAction: {run: h.pressRelink, admin: true},
+		keepAction:   {run: h.pressKeep, admin: true},
 	}
 }
 

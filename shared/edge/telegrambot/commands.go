@@ -69,19 +69,21 @@ type commandSpec struct {
 const plainTextCommand = "_text"
 
 // commandOrder is the order of /help and of the "/" menu.
-var commandOrder = []string{"start", "status",
+var commandOrder = []string{"start", "register", "token", "status",
 	"watch", "alerts", "delete", "unwatch", "history",
 	"set", "stop", "resume", "help"}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
 func (h *Webhook) table() map[string]commandSpec {
 	return map[string]commandSpec{
-		"start":  {run: h.cmdStart, admin: true, args: "<code>", usage: "link this chat to your account with the code from your registration", groups: true},
-		"status": {run: h.cmdStatus, usage: "your account, rules and latest prices", groups: true},
-		"set":    {run: h.cmdSet, admin: true, args: "<seconds>", usage: "least time between two alerts about a rule that stays breached (0 to 2592000; default 3600)", groups: true},
-		"stop":   {run: h.cmdPause(true), admin: true, usage: "pause alerts", groups: true},
-		"resume": {run: h.cmdPause(false), admin: true, usage: "resume alerts", groups: true},
-		"help":   {run: h.cmdHelp, usage: "this list", groups: true},
+		"start":    {run: h.cmdStart, admin: true, args: "<code>", usage: "link this chat to your account with the code from your registration", groups: true},
+		"register": {run: h.cmdRegister, admin: true, args: "<email> [TICKER]", usage: "create your account, bound to this chat", groups: true},
+		"token":    {run: h.cmdToken, privateOnly: true, usage: "a new API token for the HTTP API (the old one stops working)"},
+		"status":   {run: h.cmdStatus, usage: "your account, rules and latest prices", groups: true},
+		"set":      {run: h.cmdSet, admin: true, args: "<seconds>", usage: "least time between two alerts about a rule that stays breached (0 to 2592000; default 3600)", groups: true},
+		"stop":     {run: h.cmdPause(true), admin: true, usage: "pause alerts", groups: true},
+		"resume":   {run: h.cmdPause(false), admin: true, usage: "resume alerts", groups: true},
+		"help":     {run: h.cmdHelp, usage: "this list", groups: true},
 
 		"watch":   {run: h.cmdWatch, admin: true, args: "<TICKER> <condition> [once]", usage: "add an alert rule; conditions: above <price>, below <price>, <low> <high>, change <n>% [up|down], move <n>% [from <price>]", groups: true},
 		"alerts":  {run: h.cmdAlerts, usage: "your alert rules with their ids, states and latest prices", groups: true},
@@ -159,6 +161,14 @@ func (h *Webhook) Menu() (private, groups []MenuCommand) {
 		}
 	}
 	return private, groups
+}
+
+// Menus returns the bot's "/" menus as Webhook.Menu does, without a webhook: what `stockalert-admin
+// telegram menu` (run by `make telegram-webhook`) registers with setMyCommands.
+func Menus() (private, groups []MenuCommand) {
+	h := &Webhook{}
+	h.commands = h.table()
+	return h.Menu()
 }
 
 // helpText lists every command with its arguments and usage, in commandOrder.

@@ -73,7 +73,10 @@ func TestHelpAndMenuAgree(t *testing.T) {
 	}
 	require.NotEmpty(t, groups)
 	require.LessOrEqual(t, len(groups), len(private))
-	_ = telegrambot.MenuCommand{}
+	// Menus (what `make telegram-webhook` registers) is the webhook's own menu.
+	wantPrivate, wantGroups := telegrambot.Menus()
+	require.Equal(t, wantPrivate, private)
+	require.Equal(t, wantGroups, groups)
 }
 
 // A reply past Telegram's 4096 characters is split between lines into several messages.

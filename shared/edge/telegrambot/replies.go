@@ -26,14 +26,14 @@ import (
 //
 // Every other command is idempotent (/set, /stop, /resume set a value; /status reads).
 
-const welcomeText = `Welcome to StockAlert! I send you a message when a stock you watch leaves the price range you chose.
+// welcomeText opens /start in a chat not linked to an account; the command list follows it.
+const welcomeText = `Welcome to StockAlert! I watch stock prices for you and send you a message here when one crosses a level you chose.
 
-To get your alerts here:
-1. Register: POST /users with your e-mail, a ticker and your thresholds.
-2. Open the Telegram link in the answer, or send /start <code> with the link code it gives you.
+To begin:
+1. /register <email> creates your account, bound to this chat (add a ticker to watch it at once: /register pat@example.com AAPL).
+2. /watch sets your first alert, e.g. /watch AAPL above 200.
 
-Lost the code? POST /users/{email}/telegram-link gives you a new one.
-Send /help for the commands.`
+Registered through the API already? Send /start <code> with the link code from your registration.`
 
 const setUsage = `/set takes a whole number of seconds from 0 to 2592000 (30 days): the least time between two alerts about a ticker that stays out of range. For example /set 3600 for at most one an hour, or /set 0 for every price check.`
 
@@ -65,6 +65,11 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 			return badCodeText, false
 		case "watch":
 			return v.Reason + "\n\n" + watchUsage, false
+		case "register":
+			return registerUsage, false
+		case "email":
+			return fmt.Sprintf("That e-mail address did not work: %s. Send /register followed by your e-mail, "+
+				"e.g. /register pat@example.com.", v.Reason), false
 		}
 		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", v.Error()), false
 	}
@@ -84,14 +89,81 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 		return notAdminText, false
 	case errors.Is(err, errPrivateOnly):
 		return privateOnlyText, false
-	case errors.Is(err, stockalert.ErrNotFound) && cmd.name == "start":
+	case errors.Is(err, stockalert.ErrNotFound) && (cmd.name == "start" || cmd.name == "button:"+relinkAction):
 		return unknownCodeText, false
 	case errors.Is(err, stockalert.ErrNotFound):
 		return notLinkedText, false
+	case isConflict(err, "telegram_chat_id"):
+		return chatTakenText, false
+	case isConflict(err, "email"):
+		return emailTakenText, false
 	case stockalert.IsClientError(err):
 		return refusedText, false
 	}
 	return faultText, true
+}
+
+// isConflict reports whether err is a *stockalert.ConflictError naming field.
+func isConflict(err error, field string) bool {
+	c, ok := errors.AsType[*stockalert.ConflictError](err)
+	return ok && c.Field == field
+}
+
+const (
+	registerUsage = "/register takes your e-mail address and, if you like, one ticker to watch: " +
+		"/register pat@example.com or /register pat@example.com AAPL."
+	emailTakenText = "That e-mail address is already registered. If it is yours, link this chat with /start <code> " +
+		"and the link code from your registration (POST /users/{email}/telegram-link gives a new one)."
+	chatTakenText = "This chat is already linked to an account: send /status to see which. One chat gets the alerts of one account."
+	tokenNote     = "keep it: it is your key to the HTTP API. I show it once; /token gives you a new one and revokes this one." //nolint:gosec // G101: a sentence about the token, not a credential
+)
+
+// registeredText answers /register: the account, what it watches, and the API token when token is
+// not empty (private chats only).
+func registeredText(p query.Profile, token string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Registered %s: its alerts will come to this chat.", p.Email)
+	if len(p.Subscriptions) > 0 {
+		fmt.Fprintf(&b, " You watch %s (no alert level yet).", tickerList(p))
+	}
+	if token != "" {
+		fmt.Fprintf(&b, "\n\nYour API token: %s\n(%s)", token, tokenNote)
+	} else {
+		b.WriteString("\n\nI never show an API token in a group. You need none to use me: " +
+			"the commands here do what the HTTP API does.")
+	}
+	b.WriteString("\n\nNext: set an alert with /watch, e.g. /watch AAPL above 200. /help lists the commands.")
+	return b.String()
+}
+
+// registeredBeforeText answers a /register in a chat linked already: to the account it names (the
+// same /register delivered again) or to another one.
+func registeredBeforeText(linked, asked stockalert.Email, private bool) string {
+	if linked != asked {
+		return fmt.Sprintf("This chat is already linked to %s: one chat gets the alerts of one account. "+
+			"Register the other address from another chat.", linked)
+	}
+	text := fmt.Sprintf("This chat is registered as %s already.", linked)
+	if private {
+		text += " Lost your API token? /token gives you a new one."
+	}
+	return text
+}
+
+// newTokenText answers /token.
+func newTokenText(email stockalert.Email, token string) string {
+	return fmt.Sprintf("Your new API token for %s: %s\n(%s)\n\nThe previous token no longer works.", email, token, tokenNote)
+}
+
+// relinkQuestionText asks whether a chat linked to linked should get the alerts of holder instead.
+func relinkQuestionText(linked, holder stockalert.Email) string {
+	return fmt.Sprintf("This chat gets the alerts of %s. Link it to %s instead? It would then get only the alerts of %s, "+
+		"and %s would have no chat until it links one again.", linked, holder, holder, linked)
+}
+
+// movedAwayText tells the chat an account was linked to before that the account moved to another chat.
+func movedAwayText(email stockalert.Email) string {
+	return fmt.Sprintf("This chat no longer gets the alerts of %s: it was linked to another chat.", email)
 }
 
 func unknownCommandText(name string) string {

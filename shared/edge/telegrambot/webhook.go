@@ -1,6 +1,7 @@
 // Package telegrambot is the Telegram bot's webhook edge: an http.Handler that takes the Bot API's
-// update deliveries (checking X-Telegram-Bot-Api-Secret-Token), runs the chat commands /start, /set,
-// /status, /stop, /resume and /help against the command and query handlers, replies in the chat, and
+// update deliveries (checking X-Telegram-Bot-Api-Secret-Token), runs the chat commands (/start,
+// /register, /token, /set, /status, /stop, /resume, /help, … : the command table in commands.go) and
+// the presses of its buttons against the command and query handlers, replies in the chat, and
 // maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again). It
 // also follows a group that Telegram upgraded to a supergroup (the service messages carrying
 // migrate_to_chat_id and migrate_from_chat_id), moving the chat's link without a word in either chat.
@@ -83,6 +84,12 @@ type WebhookConfig struct {
 	SetInterval command.SetNotifyIntervalHandler
 	SetPaused   command.SetPausedHandler
 	Status      query.ChatProfileHandler
+	// Register creates an account bound to the chat (/register), RotateToken replaces its API token
+	// (/token), and CodeHolder names the account a link code belongs to (asked before /start <code>
+	// moves a chat linked to another account).
+	Register    command.RegisterUserHandler
+	RotateToken command.RotateTokenHandler
+	CodeHolder  query.LinkCodeHolderHandler
 	// MoveChat follows a group upgraded to a supergroup (Message.migrate_to_chat_id in the old group,
 	// Message.migrate_from_chat_id in the new supergroup).
 	MoveChat command.MoveTelegramChatHandler
@@ -138,6 +145,9 @@ type Webhook struct {
 	status      query.ChatProfileHandler
 	moveChat    command.MoveTelegramChatHandler
 	rules       ruleHandlers
+	register    command.RegisterUserHandler
+	rotateToken command.RotateTokenHandler
+	codeHolder  query.LinkCodeHolderHandler
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -167,6 +177,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	case cfg.CreateRule == nil || cfg.Subscribe == nil || cfg.DeleteRule == nil || cfg.Unsubscribe == nil ||
 		cfg.SnoozeRule == nil || cfg.Rules == nil || cfg.History == nil:
 		return nil, errors.New("telegram webhook: the CreateRule, Subscribe, DeleteRule, Unsubscribe, SnoozeRule, Rules and History handlers are required")
+	case cfg.Register == nil || cfg.RotateToken == nil || cfg.CodeHolder == nil:
+		return nil, errors.New("telegram webhook: the Register, RotateToken and CodeHolder handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -187,12 +199,15 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		moveChat:    cfg.MoveChat,
 		rules: ruleHandlers{create: cfg.CreateRule, subscribe: cfg.Subscribe, delete: cfg.DeleteRule,
 			unsubscribe: cfg.Unsubscribe, snooze: cfg.SnoozeRule, list: cfg.Rules, history: cfg.History},
-		replies:    cfg.Replies,
-		bot:        cfg.Bot,
-		logger:     logger,
-		maxBody:    cfg.MaxBodyBytes,
-		now:        cfg.Now,
-		apologised: newIDSet(rememberedFaults),
+		replies:     cfg.Replies,
+		bot:         cfg.Bot,
+		logger:      logger,
+		maxBody:     cfg.MaxBodyBytes,
+		now:         cfg.Now,
+		apologised:  newIDSet(rememberedFaults),
+		register:    cfg.Register,
+		rotateToken: cfg.RotateToken,
+		codeHolder:  cfg.CodeHolder,
 	}
 	if w.maxBody == 0 {
 		w.maxBody = DefaultWebhookMaxBody

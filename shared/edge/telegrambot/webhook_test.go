@@ -69,6 +69,9 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		SnoozeRule:  command.NewSnoozeRuleHandler(s, func() time.Time { return now }, nil, nil),
 		Rules:       query.NewRulesHandler(s, query.Freshness{Now: func() time.Time { return now }}, nil, nil),
 		History:     query.NewAlertHistoryHandler(s, nil, nil),
+		Register:    command.NewRegisterUserHandler(s, nil, nil),
+		RotateToken: command.NewRotateTokenHandler(s, nil, nil),
+		CodeHolder:  query.NewLinkCodeHolderHandler(s, nil, nil),
 		Replies:     sender,
 		Bot:         sender,
 		Now:         func() time.Time { return now },
@@ -201,15 +204,6 @@ func TestWebhookNobodyLinksAChatToSomeoneElsesAccount(t *testing.T) {
 		"(letters, digits, - and _), or open the Telegram link it came with."
 	require.Equal(t, bad, b.say(666, "/start not a code"))
 	require.Equal(t, bad, b.say(666, "/start "+strings.Repeat("x", 65)))
-}
-
-func TestWebhookStartWithoutCodeWelcomes(t *testing.T) {
-	b := newBot(t)
-	reply := b.say(42, "/start")
-	require.True(t, strings.HasPrefix(reply, "Welcome to StockAlert!"), reply)
-	require.Contains(t, reply, "POST /users with your e-mail")
-	require.Contains(t, reply, "/start <code>")
-	require.Contains(t, reply, "POST /users/{email}/telegram-link")
 }
 
 func TestWebhookSetChangesTheInterval(t *testing.T) {
@@ -604,6 +598,9 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 			SnoozeRule:  command.NewSnoozeRuleHandler(s, nil, nil, nil),
 			Rules:       query.NewRulesHandler(s, query.Freshness{}, nil, nil),
 			History:     query.NewAlertHistoryHandler(s, nil, nil),
+			Register:    command.NewRegisterUserHandler(s, nil, nil),
+			RotateToken: command.NewRotateTokenHandler(s, nil, nil),
+			CodeHolder:  query.NewLinkCodeHolderHandler(s, nil, nil),
 			Replies:     sender,
 		}
 	}
@@ -621,6 +618,9 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 		"no move handler":  {func(c *telegrambot.WebhookConfig) { c.MoveChat = nil }, "handlers are required"},
 		"no status":        {func(c *telegrambot.WebhookConfig) { c.Status = nil }, "handlers are required"},
 		"no snooze":        {func(c *telegrambot.WebhookConfig) { c.SnoozeRule = nil }, "handlers are required"},
+		"no register":      {func(c *telegrambot.WebhookConfig) { c.Register = nil }, "handlers are required"},
+		"no token rotator": {func(c *telegrambot.WebhookConfig) { c.RotateToken = nil }, "handlers are required"},
+		"no code holder":   {func(c *telegrambot.WebhookConfig) { c.CodeHolder = nil }, "handlers are required"},
 		"no replies":       {func(c *telegrambot.WebhookConfig) { c.Replies = nil }, "reply sender is required"},
 		"negative maxbody": {func(c *telegrambot.WebhookConfig) { c.MaxBodyBytes = -1 }, "must not be negative"},
 	} {

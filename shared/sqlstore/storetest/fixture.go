@@ -57,6 +57,7 @@ type fixture struct {
 	link         command.LinkTelegramHandler
 	moveChat     command.MoveTelegramChatHandler
 	issueCode    command.IssueLinkCodeHandler
+	rotateToken  command.RotateTokenHandler
 	setInterval  command.SetNotifyIntervalHandler
 	setPaused    command.SetPausedHandler
 	recordNotif  command.RecordNotificationHandler
@@ -65,6 +66,7 @@ type fixture struct {
 	authenticate query.AuthenticateHandler
 	profile      query.UserProfileHandler
 	chatProfile  query.ChatProfileHandler
+	codeHolder   query.LinkCodeHolderHandler
 	latest       query.LatestPriceHandler
 	average      query.AveragePriceHandler
 	tickers      query.DistinctTickersHandler
@@ -86,12 +88,14 @@ func newFixture(t *testing.T, open Opener) *fixture {
 	f.link = command.NewLinkTelegramHandler(s, nil, nil)
 	f.moveChat = command.NewMoveTelegramChatHandler(s, nil, nil)
 	f.issueCode = command.NewIssueLinkCodeHandler(s, nil, nil)
+	f.rotateToken = command.NewRotateTokenHandler(s, nil, nil)
 	f.setInterval = command.NewSetNotifyIntervalHandler(s, nil, nil)
 	f.setPaused = command.NewSetPausedHandler(s, nil, nil)
 	f.recordNotif = command.NewRecordNotificationHandler(s, nil, nil)
 	f.purge = command.NewPurgeIdempotencyKeysHandler(s, nil, nil)
 	f.authenticate = query.NewAuthenticateHandler(s, nil, nil)
 	f.profile = query.NewUserProfileHandler(s, nil, nil)
+	f.codeHolder = query.NewLinkCodeHolderHandler(s, nil, nil)
 	f.chatProfile = query.NewChatProfileHandler(s, query.Freshness{Now: clock.Now}, nil, nil)
 	f.latest = query.NewLatestPriceHandler(s, query.Freshness{Now: clock.Now}, nil, nil)
 	f.average = query.NewAveragePriceHandler(s, nil, nil)
@@ -141,6 +145,14 @@ func requireField(t *testing.T, err error, field string) {
 	v, ok := stockalert.AsValidation(err)
 	require.Truef(t, ok, "want a validation error for %q, got %v", field, err)
 	require.Equal(t, field, v.Field, "field named by %v", err)
+}
+
+// requireConflict checks err is a *stockalert.ConflictError naming field.
+func requireConflict(t *testing.T, err error, field string) {
+	t.Helper()
+	c, ok := errors.AsType[*stockalert.ConflictError](err)
+	require.Truef(t, ok, "want a conflict on %q, got %v", field, err)
+	require.Equal(t, field, c.Field, "field named by %v", err)
 }
 
 func requireIs(t *testing.T, err, target error, msg ...any) {
