@@ -12,7 +12,9 @@
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
 // TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), QUOTE_MAX_AGE (query.Freshness: /status
-// flags older prices as stale), SQLITE_PATH, IDEMPOTENCY_TTL and
+// flags older prices as stale), QUOTE_SOURCE and the YAHOO_* settings (shared/quotesource: the source
+// /price asks, behind its circuit breaker), PRICE_CACHE_TTL (how long /price keeps a symbol's answer,
+// default 30s), SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -29,6 +31,7 @@ import (
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/telegram"
 )
@@ -45,6 +48,10 @@ type config struct {
 	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
 	// Freshness flags /status prices older than QUOTE_MAX_AGE as stale.
 	Freshness query.Freshness
+	// Quotes is the source /price asks (yahoo or simulated, as the collector's), behind its breaker.
+	Quotes quotesource.Config
+	// PriceCacheTTL is how long /price keeps a symbol's answer: a burst of asks makes one call.
+	PriceCacheTTL time.Duration `env:"PRICE_CACHE_TTL" envDefault:"30s"`
 }
 
 // Secret names, with their environment fallbacks for local runs.
@@ -111,6 +118,14 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	quotes, err := quotesource.NewCache(source, cfg.PriceCacheTTL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("PRICE_CACHE_TTL: %w", err)
+	}
 
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		SecretToken:   secret,
@@ -121,10 +136,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		SetPaused:     command.NewSetPausedHandler(store, p.Logger, m),
 		Status:        query.NewChatProfileHandler(store, cfg.Freshness, p.Logger, m),
 		MoveChat:      command.NewMoveTelegramChatHandler(store, p.Logger, m),
-		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
-		Bot:           sender,
-		Logger:        p.Logger,
-		MaxBodyBytes:  p.Config.MaxBodyBytes,
+
+		Prices:        query.NewCurrentQuotesHandler(quotes, store, query.DefaultQuoteTimeout, p.Logger, m),
+		SetTimeZone:   command.NewSetTimeZoneHandler(store, p.Logger, m),
+		SetQuietHours: command.NewSetQuietHoursHandler(store, p.Logger, m),
+
+		Replies:      telegram.NewRetryAfter(sender, floodWait, 2),
+		Bot:          sender,
+		Logger:       p.Logger,
+		MaxBodyBytes: p.Config.MaxBodyBytes,
 	})
 	if err != nil {
 		return nil, err

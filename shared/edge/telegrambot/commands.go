@@ -69,7 +69,10 @@ type commandSpec struct {
 const plainTextCommand = "_text"
 
 // commandOrder is the order of /help and of the "/" menu.
-var commandOrder = []string{"start", "status", "set", "stop", "resume", "help"}
+var commandOrder = []string{"start", "status", "set", "stop", "resume",
+	"price", "tz", "quiet",
+	"help",
+}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
 func (h *Webhook) table() map[string]commandSpec {
@@ -80,6 +83,10 @@ func (h *Webhook) table() map[string]commandSpec {
 		"stop":   {run: h.cmdPause(true), admin: true, usage: "pause alerts", groups: true},
 		"resume": {run: h.cmdPause(false), admin: true, usage: "resume alerts", groups: true},
 		"help":   {run: h.cmdHelp, usage: "this list", groups: true},
+
+		"price": {run: h.cmdPrice, args: "<TICKER> [TICKER…]", usage: "the current price of up to 5 symbols", groups: true},
+		"tz":    {run: h.cmdTimeZone, admin: true, args: "<zone>", usage: "the time zone times are shown in, e.g. Europe/Paris (alone: show it)", groups: true},
+		"quiet": {run: h.cmdQuiet, admin: true, args: "<HH:MM>-<HH:MM> | off", usage: "hold alerts during these hours, then sum them up (alone: show them)", groups: true},
 
 		plainTextCommand: {run: h.cmdPlainText},
 	}

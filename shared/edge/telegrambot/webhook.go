@@ -87,6 +87,11 @@ type WebhookConfig struct {
 	// Message.migrate_from_chat_id in the new supergroup).
 	MoveChat command.MoveTelegramChatHandler
 
+	// Quotes, time zone and quiet hours (/price, /tz, /quiet). All are required.
+	Prices        query.CurrentQuotesHandler
+	SetTimeZone   command.SetTimeZoneHandler
+	SetQuietHours command.SetQuietHoursHandler
+
 	// Replies sends the answers. Required.
 	Replies ReplySender
 	// Bot answers button presses and tells group administrators apart (a *telegram.Sender). Without
@@ -127,6 +132,9 @@ type Webhook struct {
 	setPaused   command.SetPausedHandler
 	status      query.ChatProfileHandler
 	moveChat    command.MoveTelegramChatHandler
+	prices      query.CurrentQuotesHandler
+	setZone     command.SetTimeZoneHandler
+	setQuiet    command.SetQuietHoursHandler
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -153,6 +161,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		return nil, errors.New("telegram webhook: the secret token must be 1 to 256 characters A-Z, a-z, 0-9, _ and -")
 	case cfg.Link == nil || cfg.SetInterval == nil || cfg.SetPaused == nil || cfg.Status == nil || cfg.MoveChat == nil:
 		return nil, errors.New("telegram webhook: the Link, SetInterval, SetPaused, Status and MoveChat handlers are required")
+	case cfg.Prices == nil || cfg.SetTimeZone == nil || cfg.SetQuietHours == nil:
+		return nil, errors.New("telegram webhook: the Prices, SetTimeZone and SetQuietHours handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -171,6 +181,9 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		setPaused:   cfg.SetPaused,
 		status:      cfg.Status,
 		moveChat:    cfg.MoveChat,
+		prices:      cfg.Prices,
+		setZone:     cfg.SetTimeZone,
+		setQuiet:    cfg.SetQuietHours,
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,
