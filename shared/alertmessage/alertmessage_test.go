@@ -131,7 +131,7 @@ func TestText(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := alertmessage.Text(tc.ev); got != tc.want {
+			if got := alertmessage.Text(tc.ev, time.UTC); got != tc.want {
 				t.Errorf("Text(%+v) =\n%s\nwant\n%s", tc.ev, got, tc.want)
 			}
 		})
@@ -144,11 +144,40 @@ func TestTextIsShort(t *testing.T) {
 	ev := stockalert.AlertEvent{Kind: stockalert.KindMovePct, Ticker: "T000000000000000", Condition: stockalert.Below,
 		Price: 123456789.125, Currency: "ZAc", Percent: 999.5, Reference: 999999999, PreviousClose: 999999, Time: at,
 		BreachedSince: ts(at14.Add(-48 * time.Hour)), Note: strings.Repeat("é", stockalert.MaxNoteRunes), RuleDone: true}
-	got := alertmessage.Text(ev)
+	got := alertmessage.Text(ev, time.UTC)
 	if n := utf8.RuneCountInString(got); n > 500 {
 		t.Errorf("%d characters:\n%s", n, got)
 	}
 	if lines := strings.Count(got, "\n") + 1; lines != 4 {
 		t.Errorf("%d lines, want 4:\n%s", lines, got)
+	}
+}
+
+// Times are written in the reader's zone: the same alert reads 14:30 UTC for a UTC user, 15:30 CET in
+// Paris; a breach that began at 22:30 UTC on 1 March began on the alert's day in Tokyo (07:30 JST on 2
+// March), so only the time shows there.
+func TestTextInTheReadersZone(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := stockalert.AlertEvent{Kind: stockalert.KindAbove, Ticker: "AAPL", Condition: stockalert.Above, Price: 201.3, Currency: "USD",
+		Threshold: 200, Time: at, BreachedSince: ts(time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC))}
+	for _, c := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{nil, "🔔 AAPL is still above 200.00 USD since 2026-03-01 22:30 UTC\nPrice: 201.30 USD at 2026-03-02 14:30 UTC"},
+		{time.UTC, "🔔 AAPL is still above 200.00 USD since 2026-03-01 22:30 UTC\nPrice: 201.30 USD at 2026-03-02 14:30 UTC"},
+		{paris, "🔔 AAPL is still above 200.00 USD since 2026-03-01 23:30 CET\nPrice: 201.30 USD at 2026-03-02 15:30 CET"},
+		{tokyo, "🔔 AAPL is still above 200.00 USD since 07:30 JST\nPrice: 201.30 USD at 2026-03-02 23:30 JST"},
+	} {
+		if got := alertmessage.Text(ev, c.loc); got != c.want {
+			t.Errorf("in %v:\n got %q\nwant %q", c.loc, got, c.want)
+		}
 	}
 }

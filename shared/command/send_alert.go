@@ -78,12 +78,12 @@ type AlertRecipients interface {
 // call, once.
 type SendAlertHandler decorator.CommandHandler[SendAlert]
 
-// NewSendAlertHandler builds the handler. format renders the message text; move follows a chat that
-// moved.
+// NewSendAlertHandler builds the handler. format renders the message text with its times in the
+// user's zone (stockalert.User.Location); move follows a chat that moved.
 func NewSendAlertHandler(
 	users AlertRecipients,
 	messenger Messenger,
-	format func(stockalert.AlertEvent) string,
+	format func(stockalert.AlertEvent, *time.Location) string,
 	record RecordNotificationHandler,
 	move MoveTelegramChatHandler,
 	logger *slog.Logger,
@@ -95,7 +95,7 @@ func NewSendAlertHandler(
 type sendAlertHandler struct {
 	users     AlertRecipients
 	messenger Messenger
-	format    func(stockalert.AlertEvent) string
+	format    func(stockalert.AlertEvent, *time.Location) string
 	record    RecordNotificationHandler
 	move      MoveTelegramChatHandler
 }
@@ -148,7 +148,7 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 			return fmt.Errorf("alert %s: %w", a.EventID, stockalert.ErrInFlight)
 		}
 		var moved bool
-		entry.ChatID, moved, sendErr = h.send(sendCtx, email, *u.TelegramChatID, h.format(a))
+		entry.ChatID, moved, sendErr = h.send(sendCtx, email, *u.TelegramChatID, h.format(a, u.Location()))
 		switch {
 		case moved:
 			entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()
