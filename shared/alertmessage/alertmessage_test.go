@@ -181,3 +181,37 @@ func TestTextInTheReadersZone(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := []stockalert.AlertEvent{
+		{Kind: stockalert.KindAbove, Ticker: "AAPL", Condition: stockalert.Above, Price: 201.3, Currency: "USD", Threshold: 200,
+			Time: time.Date(2026, 3, 1, 22, 10, 0, 0, time.UTC)},
+		{Kind: stockalert.KindRange, Ticker: "MSFT", Condition: stockalert.Below, Price: 398.1, Currency: "USD", Threshold: 400,
+			Time: time.Date(2026, 3, 2, 5, 45, 0, 0, time.UTC)},
+		{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: time.Date(2026, 3, 2, 5, 50, 0, 0, time.UTC)},
+	}
+	want := `🌙 Your quiet hours are over. 3 alerts fired meanwhile (times in CET):
+Mar 1 23:10 AAPL is above 200.00 USD, price 201.30 USD
+06:45 MSFT is below your low threshold of 400.00 USD, price 398.10 USD
+06:50 ZZZQ was removed from your watch list: the quote source does not know it`
+	if got := alertmessage.Summary(held, paris); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	want = `🌙 Your quiet hours are over. 1 alert fired meanwhile (times in UTC):
+22:10 AAPL is above 200.00 USD, price 201.30 USD`
+	if got := alertmessage.Summary(held[:1], nil); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	many := make([]stockalert.AlertEvent, alertmessage.MaxSummaryLines+5)
+	for i := range many {
+		many[i] = held[0]
+	}
+	got := alertmessage.Summary(many, time.UTC)
+	if !strings.HasSuffix(got, "\n… and 5 more: see /history") || strings.Count(got, "\n") != alertmessage.MaxSummaryLines+1 {
+		t.Errorf("long summary:\n%s", got)
+	}
+}
