@@ -1,7 +1,7 @@
 // Package telegrambot is the Telegram bot's webhook edge: an http.Handler that takes the Bot API's
 // update deliveries (checking X-Telegram-Bot-Api-Secret-Token), runs the chat commands /start, /set,
-// /status, /stop, /resume and /help against the command and query handlers, replies in the chat, and
-// maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again). It
+// /status, /stop, /resume, /help, /price, /tz and /quiet against the command and query handlers,
+// replies in the chat, and maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again). It
 // also follows a group that Telegram upgraded to a supergroup (the service messages carrying
 // migrate_to_chat_id and migrate_from_chat_id), moving the chat's link without a word in either chat.
 package telegrambot
