@@ -49,9 +49,13 @@ func TestQuietHoursHoldThenOneSummary(t *testing.T) {
 	r := &notifierRig{store: store, tg: tg, send: send}
 	r.user(t, "nora@example.com", 120)
 	ctx := context.Background()
-	require.NoError(t, command.NewSetTimeZoneHandler(store, nil, nil).Handle(ctx, command.SetTimeZone{ChatID: 120, Zone: "Europe/Paris"}))
-	require.NoError(t, command.NewSetQuietHoursHandler(store, nil, nil).Handle(ctx,
+	require.NoError(t, command.NewSetTimeZoneHandler(store, logger, nil).Handle(ctx, command.SetTimeZone{ChatID: 120, Zone: "Europe/Paris"}))
+	require.NoError(t, command.NewSetQuietHoursHandler(store, logger, nil).Handle(ctx,
 		command.SetQuietHours{ChatID: 120, Quiet: stockalert.QuietHours{Set: true, Start: 22 * 60, End: 7 * 60}}))
+	// The console's lines (an "event" attribute), naming the user.
+	require.Contains(t, logs.String(), `"msg":"time zone set"`)
+	require.Contains(t, logs.String(), `"event":"time-zone-set","email":"nora@example.com","time_zone":"Europe/Paris"`)
+	require.Contains(t, logs.String(), `"event":"quiet-hours-set","email":"nora@example.com","quiet_hours":"22:00-07:00","time_zone":"Europe/Paris"`)
 
 	a1 := alert("q1", "nora@example.com", nil)
 	a1.Time = time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)
