@@ -62,3 +62,14 @@ func TestQuietHoursAreSetShownAndTurnedOff(t *testing.T) {
 	require.Equal(t, "Done: no quiet hours, alerts come as they fire.", b.say(42, "/quiet off"))
 	require.False(t, b.mustProfile("pat@example.com").Quiet.Set)
 }
+
+// /help lists /price, /tz and /quiet, with their arguments, before /help itself.
+func TestHelpListsPriceTimeZoneAndQuiet(t *testing.T) {
+	b := newBot(t)
+	help := b.say(42, "/help")
+	require.Contains(t, help, `
+/price <TICKER> [TICKER…] - the current price of up to 5 symbols
+/tz <zone> - the time zone times are shown in, e.g. Europe/Paris (alone: show it)
+/quiet <HH:MM>-<HH:MM> | off - hold alerts during these hours, then sum them up (alone: show them)
+/help - this list`)
+}
