@@ -190,7 +190,9 @@ func TestPipelineInProcess(t *testing.T) {
 		},
 		dataCollector: {
 			`stockalert_usecase_duration_seconds_count{kind="command",name="RecordPrices",outcome="ok"} 4`,
-			`stockalert_usecase_duration_seconds_count{kind="command",name="PublishOutbox",outcome="ok"} 4`,
+			// Each run publishes to-alert-system, then to-notifier (quiet-hours summaries, notices).
+			`stockalert_usecase_duration_seconds_count{kind="command",name="PublishOutbox",outcome="ok"} 8`,
+			`stockalert_usecase_duration_seconds_count{kind="command",name="ReleaseHeldAlerts",outcome="ok"} 4`,
 			`stockalert_collector_runs_total{outcome="ok"} 4`,
 		},
 		alertSystem: {

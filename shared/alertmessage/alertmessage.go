@@ -6,7 +6,8 @@
 // fired, a line with the price, then, only when they apply, the rule's note and a line saying the rule
 // is done. Prices keep the house format (stockalert.FormatPrice: 1000.00, no digit grouping), with
 // the currency code exactly as quoted and, for a minor unit, its word (stockalert.FormatAmount: 72.50
-// GBp (pence)). Times are UTC (2006-01-02 15:04 UTC).
+// GBp (pence)). Times are in the reader's time zone, given to Text, with the zone's abbreviation
+// (2006-01-02 15:04 UTC, 2006-01-02 15:04 CET).
 package alertmessage
 
 import (
@@ -30,7 +31,7 @@ import (
 //	move_pct    🔔 NVDA has moved up 5.20% from 120.50 USD, past your 5% alert
 //
 // A repeat while the breach lasts (BreachedSince set) says since when: "🔔 AAPL is still above
-// 200.00 USD since 14:05 UTC" (the date too when the breach began on another UTC day than ev.Time).
+// 200.00 USD since 14:05 UTC" (the date too when the breach began on another day than ev.Time, in loc).
 //
 // The second line is the price, its day change when known and the time: "Price: 201.30 USD (+1.25%
 // today) at 2026-03-02 14:30 UTC"; for change_pct, whose headline is the day change, it names the
@@ -39,14 +40,20 @@ import (
 // "This alert was set to fire once and is now done."
 //
 // A stockalert.SymbolDropped notice says the ticker was removed from the watch list.
-func Text(ev stockalert.AlertEvent) string {
+//
+// Times are written in loc (the user's zone, stockalert.User.Location; nil is UTC), so a UTC reader's
+// text is "… at 2026-03-02 14:30 UTC" and a Paris reader's "… at 2026-03-02 15:30 CET".
+func Text(ev stockalert.AlertEvent, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
 	if ev.Condition == stockalert.SymbolDropped {
 		return fmt.Sprintf("⚠️ %s is not a symbol the quote source knows: no price was found for it, so it was removed "+
 			"from your watch list. Check the symbol and add it again.", ev.Ticker)
 	}
 	var b strings.Builder
 	b.WriteString("🔔 ")
-	b.WriteString(headline(ev))
+	b.WriteString(headline(ev, loc))
 	b.WriteString("\nPrice: ")
 	b.WriteString(stockalert.FormatAmount(ev.Price, ev.Currency))
 	if ev.Kind != stockalert.KindChangePct {
@@ -56,7 +63,7 @@ func Text(ev stockalert.AlertEvent) string {
 	}
 	if !ev.Time.IsZero() {
 		b.WriteString(" at ")
-		b.WriteString(ev.Time.UTC().Format(dateTimeUTC))
+		b.WriteString(ev.Time.In(loc).Format(dateTime))
 	}
 	if ev.Kind == stockalert.KindChangePct && ev.PreviousClose > 0 {
 		fmt.Fprintf(&b, " (previous close %s)", level(ev.PreviousClose, ev.Currency))
@@ -72,16 +79,16 @@ func Text(ev stockalert.AlertEvent) string {
 }
 
 const (
-	dateTimeUTC = "2006-01-02 15:04 UTC"
-	timeUTC     = "15:04 UTC"
+	dateTime  = "2006-01-02 15:04 MST"
+	timeOfDay = "15:04 MST"
 )
 
 // headline says what fired, without the bell.
-func headline(ev stockalert.AlertEvent) string {
+func headline(ev stockalert.AlertEvent, loc *time.Location) string {
 	side := sideWord(ev.Condition)
 	still, since := "", ""
 	if ev.BreachedSince != nil && !ev.BreachedSince.IsZero() {
-		still, since = "still ", " since "+sinceTime(*ev.BreachedSince, ev.Time)
+		still, since = "still ", " since "+sinceTime(*ev.BreachedSince, ev.Time, loc)
 	}
 	switch ev.Kind {
 	case stockalert.KindAbove, stockalert.KindBelow:
@@ -147,14 +154,17 @@ func commaSince(since string) string {
 	return "," + since
 }
 
-// sinceTime writes when a breach began: the time alone when it is the alert's UTC day, the date too
-// otherwise (or when the alert has no time).
-func sinceTime(since, at time.Time) string {
-	since, at = since.UTC(), at.UTC()
-	if !at.IsZero() && since.Year() == at.Year() && since.YearDay() == at.YearDay() {
-		return since.Format(timeUTC)
+// sinceTime writes when a breach began, in loc: the time alone when it is the alert's day there, the
+// date too otherwise (or when the alert has no time).
+func sinceTime(since, at time.Time, loc *time.Location) string {
+	since = since.In(loc)
+	if !at.IsZero() {
+		at = at.In(loc)
+		if since.Year() == at.Year() && since.YearDay() == at.YearDay() {
+			return since.Format(timeOfDay)
+		}
 	}
-	return since.Format(dateTimeUTC)
+	return since.Format(dateTime)
 }
 
 // level writes a price level with its currency code as quoted, without the minor unit's word (the

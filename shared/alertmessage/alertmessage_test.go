@@ -131,7 +131,7 @@ func TestText(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := alertmessage.Text(tc.ev); got != tc.want {
+			if got := alertmessage.Text(tc.ev, time.UTC); got != tc.want {
 				t.Errorf("Text(%+v) =\n%s\nwant\n%s", tc.ev, got, tc.want)
 			}
 		})
@@ -144,7 +144,7 @@ func TestTextIsShort(t *testing.T) {
 	ev := stockalert.AlertEvent{Kind: stockalert.KindMovePct, Ticker: "T000000000000000", Condition: stockalert.Below,
 		Price: 123456789.125, Currency: "ZAc", Percent: 999.5, Reference: 999999999, PreviousClose: 999999, Time: at,
 		BreachedSince: ts(at14.Add(-48 * time.Hour)), Note: strings.Repeat("é", stockalert.MaxNoteRunes), RuleDone: true}
-	got := alertmessage.Text(ev)
+	got := alertmessage.Text(ev, time.UTC)
 	if n := utf8.RuneCountInString(got); n > 500 {
 		t.Errorf("%d characters:\n%s", n, got)
 	}
@@ -170,5 +170,68 @@ func TestActions(t *testing.T) {
 	}
 	if a := alertmessage.Actions(noRule); a != nil {
 		t.Errorf("an alert without a rule id offers %v", a)
+	}
+}
+
+// Times are written in the reader's zone: the same alert reads 14:30 UTC for a UTC user, 15:30 CET in
+// Paris; a breach that began at 22:30 UTC on 1 March began on the alert's day in Tokyo (07:30 JST on 2
+// March), so only the time shows there.
+func TestTextInTheReadersZone(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := stockalert.AlertEvent{Kind: stockalert.KindAbove, Ticker: "AAPL", Condition: stockalert.Above, Price: 201.3, Currency: "USD",
+		Threshold: 200, Time: at, BreachedSince: ts(time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC))}
+	for _, c := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{nil, "🔔 AAPL is still above 200.00 USD since 2026-03-01 22:30 UTC\nPrice: 201.30 USD at 2026-03-02 14:30 UTC"},
+		{time.UTC, "🔔 AAPL is still above 200.00 USD since 2026-03-01 22:30 UTC\nPrice: 201.30 USD at 2026-03-02 14:30 UTC"},
+		{paris, "🔔 AAPL is still above 200.00 USD since 2026-03-01 23:30 CET\nPrice: 201.30 USD at 2026-03-02 15:30 CET"},
+		{tokyo, "🔔 AAPL is still above 200.00 USD since 07:30 JST\nPrice: 201.30 USD at 2026-03-02 23:30 JST"},
+	} {
+		if got := alertmessage.Text(ev, c.loc); got != c.want {
+			t.Errorf("in %v:\n got %q\nwant %q", c.loc, got, c.want)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := []stockalert.AlertEvent{
+		{Kind: stockalert.KindAbove, Ticker: "AAPL", Condition: stockalert.Above, Price: 201.3, Currency: "USD", Threshold: 200,
+			Time: time.Date(2026, 3, 1, 22, 10, 0, 0, time.UTC)},
+		{Kind: stockalert.KindRange, Ticker: "MSFT", Condition: stockalert.Below, Price: 398.1, Currency: "USD", Threshold: 400,
+			Time: time.Date(2026, 3, 2, 5, 45, 0, 0, time.UTC)},
+		{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: time.Date(2026, 3, 2, 5, 50, 0, 0, time.UTC)},
+	}
+	want := `🌙 Your quiet hours are over. 3 alerts fired meanwhile (times in CET):
+Mar 1 23:10 AAPL is above 200.00 USD, price 201.30 USD
+06:45 MSFT is below your low threshold of 400.00 USD, price 398.10 USD
+06:50 ZZZQ was removed from your watch list: the quote source does not know it`
+	if got := alertmessage.Summary(held, paris); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	want = `🌙 Your quiet hours are over. 1 alert fired meanwhile (times in UTC):
+22:10 AAPL is above 200.00 USD, price 201.30 USD`
+	if got := alertmessage.Summary(held[:1], nil); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	many := make([]stockalert.AlertEvent, alertmessage.MaxSummaryLines+5)
+	for i := range many {
+		many[i] = held[0]
+	}
+	got := alertmessage.Summary(many, time.UTC)
+	if !strings.HasSuffix(got, "\n… and 5 more: see /history") || strings.Count(got, "\n") != alertmessage.MaxSummaryLines+1 {
+		t.Errorf("long summary:\n%s", got)
 	}
 }

@@ -73,6 +73,10 @@ type Handlers struct {
 	// Unverified, when set, learns from each run which unverified symbols were priced and which found
 	// unknown, and drops those unknown too often (see command.NewTrackUnverifiedSymbolsHandler).
 	Unverified command.TrackUnverifiedSymbolsHandler
+	// Release, when set, queues on NoticeTopic the summary of the alerts held during quiet hours that
+	// are over, every run (see command.NewReleaseHeldAlertsHandler): a failure is logged, never fails
+	// the run.
+	Release command.ReleaseHeldAlertsHandler
 }
 
 // Report says what a run did.
@@ -310,8 +314,16 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 		// The events stay queued for the next run; the run's line reports it.
 		rep.PublishError = err.Error()
 	}
-	if c.h.Unverified != nil && len(rep.Unknown) > 0 {
-		// Notices of dropped symbols, if this run dropped any (or an earlier one could not publish them).
+	released := false
+	if c.h.Release != nil {
+		if err := c.h.Release.Handle(ctx, command.ReleaseHeldAlerts{}); err != nil {
+			c.logger.WarnContext(ctx, "could not queue the quiet-hours summaries; the next run tries again", "err", err)
+		}
+		released = true
+	}
+	if released || (c.h.Unverified != nil && len(rep.Unknown) > 0) {
+		// Notices of dropped symbols, if this run dropped any (or an earlier one could not publish them),
+		// and quiet-hours summaries.
 		if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.NoticeTopic}); err != nil && rep.PublishError == "" {
 			rep.PublishError = err.Error()
 		}

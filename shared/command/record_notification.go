@@ -51,7 +51,7 @@ func (h recordNotificationHandler) Handle(ctx context.Context, cmd RecordNotific
 		return err
 	}
 	switch cmd.State {
-	case stockalert.Sent, stockalert.Undeliverable, stockalert.Failed:
+	case stockalert.Sent, stockalert.Undeliverable, stockalert.Failed, stockalert.Held:
 	default:
 		return stockalert.Invalid("state", "%q is not a delivery state", cmd.State)
 	}

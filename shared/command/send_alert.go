@@ -26,6 +26,13 @@ type SendAlert struct {
 	Alert stockalert.AlertEvent
 }
 
+// Quiet hours: while the user's quiet hours (stockalert.User.Quiet, read in their zone) contain the
+// handler's clock, an alert is logged as stockalert.Held (reason "quiet hours") and not sent; a
+// redelivery of a held alert does nothing. A stockalert.QuietSummary event (queued by
+// ReleaseHeldAlerts once the quiet hours are over) is delivered as one message summing up the alerts
+// held up to its Time, like an alert (claimed, sent once, logged under its own event id); then those
+// alerts take the summary's state (sent, or undeliverable when the chat is gone).
+//
 // DefaultDeliveryLease is how long a delivery without a deadline holds its claim on an alert; its send
 // is bounded to end before. DeliveryLeaseMargin is added to a request's remaining time.
 const (
@@ -57,8 +64,10 @@ type ChatMessage struct {
 }
 
 // TextOnly renders alerts with text, as messages without buttons.
-func TextOnly(text func(stockalert.AlertEvent) string) func(stockalert.AlertEvent) ChatMessage {
-	return func(ev stockalert.AlertEvent) ChatMessage { return ChatMessage{Text: text(ev)} }
+func TextOnly(text func(stockalert.AlertEvent, *time.Location) string) func(stockalert.AlertEvent, *time.Location) ChatMessage {
+	return func(ev stockalert.AlertEvent, loc *time.Location) ChatMessage {
+		return ChatMessage{Text: text(ev, loc)}
+	}
 }
 
 // chatMigration is implemented by a Messenger's error when the chat moved to a new id (a Telegram group
@@ -80,6 +89,25 @@ type AlertRecipients interface {
 	// when it was never logged, failed before, or a previous claim's lease has passed; otherwise prev
 	// is the state found (final, or Sending while another delivery holds it).
 	ClaimDelivery(ctx context.Context, c DeliveryClaim) (prev stockalert.DeliveryState, claimed bool, err error)
+	// HeldAlerts returns the user's alerts in state held logged up to upTo, oldest first.
+	HeldAlerts(ctx context.Context, userID int64, upTo time.Time) ([]stockalert.AlertEvent, error)
+	// ResolveHeld gives the user's held alerts logged up to upTo the state of their summary and
+	// returns how many it changed.
+	ResolveHeld(ctx context.Context, userID int64, upTo time.Time, state stockalert.DeliveryState) (int64, error)
+}
+
+// SendAlertOption changes how NewSendAlertHandler's handler works.
+type SendAlertOption func(*sendAlertHandler)
+
+// SendAlertClock sets the clock quiet hours are read against (default time.Now).
+func SendAlertClock(now func() time.Time) SendAlertOption {
+	return func(h *sendAlertHandler) { h.now = now }
+}
+
+// QuietSummaryFormat sets how the summary of the alerts held during quiet hours is written, in the
+// user's zone (default: a line saying how many fired).
+func QuietSummaryFormat(f func(held []stockalert.AlertEvent, loc *time.Location) string) SendAlertOption {
+	return func(h *sendAlertHandler) { h.summary = f }
 }
 
 // SendAlertHandler handles SendAlert: nil when the alert was sent, was sent before, or can never be
@@ -90,26 +118,37 @@ type AlertRecipients interface {
 // call, once.
 type SendAlertHandler decorator.CommandHandler[SendAlert]
 
-// NewSendAlertHandler builds the handler. format renders the message (its text and buttons; see
-// TextOnly for text alone); move follows a chat that moved.
+// NewSendAlertHandler builds the handler. format renders the message (its text, with its times in the
+// user's zone (stockalert.User.Location), and its buttons; see TextOnly for text alone); move follows
+// a chat that moved.
 func NewSendAlertHandler(
 	users AlertRecipients,
 	messenger Messenger,
-	format func(stockalert.AlertEvent) ChatMessage,
+	format func(stockalert.AlertEvent, *time.Location) ChatMessage,
 	record RecordNotificationHandler,
 	move MoveTelegramChatHandler,
 	logger *slog.Logger,
 	m *decorator.Metrics,
+	opts ...SendAlertOption,
 ) SendAlertHandler {
-	return decorator.ApplyCommand[SendAlert](sendAlertHandler{users, messenger, format, record, move}, logger, m)
+	h := sendAlertHandler{users: users, messenger: messenger, format: format, record: record, move: move, now: time.Now,
+		summary: func(held []stockalert.AlertEvent, _ *time.Location) string {
+			return fmt.Sprintf("Your quiet hours are over: %d alerts fired meanwhile.", len(held))
+		}}
+	for _, o := range opts {
+		o(&h)
+	}
+	return decorator.ApplyCommand[SendAlert](h, logger, m)
 }
 
 type sendAlertHandler struct {
 	users     AlertRecipients
 	messenger Messenger
-	format    func(stockalert.AlertEvent) ChatMessage
+	format    func(stockalert.AlertEvent, *time.Location) ChatMessage
 	record    RecordNotificationHandler
 	move      MoveTelegramChatHandler
+	now       func() time.Time
+	summary   func([]stockalert.AlertEvent, *time.Location) string
 }
 
 func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
@@ -123,8 +162,11 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	}
 	state, err := h.users.DeliveryState(ctx, a.EventID)
 	switch {
-	case err == nil && state.Final():
-		return nil // a redelivery of an alert already handled
+	case err == nil && state.Final() && a.Condition == stockalert.QuietSummary:
+		// The summary went out; make sure what it summed up is marked too (a crash in between).
+		return h.resolveHeld(ctx, email, a, state)
+	case err == nil && (state.Final() || state == stockalert.Held):
+		return nil // a redelivery of an alert already handled, or held for the quiet hours' summary
 	case err != nil && !errors.Is(err, stockalert.ErrNotFound):
 		return fmt.Errorf("alert %s: delivery state: %w", a.EventID, err)
 	}
@@ -137,6 +179,30 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 		return fmt.Errorf("alert %s: find %s: %w", a.EventID, email, err)
 	}
 	entry := RecordNotification{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID}
+	loc := u.Location()
+	var msg ChatMessage
+	switch {
+	case a.Condition == stockalert.QuietSummary:
+		held, err := h.users.HeldAlerts(ctx, u.ID, a.Time)
+		if err != nil {
+			return fmt.Errorf("alert %s: %w", a.EventID, err)
+		}
+		if len(held) == 0 {
+			return nil // summed up by an earlier summary
+		}
+		msg = ChatMessage{Text: h.summary(held, loc)}
+	case u.TelegramChatID != nil && u.Quiet.Contains(h.now(), loc):
+		entry.State, entry.Reason = stockalert.Held, "quiet hours"
+		if err := h.record.Handle(ctx, entry); err != nil {
+			return fmt.Errorf("alert %s: %w", a.EventID, err)
+		}
+		decorator.Report(ctx, slog.LevelInfo, "alert held", slog.String("event", "alert-held"), slog.String("email", string(email)),
+			slog.String("ticker", string(a.Ticker)), slog.String("condition", string(a.Condition)),
+			slog.String("quiet_hours", u.Quiet.String()), slog.String("time_zone", loc.String()))
+		return nil
+	default:
+		msg = h.format(a, loc)
+	}
 	var sendErr error
 	if u.TelegramChatID == nil {
 		entry.State, entry.Error, entry.Reason = stockalert.Undeliverable, "no Telegram chat linked", "no Telegram chat linked"
@@ -160,7 +226,7 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 			return fmt.Errorf("alert %s: %w", a.EventID, stockalert.ErrInFlight)
 		}
 		var moved bool
-		entry.ChatID, moved, sendErr = h.send(sendCtx, email, *u.TelegramChatID, h.format(a))
+		entry.ChatID, moved, sendErr = h.send(sendCtx, email, *u.TelegramChatID, msg)
 		switch {
 		case moved:
 			entry.State, entry.Error = stockalert.Undeliverable, sendErr.Error()
@@ -184,9 +250,33 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	if entry.State == stockalert.Failed {
 		return fmt.Errorf("alert %s: send to chat %d: %w", a.EventID, *entry.ChatID, sendErr)
 	}
+	if a.Condition == stockalert.QuietSummary {
+		n, err := h.users.ResolveHeld(context.WithoutCancel(ctx), u.ID, a.Time, entry.State)
+		if err != nil {
+			return fmt.Errorf("alert %s: %w", a.EventID, err)
+		}
+		decorator.Report(ctx, slog.LevelInfo, "quiet-hours summary "+string(entry.State), slog.String("event", "quiet-summary-"+string(entry.State)),
+			slog.String("email", string(email)), slog.Int64("alerts", n), slog.String("reason", entry.Error))
+		return nil
+	}
 	decorator.Report(ctx, slog.LevelInfo, "alert "+string(entry.State), slog.String("event", "alert-"+string(entry.State)),
 		slog.String("ticker", string(a.Ticker)), slog.String("condition", string(a.Condition)), slog.Float64("price", a.Price),
 		slog.Float64("threshold", a.Threshold), slog.String("reason", entry.Error))
+	return nil
+}
+
+// resolveHeld gives the alerts a summary delivered earlier summed up its final state.
+func (h sendAlertHandler) resolveHeld(ctx context.Context, email stockalert.Email, a stockalert.AlertEvent, state stockalert.DeliveryState) error {
+	u, err := h.users.UserByEmail(ctx, email)
+	if errors.Is(err, stockalert.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("alert %s: find %s: %w", a.EventID, email, err)
+	}
+	if _, err := h.users.ResolveHeld(ctx, u.ID, a.Time, state); err != nil {
+		return fmt.Errorf("alert %s: %w", a.EventID, err)
+	}
 	return nil
 }
 

@@ -75,7 +75,7 @@ func TestSendAlertGoesToTheLinkedChatOnlyAndOnce(t *testing.T) {
 	msgs := r.tg.Messages()
 	require.Len(t, msgs, 1, "sent once")
 	require.Equal(t, int64(111), msgs[0].ChatID)
-	require.Equal(t, alertmessage.Text(a), msgs[0].Text)
+	require.Equal(t, alertmessage.Text(a, time.UTC), msgs[0].Text)
 	require.Contains(t, msgs[0].Text, "AAPL")
 	log := r.state(t, "ann@example.com")
 	require.Len(t, log, 1)
@@ -258,4 +258,16 @@ func TestSendAlertWithoutABotTokenSaysTelegramIsOff(t *testing.T) {
 	log := r.state(t, "dee@example.com")
 	require.Equal(t, stockalert.Undeliverable, log[0].State)
 	require.Equal(t, "Telegram is not configured on this server", log[0].Reason)
+}
+
+// The alert's time is written in the user's zone (/tz).
+func TestSendAlertWritesTimesInTheUsersZone(t *testing.T) {
+	r := newNotifierRig(t)
+	r.user(t, "zoe@example.com", 112)
+	require.NoError(t, command.NewSetTimeZoneHandler(r.store, nil, nil).Handle(context.Background(),
+		command.SetTimeZone{ChatID: 112, Zone: "America/New_York"}))
+	require.NoError(t, r.send.Handle(context.Background(), command.SendAlert{Alert: alert("z1", "zoe@example.com", nil)}))
+	msgs := r.tg.Messages()
+	require.Len(t, msgs, 1)
+	require.Equal(t, "🔔 AAPL is above your high threshold of 100.00 USD\nPrice: 101.50 USD at 2026-03-02 10:00 EST", msgs[0].Text)
 }

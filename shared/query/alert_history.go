@@ -40,6 +40,9 @@ const (
 	OutcomeSent DeliveryOutcome = "sent"
 	// OutcomeUndeliverable: the message can never be delivered there (Reason says why).
 	OutcomeUndeliverable DeliveryOutcome = "undeliverable"
+	// OutcomeHeld: raised during the user's quiet hours and held for the one summary message sent
+	// when they end (Reason "quiet hours"); it becomes sent with the summary.
+	OutcomeHeld DeliveryOutcome = "held"
 	// OutcomePending: not delivered yet (not tried, being sent, or failed and to be retried).
 	OutcomePending DeliveryOutcome = "pending"
 )
@@ -48,7 +51,8 @@ const (
 type Delivery struct {
 	Channel string
 	Outcome DeliveryOutcome
-	// Reason says why an undeliverable alert is so ("no Telegram chat linked"); empty otherwise.
+	// Reason says why an undeliverable alert is so ("no Telegram chat linked"), or why one is held
+	// ("quiet hours"); empty otherwise.
 	Reason string
 }
 
@@ -133,6 +137,8 @@ func (h alertHistoryHandler) Handle(ctx context.Context, q AlertHistory) ([]Rais
 			d.Outcome = OutcomeSent
 		case stockalert.Undeliverable:
 			d.Outcome, d.Reason = OutcomeUndeliverable, e.Reason
+		case stockalert.Held:
+			d.Outcome, d.Reason = OutcomeHeld, "quiet hours"
 		}
 		out[i] = e.Alert
 		out[i].Deliveries = []Delivery{d}

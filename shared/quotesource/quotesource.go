@@ -1,7 +1,8 @@
 // Package quotesource opens the quote source a process is configured for: Yahoo Finance's chart API
 // behind its circuit breaker (QUOTE_SOURCE=yahoo, the default) or the simulated random walk
 // (QUOTE_SOURCE=simulated). It is the one place that choice is made, for the data-collector, which
-// prices tickers, and user-commands, which checks a new symbol.
+// prices tickers, user-commands, which checks a new symbol, and telegram-bot, whose /price asks it
+// through Cache (a short TTL cache that also coalesces concurrent asks for one symbol).
 package quotesource
 
 import (

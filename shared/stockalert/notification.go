@@ -12,6 +12,9 @@ const (
 	Undeliverable DeliveryState = "undeliverable"
 	Failed        DeliveryState = "failed"
 	Sending       DeliveryState = "sending"
+	// Held: the alert fired during the user's quiet hours and waits, not sent, for the one summary
+	// message sent when they end (then it is Sent). Not final, but a redelivery does not send it.
+	Held DeliveryState = "held"
 )
 
 // Final reports whether no further delivery attempt should be made.

@@ -16,6 +16,9 @@ const (
 	// accepted unverified (the quote source could not be asked) and the collector dropped it after
 	// finding it unknown UNVERIFIED_SYMBOL_MAX_MISSES times. Price and Threshold are 0.
 	SymbolDropped Condition = "symbol-dropped"
+	// QuietSummary is not a breach either: the user's quiet hours are over and the alerts held
+	// meanwhile (delivery state Held, raised up to the event's Time) are to be summed up in one message.
+	QuietSummary Condition = "quiet-hours-summary"
 )
 
 // Thresholds is the range a user is happy with: High alone, Low alone or both (then High > Low). A nil

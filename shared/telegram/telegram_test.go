@@ -276,10 +276,10 @@ func TestSendIsPlainText(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2025, 3, 14, 23, 59, 0, 0, time.UTC)
 	texts := []string{
-		alertmessage.Text(stockalert.AlertEvent{Ticker: "BRK-B", Condition: stockalert.Above, Price: 481.23, Currency: "USD", Threshold: 480, Time: at}),
+		alertmessage.Text(stockalert.AlertEvent{Ticker: "BRK-B", Condition: stockalert.Above, Price: 481.23, Currency: "USD", Threshold: 480, Time: at}, time.UTC),
 		alertmessage.Text(stockalert.AlertEvent{Kind: stockalert.KindChangePct, Ticker: "M&M.NS", Condition: stockalert.Below, Price: 3120.4,
-			Currency: "INR", Percent: 3, PreviousClose: 3230, Note: "<b>not bold</b> *nor* _this_ [link](x)", Time: at}),
-		alertmessage.Text(stockalert.AlertEvent{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: at}),
+			Currency: "INR", Percent: 3, PreviousClose: 3230, Note: "<b>not bold</b> *nor* _this_ [link](x)", Time: at}, time.UTC),
+		alertmessage.Text(stockalert.AlertEvent{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: at}, time.UTC),
 		"^GSPC EURUSD=X 72.50 GBp (pence) & < > `code`",
 	}
 	s, fake := newSender(t)

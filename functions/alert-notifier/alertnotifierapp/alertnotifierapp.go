@@ -2,7 +2,9 @@
 // topic to-notifier (stockalert.TopicAlerts): it sends each alert to the Telegram chat linked to its
 // user at Telegram's documented pace (telegram.Pacer), never before a retry_after Telegram asked for,
 // waiting in place up to TELEGRAM_MAX_RETRY_AFTER, and records the outcome in the notification log. A
-// chat that moved (a group upgraded to a supergroup) is followed. Without a bot token it runs dry: it logs what it would send.
+// chat that moved (a group upgraded to a supergroup) is followed. During the user's quiet hours an alert
+// is held (logged, not sent); the summary event the data-collector queues once they are over is sent
+// as one message (alertmessage.Summary) and the held alerts are marked sent. Without a bot token it runs dry: it logs what it would send.
 // Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
@@ -92,7 +94,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 	send := command.NewSendAlertHandler(store, messenger, alertMessage,
-		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m)
+		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m,
+		command.QuietSummaryFormat(alertmessage.Summary))
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil
@@ -100,6 +103,6 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 
 // alertMessage renders an alert for Telegram: alertmessage's text with the webhook's buttons under it
 // ("Snooze 1h", "Delete alert"; see telegrambot.AlertKeyboard), which the telegram-bot function serves.
-func alertMessage(ev stockalert.AlertEvent) command.ChatMessage {
-	return command.ChatMessage{Text: alertmessage.Text(ev), Keyboard: telegrambot.AlertKeyboard(ev)}
+func alertMessage(ev stockalert.AlertEvent, loc *time.Location) command.ChatMessage {
+	return command.ChatMessage{Text: alertmessage.Text(ev, loc), Keyboard: telegrambot.AlertKeyboard(ev)}
 }

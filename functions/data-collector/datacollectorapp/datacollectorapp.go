@@ -99,6 +99,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Purge:   command.NewPurgeIdempotencyKeysHandler(store, p.Logger, m),
 		Unverified: command.NewTrackUnverifiedSymbolsHandler(store, stockalert.TopicAlerts, cfg.UnverifiedMaxMisses,
 			cfg.Collector.Now, p.Logger, m),
+		Release: command.NewReleaseHeldAlertsHandler(store, stockalert.TopicAlerts, cfg.Collector.Now, p.Logger, m),
 	}, p.Logger, m, p.Registry)
 	if err != nil {
 		return nil, err

@@ -13,9 +13,10 @@
 //
 // Environment: TELEGRAM_API_URL, TELEGRAM_BOT_USERNAME, TELEGRAM_SEND_TIMEOUT (one reply, default 5s),
 // TELEGRAM_WEBHOOK_ALLOW_NO_SECRET (local development only), QUOTE_MAX_AGE (query.Freshness: /status
-// and /alerts flag older prices as stale), QUOTE_SOURCE and its settings (shared/quotesource,
-// YAHOO_FINANCE_URL, …: /watch and /register <email> <TICKER> check a new symbol there, as
-// user-commands does), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
+// and /alerts flag older prices as stale), QUOTE_SOURCE and the YAHOO_* settings (shared/quotesource:
+// the source /price asks, behind its circuit breaker, and /watch and /register <email> <TICKER> check
+// a new symbol against, as user-commands does), PRICE_CACHE_TTL (how long /price keeps a symbol's
+// answer, default 30s), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -49,14 +50,16 @@ type config struct {
 	SendTimeout time.Duration `env:"TELEGRAM_SEND_TIMEOUT" envDefault:"5s"`
 	// Freshness flags /status prices older than QUOTE_MAX_AGE as stale.
 	Freshness query.Freshness
-	// Quotes is the source /watch and /register <email> <TICKER> check a new symbol against (as
-	// user-commands does): yahoo or simulated.
+	// Quotes is the source /price asks, behind its breaker, and /watch and /register <email> <TICKER>
+	// check a new symbol against (as user-commands does): yahoo or simulated.
 	Quotes quotesource.Config
 	// SymbolCheckTimeout bounds the source's answer about a new symbol; past it the symbol is accepted
 	// unverified.
 	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
 	// MaxRulesPerUser bounds how many alert rules one user may have, of every kind, ranges included.
 	MaxRulesPerUser int `env:"MAX_RULES_PER_USER" envDefault:"100"`
+	// PriceCacheTTL is how long /price keeps a symbol's answer: a burst of asks makes one call.
+	PriceCacheTTL time.Duration `env:"PRICE_CACHE_TTL" envDefault:"30s"`
 }
 
 // Secret names, with their environment fallbacks for local runs.
@@ -135,6 +138,10 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	}
 	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
 	limit := command.MaxRulesPerUser(cfg.MaxRulesPerUser)
+	quotes, err := quotesource.NewCache(source, cfg.PriceCacheTTL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("PRICE_CACHE_TTL: %w", err)
+	}
 
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		SecretToken:   secret,
@@ -155,10 +162,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Register:      command.NewRegisterUserHandler(store, p.Logger, m, check, limit),
 		RotateToken:   command.NewRotateTokenHandler(store, p.Logger, m),
 		CodeHolder:    query.NewLinkCodeHolderHandler(store, p.Logger, m),
-		Replies:       telegram.NewRetryAfter(sender, floodWait, 2),
-		Bot:           sender,
-		Logger:        p.Logger,
-		MaxBodyBytes:  p.Config.MaxBodyBytes,
+
+		Prices:        query.NewCurrentQuotesHandler(quotes, store, query.DefaultQuoteTimeout, p.Logger, m),
+		SetTimeZone:   command.NewSetTimeZoneHandler(store, p.Logger, m),
+		SetQuietHours: command.NewSetQuietHoursHandler(store, p.Logger, m),
+
+		Replies:      telegram.NewRetryAfter(sender, floodWait, 2),
+		Bot:          sender,
+		Logger:       p.Logger,
+		MaxBodyBytes: p.Config.MaxBodyBytes,
 	})
 	if err != nil {
 		return nil, err

@@ -81,5 +81,5 @@ func (h *Webhook) pressDelete(ctx context.Context, cb callbackRequest) (string, 
 // snoozeNotice is the snooze button's answer: "Snoozed until 16:00" in the user's zone, the date too
 // when the snooze ends on another day there.
 func snoozeNotice(until, now time.Time, loc *time.Location) string {
-	return "Snoozed until " + strings.TrimSuffix(localTime(until, now, loc), " "+until.In(loc).Format("MST"))
+	return "Snoozed until " + strings.TrimSuffix(formatTimeIn(until, now, loc), " "+until.In(loc).Format("MST"))
 }

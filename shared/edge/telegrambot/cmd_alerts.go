@@ -46,7 +46,7 @@ func (h *Webhook) cmdAlerts(ctx context.Context, req request) (answer, error) {
 		if v.Rule.Ticker != ticker {
 			ticker = v.Rule.Ticker
 			if v.Quote != nil {
-				fmt.Fprintf(&b, "\n%s, last %s", ticker, quoteLine(*v.Quote, v.Stale, now, loc))
+				fmt.Fprintf(&b, "\n%s, last %s", ticker, recordedQuoteLine(*v.Quote, v.Stale, now, loc))
 			} else {
 				fmt.Fprintf(&b, "\n%s, no price yet", ticker)
 			}

@@ -50,7 +50,7 @@ func (h *Webhook) cmdHistory(ctx context.Context, req request) (answer, error) {
 		b.WriteString("Your last alerts:")
 	}
 	for _, a := range alerts {
-		fmt.Fprintf(&b, "\n%s %s %s, at %s: %s", localTime(a.RaisedAt, now, loc), a.Ticker, whatFired(a),
+		fmt.Fprintf(&b, "\n%s %s %s, at %s: %s", formatTimeIn(a.RaisedAt, now, loc), a.Ticker, whatFired(a),
 			stockalert.FormatAmount(a.Price, a.Currency), deliveryOutcome(a.Deliveries))
 	}
 	return reply(b.String()), nil

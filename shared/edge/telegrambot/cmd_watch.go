@@ -190,7 +190,7 @@ func (h *Webhook) watchReply(ctx context.Context, email stockalert.Email, loc *t
 	}
 	fmt.Fprintf(&b, "Rule %s: %s %s.", stockalert.RuleIDString(v.Rule.ID), v.Rule.Ticker, ruleWhat(v.Rule, currency))
 	if v.Quote != nil {
-		fmt.Fprintf(&b, "\nLast price: %s.", quoteLine(*v.Quote, v.Stale, now, loc))
+		fmt.Fprintf(&b, "\nLast price: %s.", recordedQuoteLine(*v.Quote, v.Stale, now, loc))
 	} else {
 		fmt.Fprintf(&b, "\nNo price of %s is recorded yet: it comes with the next price check.", v.Rule.Ticker)
 	}

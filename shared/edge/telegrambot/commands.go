@@ -71,6 +71,7 @@ const plainTextCommand = "_text"
 // commandOrder is the order of /help and of the "/" menu.
 var commandOrder = []string{"start", "register", "token", "status",
 	"watch", "alerts", "delete", "unwatch", "history",
+	"price", "tz", "quiet",
 	"set", "stop", "resume", "help"}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
@@ -90,6 +91,10 @@ func (h *Webhook) table() map[string]commandSpec {
 		"delete":  {run: h.cmdDelete, admin: true, args: "<id>", usage: "delete the alert rule with that id (see /alerts)", groups: true},
 		"unwatch": {run: h.cmdUnwatch, admin: true, args: "<TICKER>", usage: "delete every alert rule on a ticker", groups: true},
 		"history": {run: h.cmdHistory, args: "[TICKER]", usage: "your last 10 alerts and whether they were delivered", groups: true},
+
+		"price": {run: h.cmdPrice, args: "<TICKER> [TICKER…]", usage: "the current price of up to 5 symbols", groups: true},
+		"tz":    {run: h.cmdTimeZone, admin: true, args: "<zone>", usage: "the time zone times are shown in, e.g. Europe/Paris (alone: show it)", groups: true},
+		"quiet": {run: h.cmdQuiet, admin: true, args: "<HH:MM>-<HH:MM> | off", usage: "hold alerts during these hours, then sum them up (alone: show them)", groups: true},
 
 		plainTextCommand: {run: h.cmdPlainText},
 	}

@@ -70,6 +70,15 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 		case "email":
 			return fmt.Sprintf("That e-mail address did not work: %s. Send /register followed by your e-mail, "+
 				"e.g. /register pat@example.com.", v.Reason), false
+		case "time_zone":
+			return fmt.Sprintf("%s is not a time zone I know. %s", strings.Join(cmd.args, " "), tzUsage), false
+		case "quiet_hours":
+			return quietUsage, false
+		case "tickers":
+			if len(cmd.args) == 0 {
+				return priceUsage, false
+			}
+			return fmt.Sprintf("/price takes at most %d symbols at a time: ask for the others in another /price.", query.MaxQuotesPerAsk), false
 		}
 		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", v.Error()), false
 	}
@@ -232,10 +241,12 @@ func pausedText(paused bool) string {
 //
 // The currency code is shown exactly as quoted (GBp is pence, GBP pounds) and thresholds are in that
 // unit; the day change from the previous close follows the price when it is known ("today" for a
-// price of today, UTC, "on the day" for an older one); a price older than the status handler's
-// query.Freshness is flagged stale.
+// price of today, "on the day" for an older one); a price older than the status handler's
+// query.Freshness is flagged stale. Times and days are the user's time zone's (Profile.TimeZone, set
+// with /tz; UTC by default), with the zone's abbreviation (14:30 UTC, 15:30 CET).
 func statusText(st query.ChatStatus, now time.Time) string {
 	p := st.Profile
+	loc := stockalert.LoadZone(p.TimeZone)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Account: %s\n", p.Email)
 	if p.Paused {
@@ -256,7 +267,7 @@ func statusText(st query.ChatStatus, now time.Time) string {
 	// Bytes bound UTF-16 code units from above, so counting bytes keeps us under the limit.
 	const room = maxMessageLen - 64
 	for i, s := range p.Subscriptions {
-		line := subscriptionLine(s, st.Prices, now)
+		line := subscriptionLine(s, st.Prices, now, loc)
 		if b.Len()+len(line)+1 > room {
 			fmt.Fprintf(&b, "… and %d more tickers", len(p.Subscriptions)-i)
 			break
@@ -286,7 +297,7 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.Price, now time.Time) string {
+func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.Price, now time.Time, loc *time.Location) string {
 	// Thresholds are in the unit the ticker is quoted in: they carry its code once a price is known.
 	price, ok := prices[s.Ticker]
 	unit := ""
@@ -312,7 +323,7 @@ func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.P
 		simulated = " (simulated)"
 	}
 	line := fmt.Sprintf("%s: %s, last %s%s%s at %s", s.Ticker, th, stockalert.FormatAmount(price.Price, price.Currency),
-		dayChange(price, now), simulated, formatPriceTime(price.Time, now))
+		dayChange(price, now, loc), simulated, formatTimeIn(price.Time, now, loc))
 	if price.Stale {
 		line += fmt.Sprintf(" (stale: no trade for %s, the symbol may be renamed or delisted; no alerts until it trades again)",
 			formatAge(now.Sub(price.Time)))
@@ -321,17 +332,13 @@ func subscriptionLine(s query.Subscription, prices map[stockalert.Ticker]query.P
 }
 
 // dayChange writes the price's change from the previous close in percent, " (+1.25% today)", or ""
-// when it is unknown. A price of an earlier day (UTC) had its change "on the day".
-func dayChange(p query.Price, now time.Time) string {
+// when it is unknown. A price of an earlier day (in the user's zone loc) had its change "on the day".
+func dayChange(p query.Price, now time.Time, loc *time.Location) string {
 	pct, known := p.DayChangePercent()
 	if !known {
 		return ""
 	}
-	when := "today"
-	if t, n := p.Time.UTC(), now.UTC(); t.Year() != n.Year() || t.YearDay() != n.YearDay() {
-		when = "on the day"
-	}
-	return fmt.Sprintf(" (%+.2f%% %s)", pct, when)
+	return fmt.Sprintf(" (%+.2f%% %s)", pct, dayWord(p.Time, now, loc))
 }
 
 // formatAge writes an age in whole days, or hours under two days: 181 days, 30 hours.
@@ -340,15 +347,6 @@ func formatAge(d time.Duration) string {
 		return fmt.Sprintf("%d hours", int64(d/time.Hour))
 	}
 	return fmt.Sprintf("%d days", int64(d/(24*time.Hour)))
-}
-
-// formatPriceTime shows the time alone for a price of today (UTC), the date too otherwise.
-func formatPriceTime(t, now time.Time) string {
-	t, now = t.UTC(), now.UTC()
-	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
-		return t.Format("15:04 UTC")
-	}
-	return t.Format("2006-01-02 15:04 UTC")
 }
 
 // formatInterval writes whole days, hours, minutes and seconds: 1h, 1h30m, 45s, 30d.

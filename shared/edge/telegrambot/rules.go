@@ -116,9 +116,9 @@ func ruleWhat(r stockalert.Rule, currency string) string {
 	return s
 }
 
-// quoteLine writes a recorded quote: "201.30 USD (+1.25% today) at 14:30 UTC", with " (stale)" when it
+// recordedQuoteLine writes a recorded quote: "201.30 USD (+1.25% today) at 14:30 UTC", with " (stale)" when it
 // is older than the freshness allows; times in loc.
-func quoteLine(q stockalert.Quote, stale bool, now time.Time, loc *time.Location) string {
+func recordedQuoteLine(q stockalert.Quote, stale bool, now time.Time, loc *time.Location) string {
 	var b strings.Builder
 	b.WriteString(stockalert.FormatAmount(q.Price, q.Currency))
 	if pct, ok := q.DayChangePercent(); ok {
@@ -128,25 +128,11 @@ func quoteLine(q stockalert.Quote, stale bool, now time.Time, loc *time.Location
 		}
 		fmt.Fprintf(&b, " (%+.2f%% %s)", pct, when)
 	}
-	b.WriteString(" at " + localTime(q.Time, now, loc))
+	b.WriteString(" at " + formatTimeIn(q.Time, now, loc))
 	if stale {
 		b.WriteString(" (stale)")
 	}
 	return b.String()
-}
-
-// localTime writes t in loc: the time alone on now's day there, the date too otherwise, with the
-// zone's abbreviation ("14:30 UTC", "2026-03-01 09:15 CET").
-func localTime(t, now time.Time, loc *time.Location) string {
-	if sameDay(t, now, loc) {
-		return t.In(loc).Format("15:04 MST")
-	}
-	return t.In(loc).Format("2006-01-02 15:04 MST")
-}
-
-func sameDay(a, b time.Time, loc *time.Location) bool {
-	a, b = a.In(loc), b.In(loc)
-	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
 }
 
 // ruleState says where a rule stands at now: "armed", "triggered since 14:05 UTC" or "done", then
@@ -154,10 +140,10 @@ func sameDay(a, b time.Time, loc *time.Location) bool {
 func ruleState(v query.RuleView, now time.Time, loc *time.Location) string {
 	s := string(v.State)
 	if v.State == stockalert.RuleTriggered && !v.Rule.BreachedSince.IsZero() {
-		s = "triggered since " + localTime(v.Rule.BreachedSince, now, loc)
+		s = "triggered since " + formatTimeIn(v.Rule.BreachedSince, now, loc)
 	}
 	if v.State != stockalert.RuleDone && v.Rule.SnoozedAt(now) {
-		s += ", snoozed until " + localTime(v.Rule.SnoozedUntil, now, loc)
+		s += ", snoozed until " + formatTimeIn(v.Rule.SnoozedUntil, now, loc)
 	}
 	return s
 }

@@ -1,8 +1,8 @@
 // Package telegrambot is the Telegram bot's webhook edge: an http.Handler that takes the Bot API's
 // update deliveries (checking X-Telegram-Bot-Api-Secret-Token), runs the chat commands (/start,
-// /register, /token, /set, /status, /stop, /resume, /help, … : the command table in commands.go) and
-// the presses of its buttons against the command and query handlers, replies in the chat, and
-// maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again). It
+// /register, /token, /watch, /alerts, /price, /tz, /quiet, /status, /help, … : the command table in
+// commands.go) and the presses of its buttons against the command and query handlers, replies in the
+// chat, and maps every outcome to the status Telegram acts on in one place (2xx: done; 5xx: deliver again). It
 // also follows a group that Telegram upgraded to a supergroup (the service messages carrying
 // migrate_to_chat_id and migrate_from_chat_id), moving the chat's link without a word in either chat.
 package telegrambot
@@ -103,6 +103,10 @@ type WebhookConfig struct {
 	SnoozeRule  command.SnoozeRuleHandler
 	Rules       query.RulesHandler
 	History     query.AlertHistoryHandler
+	// Quotes, time zone and quiet hours (/price, /tz, /quiet). All are required.
+	Prices        query.CurrentQuotesHandler
+	SetTimeZone   command.SetTimeZoneHandler
+	SetQuietHours command.SetQuietHoursHandler
 
 	// Replies sends the answers. Required.
 	Replies ReplySender
@@ -148,6 +152,9 @@ type Webhook struct {
 	register    command.RegisterUserHandler
 	rotateToken command.RotateTokenHandler
 	codeHolder  query.LinkCodeHolderHandler
+	prices      query.CurrentQuotesHandler
+	setZone     command.SetTimeZoneHandler
+	setQuiet    command.SetQuietHoursHandler
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -179,6 +186,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		return nil, errors.New("telegram webhook: the CreateRule, Subscribe, DeleteRule, Unsubscribe, SnoozeRule, Rules and History handlers are required")
 	case cfg.Register == nil || cfg.RotateToken == nil || cfg.CodeHolder == nil:
 		return nil, errors.New("telegram webhook: the Register, RotateToken and CodeHolder handlers are required")
+	case cfg.Prices == nil || cfg.SetTimeZone == nil || cfg.SetQuietHours == nil:
+		return nil, errors.New("telegram webhook: the Prices, SetTimeZone and SetQuietHours handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -199,6 +208,9 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		moveChat:    cfg.MoveChat,
 		rules: ruleHandlers{create: cfg.CreateRule, subscribe: cfg.Subscribe, delete: cfg.DeleteRule,
 			unsubscribe: cfg.Unsubscribe, snooze: cfg.SnoozeRule, list: cfg.Rules, history: cfg.History},
+		prices:      cfg.Prices,
+		setZone:     cfg.SetTimeZone,
+		setQuiet:    cfg.SetQuietHours,
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,

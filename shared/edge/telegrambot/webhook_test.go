@@ -24,6 +24,7 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 	"github.com/stockalert/stockalert/shared/telegram"
 	"github.com/stockalert/stockalert/shared/telegram/telegramtest"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
 
 // token is a well-formed bot token for the fake Bot API server.
@@ -41,6 +42,7 @@ type bot struct {
 	store *sqlstore.Store
 	fake  *telegramtest.Server
 	hook  *telegrambot.Webhook
+	yahoo *yahootest.Server
 
 	register  command.RegisterUserHandler
 	subscribe command.SubscribeHandler
@@ -54,6 +56,8 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 	fake := telegramtest.NewServer(t, token)
 	sender, err := telegram.NewSender(token, fake.URL())
 	require.NoError(t, err)
+	y := yahootest.NewServer(t)
+	quotes := newQuotes(t, y)
 	cfg := telegrambot.WebhookConfig{
 		SecretToken: webhookSecret,
 		BotUsername: "@" + telegramtest.BotUsername,
@@ -72,9 +76,14 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		Register:    command.NewRegisterUserHandler(s, nil, nil),
 		RotateToken: command.NewRotateTokenHandler(s, nil, nil),
 		CodeHolder:  query.NewLinkCodeHolderHandler(s, nil, nil),
-		Replies:     sender,
-		Bot:         sender,
-		Now:         func() time.Time { return now },
+
+		Prices:        query.NewCurrentQuotesHandler(quotes, s, time.Second, nil, nil),
+		SetTimeZone:   command.NewSetTimeZoneHandler(s, nil, nil),
+		SetQuietHours: command.NewSetQuietHoursHandler(s, nil, nil),
+
+		Replies: sender,
+		Bot:     sender,
+		Now:     func() time.Time { return now },
 	}
 	for _, a := range adjust {
 		a(&cfg)
@@ -82,7 +91,7 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 	hook, err := telegrambot.NewWebhook(cfg)
 	require.NoError(t, err)
 	return &bot{
-		t: t, ctx: context.Background(), store: s, fake: fake, hook: hook,
+		t: t, ctx: context.Background(), store: s, fake: fake, hook: hook, yahoo: y,
 		register:  command.NewRegisterUserHandler(s, nil, nil),
 		subscribe: command.NewSubscribeHandler(s, nil, nil),
 		record:    command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil),
@@ -602,6 +611,10 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 			RotateToken: command.NewRotateTokenHandler(s, nil, nil),
 			CodeHolder:  query.NewLinkCodeHolderHandler(s, nil, nil),
 			Replies:     sender,
+
+			Prices:        query.NewCurrentQuotesHandler(newQuotes(t, yahootest.NewServer(t)), s, 0, nil, nil),
+			SetTimeZone:   command.NewSetTimeZoneHandler(s, nil, nil),
+			SetQuietHours: command.NewSetQuietHoursHandler(s, nil, nil),
 		}
 	}
 	_, err = telegrambot.NewWebhook(valid())
@@ -622,6 +635,9 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 		"no token rotator": {func(c *telegrambot.WebhookConfig) { c.RotateToken = nil }, "handlers are required"},
 		"no code holder":   {func(c *telegrambot.WebhookConfig) { c.CodeHolder = nil }, "handlers are required"},
 		"no replies":       {func(c *telegrambot.WebhookConfig) { c.Replies = nil }, "reply sender is required"},
+		"no prices":        {func(c *telegrambot.WebhookConfig) { c.Prices = nil }, "SetQuietHours handlers are required"},
+		"no time zone":     {func(c *telegrambot.WebhookConfig) { c.SetTimeZone = nil }, "SetQuietHours handlers are required"},
+		"no quiet hours":   {func(c *telegrambot.WebhookConfig) { c.SetQuietHours = nil }, "SetQuietHours handlers are required"},
 		"negative maxbody": {func(c *telegrambot.WebhookConfig) { c.MaxBodyBytes = -1 }, "must not be negative"},
 	} {
 		cfg := valid()

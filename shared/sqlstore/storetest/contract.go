@@ -28,6 +28,8 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, symbolCases...)
 	cases = append(cases, ruleCases...)
 	cases = append(cases, historyCases...)
+	cases = append(cases, prefsCases...)
+	cases = append(cases, heldCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newFixture(t, open))
