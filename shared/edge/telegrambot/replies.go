@@ -283,8 +283,7 @@ func statusText(st query.ChatStatus, now time.Time) string {
 			b.WriteString("\n")
 			besides = " besides these ranges"
 		}
-		fmt.Fprintf(&b, "%s%s (price levels and percent moves): list them with GET /users/%s/alerts.",
-			plural(p.OtherRules, "alert rule"), besides, p.Email)
+		fmt.Fprintf(&b, "%s%s (price levels and percent moves): see them with /alerts.", plural(p.OtherRules, "alert rule"), besides)
 	}
 	return b.String()
 }

@@ -737,7 +737,7 @@ func TestWebhookStatusCountsOtherRules(t *testing.T) {
 	status := b.say(42, "/status")
 	require.NotContains(t, status, "You watch no tickers")
 	require.Contains(t, status, "2 alert rules (price levels and percent moves)")
-	require.Contains(t, status, "GET /users/lev@example.com/alerts")
+	require.Contains(t, status, "(price levels and percent moves): see them with /alerts.")
 }
 
 // groupSender is the user telegramtest.Update names as the sender of a group message.
