@@ -227,7 +227,7 @@ func linkedText(p query.Profile) string {
 	var b strings.Builder
 	switch {
 	case len(p.Subscriptions) == 0 && p.OtherRules == 0:
-		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: subscribe through the API and your alerts will come here.", p.Email)
+		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: set an alert with /watch, e.g. /watch AAPL above 200.", p.Email)
 	case len(p.Subscriptions) == 0:
 		fmt.Fprintf(&b, "Linked to %s: you will get the alerts of your %s here.", p.Email, plural(p.OtherRules, "alert rule"))
 	default:
@@ -327,8 +327,8 @@ func statusText(st query.ChatStatus, now time.Time) string {
 			b.WriteString("\n")
 			besides = " besides these ranges"
 		}
-		fmt.Fprintf(&b, "%s%s (price levels and percent moves): list them with GET /users/%s/alerts.",
-			plural(p.OtherRules, "alert rule"), besides, p.Email)
+		fmt.Fprintf(&b, "%s%s (price levels and percent moves): /alerts lists them.",
+			plural(p.OtherRules, "alert rule"), besides)
 	}
 	return b.String()
 }
