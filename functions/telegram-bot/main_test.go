@@ -150,7 +150,7 @@ func TestFunctionRegistersFromTheChatCheckingTheSymbol(t *testing.T) {
 	require.Equal(t, http.StatusOK, post(t, base, "/register ann@example.com AAPL", testSecret))
 	msgs := fake.Messages()
 	require.Len(t, msgs, 2)
-	require.Equal(t, "That did not work: invalid ticker: NOSUCHSYM is not a symbol the quote source knows. Send /help for the commands.", msgs[0].Text)
+	require.Equal(t, "That did not work: NOSUCHSYM is not a symbol the quote source knows. Send /help for the commands.", msgs[0].Text)
 	require.True(t, strings.HasPrefix(msgs[1].Text, "Registered ann@example.com: its alerts will come to this chat. You watch AAPL"), msgs[1].Text)
 	require.Equal(t, 1, quotes.Requests("NOSUCHSYM"))
 	require.Equal(t, 1, storetest.Count(t, faastest.Store(t, env).DB(), "users", ""))

@@ -86,7 +86,7 @@ func TestRegisterInAPrivateChat(t *testing.T) {
 	require.Equal(t, "That e-mail address did not work: \"not-an-email\" is not an e-mail address. "+
 		"Send /register followed by your e-mail, e.g. /register pat@example.com.",
 		b.say(43, "/register not-an-email"))
-	require.Equal(t, "That did not work: invalid ticker: \"AA%PL\" is not a symbol: use letters and digits, joined by single . - = ^ & "+
+	require.Equal(t, "That did not work: \"AA%PL\" is not a symbol: use letters and digits, joined by single . - = ^ & "+
 		"(a ^ may also lead), ending with a letter or digit. Send /help for the commands.",
 		b.say(43, "/register a@example.com AA%PL"))
 	require.Equal(t, 1, b.users())

@@ -95,6 +95,9 @@ func parseWatch(args []string) (watchRequest, error) {
 			if r.Reference, err = number(rest[3], "price"); err != nil {
 				return watchRequest{}, err
 			}
+			if r.Reference == 0 { // a zero reference means "from the latest price" to CreateRule
+				return watchRequest{}, badWatch("The price after from must be greater than 0.")
+			}
 		}
 	case numberPattern.MatchString(rest[0]):
 		if len(rest) != 2 {

@@ -59,7 +59,7 @@ func TestPriceRefusesBadInputPlainly(t *testing.T) {
 	b := newBot(t)
 	require.Equal(t, "/price takes 1 to 5 symbols (Yahoo Finance's), for example /price AAPL or /price AAPL VOD.L BRK-B.", b.say(7, "/price"))
 	require.Equal(t, "/price takes at most 5 symbols at a time: ask for the others in another /price.", b.say(7, "/price A B C D E F"))
-	require.Equal(t, `That did not work: invalid ticker: "A/B" is not a symbol: use letters and digits, joined by single . - = ^ & (a ^ may also lead), ending with a letter or digit. Send /help for the commands.`,
+	require.Equal(t, `That did not work: "A/B" is not a symbol: use letters and digits, joined by single . - = ^ & (a ^ may also lead), ending with a letter or digit. Send /help for the commands.`,
 		b.say(7, "/price A/B"))
 	require.Zero(t, b.yahoo.Requests(""), "nothing was asked of the source")
 }

@@ -79,8 +79,12 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 				return priceUsage, false
 			}
 			return fmt.Sprintf("/price takes at most %d symbols at a time: ask for the others in another /price.", query.MaxQuotesPerAsk), false
+		case "level", "high_value", "low_value", "reference", "percent":
+			if cmd.name == "watch" {
+				return watchValueText(cmd, v), false
+			}
 		}
-		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", v.Error()), false
+		return fmt.Sprintf("That did not work: %s. Send /help for the commands.", plainReason(v)), false
 	}
 	switch {
 	case errors.Is(err, stockalert.ErrNotFound) && cmd.name == "button:"+deleteAction:
@@ -110,6 +114,46 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 		return refusedText, false
 	}
 	return faultText, true
+}
+
+// fieldWords name the API's fields (stockalert.ValidationError.Field) as the chat's commands call them.
+var fieldWords = map[string]string{
+	"ticker": "the ticker", "level": "the price", "high_value": "the high price", "low_value": "the low price",
+	"reference": "the price after from", "percent": "the percent",
+}
+
+// plainReason writes a validation error in plain words, without the API's field name ("invalid
+// reference: …"): a reason that needs its subject ("is longer than 16 characters") gets the field's
+// word ("the ticker is longer than 16 characters"); one that names it already is kept as it is.
+func plainReason(v *stockalert.ValidationError) string {
+	reason := strings.ReplaceAll(v.Reason, fmt.Sprintf("%g", float64(stockalert.MaxThreshold)),
+		strconv.FormatFloat(stockalert.MaxThreshold, 'f', -1, 64))
+	if !strings.HasPrefix(reason, "is ") && !strings.HasPrefix(reason, "must ") {
+		return reason
+	}
+	word, ok := fieldWords[v.Field]
+	if !ok {
+		word = "the " + strings.ReplaceAll(v.Field, "_", " ")
+	}
+	return word + " " + reason
+}
+
+// watchValueText answers a /watch whose values parsed but that the rule refused (stockalert.Rule
+// Validate, or CreateRule when a move has no price to start from), in the words of /watch.
+func watchValueText(cmd botCommand, v *stockalert.ValidationError) string {
+	switch {
+	case v.Field == "reference" && strings.HasPrefix(v.Reason, "is required"):
+		ticker := "NVDA"
+		if len(cmd.args) > 0 {
+			ticker = strings.ToUpper(cmd.args[0])
+		}
+		return fmt.Sprintf("No price of %s is recorded yet, so a move has nothing to start from: give the price yourself, "+
+			"e.g. /watch %s move 5%% from 120.50.", ticker, ticker)
+	case v.Field == "high_value" && strings.Contains(v.Reason, "low_value"):
+		return "A range takes the low price first, then a higher high price: /watch AAPL 150 200.\n\n" + watchUsage
+	}
+	text := plainReason(v)
+	return strings.ToUpper(text[:1]) + text[1:] + ".\n\n" + watchUsage
 }
 
 // isConflict reports whether err is a *stockalert.ConflictError naming field.
@@ -183,7 +227,7 @@ func linkedText(p query.Profile) string {
 	var b strings.Builder
 	switch {
 	case len(p.Subscriptions) == 0 && p.OtherRules == 0:
-		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: subscribe through the API and your alerts will come here.", p.Email)
+		fmt.Fprintf(&b, "Linked to %s. You watch no tickers yet: set an alert with /watch, e.g. /watch AAPL above 200.", p.Email)
 	case len(p.Subscriptions) == 0:
 		fmt.Fprintf(&b, "Linked to %s: you will get the alerts of your %s here.", p.Email, plural(p.OtherRules, "alert rule"))
 	default:
@@ -283,7 +327,8 @@ func statusText(st query.ChatStatus, now time.Time) string {
 			b.WriteString("\n")
 			besides = " besides these ranges"
 		}
-		fmt.Fprintf(&b, "%s%s (price levels and percent moves): see them with /alerts.", plural(p.OtherRules, "alert rule"), besides)
+		fmt.Fprintf(&b, "%s%s (price levels and percent moves): /alerts lists them.",
+			plural(p.OtherRules, "alert rule"), besides)
 	}
 	return b.String()
 }

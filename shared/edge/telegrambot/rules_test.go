@@ -86,10 +86,17 @@ func TestWatchAddsEachKindOfRuleAndAnswersWithTheLatestPrice(t *testing.T) {
 	require.Equal(t, "I don't know the condition \"sideways\".\n\n"+usage, b.say(42, "/watch AAPL sideways 3"))
 	require.Equal(t, "\"1e3\" is not a price: write it like 150 or 120.50.\n\n"+usage, b.say(42, "/watch AAPL above 1e3"))
 	require.Equal(t, "Which ticker, and when should I alert you?\n\n"+usage, b.say(42, "/watch"))
-	require.Equal(t, "That did not work: invalid percent: must be greater than 0 and at most 1000. Send /help for the commands.",
-		b.say(42, "/watch AAPL change 5000%"))
-	require.Equal(t, "That did not work: invalid reference: is required: no price of TSLA is recorded yet. Send /help for the commands.",
-		b.say(42, "/watch TSLA move 5%"))
+	// The rule's own checks are told in the words of /watch, never the API's field names.
+	require.Equal(t, "The percent must be greater than 0 and at most 1000.\n\n"+usage, b.say(42, "/watch AAPL change 5000%"))
+	require.Equal(t, "No price of TSLA is recorded yet, so a move has nothing to start from: give the price yourself, "+
+		"e.g. /watch TSLA move 5% from 120.50.", b.say(42, "/watch TSLA move 5%"))
+	require.Equal(t, "The price must be greater than 0.\n\n"+usage, b.say(42, "/watch AAPL above 0"))
+	require.Equal(t, "The price must be at most 1000000000000.\n\n"+usage, b.say(42, "/watch AAPL above 99999999999999999999"))
+	require.Equal(t, "The price after from must be greater than 0.\n\n"+usage, b.say(42, "/watch AAPL move 5% from 0"))
+	require.Equal(t, "A range takes the low price first, then a higher high price: /watch AAPL 150 200.\n\n"+usage, b.say(42, "/watch AAPL 200 150"))
+	require.Equal(t, "A range takes the low price first, then a higher high price: /watch AAPL 150 200.\n\n"+usage, b.say(42, "/watch aapl 150 150"))
+	require.Equal(t, "That did not work: the ticker is longer than 16 characters. Send /help for the commands.",
+		b.say(42, "/watch ABCDEFGHIJKLMNOPQRSTUVWXYZ above 5"))
 	require.Len(t, b.ruleIDsOf("pat@example.com"), 5)
 	require.Equal(t, notLinked, b.say(43, "/watch AAPL above 200"), "an unlinked chat")
 }

@@ -736,8 +736,16 @@ func TestWebhookStatusCountsOtherRules(t *testing.T) {
 	require.Contains(t, b.say(42, "/start "+code), "you will get the alerts of your 2 alert rules here")
 	status := b.say(42, "/status")
 	require.NotContains(t, status, "You watch no tickers")
-	require.Contains(t, status, "2 alert rules (price levels and percent moves)")
-	require.Contains(t, status, "(price levels and percent moves): see them with /alerts.")
+	require.Equal(t, "Account: lev@example.com\nAlerts: on\nRepeat alerts: at most every 1h while a ticker stays out of range\n\n"+
+		"2 alert rules (price levels and percent moves): /alerts lists them.", status)
+}
+
+// A chat linked to an account that watches nothing is pointed to /watch, not to the HTTP API.
+func TestWebhookLinkingAnAccountWithNoRulesPointsToWatch(t *testing.T) {
+	b := newBot(t)
+	code := b.registerUser("lev@example.com", "", stockalert.Thresholds{})
+	require.Equal(t, "Linked to lev@example.com. You watch no tickers yet: set an alert with /watch, e.g. /watch AAPL above 200. "+
+		"Send /status to see your thresholds, /help for the commands.", b.say(42, "/start "+code))
 }
 
 // groupSender is the user telegramtest.Update names as the sender of a group message.
