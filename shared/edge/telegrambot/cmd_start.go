@@ -29,6 +29,12 @@ func (h *Webhook) cmdStart(ctx context.Context, req request) (answer, error) {
 		}
 		return reply(linkedText(st.Profile)), nil
 	}
+	// Anyone may read the welcome; in a group only an administrator may link it.
+	if !req.private {
+		if err := h.checkAdmin(ctx, req.chatID, req.fromID, req.asChat); err != nil {
+			return answer{}, err
+		}
+	}
 	code := strings.Join(req.args, " ")
 	err := h.link.Handle(ctx, command.LinkTelegram{Code: code, ChatID: req.chatID})
 	switch {

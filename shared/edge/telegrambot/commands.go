@@ -77,7 +77,7 @@ var commandOrder = []string{"start", "register", "token", "status",
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
 func (h *Webhook) table() map[string]commandSpec {
 	return map[string]commandSpec{
-		"start":    {run: h.cmdStart, admin: true, args: "<code>", usage: "link this chat to your account with the code from your registration", groups: true},
+		"start":    {run: h.cmdStart, args: "<code>", usage: "link this chat to your account with the code from your registration", groups: true},
 		"register": {run: h.cmdRegister, admin: true, args: "<email> [TICKER]", usage: "create your account, bound to this chat", groups: true},
 		"token":    {run: h.cmdToken, privateOnly: true, usage: "a new API token for the HTTP API (the old one stops working)"},
 		"status":   {run: h.cmdStatus, usage: "your account, rules and latest prices", groups: true},

@@ -32,6 +32,7 @@ func TestGroupCommandsThatChangeTheAccountNeedAnAdministrator(t *testing.T) {
 	b.fake.SetChatMember(group, admin, "administrator")
 	b.fake.SetChatMember(group, owner, "creator")
 
+	require.Contains(t, b.sayRaw(group, telegramtest.GroupUpdate(group, member, "/start")), "Welcome to StockAlert!", "anyone may read the welcome")
 	require.Equal(t, "Only the group's administrators may do that.", b.sayRaw(group, telegramtest.GroupUpdate(group, member, "/start "+code)))
 	require.Contains(t, b.sayRaw(group, telegramtest.GroupUpdate(group, admin, "/start "+code)), "Linked to grp@example.com")
 	require.Equal(t, "Only the group's administrators may do that.", b.sayRaw(group, telegramtest.GroupUpdate(group, member, "/stop")))
