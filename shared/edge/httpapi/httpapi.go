@@ -45,6 +45,7 @@ type UserCommands struct {
 	IssueLinkCode command.IssueLinkCodeHandler
 	CreateRule    command.CreateRuleHandler
 	DeleteRule    command.DeleteRuleHandler
+	EnableChannel command.EnableChannelHandler
 
 	Authenticate query.AuthenticateHandler
 	UserProfile  query.UserProfileHandler
@@ -71,13 +72,14 @@ type UserCommands struct {
 
 // StockQueries are the dependencies of the read side. Every handler is required.
 type StockQueries struct {
-	Authenticate query.AuthenticateHandler
-	UserProfile  query.UserProfileHandler
-	LatestPrice  query.LatestPriceHandler
-	LatestPrices query.LatestPricesHandler
-	AveragePrice query.AveragePriceHandler
-	Rules        query.RulesHandler
-	AlertHistory query.AlertHistoryHandler
+	Authenticate  query.AuthenticateHandler
+	UserProfile   query.UserProfileHandler
+	LatestPrice   query.LatestPriceHandler
+	LatestPrices  query.LatestPricesHandler
+	AveragePrice  query.AveragePriceHandler
+	Rules         query.RulesHandler
+	AlertHistory  query.AlertHistoryHandler
+	ChannelStates query.ChannelStatesHandler
 
 	// Logger receives the errors answered with 500 (nil: discarded).
 	Logger *slog.Logger
@@ -94,6 +96,7 @@ type StockQueries struct {
 //	POST   /users/{email}/telegram-link     issue a new one-time Telegram link code
 //	POST   /users/{email}/alerts            add an alert rule (201 with the rule); shares the Limiter
 //	DELETE /users/{email}/alerts/{id}       remove an alert rule (204)
+//	PUT    /users/{email}/channels          turn channels on or off
 //
 // It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
 func NewUserCommands(d UserCommands) http.Handler {
@@ -102,6 +105,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 		"Unsubscribe": d.Unsubscribe, "DeleteUser": d.DeleteUser, "IssueLinkCode": d.IssueLinkCode,
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile, "Once": d.Once,
 		"CreateRule": d.CreateRule, "DeleteRule": d.DeleteRule,
+		"EnableChannel": d.EnableChannel,
 	} {
 		if dep == nil {
 			panic("httpapi: UserCommands." + name + " is required")
@@ -121,6 +125,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 	mux.Handle("POST /users/{email}/telegram-link", e.authenticated(c.telegramLink))
 	mux.Handle("POST /users/{email}/alerts", e.limit.Wrap(e.authenticated(c.createRule)))
 	mux.Handle("DELETE /users/{email}/alerts/{id}", e.authenticated(c.deleteRule))
+	mux.Handle("PUT /users/{email}/channels", e.authenticated(c.putChannels))
 	return router{mux}
 }
 
@@ -132,6 +137,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 //	GET /users/{email}/average?count=N[&ticker=T]    mean of the last N recorded prices
 //	GET /users/{email}/alerts[?ticker=T]             the user's alert rules
 //	GET /users/{email}/alerts/history[?ticker=T&limit=N]  the alerts raised, newest first
+//	GET /users/{email}/channels                      the user's channels and their state
 //
 // It panics when a required dependency is missing.
 func NewStockQueries(d StockQueries) http.Handler {
@@ -139,6 +145,7 @@ func NewStockQueries(d StockQueries) http.Handler {
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile,
 		"LatestPrice": d.LatestPrice, "AveragePrice": d.AveragePrice, "LatestPrices": d.LatestPrices,
 		"Rules": d.Rules, "AlertHistory": d.AlertHistory,
+		"ChannelStates": d.ChannelStates,
 	} {
 		if dep == nil {
 			panic("httpapi: StockQueries." + name + " is required")
@@ -152,6 +159,7 @@ func NewStockQueries(d StockQueries) http.Handler {
 	mux.Handle("GET /users/{email}/average", e.authenticated(q.average))
 	mux.Handle("GET /users/{email}/alerts", e.authenticated(q.rules))
 	mux.Handle("GET /users/{email}/alerts/history", e.authenticated(q.history))
+	mux.Handle("GET /users/{email}/channels", e.authenticated(q.channels))
 	return router{mux}
 }
 
