@@ -28,7 +28,7 @@ type AlertHistory struct {
 	Limit  string
 }
 
-// ChannelTelegram is the delivery channel of today's alerts.
+// ChannelTelegram is the delivery channel of an alert not tried on any channel yet.
 const ChannelTelegram = "telegram"
 
 // DeliveryOutcome is how far an alert got on one channel.
@@ -93,6 +93,16 @@ type HistoryEntry struct {
 	// an undeliverable one, why in plain words (never the operator's error chain).
 	State  stockalert.DeliveryState
 	Reason string
+	// Channels are the alert's deliveries over the channels beside Telegram (the delivery log), in
+	// stockalert.Channels order: each channel's state and, for an undeliverable one, the reason.
+	Channels []ChannelEntry
+}
+
+// ChannelEntry is an alert's delivery log entry over one channel beside Telegram.
+type ChannelEntry struct {
+	Channel stockalert.Channel
+	State   stockalert.DeliveryState
+	Reason  string
 }
 
 // AlertHistoryHandler answers AlertHistory: the alerts (none is an empty list), or a
@@ -131,17 +141,31 @@ func (h alertHistoryHandler) Handle(ctx context.Context, q AlertHistory) ([]Rais
 	}
 	out := make([]RaisedAlert, len(entries))
 	for i, e := range entries {
-		d := Delivery{Channel: ChannelTelegram, Outcome: OutcomePending}
-		switch e.State {
-		case stockalert.Sent:
-			d.Outcome = OutcomeSent
-		case stockalert.Undeliverable:
-			d.Outcome, d.Reason = OutcomeUndeliverable, e.Reason
-		case stockalert.Held:
-			d.Outcome, d.Reason = OutcomeHeld, "quiet hours"
+		// One delivery per channel the alert went to: Telegram's from the notification log, the
+		// others' from the delivery log; an alert not tried anywhere yet is pending on Telegram.
+		var ds []Delivery
+		if e.State != "" || len(e.Channels) == 0 {
+			ds = append(ds, delivery(ChannelTelegram, e.State, e.Reason))
+		}
+		for _, c := range e.Channels {
+			ds = append(ds, delivery(string(c.Channel), c.State, c.Reason))
 		}
 		out[i] = e.Alert
-		out[i].Deliveries = []Delivery{d}
+		out[i].Deliveries = ds
 	}
 	return out, nil
+}
+
+// delivery is a logged state as the history shows it.
+func delivery(channel string, state stockalert.DeliveryState, reason string) Delivery {
+	d := Delivery{Channel: channel, Outcome: OutcomePending}
+	switch state {
+	case stockalert.Sent:
+		d.Outcome = OutcomeSent
+	case stockalert.Undeliverable:
+		d.Outcome, d.Reason = OutcomeUndeliverable, reason
+	case stockalert.Held:
+		d.Outcome, d.Reason = OutcomeHeld, "quiet hours"
+	}
+	return d
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/stockalert/stockalert/shared/query"
@@ -52,5 +54,54 @@ func (s *Store) AlertHistory(ctx context.Context, email stockalert.Email, ticker
 		e.State, e.Reason = stockalert.DeliveryState(state.String), reason.String
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("alert history: %w", err)
+	}
+	if err := s.channelHistory(ctx, email, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// channelHistory adds to entries their deliveries over the channels beside Telegram (the delivery log),
+// in stockalert.Channels order.
+func (s *Store) channelHistory(ctx context.Context, email stockalert.Email, entries []query.HistoryEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(entries))
+	args := []any{email}
+	for i, e := range entries {
+		at[e.Alert.EventID] = i
+		args = append(args, e.Alert.EventID)
+	}
+	rows, err := s.q(ctx).QueryContext(ctx,
+		`SELECT d.event_id, d.channel, d.state, COALESCE(d.reason, '')
+		   FROM deliveries d JOIN users u ON u.id = d.user_id
+		  WHERE u.email = ? AND d.event_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(entries)), ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("alert history: channel deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			c  query.ChannelEntry
+		)
+		if err := rows.Scan(&id, &c.Channel, &c.State, &c.Reason); err != nil {
+			return fmt.Errorf("scan delivery: %w", err)
+		}
+		if i, ok := at[id]; ok {
+			entries[i].Channels = append(entries[i].Channels, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("alert history: channel deliveries: %w", err)
+	}
+	for i := range entries {
+		slices.SortFunc(entries[i].Channels, func(a, b query.ChannelEntry) int {
+			return slices.Index(stockalert.Channels, a.Channel) - slices.Index(stockalert.Channels, b.Channel)
+		})
+	}
+	return nil
 }

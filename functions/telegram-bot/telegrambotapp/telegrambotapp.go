@@ -167,6 +167,10 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		SetTimeZone:   command.NewSetTimeZoneHandler(store, p.Logger, m),
 		SetQuietHours: command.NewSetQuietHoursHandler(store, p.Logger, m),
 
+		Channels: query.NewChannelStatesHandler(store, p.Logger, m),
+		// No EmailVerifier yet: /channels email on answers "e-mail is not configured on this server".
+		EnableChannel: command.NewEnableChannelHandler(store, nil, p.Logger, m),
+
 		Replies:      telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:          sender,
 		Logger:       p.Logger,

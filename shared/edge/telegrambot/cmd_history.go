@@ -20,6 +20,7 @@ const historyLength = 10
 //	Your last alerts:
 //	14:30 UTC AAPL above 200.00 USD, at 201.30 USD: sent
 //	2026-03-01 09:15 UTC MSFT down 3% on the day, at 387.10 USD: not delivered (no Telegram chat linked)
+//	2026-03-01 09:10 UTC NVDA above 120.00 USD, at 121.00 USD: Telegram sent, e-mail sent, webhook not sent yet
 func (h *Webhook) cmdHistory(ctx context.Context, req request) (answer, error) {
 	if len(req.args) > 1 {
 		return reply("Send /history for your last alerts, or /history AAPL for those about one ticker."), nil
@@ -82,12 +83,24 @@ func whatFired(a query.RaisedAlert) string {
 	return string(a.Condition)
 }
 
-// deliveryOutcome says how an alert's delivery went: "sent", "not sent yet", or "not delivered (why)".
+// deliveryOutcome says how an alert's delivery went: "sent", "not sent yet", or "not delivered (why)";
+// for an alert that went to more than one channel, each channel's: "Telegram sent, e-mail not delivered
+// (why)".
 func deliveryOutcome(ds []query.Delivery) string {
-	if len(ds) == 0 {
+	switch len(ds) {
+	case 0:
 		return "not sent yet"
+	case 1:
+		return outcomeWords(ds[0])
 	}
-	d := ds[0]
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = channelWords(d.Channel) + " " + outcomeWords(d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func outcomeWords(d query.Delivery) string {
 	switch d.Outcome {
 	case query.OutcomeSent:
 		return "sent"
@@ -98,4 +111,15 @@ func deliveryOutcome(ds []query.Delivery) string {
 		return "not delivered"
 	}
 	return "not sent yet"
+}
+
+// channelWords names a channel in a chat reply.
+func channelWords(c string) string {
+	switch stockalert.Channel(c) {
+	case stockalert.ChannelTelegram:
+		return "Telegram"
+	case stockalert.ChannelEmail:
+		return "e-mail"
+	}
+	return c
 }

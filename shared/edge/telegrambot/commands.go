@@ -71,7 +71,7 @@ const plainTextCommand = "_text"
 // commandOrder is the order of /help and of the "/" menu.
 var commandOrder = []string{"start", "register", "token", "status",
 	"watch", "alerts", "delete", "unwatch", "history",
-	"price", "tz", "quiet",
+	"price", "tz", "quiet", "channels",
 	"set", "stop", "resume", "help"}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
@@ -95,6 +95,9 @@ func (h *Webhook) table() map[string]commandSpec {
 		"price": {run: h.cmdPrice, args: "<TICKER> [TICKER…]", usage: "the current price of up to 5 symbols", groups: true},
 		"tz":    {run: h.cmdTimeZone, admin: true, args: "<zone>", usage: "the time zone times are shown in, e.g. Europe/Paris (alone: show it)", groups: true},
 		"quiet": {run: h.cmdQuiet, admin: true, args: "<HH:MM>-<HH:MM> | off", usage: "hold alerts during these hours, then sum them up (alone: show them)", groups: true},
+
+		// Anyone may see the channels; turning one on or off is for a group's administrators (checked in the command).
+		"channels": {run: h.cmdChannels, args: "[telegram|email|webhook on|off]", usage: "where alerts go: Telegram, e-mail, webhook (alone: show them)", groups: true},
 
 		plainTextCommand: {run: h.cmdPlainText},
 	}

@@ -108,6 +108,10 @@ type WebhookConfig struct {
 	SetTimeZone   command.SetTimeZoneHandler
 	SetQuietHours command.SetQuietHoursHandler
 
+	// The channels in the chat (/channels): their states, and turning them on or off. Both required.
+	Channels      query.ChannelStatesHandler
+	EnableChannel command.EnableChannelHandler
+
 	// Replies sends the answers. Required.
 	Replies ReplySender
 	// Bot answers button presses and tells group administrators apart (a *telegram.Sender). Without
@@ -155,6 +159,7 @@ type Webhook struct {
 	prices      query.CurrentQuotesHandler
 	setZone     command.SetTimeZoneHandler
 	setQuiet    command.SetQuietHoursHandler
+	channels    channelHandlers
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -188,6 +193,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		return nil, errors.New("telegram webhook: the Register, RotateToken and CodeHolder handlers are required")
 	case cfg.Prices == nil || cfg.SetTimeZone == nil || cfg.SetQuietHours == nil:
 		return nil, errors.New("telegram webhook: the Prices, SetTimeZone and SetQuietHours handlers are required")
+	case cfg.Channels == nil || cfg.EnableChannel == nil:
+		return nil, errors.New("telegram webhook: the Channels and EnableChannel handlers are required")
 	case cfg.Replies == nil:
 		return nil, errors.New("telegram webhook: a reply sender is required")
 	case cfg.MaxBodyBytes < 0:
@@ -211,6 +218,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		prices:      cfg.Prices,
 		setZone:     cfg.SetTimeZone,
 		setQuiet:    cfg.SetQuietHours,
+		channels:    channelHandlers{states: cfg.Channels, enable: cfg.EnableChannel},
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,

@@ -81,6 +81,9 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		SetTimeZone:   command.NewSetTimeZoneHandler(s, nil, nil),
 		SetQuietHours: command.NewSetQuietHoursHandler(s, nil, nil),
 
+		Channels:      query.NewChannelStatesHandler(s, nil, nil),
+		EnableChannel: command.NewEnableChannelHandler(s, nil, nil, nil),
+
 		Replies: sender,
 		Bot:     sender,
 		Now:     func() time.Time { return now },
@@ -615,6 +618,9 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 			Prices:        query.NewCurrentQuotesHandler(newQuotes(t, yahootest.NewServer(t)), s, 0, nil, nil),
 			SetTimeZone:   command.NewSetTimeZoneHandler(s, nil, nil),
 			SetQuietHours: command.NewSetQuietHoursHandler(s, nil, nil),
+
+			Channels:      query.NewChannelStatesHandler(s, nil, nil),
+			EnableChannel: command.NewEnableChannelHandler(s, nil, nil, nil),
 		}
 	}
 	_, err = telegrambot.NewWebhook(valid())
@@ -639,6 +645,8 @@ func TestNewWebhookRefusesIncompleteConfig(t *testing.T) {
 		"no time zone":     {func(c *telegrambot.WebhookConfig) { c.SetTimeZone = nil }, "SetQuietHours handlers are required"},
 		"no quiet hours":   {func(c *telegrambot.WebhookConfig) { c.SetQuietHours = nil }, "SetQuietHours handlers are required"},
 		"negative maxbody": {func(c *telegrambot.WebhookConfig) { c.MaxBodyBytes = -1 }, "must not be negative"},
+		"no channels":      {func(c *telegrambot.WebhookConfig) { c.Channels = nil }, "EnableChannel handlers are required"},
+		"no enable":        {func(c *telegrambot.WebhookConfig) { c.EnableChannel = nil }, "EnableChannel handlers are required"},
 	} {
 		cfg := valid()
 		c.change(&cfg)

@@ -28,6 +28,39 @@ func (f *fixture) channelSettings(uid int64) map[stockalert.Channel]stockalert.C
 
 // channelCases: a user's channel settings and the per-(alert, channel) delivery log.
 var channelCases = []contractCase{
+	{"AlertHistory/one delivery per channel the alert went to, with outcome and reason", func(t *testing.T, f *fixture) {
+		u := f.ruleUseCases()
+		r := f.registerUser("multi@example.com", "", th(nil, nil))
+		o := f.registerUser("other@example.com", "", th(nil, nil))
+		rule := u.createRule(t, f, r.email, stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 100})
+		uid, oid := f.mustProfile(r.email).UserID, f.mustProfile(o.email).UserID
+		t0 := f.clock.Now()
+		all := f.raiseAlert(uid, rule.ID, "AAPL", t0, 101)
+		mailOnly := f.raiseAlert(uid, rule.ID, "AAPL", t0.Add(time.Minute), 102)
+		untried := f.raiseAlert(uid, rule.ID, "AAPL", t0.Add(2*time.Minute), 103)
+		require.NoError(t, f.recordNotif.Handle(f.ctx, command.RecordNotification{Alert: all, UserID: uid, State: stockalert.Sent}))
+		outcome := func(e stockalert.AlertEvent, user int64, c stockalert.Channel, st stockalert.DeliveryState, reason string) {
+			require.NoError(t, f.store.RecordChannelDelivery(f.ctx, command.ChannelOutcome{EventID: e.EventID, Channel: c, UserID: user,
+				State: st, Error: "operator's chain", Reason: reason}))
+		}
+		outcome(all, uid, stockalert.ChannelWebhook, stockalert.Failed, "")
+		outcome(all, uid, stockalert.ChannelEmail, stockalert.Undeliverable, "the mail server refused the address")
+		outcome(mailOnly, uid, stockalert.ChannelEmail, stockalert.Sent, "")
+		outcome(untried, oid, stockalert.ChannelEmail, stockalert.Sent, "") // another user's log: not this one's
+
+		got, err := u.history.Handle(f.ctx, query.AlertHistory{Email: r.email})
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		require.Equal(t, []query.Delivery{{Channel: "telegram", Outcome: query.OutcomePending}}, got[0].Deliveries,
+			"not tried anywhere yet")
+		require.Equal(t, []query.Delivery{{Channel: "email", Outcome: query.OutcomeSent}}, got[1].Deliveries,
+			"went to e-mail alone")
+		require.Equal(t, []query.Delivery{
+			{Channel: "telegram", Outcome: query.OutcomeSent},
+			{Channel: "email", Outcome: query.OutcomeUndeliverable, Reason: "the mail server refused the address"},
+			{Channel: "webhook", Outcome: query.OutcomePending},
+		}, got[2].Deliveries, "in the channels' order, never the operator's error")
+	}},
 	{"Channels/a rule's channels are stored, listed and carried on its alerts", func(t *testing.T, f *fixture) {
 		u := f.ruleUseCases()
 		r := f.registerUser("rch@example.com", "", th(nil, nil))
