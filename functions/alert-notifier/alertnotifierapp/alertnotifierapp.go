@@ -5,6 +5,9 @@
 // chat that moved (a group upgraded to a supergroup) is followed. During the user's quiet hours an alert
 // is held (logged, not sent); the summary event the data-collector queues once they are over is sent
 // as one message (alertmessage.Summary) and the held alerts are marked sent. Without a bot token it runs dry: it logs what it would send.
+// Beside Telegram it fans each alert out to the user's other enabled channels (command.Channels), one
+// claimed and logged delivery per (alert, channel); a channel enabled without its adapter here is
+// logged undeliverable ("… is not configured on this server").
 // Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
