@@ -108,3 +108,25 @@ func TestHistoryShowsEveryChannel(t *testing.T) {
 	require.Equal(t, "Your last alerts:\n14:45 UTC AAPL above 200.00 USD, at 210.00 USD: Telegram sent, "+
 		"e-mail not delivered (the mail server refused the address), webhook not sent yet", b.say(42, "/history"))
 }
+
+// /watch … via names the channels a rule goes to.
+func TestWatchViaChannels(t *testing.T) {
+	b := newBot(t)
+	b.linked(42, "pat@example.com")
+	out := b.say(42, "/watch AAPL above 200 once via Email,webhook")
+	require.Contains(t, out, "Rule 1: AAPL above 200")
+	require.Contains(t, out, "\nIts alerts go to e-mail and webhook only.")
+	views, err := query.NewRulesHandler(b.store, query.Freshness{}, nil, nil).Handle(b.ctx, query.Rules{Email: "pat@example.com"})
+	require.NoError(t, err)
+	require.Len(t, views, 1)
+	require.Equal(t, []stockalert.Channel{stockalert.ChannelEmail, stockalert.ChannelWebhook}, views[0].Rule.Channels)
+	require.Equal(t, stockalert.RepeatOnce, views[0].Rule.Repeat)
+
+	require.Contains(t, b.say(42, "/watch AAPL above 200 via sms"), "After via come channels: telegram, email or webhook")
+	require.Contains(t, b.say(42, "/watch AAPL above 200 via email,email"), "named twice")
+	require.Contains(t, b.say(42, "/watch AAPL 150 200 via email"), "use above and below rules to choose channels")
+	require.Contains(t, b.say(42, "/watch AAPL above 200 via telegram"), "Rule 2:", "other channels: another rule")
+	views, err = query.NewRulesHandler(b.store, query.Freshness{}, nil, nil).Handle(b.ctx, query.Rules{Email: "pat@example.com"})
+	require.NoError(t, err)
+	require.Len(t, views, 2, "the refused ones wrote nothing")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,8 @@ const watchUsage = `Send /watch with a ticker and a condition, and once at the e
 /watch AAPL 150 200 (a range: below 150 or above 200)
 /watch MSFT change 3% (the day change from the previous close; add up or down for one side)
 /watch NVDA move 5% (from the latest price; add from 120.50 to give the price yourself)
-/watch AAPL above 200 once`
+/watch AAPL above 200 once
+/watch AAPL above 200 via email,webhook (only to these channels; see /channels)`
 
 // numberPattern is a price or a percent as users type them: digits with an optional decimal point.
 var numberPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
@@ -45,6 +47,14 @@ func parseWatch(args []string) (watchRequest, error) {
 	}
 	r := stockalert.Rule{Ticker: stockalert.Ticker(strings.ToUpper(args[0]))}
 	rest := args[1:]
+	if n := len(rest); n >= 2 && strings.EqualFold(rest[n-2], "via") {
+		cs, err := stockalert.ParseChannels("channels", strings.Split(strings.ToLower(rest[n-1]), ","))
+		if err != nil {
+			v, _ := stockalert.AsValidation(err)
+			return watchRequest{}, badWatch("After via come channels: telegram, email or webhook, separated by commas (%s).", v.Reason)
+		}
+		r.Channels, rest = cs, rest[:n-2]
+	}
 	if n := len(rest); n > 0 && strings.EqualFold(rest[n-1], "once") {
 		r.Repeat, rest = stockalert.RepeatOnce, rest[:n-1]
 	}
@@ -109,6 +119,10 @@ func parseWatch(args []string) (watchRequest, error) {
 			return watchRequest{}, err
 		}
 		r.Kind, r.Thresholds = stockalert.KindRange, stockalert.Thresholds{High: stockalert.Float(high), Low: stockalert.Float(low)}
+		if r.Channels != nil && r.Repeat != stockalert.RepeatOnce {
+			return watchRequest{}, badWatch("A range that replaces your range on %s goes to all your channels: "+
+				"use above and below rules to choose channels.", r.Ticker)
+		}
 		return watchRequest{rule: r, putRange: r.Repeat != stockalert.RepeatOnce}, nil
 	default:
 		return watchRequest{}, badWatch("I don't know the condition %q.", rest[0])
@@ -171,7 +185,7 @@ func (h *Webhook) sameLiveRule(ctx context.Context, email stockalert.Email, r st
 		got := v.Rule
 		if v.State == stockalert.RuleDone || got.Kind != want.Kind || got.Repeat != want.Repeat || got.Level != want.Level ||
 			got.Percent != want.Percent || got.Direction != want.Direction || !got.Thresholds.Equal(want.Thresholds) ||
-			(want.Reference != 0 && got.Reference != want.Reference) {
+			(want.Reference != 0 && got.Reference != want.Reference) || !slices.Equal(got.Channels, want.Channels) {
 			continue
 		}
 		return got, true, nil
@@ -192,6 +206,13 @@ func (h *Webhook) watchReply(ctx context.Context, email stockalert.Email, loc *t
 		currency = v.Quote.Currency
 	}
 	fmt.Fprintf(&b, "Rule %s: %s %s.", stockalert.RuleIDString(v.Rule.ID), v.Rule.Ticker, ruleWhat(v.Rule, currency))
+	if v.Rule.Channels != nil {
+		names := make([]string, len(v.Rule.Channels))
+		for i, c := range v.Rule.Channels {
+			names[i] = channelWords(string(c))
+		}
+		fmt.Fprintf(&b, "\nIts alerts go to %s only.", strings.Join(names, " and "))
+	}
 	if v.Quote != nil {
 		fmt.Fprintf(&b, "\nLast price: %s.", recordedQuoteLine(*v.Quote, v.Stale, now, loc))
 	} else {

@@ -81,7 +81,8 @@ func TestWatchAddsEachKindOfRuleAndAnswersWithTheLatestPrice(t *testing.T) {
 	const usage = "Send /watch with a ticker and a condition, and once at the end for an alert that fires only once:\n" +
 		"/watch AAPL above 200\n/watch AAPL below 150\n/watch AAPL 150 200 (a range: below 150 or above 200)\n" +
 		"/watch MSFT change 3% (the day change from the previous close; add up or down for one side)\n" +
-		"/watch NVDA move 5% (from the latest price; add from 120.50 to give the price yourself)\n/watch AAPL above 200 once"
+		"/watch NVDA move 5% (from the latest price; add from 120.50 to give the price yourself)\n/watch AAPL above 200 once\n" +
+		"/watch AAPL above 200 via email,webhook (only to these channels; see /channels)"
 	require.Equal(t, "Move takes a percent and, if you like, from and a price.\n\n"+usage, b.say(42, "/watch NVDA move 10% up from 120.50"))
 	require.Equal(t, "I don't know the condition \"sideways\".\n\n"+usage, b.say(42, "/watch AAPL sideways 3"))
 	require.Equal(t, "\"1e3\" is not a price: write it like 150 or 120.50.\n\n"+usage, b.say(42, "/watch AAPL above 1e3"))
