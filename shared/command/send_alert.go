@@ -219,7 +219,10 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 		entry RecordNotification
 		tgErr error
 	)
-	if !telegramDone && telegram.Enabled && stockalert.Includes(a.Channels, stockalert.ChannelTelegram) {
+	// Telegram needs a linked chat: without one the alert is logged undeliverable there ("no Telegram
+	// chat linked"), unless another channel takes it.
+	if !telegramDone && telegram.Enabled && stockalert.Includes(a.Channels, stockalert.ChannelTelegram) &&
+		(u.TelegramChatID != nil || !h.anyOther(a, settings)) {
 		entry, tgErr = h.deliverTelegram(ctx, sendCtx, email, a, u, lease, h.format(a, loc))
 	}
 	channels, chErr := h.fanOut(ctx, sendCtx, a, u, settings, lease)

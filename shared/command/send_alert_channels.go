@@ -92,6 +92,19 @@ func (h sendAlertHandler) settings(ctx context.Context, userID int64) (map[stock
 	return out, nil
 }
 
+// anyOther reports whether a goes to a channel beside Telegram.
+func (h sendAlertHandler) anyOther(a stockalert.AlertEvent, settings map[stockalert.Channel]stockalert.ChannelSettings) bool {
+	if h.channelLog == nil {
+		return false
+	}
+	for _, c := range stockalert.Channels {
+		if c != stockalert.ChannelTelegram && settings[c].Enabled && stockalert.Includes(a.Channels, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // fanOut delivers a over every channel beside Telegram that settings and the alert's rule want. It
 // returns one "channel=state" word per channel tried (for the log line) and an error joining the
 // transient ones (stockalert.ErrInFlight among them while another delivery holds a channel's claim).

@@ -271,3 +271,22 @@ func TestQuietHoursHoldEveryChannel(t *testing.T) {
 	require.Empty(t, r.deliveries(t, "hush@example.com"))
 	require.Equal(t, stockalert.Held, r.state(t, "hush@example.com")[0].State)
 }
+
+// Without a linked chat an alert that goes to another channel is not logged undeliverable on Telegram;
+// with no other channel it is, as before.
+func TestSendAlertWithoutAChatGoesToTheOtherChannels(t *testing.T) {
+	r := newFanOutRig(t)
+	r.user(t, "nochat@example.com", 0)
+	ctx := context.Background()
+	u, err := r.store.UserByEmail(ctx, "nochat@example.com")
+	require.NoError(t, err)
+	require.NoError(t, r.send.Handle(ctx, command.SendAlert{Alert: alert("n1", "nochat@example.com", nil)}))
+	require.Equal(t, stockalert.Undeliverable, r.state(t, "nochat@example.com")[0].State, "no channel at all: as before")
+
+	require.NoError(t, r.store.MarkChannelVerified(ctx, u.ID, stockalert.ChannelEmail, time.Now()))
+	require.NoError(t, r.store.SetChannelEnabled(ctx, u.ID, stockalert.ChannelEmail, true))
+	require.NoError(t, r.send.Handle(ctx, command.SendAlert{Alert: alert("n2", "nochat@example.com", nil)}))
+	require.Len(t, r.email.delivered(), 1)
+	_, err = r.store.DeliveryState(ctx, "n2")
+	require.ErrorIs(t, err, stockalert.ErrNotFound, "nothing logged on Telegram")
+}
