@@ -144,11 +144,11 @@ func (c *Channel) Channel() stockalert.Channel { return stockalert.ChannelWebhoo
 // otherwise, once the retry window is spent or ctx ends, a transient error.
 func (c *Channel) Deliver(ctx context.Context, d command.ChannelDelivery) error {
 	if d.Settings.Target == "" || d.Settings.Secret == "" {
-		return fmt.Errorf("webhook: no URL registered: %w", stockalert.ErrUndeliverable)
+		return fail("no webhook URL is registered", fmt.Errorf("webhook: no URL registered: %w", stockalert.ErrUndeliverable))
 	}
 	target, err := stockalert.ParseWebhookURL("url", d.Settings.Target, c.cfg.AllowHTTPLoopback)
 	if err != nil {
-		return fmt.Errorf("webhook: %w: %w", err, stockalert.ErrUndeliverable)
+		return fail("the webhook URL is not accepted (https is required)", fmt.Errorf("webhook: %w: %w", err, stockalert.ErrUndeliverable))
 	}
 	payload, send := NewPayload(d.Alert)
 	if !send {
@@ -156,11 +156,12 @@ func (c *Channel) Deliver(ctx context.Context, d command.ChannelDelivery) error 
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return fmt.Errorf("webhook: encode the payload: %w: %w", err, stockalert.ErrUndeliverable)
+		return fail("the alert could not be encoded", fmt.Errorf("webhook: encode the payload: %w: %w", err, stockalert.ErrUndeliverable))
 	}
 	signer, err := standardwebhooks.NewWebhook(d.Settings.Secret)
 	if err != nil {
-		return fmt.Errorf("webhook: the signing secret is malformed: %w", stockalert.ErrUndeliverable)
+		return fail("the webhook's signing secret is malformed: register the webhook again",
+			fmt.Errorf("webhook: the signing secret is malformed: %w", stockalert.ErrUndeliverable))
 	}
 	attempts := 0
 	_, err = backoff.Retry(ctx, func() (struct{}, error) {
@@ -183,11 +184,11 @@ func (c *Channel) post(ctx context.Context, target, msgID string, body []byte, s
 	now := c.cfg.Now()
 	sig, err := signer.Sign(msgID, now, body)
 	if err != nil {
-		return backoff.Permanent(fmt.Errorf("sign: %w: %w", err, stockalert.ErrUndeliverable))
+		return backoff.Permanent(fail("the alert could not be signed", fmt.Errorf("sign: %w: %w", err, stockalert.ErrUndeliverable)))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return backoff.Permanent(fmt.Errorf("build the request: %w: %w", err, stockalert.ErrUndeliverable))
+		return backoff.Permanent(fail("the webhook URL is not accepted", fmt.Errorf("build the request: %w: %w", err, stockalert.ErrUndeliverable)))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "stockalert-webhook/1")
@@ -197,10 +198,14 @@ func (c *Channel) post(ctx context.Context, target, msgID string, body []byte, s
 	resp, err := c.client.Do(req)
 	if err != nil {
 		if refused(err) {
-			return backoff.Permanent(fmt.Errorf("the address is not allowed (private, loopback, link-local or "+
-				"another special-purpose range): %w: %w", err, stockalert.ErrUndeliverable))
+			return backoff.Permanent(fail("the webhook's address is a private or local network address, which is not allowed",
+				fmt.Errorf("the address is not allowed (private, loopback, link-local or another special-purpose range): %w: %w",
+					err, stockalert.ErrUndeliverable)))
 		}
-		return err
+		if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
+			return fail(fmt.Sprintf("your endpoint did not answer within %s", c.cfg.Timeout), err)
+		}
+		return fail("your endpoint could not be reached", err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
@@ -210,15 +215,35 @@ func (c *Channel) post(ctx context.Context, target, msgID string, body []byte, s
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		err := fmt.Errorf("the receiver answered %s", resp.Status)
 		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), now, c.cfg.MaxRetryAfter); ok {
-			return fmt.Errorf("%w: %w", err, &backoff.RetryAfterError{Duration: wait})
+			err = fmt.Errorf("%w: %w", err, &backoff.RetryAfterError{Duration: wait})
 		}
-		return err
+		return fail("your endpoint answered "+resp.Status, err)
 	case code >= 300 && code < 400:
-		return backoff.Permanent(fmt.Errorf("the receiver answered %s (redirects are not followed): %w", resp.Status, stockalert.ErrUndeliverable))
+		return backoff.Permanent(fail("your endpoint answered "+resp.Status+", a redirect, which is not followed",
+			fmt.Errorf("the receiver answered %s (redirects are not followed): %w", resp.Status, stockalert.ErrUndeliverable)))
 	default:
-		return backoff.Permanent(fmt.Errorf("the receiver answered %s: %w", resp.Status, stockalert.ErrUndeliverable))
+		return backoff.Permanent(fail("your endpoint answered "+resp.Status,
+			fmt.Errorf("the receiver answered %s: %w", resp.Status, stockalert.ErrUndeliverable)))
 	}
 }
+
+// Error is a failed delivery. Its message is for operators (the whole chain); Reason says in plain
+// words, for the user, what went wrong ("your endpoint answered 410 Gone"); it unwraps to the cause
+// (stockalert.ErrUndeliverable when final).
+type Error struct {
+	reason string
+	err    error
+}
+
+func fail(reason string, err error) error { return &Error{reason: reason, err: err} }
+
+func (e *Error) Error() string { return e.err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.err }
+
+// Reason says in plain words what went wrong.
+func (e *Error) Reason() string { return e.reason }
 
 // refused reports whether err is the SSRF guard's refusal.
 func refused(err error) bool {

@@ -234,6 +234,9 @@ func TestGoneIsUndeliverable(t *testing.T) {
 	err := webhook.New(fast(r)).Deliver(t.Context(), delivery(r.settings(r.srv.URL)))
 	require.ErrorIs(t, err, stockalert.ErrUndeliverable)
 	require.Contains(t, err.Error(), "410")
+	var werr *webhook.Error
+	require.ErrorAs(t, err, &werr)
+	require.Equal(t, "your endpoint answered 410 Gone", werr.Reason())
 	requests, _, _, _ := r.stats()
 	require.Equal(t, 1, requests, "not retried")
 }
