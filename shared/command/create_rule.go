@@ -86,7 +86,7 @@ func (h createRuleHandler) Handle(ctx context.Context, cmd CreateRule) error {
 	r := stockalert.Rule{
 		Ticker: ticker, Kind: cmd.Rule.Kind, Thresholds: cmd.Rule.Thresholds, Level: cmd.Rule.Level,
 		Percent: cmd.Rule.Percent, Direction: cmd.Rule.Direction, Reference: cmd.Rule.Reference,
-		Repeat: cmd.Rule.Repeat, Note: cmd.Rule.Note,
+		Repeat: cmd.Rule.Repeat, Note: cmd.Rule.Note, Channels: cmd.Rule.Channels,
 		// The store keeps times in milliseconds: Created then says what a later read answers.
 		ExpiresAt: cmd.Rule.ExpiresAt.Truncate(time.Millisecond),
 	}

@@ -165,6 +165,7 @@ func newAlertEvent(eventID string, f stockalert.OwnedRule, q stockalert.Quote, c
 		Note:           f.Note,
 		PreviousClose:  q.PreviousClose,
 		RuleDone:       f.Normalized().Repeat == stockalert.RepeatOnce,
+		Channels:       f.Channels,
 	}
 	if f.Kind == stockalert.KindChangePct || f.Kind == stockalert.KindMovePct {
 		a.Percent, a.Direction = f.Percent, f.Normalized().Direction

@@ -149,6 +149,9 @@ type sendAlertHandler struct {
 	move      MoveTelegramChatHandler
 	now       func() time.Time
 	summary   func([]stockalert.AlertEvent, *time.Location) string
+
+	channelLog ChannelLog
+	channels   map[stockalert.Channel]AlertChannel
 }
 
 func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
@@ -160,13 +163,18 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	if err != nil {
 		return err
 	}
+	telegramDone := false
 	state, err := h.users.DeliveryState(ctx, a.EventID)
 	switch {
 	case err == nil && state.Final() && a.Condition == stockalert.QuietSummary:
 		// The summary went out; make sure what it summed up is marked too (a crash in between).
 		return h.resolveHeld(ctx, email, a, state)
-	case err == nil && (state.Final() || state == stockalert.Held):
-		return nil // a redelivery of an alert already handled, or held for the quiet hours' summary
+	case err == nil && state == stockalert.Held:
+		return nil // held for the quiet hours' summary
+	case err == nil && state.Final() && h.channelLog == nil:
+		return nil // a redelivery of an alert already handled
+	case err == nil && state.Final():
+		telegramDone = true // a redelivery: the other channels may still owe it
 	case err != nil && !errors.Is(err, stockalert.ErrNotFound):
 		return fmt.Errorf("alert %s: delivery state: %w", a.EventID, err)
 	}
@@ -178,21 +186,27 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	if err != nil {
 		return fmt.Errorf("alert %s: find %s: %w", a.EventID, email, err)
 	}
-	entry := RecordNotification{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID}
 	loc := u.Location()
-	var msg ChatMessage
-	switch {
-	case a.Condition == stockalert.QuietSummary:
-		held, err := h.users.HeldAlerts(ctx, u.ID, a.Time)
-		if err != nil {
-			return fmt.Errorf("alert %s: %w", a.EventID, err)
-		}
-		if len(held) == 0 {
-			return nil // summed up by an earlier summary
-		}
-		msg = ChatMessage{Text: h.summary(held, loc)}
-	case u.TelegramChatID != nil && u.Quiet.Contains(h.now(), loc):
-		entry.State, entry.Reason = stockalert.Held, "quiet hours"
+	lease := DefaultDeliveryLease
+	sendCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		lease = time.Until(deadline) + DeliveryLeaseMargin
+	} else {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithTimeout(ctx, lease-DeliveryLeaseMargin)
+		defer cancel()
+	}
+	if a.Condition == stockalert.QuietSummary {
+		return h.sendSummary(ctx, sendCtx, email, a, u, lease)
+	}
+	settings, err := h.settings(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("alert %s: %w", a.EventID, err)
+	}
+	telegram := settings[stockalert.ChannelTelegram]
+	if !telegramDone && telegram.Enabled && u.TelegramChatID != nil && u.Quiet.Contains(h.now(), loc) {
+		// Quiet hours hold the alert on every channel; the summary comes on Telegram.
+		entry := RecordNotification{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID, State: stockalert.Held, Reason: "quiet hours"}
 		if err := h.record.Handle(ctx, entry); err != nil {
 			return fmt.Errorf("alert %s: %w", a.EventID, err)
 		}
@@ -200,30 +214,78 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 			slog.String("ticker", string(a.Ticker)), slog.String("condition", string(a.Condition)),
 			slog.String("quiet_hours", u.Quiet.String()), slog.String("time_zone", loc.String()))
 		return nil
-	default:
-		msg = h.format(a, loc)
 	}
+	var (
+		entry RecordNotification
+		tgErr error
+	)
+	if !telegramDone && telegram.Enabled && stockalert.Includes(a.Channels, stockalert.ChannelTelegram) {
+		entry, tgErr = h.deliverTelegram(ctx, sendCtx, email, a, u, lease, h.format(a, loc))
+	}
+	channels, chErr := h.fanOut(ctx, sendCtx, a, u, settings, lease)
+	if err := errors.Join(tgErr, chErr); err != nil {
+		return fmt.Errorf("alert %s: %w", a.EventID, err)
+	}
+	outcome := entry.State
+	if outcome == "" {
+		outcome = stockalert.Sent
+		if channels == "" {
+			outcome = "skipped"
+		}
+	}
+	decorator.Report(ctx, slog.LevelInfo, "alert "+string(outcome), slog.String("event", "alert-"+string(outcome)),
+		slog.String("ticker", string(a.Ticker)), slog.String("condition", string(a.Condition)), slog.Float64("price", a.Price),
+		slog.Float64("threshold", a.Threshold), slog.String("reason", entry.Error), slog.String("channels", channels))
+	return nil
+}
+
+// sendSummary delivers a quiet-hours summary on Telegram, then gives the alerts it sums up its state.
+func (h sendAlertHandler) sendSummary(ctx, sendCtx context.Context, email stockalert.Email, a stockalert.AlertEvent,
+	u stockalert.User, lease time.Duration,
+) error {
+	held, err := h.users.HeldAlerts(ctx, u.ID, a.Time)
+	if err != nil {
+		return fmt.Errorf("alert %s: %w", a.EventID, err)
+	}
+	if len(held) == 0 {
+		return nil // summed up by an earlier summary
+	}
+	entry, err := h.deliverTelegram(ctx, sendCtx, email, a, u, lease, ChatMessage{Text: h.summary(held, u.Location())})
+	if err != nil {
+		return fmt.Errorf("alert %s: %w", a.EventID, err)
+	}
+	if entry.State == "" {
+		return nil // handled meanwhile by a concurrent delivery
+	}
+	n, err := h.users.ResolveHeld(context.WithoutCancel(ctx), u.ID, a.Time, entry.State)
+	if err != nil {
+		return fmt.Errorf("alert %s: %w", a.EventID, err)
+	}
+	decorator.Report(ctx, slog.LevelInfo, "quiet-hours summary "+string(entry.State), slog.String("event", "quiet-summary-"+string(entry.State)),
+		slog.String("email", string(email)), slog.Int64("alerts", n), slog.String("reason", entry.Error))
+	return nil
+}
+
+// deliverTelegram claims a's delivery in the notification log, sends msg to the user's chat and logs the
+// outcome. It returns the entry logged (State "" when a concurrent delivery had handled the alert) and
+// an error when the alert is to be delivered again: stockalert.ErrInFlight while another delivery holds
+// the claim, or the transient fault.
+func (h sendAlertHandler) deliverTelegram(ctx, sendCtx context.Context, email stockalert.Email, a stockalert.AlertEvent,
+	u stockalert.User, lease time.Duration, msg ChatMessage,
+) (RecordNotification, error) {
+	entry := RecordNotification{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID}
 	var sendErr error
 	if u.TelegramChatID == nil {
 		entry.State, entry.Error, entry.Reason = stockalert.Undeliverable, "no Telegram chat linked", "no Telegram chat linked"
 	} else {
-		lease := DefaultDeliveryLease
-		sendCtx := ctx
-		if deadline, ok := ctx.Deadline(); ok {
-			lease = time.Until(deadline) + DeliveryLeaseMargin
-		} else {
-			var cancel context.CancelFunc
-			sendCtx, cancel = context.WithTimeout(ctx, lease-DeliveryLeaseMargin)
-			defer cancel()
-		}
 		prev, claimed, err := h.users.ClaimDelivery(ctx, DeliveryClaim{Alert: a, UserID: u.ID, ChatID: u.TelegramChatID, Lease: lease})
 		switch {
 		case err != nil:
-			return fmt.Errorf("alert %s: %w", a.EventID, err)
+			return RecordNotification{}, err
 		case !claimed && prev.Final():
-			return nil // handled meanwhile by a concurrent delivery
+			return RecordNotification{}, nil // handled meanwhile by a concurrent delivery
 		case !claimed:
-			return fmt.Errorf("alert %s: %w", a.EventID, stockalert.ErrInFlight)
+			return RecordNotification{}, stockalert.ErrInFlight
 		}
 		var moved bool
 		entry.ChatID, moved, sendErr = h.send(sendCtx, email, *u.TelegramChatID, msg)
@@ -245,24 +307,12 @@ func (h sendAlertHandler) Handle(ctx context.Context, cmd SendAlert) error {
 	}
 	// The log write must not be cut short by the request's deadline once the message went out.
 	if err := h.record.Handle(context.WithoutCancel(ctx), entry); err != nil {
-		return fmt.Errorf("alert %s: %w", a.EventID, err)
+		return entry, err
 	}
 	if entry.State == stockalert.Failed {
-		return fmt.Errorf("alert %s: send to chat %d: %w", a.EventID, *entry.ChatID, sendErr)
+		return entry, fmt.Errorf("send to chat %d: %w", *entry.ChatID, sendErr)
 	}
-	if a.Condition == stockalert.QuietSummary {
-		n, err := h.users.ResolveHeld(context.WithoutCancel(ctx), u.ID, a.Time, entry.State)
-		if err != nil {
-			return fmt.Errorf("alert %s: %w", a.EventID, err)
-		}
-		decorator.Report(ctx, slog.LevelInfo, "quiet-hours summary "+string(entry.State), slog.String("event", "quiet-summary-"+string(entry.State)),
-			slog.String("email", string(email)), slog.Int64("alerts", n), slog.String("reason", entry.Error))
-		return nil
-	}
-	decorator.Report(ctx, slog.LevelInfo, "alert "+string(entry.State), slog.String("event", "alert-"+string(entry.State)),
-		slog.String("ticker", string(a.Ticker)), slog.String("condition", string(a.Condition)), slog.Float64("price", a.Price),
-		slog.Float64("threshold", a.Threshold), slog.String("reason", entry.Error))
-	return nil
+	return entry, nil
 }
 
 // resolveHeld gives the alerts a summary delivered earlier summed up its final state.

@@ -13,7 +13,7 @@ import (
 // ruleColumns are the columns scanRule reads, from alert_rules aliased s.
 const ruleColumns = `s.id, s.user_id, s.ticker, s.kind, s.high_value, s.low_value, s.percent, s.direction, s.reference,
        s.repeat_mode, s.expires_at, s.note, s.alert_state, s.breached_since, s.last_alerted_at, s.done_at, s.created_at,
-       s.snoozed_until`
+       s.snoozed_until, s.channels`
 
 // scanRule reads ruleColumns (then extra) into a Rule: above keeps its level in high_value, below in
 // low_value, a range its Thresholds.
@@ -21,11 +21,11 @@ func scanRule(row interface{ Scan(...any) error }, extra ...any) (stockalert.Rul
 	var (
 		r                                            stockalert.Rule
 		high, low, percent, reference                sql.NullFloat64
-		direction, note                              sql.NullString
+		direction, note, channels                    sql.NullString
 		expires, since, last, done, created, snoozed sql.NullInt64
 	)
 	dest := append([]any{&r.ID, &r.UserID, &r.Ticker, &r.Kind, &high, &low, &percent, &direction, &reference,
-		&r.Repeat, &expires, &note, &r.State, &since, &last, &done, &created, &snoozed}, extra...)
+		&r.Repeat, &expires, &note, &r.State, &since, &last, &done, &created, &snoozed, &channels}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return stockalert.Rule{}, err
 	}
@@ -42,6 +42,7 @@ func scanRule(row interface{ Scan(...any) error }, extra ...any) (stockalert.Rul
 	r.ExpiresAt, r.BreachedSince, r.LastAlertedAt, r.DoneAt, r.CreatedAt =
 		fromMS(expires), fromMS(since), fromMS(last), fromMS(done), fromMS(created)
 	r.SnoozedUntil = fromMS(snoozed)
+	r.Channels = stockalert.SplitChannels(channels.String)
 	return r, nil
 }
 

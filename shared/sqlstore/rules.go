@@ -16,7 +16,7 @@ import (
 func (s *Store) InsertRule(ctx context.Context, r stockalert.Rule) (int64, error) {
 	high, low := r.Bounds()
 	up, down := r.MoveLevels()
-	var rangeTicker, percent, direction, reference, expires, note any
+	var rangeTicker, percent, direction, reference, expires, note, channels any
 	if r.Kind == stockalert.KindRange {
 		rangeTicker = r.Ticker
 	}
@@ -32,13 +32,16 @@ func (s *Store) InsertRule(ctx context.Context, r stockalert.Rule) (int64, error
 	if r.Note != "" {
 		note = r.Note
 	}
+	if r.Channels != nil {
+		channels = stockalert.JoinChannels(r.Channels)
+	}
 	res, err := s.q(ctx).ExecContext(ctx,
 		`INSERT INTO alert_rules (user_id, ticker, kind, range_ticker, high_value, low_value, percent, direction,
 		                          reference, move_up_level, move_down_level, repeat_mode, expires_at, note,
-		                          alert_state, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'armed', ?)`,
+		                          alert_state, created_at, channels)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'armed', ?, ?)`,
 		r.UserID, r.Ticker, r.Kind, rangeTicker, nullFloat(high), nullFloat(low), percent, direction,
-		reference, nullFloat(up), nullFloat(down), r.Repeat, expires, note, ms(r.CreatedAt))
+		reference, nullFloat(up), nullFloat(down), r.Repeat, expires, note, ms(r.CreatedAt), channels)
 	if err != nil {
 		if s.d.IsDuplicate(err) {
 			return 0, &stockalert.ConflictError{Field: "ticker",

@@ -1,6 +1,9 @@
 package stockalert
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Channel is a way alerts reach a user.
 type Channel string
@@ -46,4 +49,67 @@ type ChannelSettings struct {
 	Failures       int
 	DisabledReason string
 	UpdatedAt      time.Time
+}
+
+// ParseChannels reads a list of channel names (a rule's "channels"): each known, none twice, at least
+// one. It returns the channels in stockalert.Channels order, or a *ValidationError naming field.
+func ParseChannels(field string, names []string) ([]Channel, error) {
+	if len(names) == 0 {
+		return nil, Invalid(field, "name at least one channel (telegram, email or webhook), or leave %s out for all", field)
+	}
+	seen := map[Channel]bool{}
+	for _, n := range names {
+		c, err := ParseChannel(field, n)
+		if err != nil {
+			return nil, err
+		}
+		if seen[c] {
+			return nil, Invalid(field, "%q is named twice", n)
+		}
+		seen[c] = true
+	}
+	out := make([]Channel, 0, len(seen))
+	for _, c := range Channels {
+		if seen[c] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// JoinChannels writes channels as a comma-separated list ("email,webhook"), "" for none; SplitChannels
+// reads it back, skipping unknown names (nil for "").
+func JoinChannels(cs []Channel) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = string(c)
+	}
+	return strings.Join(parts, ",")
+}
+
+// SplitChannels reads a list written by JoinChannels.
+func SplitChannels(s string) []Channel {
+	if s == "" {
+		return nil
+	}
+	var out []Channel
+	for _, p := range strings.Split(s, ",") {
+		if c, err := ParseChannel("channels", p); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Includes reports whether c is among cs, a nil cs including every channel (a rule naming none).
+func Includes(cs []Channel, c Channel) bool {
+	if cs == nil {
+		return true
+	}
+	for _, x := range cs {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }

@@ -81,6 +81,9 @@ type AlertEvent struct {
 	Note             string     `json:"note,omitempty"`
 	BreachedSince    *time.Time `json:"breached_since,omitempty"`
 	RuleDone         bool       `json:"rule_done,omitempty"`
+	// Channels are the channels the rule names (see Rule.Channels); absent: every channel the user
+	// enabled.
+	Channels []Channel `json:"channels,omitempty"`
 }
 
 // AlertEventID derives the id of the alert that price event priceEventID raises for a rule. It

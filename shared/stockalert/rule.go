@@ -109,6 +109,9 @@ type Rule struct {
 	// SnoozedUntil is when a snoozed rule may fire again (the alert's "Snooze 1h" button): no price
 	// quoted before it fires the rule. Zero: not snoozed.
 	SnoozedUntil time.Time
+	// Channels are the channels the rule's alerts go to (each still only when the user enabled it);
+	// nil: every channel the user enabled.
+	Channels []Channel
 }
 
 // RuleIDString returns a rule id as the API and the alert events show it: an opaque string.
@@ -194,6 +197,15 @@ func (r Rule) Validate(now time.Time) error {
 	}
 	if i := strings.IndexFunc(r.Note, hiddenRune); i >= 0 {
 		return Invalid("note", "must be one line of visible text (it has %U at byte %d)", []rune(r.Note[i:])[0], i)
+	}
+	if r.Channels != nil {
+		names := make([]string, len(r.Channels))
+		for i, c := range r.Channels {
+			names[i] = string(c)
+		}
+		if _, err := ParseChannels("channels", names); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -25,6 +25,9 @@ type createRuleRequest struct {
 	Repeat    *string    `json:"repeat,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Note      *string    `json:"note,omitempty"`
+	// Channels names the channels the rule's alerts go to (telegram, email, webhook); absent: every
+	// channel the user enabled.
+	Channels *[]string `json:"channels,omitempty"`
 }
 
 // kindFields are the fields each kind takes besides ticker, kind, repeat, expires_at and note.
@@ -93,6 +96,13 @@ func (q createRuleRequest) rule() (stockalert.Rule, error) {
 	}
 	if q.Note != nil {
 		r.Note = *q.Note
+	}
+	if q.Channels != nil {
+		cs, err := stockalert.ParseChannels("channels", *q.Channels)
+		if err != nil {
+			return stockalert.Rule{}, err
+		}
+		r.Channels = cs
 	}
 	return r, nil
 }

@@ -10,7 +10,8 @@ import (
 // ruleJSON is one alert rule: id (an opaque string), ticker, kind and every field of its kind —
 // high_value and low_value (null when not watched) for a range, level for above and below; percent and
 // direction for change_pct; percent, direction and reference for move_pct — then repeat, expires_at
-// (null for never), note, state (armed, triggered, done) and created_at.
+// (null for never), note, channels (absent: every channel the user enabled), state (armed, triggered,
+// done) and created_at.
 type ruleJSON struct {
 	ID     string `json:"id"`
 	Ticker string `json:"ticker"`
@@ -26,6 +27,7 @@ type ruleJSON struct {
 	Repeat    string     `json:"repeat"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	Note      string     `json:"note"`
+	Channels  []string   `json:"channels,omitempty"`
 	State     string     `json:"state"`
 	CreatedAt time.Time  `json:"created_at"`
 }
@@ -47,6 +49,9 @@ func newRuleJSON(r stockalert.Rule, state stockalert.RuleState) ruleJSON {
 		}
 	}
 	j.ExpiresAt = optionalTime(r.ExpiresAt)
+	for _, c := range r.Channels {
+		j.Channels = append(j.Channels, string(c))
+	}
 	return j
 }
 

@@ -49,6 +49,8 @@ func TestCreateRule(t *testing.T) {
 			`{"ticker":"NVDA","kind":"move_pct","percent":10,"direction":"up","reference":118.5,"repeat":"rearm","expires_at":null,"note":"","state":"armed"}`},
 		{"a range on a new ticker", `{"ticker":"IBM","kind":"range","low_value":90}`,
 			`{"ticker":"IBM","kind":"range","high_value":null,"low_value":90,"repeat":"rearm","expires_at":null,"note":"","state":"armed"}`},
+		{"channels named, kept in the channels' order", `{"ticker":"AMD","kind":"above","level":200,"channels":["webhook","email"]}`,
+			`{"ticker":"AMD","kind":"above","level":200,"repeat":"rearm","expires_at":null,"note":"","channels":["email","webhook"],"state":"armed"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := post(tc.body, nil)
@@ -87,6 +89,10 @@ func TestCreateRule(t *testing.T) {
 			{"note too long", `{"ticker":"AAPL","kind":"above","level":1,"note":"` + strings.Repeat("é", 201) + `"}`, "note"},
 			{"an empty range", `{"ticker":"TSLA","kind":"range"}`, "high_value"},
 			{"a range with high <= low", `{"ticker":"TSLA","kind":"range","high_value":1,"low_value":2}`, "high_value"},
+			{"unknown channel", `{"ticker":"AAPL","kind":"above","level":1,"channels":["sms"]}`, "channels"},
+			{"no channel", `{"ticker":"AAPL","kind":"above","level":1,"channels":[]}`, "channels"},
+			{"a channel twice", `{"ticker":"AAPL","kind":"above","level":1,"channels":["email","email"]}`, "channels"},
+			{"channels not a list", `{"ticker":"AAPL","kind":"above","level":1,"channels":"email"}`, "channels"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				requireError(t, post(tc.body, nil), http.StatusBadRequest, tc.field)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -27,6 +28,35 @@ func (f *fixture) channelSettings(uid int64) map[stockalert.Channel]stockalert.C
 
 // channelCases: a user's channel settings and the per-(alert, channel) delivery log.
 var channelCases = []contractCase{
+	{"Channels/a rule's channels are stored, listed and carried on its alerts", func(t *testing.T, f *fixture) {
+		u := f.ruleUseCases()
+		r := f.registerUser("rch@example.com", "", th(nil, nil))
+		named := u.createRule(t, f, r.email, stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 100,
+			Channels: []stockalert.Channel{stockalert.ChannelEmail, stockalert.ChannelWebhook}})
+		all := u.createRule(t, f, r.email, stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 99})
+		require.Equal(t, 1, f.count("alert_rules", "id = ? AND channels = 'email,webhook'", named.ID))
+		require.Equal(t, 1, f.count("alert_rules", "id = ? AND channels IS NULL", all.ID))
+
+		views, err := u.rules.Handle(f.ctx, query.Rules{Email: r.email})
+		require.NoError(t, err)
+		require.Len(t, views, 2)
+		require.Equal(t, []stockalert.Channel{stockalert.ChannelEmail, stockalert.ChannelWebhook}, views[0].Rule.Channels)
+		require.Nil(t, views[1].Rule.Channels, "none named: all enabled")
+
+		alerts := f.evaluateAAPL("p1", 101, f.clock.Now())
+		require.Len(t, alerts, 2)
+		byRule := map[string]stockalert.AlertEvent{}
+		for _, a := range alerts {
+			byRule[a.RuleID] = a
+		}
+		require.Equal(t, []stockalert.Channel{stockalert.ChannelEmail, stockalert.ChannelWebhook},
+			byRule[stockalert.RuleIDString(named.ID)].Channels)
+		require.Nil(t, byRule[stockalert.RuleIDString(all.ID)].Channels)
+
+		err = u.create.Handle(f.ctx, command.CreateRule{Email: r.email, Rule: stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove,
+			Level: 1, Channels: []stockalert.Channel{"sms"}}})
+		requireField(t, err, "channels")
+	}},
 	{"Channels/defaults: telegram on once linked, e-mail the account's address unconfirmed, webhook off", func(t *testing.T, f *fixture) {
 		r := f.registerUser("ch@example.com", "AAPL", th(f64(1), nil))
 		uid := f.mustProfile(r.email).UserID
