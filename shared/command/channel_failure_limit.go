@@ -31,10 +31,6 @@ type ChannelFailureStore interface {
 	outboxAppender
 }
 
-// reasoned is implemented by a channel's delivery error that can say in plain words, for the user,
-// what went wrong (the webhook adapter's *webhook.Error).
-type reasoned interface{ Reason() string }
-
 // LimitChannelFailures wraps ch so that its failures are counted per user: a delivery ch accepts sets
 // the count back to 0; one that fails (transient or undeliverable, not stockalert.ErrChannelOff, the
 // server's configuration) adds one, and at maxFailures (DefaultMaxChannelFailures when 0) in a row the
@@ -123,9 +119,9 @@ func (l failureLimit) Deliver(ctx context.Context, d ChannelDelivery) error {
 
 // plainReason is err's reason for the user when the channel gave one.
 func plainReason(err error) string {
-	var r reasoned
-	if errors.As(err, &r) {
-		return r.Reason()
+	var r UserReason
+	if errors.As(err, &r) && r.UserReason() != "" {
+		return r.UserReason()
 	}
 	if errors.Is(err, stockalert.ErrUndeliverable) {
 		return "the alert was refused"

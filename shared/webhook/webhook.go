@@ -227,7 +227,7 @@ func (c *Channel) post(ctx context.Context, target, msgID string, body []byte, s
 	}
 }
 
-// Error is a failed delivery. Its message is for operators (the whole chain); Reason says in plain
+// Error is a failed delivery. Its message is for operators (the whole chain); UserReason says in plain
 // words, for the user, what went wrong ("your endpoint answered 410 Gone"); it unwraps to the cause
 // (stockalert.ErrUndeliverable when final).
 type Error struct {
@@ -242,8 +242,8 @@ func (e *Error) Error() string { return e.err.Error() }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.err }
 
-// Reason says in plain words what went wrong.
-func (e *Error) Reason() string { return e.reason }
+// UserReason says in plain words what went wrong (command.UserReason).
+func (e *Error) UserReason() string { return e.reason }
 
 // refused reports whether err is the SSRF guard's refusal.
 func refused(err error) bool {

@@ -236,7 +236,7 @@ func TestGoneIsUndeliverable(t *testing.T) {
 	require.Contains(t, err.Error(), "410")
 	var werr *webhook.Error
 	require.ErrorAs(t, err, &werr)
-	require.Equal(t, "your endpoint answered 410 Gone", werr.Reason())
+	require.Equal(t, "your endpoint answered 410 Gone", werr.UserReason())
 	requests, _, _, _ := r.stats()
 	require.Equal(t, 1, requests, "not retried")
 }
