@@ -24,9 +24,9 @@ import (
 
 // Config sets the channel up. The zero value of a duration takes its default.
 type Config struct {
-	// Timeout bounds one request, from connecting to reading the answer's headers (default 10s).
+	// Timeout bounds one request, from connecting to reading the answer's headers (default 5s).
 	Timeout time.Duration
-	// RetryWindow bounds the retries within one Deliver call (default 30s): a retry whose wait would
+	// RetryWindow bounds the retries within one Deliver call (default 15s): a retry whose wait would
 	// end after it is not made and Deliver answers a transient error.
 	RetryWindow time.Duration
 	// FirstRetry is the first pause between attempts, growing 2× with ±50% jitter (default 1s).
@@ -58,10 +58,10 @@ var _ command.AlertChannel = (*Channel)(nil)
 // New returns the channel.
 func New(cfg Config) *Channel {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = 5 * time.Second
 	}
 	if cfg.RetryWindow <= 0 {
-		cfg.RetryWindow = 30 * time.Second
+		cfg.RetryWindow = 15 * time.Second
 	}
 	if cfg.FirstRetry <= 0 {
 		cfg.FirstRetry = time.Second

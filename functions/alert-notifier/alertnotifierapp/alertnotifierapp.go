@@ -5,6 +5,9 @@
 // chat that moved (a group upgraded to a supergroup) is followed. During the user's quiet hours an alert
 // is held (logged, not sent); the summary event the data-collector queues once they are over is sent
 // as one message (alertmessage.Summary) and the held alerts are marked sent. Without a bot token it runs dry: it logs what it would send.
+// Alerts also go to the user's webhook when one is registered and enabled (shared/webhook: signed POSTs,
+// retries within WEBHOOK_RETRY_WINDOW, turned off after WEBHOOK_MAX_FAILURES consecutive failures with a
+// notice on the user's other channels).
 // Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
@@ -15,7 +18,9 @@
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
 // TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
 // ones answer 503 with Retry-After and Telegram is not called), TELEGRAM_BOT_MESSAGES_PER_SECOND (30),
-// TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
+// TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), WEBHOOK_TIMEOUT (5s),
+// WEBHOOK_RETRY_WINDOW (15s), WEBHOOK_MAX_RETRY_AFTER (10s), WEBHOOK_MAX_FAILURES (10),
+// WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HTTP_LOOPBACK (false; development), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
 // (shared/sqlstore/configured), and the function runtime's (port, bind, exec_timeout, max_body_bytes,
 // log_format… see shared/faas.Config).
 package alertnotifierapp
@@ -93,9 +98,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The channels beside Telegram (command.Channels takes them all in one call).
+	webhooks, err := webhookChannel(p, store)
+	if err != nil {
+		return nil, err
+	}
+	channels := []command.AlertChannel{webhooks}
 	send := command.NewSendAlertHandler(store, messenger, alertMessage,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m,
-		command.QuietSummaryFormat(alertmessage.Summary))
+		command.QuietSummaryFormat(alertmessage.Summary), command.Channels(store, channels...))
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil
