@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"code.dny.dev/ssrf"
@@ -273,8 +274,8 @@ func retryAfter(v string, now time.Time, maxWait time.Duration) (time.Duration, 
 
 // redact returns the URL without its query (which may carry a receiver's token) for error messages.
 func redact(target string) string {
-	if i := bytes.IndexByte([]byte(target), '?'); i >= 0 {
-		return target[:i] + "?…"
+	if before, _, found := strings.Cut(target, "?"); found {
+		return before + "?…"
 	}
 	return target
 }
