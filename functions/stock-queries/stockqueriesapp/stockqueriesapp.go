@@ -47,13 +47,14 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 	return httpapi.NewStockQueries(httpapi.StockQueries{
-		Authenticate: query.NewAuthenticateHandler(store, p.Logger, m),
-		UserProfile:  query.NewUserProfileHandler(store, p.Logger, m),
-		LatestPrice:  query.NewLatestPriceHandler(store, fresh, p.Logger, m),
-		LatestPrices: query.NewLatestPricesHandler(store, fresh, p.Logger, m),
-		AveragePrice: query.NewAveragePriceHandler(store, p.Logger, m),
-		Rules:        query.NewRulesHandler(store, fresh, p.Logger, m),
-		AlertHistory: query.NewAlertHistoryHandler(store, p.Logger, m),
-		Logger:       p.Logger,
+		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
+		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
+		LatestPrice:   query.NewLatestPriceHandler(store, fresh, p.Logger, m),
+		LatestPrices:  query.NewLatestPricesHandler(store, fresh, p.Logger, m),
+		AveragePrice:  query.NewAveragePriceHandler(store, p.Logger, m),
+		Rules:         query.NewRulesHandler(store, fresh, p.Logger, m),
+		AlertHistory:  query.NewAlertHistoryHandler(store, p.Logger, m),
+		ChannelStates: query.NewChannelStatesHandler(store, p.Logger, m),
+		Logger:        p.Logger,
 	}), nil
 }

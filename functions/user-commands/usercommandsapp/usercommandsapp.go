@@ -99,6 +99,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		IssueLinkCode: command.NewIssueLinkCodeHandler(store, p.Logger, m),
 		CreateRule:    command.NewCreateRuleHandler(store, nil, p.Logger, m, check, limit),
 		DeleteRule:    command.NewDeleteRuleHandler(store, p.Logger, m),
+		// No EmailVerifier yet: turning e-mail on answers 409 "e-mail is not configured on this server".
+		EnableChannel: command.NewEnableChannelHandler(store, nil, p.Logger, m),
 		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
 		Once:          store,

@@ -66,6 +66,7 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 		IssueLinkCode: command.NewIssueLinkCodeHandler(s, logger, nil),
 		CreateRule:    command.NewCreateRuleHandler(s, clock.Now, logger, nil),
 		DeleteRule:    command.NewDeleteRuleHandler(s, logger, nil),
+		EnableChannel: command.NewEnableChannelHandler(s, nil, logger, nil),
 		Authenticate:  query.NewAuthenticateHandler(s, logger, nil),
 		UserProfile:   query.NewUserProfileHandler(s, logger, nil),
 		Once:          s,
@@ -79,14 +80,15 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 	}
 	a.commands = httpapi.NewUserCommands(deps)
 	a.queries = httpapi.NewStockQueries(httpapi.StockQueries{
-		Authenticate: query.NewAuthenticateHandler(s, logger, nil),
-		UserProfile:  query.NewUserProfileHandler(s, logger, nil),
-		LatestPrice:  query.NewLatestPriceHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
-		LatestPrices: query.NewLatestPricesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
-		AveragePrice: query.NewAveragePriceHandler(s, logger, nil),
-		Rules:        query.NewRulesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
-		AlertHistory: query.NewAlertHistoryHandler(s, logger, nil),
-		Logger:       logger,
+		Authenticate:  query.NewAuthenticateHandler(s, logger, nil),
+		UserProfile:   query.NewUserProfileHandler(s, logger, nil),
+		LatestPrice:   query.NewLatestPriceHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
+		LatestPrices:  query.NewLatestPricesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
+		AveragePrice:  query.NewAveragePriceHandler(s, logger, nil),
+		Rules:         query.NewRulesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
+		AlertHistory:  query.NewAlertHistoryHandler(s, logger, nil),
+		ChannelStates: query.NewChannelStatesHandler(s, logger, nil),
+		Logger:        logger,
 	})
 	a.recordPrices = command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil)
 	a.link = command.NewLinkTelegramHandler(s, nil, nil)

@@ -45,6 +45,7 @@ type UserCommands struct {
 	IssueLinkCode command.IssueLinkCodeHandler
 	CreateRule    command.CreateRuleHandler
 	DeleteRule    command.DeleteRuleHandler
+	EnableChannel command.EnableChannelHandler
 
 	Authenticate query.AuthenticateHandler
 	UserProfile  query.UserProfileHandler
@@ -78,13 +79,14 @@ type UserCommands struct {
 
 // StockQueries are the dependencies of the read side. Every handler is required.
 type StockQueries struct {
-	Authenticate query.AuthenticateHandler
-	UserProfile  query.UserProfileHandler
-	LatestPrice  query.LatestPriceHandler
-	LatestPrices query.LatestPricesHandler
-	AveragePrice query.AveragePriceHandler
-	Rules        query.RulesHandler
-	AlertHistory query.AlertHistoryHandler
+	Authenticate  query.AuthenticateHandler
+	UserProfile   query.UserProfileHandler
+	LatestPrice   query.LatestPriceHandler
+	LatestPrices  query.LatestPricesHandler
+	AveragePrice  query.AveragePriceHandler
+	Rules         query.RulesHandler
+	AlertHistory  query.AlertHistoryHandler
+	ChannelStates query.ChannelStatesHandler
 
 	// Logger receives the errors answered with 500 (nil: discarded).
 	Logger *slog.Logger
@@ -104,6 +106,7 @@ type StockQueries struct {
 //	PUT    /users/{email}/webhook           register the webhook {"url"}: 200 {"url","secret"}, the
 //	                                        signing secret shown once
 //	DELETE /users/{email}/webhook           remove the webhook (204)
+//	PUT    /users/{email}/channels          turn channels on or off
 //
 // It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
 func NewUserCommands(d UserCommands) http.Handler {
@@ -112,6 +115,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 		"Unsubscribe": d.Unsubscribe, "DeleteUser": d.DeleteUser, "IssueLinkCode": d.IssueLinkCode,
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile, "Once": d.Once,
 		"CreateRule": d.CreateRule, "DeleteRule": d.DeleteRule,
+		"EnableChannel": d.EnableChannel,
 	} {
 		if dep == nil {
 			panic("httpapi: UserCommands." + name + " is required")
@@ -135,6 +139,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 		mux.Handle("PUT /users/{email}/webhook", e.authenticated(c.putWebhook))
 		mux.Handle("DELETE /users/{email}/webhook", e.authenticated(c.deleteWebhook))
 	}
+	mux.Handle("PUT /users/{email}/channels", e.authenticated(c.putChannels))
 	return router{mux}
 }
 
@@ -146,6 +151,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 //	GET /users/{email}/average?count=N[&ticker=T]    mean of the last N recorded prices
 //	GET /users/{email}/alerts[?ticker=T]             the user's alert rules
 //	GET /users/{email}/alerts/history[?ticker=T&limit=N]  the alerts raised, newest first
+//	GET /users/{email}/channels                      the user's channels and their state
 //
 // It panics when a required dependency is missing.
 func NewStockQueries(d StockQueries) http.Handler {
@@ -153,6 +159,7 @@ func NewStockQueries(d StockQueries) http.Handler {
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile,
 		"LatestPrice": d.LatestPrice, "AveragePrice": d.AveragePrice, "LatestPrices": d.LatestPrices,
 		"Rules": d.Rules, "AlertHistory": d.AlertHistory,
+		"ChannelStates": d.ChannelStates,
 	} {
 		if dep == nil {
 			panic("httpapi: StockQueries." + name + " is required")
@@ -166,6 +173,7 @@ func NewStockQueries(d StockQueries) http.Handler {
 	mux.Handle("GET /users/{email}/average", e.authenticated(q.average))
 	mux.Handle("GET /users/{email}/alerts", e.authenticated(q.rules))
 	mux.Handle("GET /users/{email}/alerts/history", e.authenticated(q.history))
+	mux.Handle("GET /users/{email}/channels", e.authenticated(q.channels))
 	return router{mux}
 }
 
