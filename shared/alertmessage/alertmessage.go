@@ -39,7 +39,9 @@ import (
 // Then "Note: …" when the rule has a note, and, when the rule fired with repeat "once" (RuleDone),
 // "This alert was set to fire once and is now done."
 //
-// A stockalert.SymbolDropped notice says the ticker was removed from the watch list.
+// A stockalert.SymbolDropped notice says the ticker was removed from the watch list; a
+// stockalert.WebhookDisabled notice that the webhook was turned off, why (its Note) and how to turn it
+// on again.
 //
 // Times are written in loc (the user's zone, stockalert.User.Location; nil is UTC), so a UTC reader's
 // text is "… at 2026-03-02 14:30 UTC" and a Paris reader's "… at 2026-03-02 15:30 CET".
@@ -50,6 +52,9 @@ func Text(ev stockalert.AlertEvent, loc *time.Location) string {
 	if ev.Condition == stockalert.SymbolDropped {
 		return fmt.Sprintf("⚠️ %s is not a symbol the quote source knows: no price was found for it, so it was removed "+
 			"from your watch list. Check the symbol and add it again.", ev.Ticker)
+	}
+	if ev.Condition == stockalert.WebhookDisabled {
+		return webhookDisabled(ev)
 	}
 	var b strings.Builder
 	b.WriteString("🔔 ")
@@ -239,4 +244,14 @@ func Actions(ev stockalert.AlertEvent) []Action {
 		return nil
 	}
 	return []Action{ActionSnooze, ActionDelete}
+}
+
+// webhookDisabled is the text of a stockalert.WebhookDisabled notice.
+func webhookDisabled(ev stockalert.AlertEvent) string {
+	why := ""
+	if ev.Note != "" {
+		why = " (" + ev.Note + ")"
+	}
+	return "⚠️ Your webhook was turned off because alerts could not be delivered to it" + why + ". Alerts still " +
+		"reach your other channels. Fix the endpoint and register it again (PUT /users/{email}/webhook) to turn it back on."
 }

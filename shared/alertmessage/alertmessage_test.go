@@ -128,6 +128,13 @@ func TestText(t *testing.T) {
 			stockalert.AlertEvent{Ticker: "ZZZQ", Condition: stockalert.SymbolDropped, Time: edt},
 			"⚠️ ZZZQ is not a symbol the quote source knows: no price was found for it, so it was removed from your " +
 				"watch list. Check the symbol and add it again."},
+		// The notice of a webhook turned off after consecutive failures (command.LimitChannelFailures).
+		{"webhook disabled",
+			stockalert.AlertEvent{Condition: stockalert.WebhookDisabled, Time: edt,
+				Note: "10 deliveries in a row failed; the last: your endpoint answered 410 Gone"},
+			"⚠️ Your webhook was turned off because alerts could not be delivered to it (10 deliveries in a row failed; " +
+				"the last: your endpoint answered 410 Gone). Alerts still reach your other channels. Fix the endpoint and " +
+				"register it again (PUT /users/{email}/webhook) to turn it back on."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,6 +51,10 @@ func Summary(held []stockalert.AlertEvent, loc *time.Location) string {
 			fmt.Fprintf(&b, "%s was removed from your watch list: the quote source does not know it", ev.Ticker)
 			continue
 		}
+		if ev.Condition == stockalert.WebhookDisabled {
+			b.WriteString("your webhook was turned off: alerts could not be delivered to it")
+			continue
+		}
 		fmt.Fprintf(&b, "%s, price %s", headline(ev, loc), level(ev.Price, ev.Currency))
 	}
 	return b.String()

@@ -8,6 +8,9 @@
 // Beside Telegram it fans each alert out to the user's other enabled channels (command.Channels), one
 // claimed and logged delivery per (alert, channel); a channel enabled without its adapter here is
 // logged undeliverable ("… is not configured on this server").
+// Alerts also go to the user's webhook when one is registered and enabled (shared/webhook: signed POSTs,
+// retries within WEBHOOK_RETRY_WINDOW, turned off after WEBHOOK_MAX_FAILURES consecutive failures with a
+// notice on the user's other channels).
 // Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
@@ -18,7 +21,9 @@
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
 // TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
 // ones answer 503 with Retry-After and Telegram is not called), TELEGRAM_BOT_MESSAGES_PER_SECOND (30),
-// TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
+// TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), WEBHOOK_TIMEOUT (5s),
+// WEBHOOK_RETRY_WINDOW (15s), WEBHOOK_MAX_RETRY_AFTER (10s), WEBHOOK_MAX_FAILURES (10),
+// WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HTTP_LOOPBACK (false; development), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
 // (shared/sqlstore/configured), and the function runtime's (port, bind, exec_timeout, max_body_bytes,
 // log_format… see shared/faas.Config).
 package alertnotifierapp
@@ -108,12 +113,19 @@ func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (
 	if err != nil {
 		return nil, err
 	}
+	// The channels beside Telegram this root builds (command.Channels takes them all in one call), then
+	// the extra ones, which replace them channel for channel.
+	webhooks, err := webhookChannel(p, store)
+	if err != nil {
+		return nil, err
+	}
+	channels := append([]command.AlertChannel{webhooks}, extra...)
 	send := command.NewSendAlertHandler(store, messenger, alertMessage,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m,
 		command.QuietSummaryFormat(alertmessage.Summary),
 		// The channels beside Telegram: a channel a user enabled without its adapter here is logged
 		// undeliverable ("… is not configured on this server").
-		command.Channels(store, extra...))
+		command.Channels(store, channels...))
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil

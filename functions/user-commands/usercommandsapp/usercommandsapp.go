@@ -1,6 +1,6 @@
 // Package usercommandsapp is the composition root of the user-commands function, the write side of the
 // stockalert HTTP API: register, update, subscribe, unsubscribe and delete users, add and remove alert
-// rules, and issue Telegram link codes (see shared/edge/httpapi). Its main package and the tests run this wiring.
+// rules, issue Telegram link codes, and register or remove a webhook (see shared/edge/httpapi). Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
 //
@@ -14,7 +14,8 @@
 // SYMBOL_CHECK_TIMEOUT and the source's settings (YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
 // YAHOO_BREAKER_*; SIMULATED_*): a symbol nobody follows yet is checked against it when it is added
 // (unknown: 400; source unreachable or breaker open: accepted unverified); MAX_RULES_PER_USER (default
-// 100) bounds each user's alert rules, ranges included; and SQLITE_PATH,
+// 100) bounds each user's alert rules, ranges included; WEBHOOK_ALLOW_HTTP_LOOPBACK (default false,
+// development) accepts http:// webhook URLs on a loopback host; and SQLITE_PATH,
 // IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's
 // (port, bind, exec_timeout, max_body_bytes, log_format… see shared/faas.Config).
 package usercommandsapp
@@ -48,6 +49,9 @@ type config struct {
 	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
 	// MaxRulesPerUser bounds how many alert rules one user may have, of every kind, ranges included.
 	MaxRulesPerUser int `env:"MAX_RULES_PER_USER" envDefault:"100"`
+
+	// WebhookAllowHTTPLoopback accepts http:// webhook URLs on a loopback host (development).
+	WebhookAllowHTTPLoopback bool `env:"WEBHOOK_ALLOW_HTTP_LOOPBACK" envDefault:"false"`
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -100,10 +104,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
 		Once:          store,
-		BotUsername:   cfg.BotUsername,
-		RefuseChatID:  !cfg.AcceptChatID,
-		MaxBodyBytes:  p.Config.MaxBodyBytes,
-		Limiter:       limiter,
-		Logger:        p.Logger,
+
+		RegisterWebhook:           command.NewRegisterWebhookHandler(store, cfg.WebhookAllowHTTPLoopback, p.Logger, m),
+		DeleteWebhook:             command.NewDeleteWebhookHandler(store, p.Logger, m),
+		AllowHTTPLoopbackWebhooks: cfg.WebhookAllowHTTPLoopback,
+
+		BotUsername:  cfg.BotUsername,
+		RefuseChatID: !cfg.AcceptChatID,
+		MaxBodyBytes: p.Config.MaxBodyBytes,
+		Limiter:      limiter,
+		Logger:       p.Logger,
 	}), nil
 }

@@ -54,6 +54,13 @@ type UserCommands struct {
 	// an Idempotency-Key.
 	Once OnceRunner
 
+	// RegisterWebhook and DeleteWebhook serve PUT and DELETE /users/{email}/webhook; without both, those
+	// routes are not served. AllowHTTPLoopbackWebhooks accepts http:// webhook URLs on a loopback host
+	// (WEBHOOK_ALLOW_HTTP_LOOPBACK, development).
+	RegisterWebhook           command.RegisterWebhookHandler
+	DeleteWebhook             command.DeleteWebhookHandler
+	AllowHTTPLoopbackWebhooks bool
+
 	// BotUsername is the Telegram bot's username (with or without the "@"). When set, the link code
 	// comes with a https://t.me/<bot>?start=<code> link that opens the bot and links the chat.
 	BotUsername string
@@ -96,6 +103,9 @@ type StockQueries struct {
 //	POST   /users/{email}/telegram-link     issue a new one-time Telegram link code
 //	POST   /users/{email}/alerts            add an alert rule (201 with the rule); shares the Limiter
 //	DELETE /users/{email}/alerts/{id}       remove an alert rule (204)
+//	PUT    /users/{email}/webhook           register the webhook {"url"}: 200 {"url","secret"}, the
+//	                                        signing secret shown once
+//	DELETE /users/{email}/webhook           remove the webhook (204)
 //	PUT    /users/{email}/channels          turn channels on or off
 //
 // It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
@@ -125,6 +135,10 @@ func NewUserCommands(d UserCommands) http.Handler {
 	mux.Handle("POST /users/{email}/telegram-link", e.authenticated(c.telegramLink))
 	mux.Handle("POST /users/{email}/alerts", e.limit.Wrap(e.authenticated(c.createRule)))
 	mux.Handle("DELETE /users/{email}/alerts/{id}", e.authenticated(c.deleteRule))
+	if d.RegisterWebhook != nil && d.DeleteWebhook != nil {
+		mux.Handle("PUT /users/{email}/webhook", e.authenticated(c.putWebhook))
+		mux.Handle("DELETE /users/{email}/webhook", e.authenticated(c.deleteWebhook))
+	}
 	mux.Handle("PUT /users/{email}/channels", e.authenticated(c.putChannels))
 	return router{mux}
 }
