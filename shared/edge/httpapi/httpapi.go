@@ -49,6 +49,11 @@ type UserCommands struct {
 	Authenticate query.AuthenticateHandler
 	UserProfile  query.UserProfileHandler
 
+	// VerifyEmail and UnsubscribeEmail serve the pages behind the e-mail channel's links (/email/verify,
+	// /email/unsubscribe; see emailRoutes); without both those routes are absent.
+	VerifyEmail      command.VerifyEmailHandler
+	UnsubscribeEmail command.UnsubscribeEmailHandler
+
 	// Once makes POST /users, PATCH /users/{email} and POST /users/{email}/alerts at-most-once under
 	// an Idempotency-Key.
 	Once OnceRunner
@@ -94,6 +99,7 @@ type StockQueries struct {
 //	POST   /users/{email}/telegram-link     issue a new one-time Telegram link code
 //	POST   /users/{email}/alerts            add an alert rule (201 with the rule); shares the Limiter
 //	DELETE /users/{email}/alerts/{id}       remove an alert rule (204)
+//	GET|POST /email/verify, /email/unsubscribe  the e-mail channel's link pages (HTML; see emailRoutes)
 //
 // It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
 func NewUserCommands(d UserCommands) http.Handler {
@@ -121,6 +127,9 @@ func NewUserCommands(d UserCommands) http.Handler {
 	mux.Handle("POST /users/{email}/telegram-link", e.authenticated(c.telegramLink))
 	mux.Handle("POST /users/{email}/alerts", e.limit.Wrap(e.authenticated(c.createRule)))
 	mux.Handle("DELETE /users/{email}/alerts/{id}", e.authenticated(c.deleteRule))
+	if d.VerifyEmail != nil && d.UnsubscribeEmail != nil {
+		c.emailRoutes(mux, e)
+	}
 	return router{mux}
 }
 
