@@ -72,6 +72,7 @@ const plainTextCommand = "_text"
 var commandOrder = []string{"start", "register", "token", "status",
 	"watch", "alerts", "delete", "unwatch", "history",
 	"price", "tz", "quiet",
+	"verify",
 	"set", "stop", "resume", "help"}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
@@ -95,6 +96,8 @@ func (h *Webhook) table() map[string]commandSpec {
 		"price": {run: h.cmdPrice, args: "<TICKER> [TICKER…]", usage: "the current price of up to 5 symbols", groups: true},
 		"tz":    {run: h.cmdTimeZone, admin: true, args: "<zone>", usage: "the time zone times are shown in, e.g. Europe/Paris (alone: show it)", groups: true},
 		"quiet": {run: h.cmdQuiet, admin: true, args: "<HH:MM>-<HH:MM> | off", usage: "hold alerts during these hours, then sum them up (alone: show them)", groups: true},
+
+		"verify": {run: h.cmdVerify, privateOnly: true, args: "<code>", usage: "confirm your e-mail address with the code of the verification mail"},
 
 		plainTextCommand: {run: h.cmdPlainText},
 	}

@@ -108,6 +108,10 @@ type WebhookConfig struct {
 	SetTimeZone   command.SetTimeZoneHandler
 	SetQuietHours command.SetQuietHoursHandler
 
+	// VerifyEmail confirms an e-mail address with the code of its verification mail (/verify <code>).
+	// Optional: without it /verify says e-mail is not set up here.
+	VerifyEmail command.VerifyEmailHandler
+
 	// Replies sends the answers. Required.
 	Replies ReplySender
 	// Bot answers button presses and tells group administrators apart (a *telegram.Sender). Without
@@ -155,6 +159,7 @@ type Webhook struct {
 	prices      query.CurrentQuotesHandler
 	setZone     command.SetTimeZoneHandler
 	setQuiet    command.SetQuietHoursHandler
+	verifyEmail command.VerifyEmailHandler
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -211,6 +216,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		prices:      cfg.Prices,
 		setZone:     cfg.SetTimeZone,
 		setQuiet:    cfg.SetQuietHours,
+		verifyEmail: cfg.VerifyEmail,
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,
