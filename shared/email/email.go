@@ -294,3 +294,23 @@ func writeTo(m *gomail.Msg) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// SecretReader reads an optional secret: the OpenFaaS secret file name, else the environment variable
+// env (*faas.Secrets implements it).
+type SecretReader interface {
+	Optional(name, env string) (value string, ok bool, err error)
+}
+
+// OpenFromSecrets is Open with the secrets read from secrets: smtp-url (else SMTP_URL) and
+// smtp-dkim-key (else SMTP_DKIM_KEY). Errors: an unreadable secret, and Open's.
+func OpenFromSecrets(cfg Config, secrets SecretReader, logger *slog.Logger, opts ...Option) (*Sender, error) {
+	var sec Secrets
+	var err error
+	if sec.URL, _, err = secrets.Optional("smtp-url", "SMTP_URL"); err != nil {
+		return nil, err
+	}
+	if sec.DKIMKey, _, err = secrets.Optional("smtp-dkim-key", "SMTP_DKIM_KEY"); err != nil {
+		return nil, err
+	}
+	return Open(cfg, sec, logger, opts...)
+}

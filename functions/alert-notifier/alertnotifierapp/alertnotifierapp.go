@@ -11,6 +11,11 @@
 //
 //	telegram-bot-token       TELEGRAM_BOT_TOKEN        optional: a dry run without it
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//	smtp-url                 SMTP_URL                  optional: the e-mail channel is off without it
+//	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign alert mails (shared/email)
+//
+// The e-mail channel's environment: SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR,
+// PUBLIC_BASE_URL (shared/email.Config).
 //
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
 // TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
@@ -30,6 +35,7 @@ import (
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
+	"github.com/stockalert/stockalert/shared/email"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -46,6 +52,8 @@ type config struct {
 	BotPerSecond   float64 `env:"TELEGRAM_BOT_MESSAGES_PER_SECOND" envDefault:"30"`
 	ChatPerSecond  float64 `env:"TELEGRAM_CHAT_MESSAGES_PER_SECOND" envDefault:"1"`
 	GroupPerMinute float64 `env:"TELEGRAM_GROUP_MESSAGES_PER_MINUTE" envDefault:"20"`
+	// Email configures the e-mail channel (SMTP_*, PUBLIC_BASE_URL).
+	Email email.Config
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -82,6 +90,15 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		p.Logger.Info("no Telegram bot token (secret telegram-bot-token or TELEGRAM_BOT_TOKEN): dry run, alerts are logged, not sent")
 		messenger = telegram.NewDryRun(p.Logger)
 	}
+
+	// The e-mail channel (off without an SMTP relay), for the fan-out over command.AlertChannel that
+	// SendAlert gains with the channels core; until then it is built (its settings checked at start) but
+	// not yet handed to SendAlert.
+	var mailChannel command.AlertChannel
+	if mailChannel, err = email.OpenFromSecrets(cfg.Email, p.Secrets, p.Logger); err != nil {
+		return nil, err
+	}
+	_ = mailChannel
 
 	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {

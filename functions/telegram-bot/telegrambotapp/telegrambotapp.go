@@ -166,6 +166,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Prices:        query.NewCurrentQuotesHandler(quotes, store, query.DefaultQuoteTimeout, p.Logger, m),
 		SetTimeZone:   command.NewSetTimeZoneHandler(store, p.Logger, m),
 		SetQuietHours: command.NewSetQuietHoursHandler(store, p.Logger, m),
+		VerifyEmail:   command.NewVerifyEmailHandler(store, store, nil, p.Logger, m),
 
 		Replies:      telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:          sender,

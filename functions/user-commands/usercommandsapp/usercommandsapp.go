@@ -5,6 +5,13 @@
 // Secrets (file in secret_mount_path, else the environment variable):
 //
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//	smtp-url                 SMTP_URL                  optional: no verification mails without it
+//	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign the mails (shared/email)
+//
+// The e-mail channel: the pages behind its links (GET/POST /email/verify, /email/unsubscribe), and the
+// verification mails (SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR, PUBLIC_BASE_URL;
+// EMAIL_VERIFICATION_TTL, default 24h, how long a code is valid; EMAIL_VERIFICATIONS_PER_HOUR, default
+// 3, how many mails one address may be sent in a rolling hour).
 //
 // Environment: TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a
 // https://t.me/<bot>?start=<code> link next to the link code; REGISTRATION_ACCEPTS_CHAT_ID (default
@@ -28,6 +35,7 @@ import (
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
+	"github.com/stockalert/stockalert/shared/email"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/quotesource"
@@ -48,6 +56,12 @@ type config struct {
 	SymbolCheckTimeout time.Duration `env:"SYMBOL_CHECK_TIMEOUT" envDefault:"5s"`
 	// MaxRulesPerUser bounds how many alert rules one user may have, of every kind, ranges included.
 	MaxRulesPerUser int `env:"MAX_RULES_PER_USER" envDefault:"100"`
+	// Email configures the verification mails (SMTP_*, PUBLIC_BASE_URL).
+	Email email.Config
+	// VerificationTTL is how long a mailed verification code is valid; VerificationsPerHour how many
+	// verification mails one address may be sent in a rolling hour.
+	VerificationTTL      time.Duration `env:"EMAIL_VERIFICATION_TTL" envDefault:"24h"`
+	VerificationsPerHour int           `env:"EMAIL_VERIFICATIONS_PER_HOUR" envDefault:"3"`
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -84,6 +98,19 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if cfg.MaxRulesPerUser < 1 {
 		return nil, fmt.Errorf("MAX_RULES_PER_USER must be at least 1, got %d", cfg.MaxRulesPerUser)
 	}
+	if cfg.VerificationTTL <= 0 || cfg.VerificationsPerHour < 1 {
+		return nil, fmt.Errorf("EMAIL_VERIFICATION_TTL (%s) and EMAIL_VERIFICATIONS_PER_HOUR (%d) must be positive",
+			cfg.VerificationTTL, cfg.VerificationsPerHour)
+	}
+	mailer, err := email.OpenFromSecrets(cfg.Email, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The verification mail, for enabling e-mail (PUT /users/{email}/channels, with the channels core:
+	// its EnableChannel takes command.SendEmailVerificationFunc(sendVerification)).
+	sendVerification := command.NewSendEmailVerificationHandler(store, mailer, command.EmailVerificationSettings{
+		TTL: cfg.VerificationTTL, PerHour: cfg.VerificationsPerHour}, p.Logger, m)
+	_ = sendVerification
 	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
 	limit := command.MaxRulesPerUser(cfg.MaxRulesPerUser)
 	return httpapi.NewUserCommands(httpapi.UserCommands{
@@ -98,10 +125,14 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
 		Once:          store,
-		BotUsername:   cfg.BotUsername,
-		RefuseChatID:  !cfg.AcceptChatID,
-		MaxBodyBytes:  p.Config.MaxBodyBytes,
-		Limiter:       limiter,
-		Logger:        p.Logger,
+
+		VerifyEmail:      command.NewVerifyEmailHandler(store, store, nil, p.Logger, m),
+		UnsubscribeEmail: command.NewUnsubscribeEmailHandler(store, nil, p.Logger, m),
+
+		BotUsername:  cfg.BotUsername,
+		RefuseChatID: !cfg.AcceptChatID,
+		MaxBodyBytes: p.Config.MaxBodyBytes,
+		Limiter:      limiter,
+		Logger:       p.Logger,
 	}), nil
 }
