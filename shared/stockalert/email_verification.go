@@ -16,6 +16,6 @@ type EmailVerification struct {
 	ExpiresAt time.Time
 }
 
-// ErrTooManyVerifications: the address was sent as many verification mails as the hourly limit allows;
+// ErrTooManyVerifications says the address was sent as many verification mails as the hourly limit allows;
 // try again later. Nothing was sent.
 var ErrTooManyVerifications = errors.New("too many verification mails to this address")
