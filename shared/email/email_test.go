@@ -123,6 +123,26 @@ func TestAlertMail(t *testing.T) {
 	require.Contains(t, html, `href="`+strings.ReplaceAll(link, "&", "&amp;")+`"`)
 }
 
+func TestImplicitTLS(t *testing.T) {
+	srv := emailtest.New(t, emailtest.ImplicitTLS())
+	require.True(t, strings.HasPrefix(srv.URL(), "smtps://"))
+	require.NoError(t, open(t, srv, email.Config{}, email.Secrets{}).Deliver(context.Background(), delivery()))
+	require.Len(t, srv.WaitMessages(t, 1, 5*time.Second), 1)
+	require.Equal(t, 1, srv.TLSSessions())
+}
+
+func TestStartTLSIsRequired(t *testing.T) {
+	// A server whose certificate the client does not trust: the client refuses to go on in clear.
+	srv := emailtest.New(t)
+	s, err := email.Open(email.Config{From: "alerts@example.com", Timeout: 5 * time.Second, PublicBaseURL: base},
+		email.Secrets{URL: srv.URL()}, nil)
+	require.NoError(t, err)
+	err = s.Deliver(context.Background(), delivery())
+	require.Error(t, err)
+	require.NotErrorIs(t, err, stockalert.ErrUndeliverable, "a TLS failure is the operator's to fix: transient")
+	require.Empty(t, srv.Messages())
+}
+
 func TestDKIMSignatureCoversUnsubscribeHeaders(t *testing.T) {
 	srv := emailtest.New(t)
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -167,7 +187,7 @@ func TestDeliveryErrors(t *testing.T) {
 		srv := emailtest.New(t)
 		srv.RefuseRecipients(451, "try again later")
 		err := open(t, srv, email.Config{}, email.Secrets{}).Deliver(ctx, delivery())
-		require.Error(t, err)
+		require.ErrorContains(t, err, "451")
 		require.NotErrorIs(t, err, stockalert.ErrUndeliverable)
 		require.NotErrorIs(t, err, stockalert.ErrChannelOff)
 		require.Empty(t, srv.Messages())
@@ -183,7 +203,7 @@ func TestDeliveryErrors(t *testing.T) {
 		srv := emailtest.New(t)
 		srv.Stall()
 		err := open(t, srv, email.Config{Timeout: 300 * time.Millisecond}, email.Secrets{}).Deliver(ctx, delivery())
-		require.Error(t, err)
+		require.ErrorContains(t, err, "i/o timeout")
 		require.NotErrorIs(t, err, stockalert.ErrUndeliverable)
 		srv.Release()
 		require.Empty(t, srv.Messages())

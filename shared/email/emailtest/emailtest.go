@@ -42,7 +42,8 @@ type Message struct {
 
 // Server is the running SMTP server.
 type Server struct {
-	addr  string
+	addr     string
+	implicit bool
 	roots *x509.CertPool
 
 	mu       sync.Mutex
@@ -53,11 +54,21 @@ type Server struct {
 	starttls int           // sessions that switched to TLS before AUTH
 }
 
+// Option changes the server.
+type Option func(*Server)
+
+// ImplicitTLS makes the server speak TLS from the first byte (SMTPS, RFC 8314), as on port 465,
+// instead of offering STARTTLS; URL then starts with smtps://.
+func ImplicitTLS() Option { return func(s *Server) { s.implicit = true } }
+
 // New starts a server on a loopback port; it stops when the test ends.
-func New(t testing.TB) *Server {
+func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	cert, roots := selfSigned(t)
 	s := &Server{roots: roots, arrived: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, conn: c}, nil
 	}))
@@ -70,6 +81,9 @@ func New(t testing.TB) *Server {
 		t.Fatalf("emailtest: listen: %v", err)
 	}
 	s.addr = l.Addr().String()
+	if s.implicit {
+		l = tls.NewListener(l, srv.TLSConfig)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -87,8 +101,15 @@ func New(t testing.TB) *Server {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return s.addr }
 
-// URL is the smtp-url secret that reaches the server: smtp://relay:s3cret@127.0.0.1:<port> (STARTTLS).
-func (s *Server) URL() string { return "smtp://" + User + ":" + Password + "@" + s.addr }
+// URL is the smtp-url secret that reaches the server: smtp://relay:s3cret@127.0.0.1:<port> (STARTTLS),
+// or smtps://… with ImplicitTLS.
+func (s *Server) URL() string {
+	scheme := "smtp"
+	if s.implicit {
+		scheme = "smtps"
+	}
+	return scheme + "://" + User + ":" + Password + "@" + s.addr
+}
 
 // RootCAs holds the server's self-signed certificate, for the client's TLS configuration.
 func (s *Server) RootCAs() *x509.CertPool { return s.roots }
@@ -151,7 +172,7 @@ func (s *Server) WaitMessages(t testing.TB, n int, timeout time.Duration) []Mess
 	}
 }
 
-// TLSSessions counts the sessions that authenticated over STARTTLS.
+// TLSSessions counts the sessions that authenticated over TLS (STARTTLS, or implicit TLS).
 func (s *Server) TLSSessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
