@@ -44,7 +44,7 @@ type Message struct {
 type Server struct {
 	addr     string
 	implicit bool
-	roots *x509.CertPool
+	roots    *x509.CertPool
 
 	mu       sync.Mutex
 	messages []Message
