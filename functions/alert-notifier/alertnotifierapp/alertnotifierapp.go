@@ -17,6 +17,11 @@
 //
 //	telegram-bot-token       TELEGRAM_BOT_TOKEN        optional: a dry run without it
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//	smtp-url                 SMTP_URL                  optional: the e-mail channel is off without it
+//	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign alert mails (shared/email)
+//
+// The e-mail channel's environment: SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR,
+// PUBLIC_BASE_URL (shared/email.Config).
 //
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
 // TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
@@ -38,6 +43,7 @@ import (
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/edge/trigger"
+	"github.com/stockalert/stockalert/shared/email"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -54,6 +60,8 @@ type config struct {
 	BotPerSecond   float64 `env:"TELEGRAM_BOT_MESSAGES_PER_SECOND" envDefault:"30"`
 	ChatPerSecond  float64 `env:"TELEGRAM_CHAT_MESSAGES_PER_SECOND" envDefault:"1"`
 	GroupPerMinute float64 `env:"TELEGRAM_GROUP_MESSAGES_PER_MINUTE" envDefault:"20"`
+	// Email configures the e-mail channel (SMTP_*, PUBLIC_BASE_URL).
+	Email email.Config
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -103,6 +111,13 @@ func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (
 		messenger = telegram.NewDryRun(p.Logger)
 	}
 
+	// The e-mail channel (off without an SMTP relay: its deliveries are logged undeliverable, "e-mail is
+	// not configured on this server").
+	mail, err := email.OpenFromSecrets(cfg.Email, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+
 	store, err := configured.OpenFrom(ctx, p.Env, p.Secrets, p.Logger)
 	if err != nil {
 		return nil, err
@@ -119,7 +134,7 @@ func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (
 	if err != nil {
 		return nil, err
 	}
-	channels := append([]command.AlertChannel{webhooks}, extra...)
+	channels := append([]command.AlertChannel{mail, webhooks}, extra...)
 	send := command.NewSendAlertHandler(store, messenger, alertMessage,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m,
 		command.QuietSummaryFormat(alertmessage.Summary),

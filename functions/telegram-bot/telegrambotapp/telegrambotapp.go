@@ -31,6 +31,7 @@ import (
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
+	"github.com/stockalert/stockalert/shared/email"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/quotesource"
@@ -40,6 +41,12 @@ import (
 
 // config is the function's own environment.
 type config struct {
+	// Email configures the verification mail /channels email on sends (SMTP_*, PUBLIC_BASE_URL; the
+	// relay is the secret smtp-url, as on user-commands); VerificationTTL and VerificationsPerHour as
+	// there.
+	Email                email.Config
+	VerificationTTL      time.Duration `env:"EMAIL_VERIFICATION_TTL" envDefault:"24h"`
+	VerificationsPerHour int           `env:"EMAIL_VERIFICATIONS_PER_HOUR" envDefault:"3"`
 	// APIURL is the Bot API's address (a fake in tests; empty for Telegram's).
 	APIURL string `env:"TELEGRAM_API_URL"`
 	// BotUsername lets the bot answer /command@username in groups.
@@ -122,6 +129,14 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		return nil, err
 	}
 	p.Attach("database", store)
+	if cfg.VerificationTTL <= 0 || cfg.VerificationsPerHour < 1 {
+		return nil, fmt.Errorf("EMAIL_VERIFICATION_TTL (%s) and EMAIL_VERIFICATIONS_PER_HOUR (%d) must be positive",
+			cfg.VerificationTTL, cfg.VerificationsPerHour)
+	}
+	mailer, err := email.OpenFromSecrets(cfg.Email, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
 	m, err := decorator.NewMetrics(p.Registry)
 	if err != nil {
 		return nil, err
@@ -166,10 +181,12 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Prices:        query.NewCurrentQuotesHandler(quotes, store, query.DefaultQuoteTimeout, p.Logger, m),
 		SetTimeZone:   command.NewSetTimeZoneHandler(store, p.Logger, m),
 		SetQuietHours: command.NewSetQuietHoursHandler(store, p.Logger, m),
+		VerifyEmail:   command.NewVerifyEmailHandler(store, store, nil, p.Logger, m),
 
 		Channels: query.NewChannelStatesHandler(store, p.Logger, m),
 		// No EmailVerifier yet: /channels email on answers "e-mail is not configured on this server".
-		EnableChannel: command.NewEnableChannelHandler(store, nil, p.Logger, m),
+		EnableChannel: command.NewEnableChannelHandler(store, command.EmailVerifierOf(command.NewSendEmailVerificationHandler(store, mailer,
+			command.EmailVerificationSettings{TTL: cfg.VerificationTTL, PerHour: cfg.VerificationsPerHour}, p.Logger, m)), p.Logger, m),
 
 		Replies:      telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:          sender,

@@ -5,6 +5,13 @@
 // Secrets (file in secret_mount_path, else the environment variable):
 //
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
+//	smtp-url                 SMTP_URL                  optional: no verification mails without it
+//	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign the mails (shared/email)
+//
+// The e-mail channel: the pages behind its links (GET/POST /email/verify, /email/unsubscribe), and the
+// verification mails (SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR, PUBLIC_BASE_URL;
+// EMAIL_VERIFICATION_TTL, default 24h, how long a code is valid; EMAIL_VERIFICATIONS_PER_HOUR, default
+// 3, how many mails one address may be sent in a rolling hour).
 //
 // Environment: TELEGRAM_BOT_USERNAME, the bot's username, makes registration answer a
 // https://t.me/<bot>?start=<code> link next to the link code; REGISTRATION_ACCEPTS_CHAT_ID (default
@@ -29,6 +36,7 @@ import (
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
+	"github.com/stockalert/stockalert/shared/email"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/quotesource"
@@ -52,6 +60,12 @@ type config struct {
 
 	// WebhookAllowHTTPLoopback accepts http:// webhook URLs on a loopback host (development).
 	WebhookAllowHTTPLoopback bool `env:"WEBHOOK_ALLOW_HTTP_LOOPBACK" envDefault:"false"`
+	// Email configures the verification mails (SMTP_*, PUBLIC_BASE_URL).
+	Email email.Config
+	// VerificationTTL is how long a mailed verification code is valid; VerificationsPerHour how many
+	// verification mails one address may be sent in a rolling hour.
+	VerificationTTL      time.Duration `env:"EMAIL_VERIFICATION_TTL" envDefault:"24h"`
+	VerificationsPerHour int           `env:"EMAIL_VERIFICATIONS_PER_HOUR" envDefault:"3"`
 }
 
 // Name is the function's name in stack.yml, its logs and its metrics.
@@ -88,6 +102,17 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if cfg.MaxRulesPerUser < 1 {
 		return nil, fmt.Errorf("MAX_RULES_PER_USER must be at least 1, got %d", cfg.MaxRulesPerUser)
 	}
+	if cfg.VerificationTTL <= 0 || cfg.VerificationsPerHour < 1 {
+		return nil, fmt.Errorf("EMAIL_VERIFICATION_TTL (%s) and EMAIL_VERIFICATIONS_PER_HOUR (%d) must be positive",
+			cfg.VerificationTTL, cfg.VerificationsPerHour)
+	}
+	mailer, err := email.OpenFromSecrets(cfg.Email, p.Secrets, p.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The verification mail sent when the user turns e-mail on (PUT /users/{email}/channels).
+	sendVerification := command.NewSendEmailVerificationHandler(store, mailer, command.EmailVerificationSettings{
+		TTL: cfg.VerificationTTL, PerHour: cfg.VerificationsPerHour}, p.Logger, m)
 	check := command.CheckSymbols(source, store, cfg.SymbolCheckTimeout)
 	limit := command.MaxRulesPerUser(cfg.MaxRulesPerUser)
 	return httpapi.NewUserCommands(httpapi.UserCommands{
@@ -100,7 +125,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		CreateRule:    command.NewCreateRuleHandler(store, nil, p.Logger, m, check, limit),
 		DeleteRule:    command.NewDeleteRuleHandler(store, p.Logger, m),
 		// No EmailVerifier yet: turning e-mail on answers 409 "e-mail is not configured on this server".
-		EnableChannel: command.NewEnableChannelHandler(store, nil, p.Logger, m),
+		EnableChannel: command.NewEnableChannelHandler(store, command.EmailVerifierOf(sendVerification), p.Logger, m),
 		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
 		Once:          store,
@@ -108,6 +133,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		RegisterWebhook:           command.NewRegisterWebhookHandler(store, cfg.WebhookAllowHTTPLoopback, p.Logger, m),
 		DeleteWebhook:             command.NewDeleteWebhookHandler(store, p.Logger, m),
 		AllowHTTPLoopbackWebhooks: cfg.WebhookAllowHTTPLoopback,
+		VerifyEmail:               command.NewVerifyEmailHandler(store, store, nil, p.Logger, m),
+		UnsubscribeEmail:          command.NewUnsubscribeEmailHandler(store, nil, p.Logger, m),
 
 		BotUsername:  cfg.BotUsername,
 		RefuseChatID: !cfg.AcceptChatID,

@@ -27,6 +27,7 @@ var errUnsupportedMediaType = errors.New("unsupported media type")
 //	httpjson.ErrBodyTooLarge             413, field "body" (httpjson.WriteBodyTooLarge)
 //	errUnsupportedMediaType              415, field "Content-Type"
 //	stockalert.ErrIdempotencyKeyReused   422, field "Idempotency-Key"
+//	stockalert.ErrTooManyVerifications   429, field "email", Retry-After: 3600
 //	anything else                        500 "internal error"; the error is logged, never sent
 func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
@@ -51,6 +52,8 @@ func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, stockalert.ErrIdempotencyKeyReused):
 		httpjson.WriteError(w, http.StatusUnprocessableEntity,
 			"the Idempotency-Key was already used for a different request", "Idempotency-Key")
+	case errors.Is(err, stockalert.ErrTooManyVerifications):
+		writeTooManyVerifications(w)
 	case errors.As(err, &conflict):
 		httpjson.WriteError(w, http.StatusConflict, conflict.Reason, conflict.Field)
 	case errors.Is(err, stockalert.ErrConflict):

@@ -50,6 +50,11 @@ type UserCommands struct {
 	Authenticate query.AuthenticateHandler
 	UserProfile  query.UserProfileHandler
 
+	// VerifyEmail and UnsubscribeEmail serve the pages behind the e-mail channel's links (/email/verify,
+	// /email/unsubscribe; see emailRoutes); without both those routes are absent.
+	VerifyEmail      command.VerifyEmailHandler
+	UnsubscribeEmail command.UnsubscribeEmailHandler
+
 	// Once makes POST /users, PATCH /users/{email} and POST /users/{email}/alerts at-most-once under
 	// an Idempotency-Key.
 	Once OnceRunner
@@ -107,6 +112,7 @@ type StockQueries struct {
 //	                                        signing secret shown once
 //	DELETE /users/{email}/webhook           remove the webhook (204)
 //	PUT    /users/{email}/channels          turn channels on or off
+//	GET|POST /email/verify, /email/unsubscribe  the e-mail channel's link pages (HTML; see emailRoutes)
 //
 // It panics when a required dependency is missing: that is a wiring mistake, found at start-up.
 func NewUserCommands(d UserCommands) http.Handler {
@@ -140,6 +146,9 @@ func NewUserCommands(d UserCommands) http.Handler {
 		mux.Handle("DELETE /users/{email}/webhook", e.authenticated(c.deleteWebhook))
 	}
 	mux.Handle("PUT /users/{email}/channels", e.authenticated(c.putChannels))
+	if d.VerifyEmail != nil && d.UnsubscribeEmail != nil {
+		c.emailRoutes(mux, e)
+	}
 	return router{mux}
 }
 

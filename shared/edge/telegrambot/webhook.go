@@ -111,6 +111,9 @@ type WebhookConfig struct {
 	// The channels in the chat (/channels): their states, and turning them on or off. Both required.
 	Channels      query.ChannelStatesHandler
 	EnableChannel command.EnableChannelHandler
+	// VerifyEmail confirms an e-mail address with the code of its verification mail (/verify <code>).
+	// Optional: without it /verify says e-mail is not set up here.
+	VerifyEmail command.VerifyEmailHandler
 
 	// Replies sends the answers. Required.
 	Replies ReplySender
@@ -160,6 +163,7 @@ type Webhook struct {
 	setZone     command.SetTimeZoneHandler
 	setQuiet    command.SetQuietHoursHandler
 	channels    channelHandlers
+	verifyEmail command.VerifyEmailHandler
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -219,6 +223,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		setZone:     cfg.SetTimeZone,
 		setQuiet:    cfg.SetQuietHours,
 		channels:    channelHandlers{states: cfg.Channels, enable: cfg.EnableChannel},
+		verifyEmail: cfg.VerifyEmail,
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,

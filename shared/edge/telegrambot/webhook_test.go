@@ -80,6 +80,7 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 		Prices:        query.NewCurrentQuotesHandler(quotes, s, time.Second, nil, nil),
 		SetTimeZone:   command.NewSetTimeZoneHandler(s, nil, nil),
 		SetQuietHours: command.NewSetQuietHoursHandler(s, nil, nil),
+		VerifyEmail:   command.NewVerifyEmailHandler(s, s, func() time.Time { return now }, nil, nil),
 
 		Channels:      query.NewChannelStatesHandler(s, nil, nil),
 		EnableChannel: command.NewEnableChannelHandler(s, nil, nil, nil),
