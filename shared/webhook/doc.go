@@ -22,7 +22,8 @@
 //
 // 2xx accepts. 408, 429, 5xx, timeouts and connection errors are retried within one Deliver call
 // with exponential backoff for at most Config.RetryWindow, waiting a Retry-After the receiver gives
-// (seconds or an HTTP date, capped at Config.MaxRetryAfter); after that the error is transient (the
+// (seconds or an HTTP date, capped at Config.MaxRetryAfter; one shorter than Config.FirstRetry, such
+// as 0 or a date already past, leaves the backoff's pause); after that the error is transient (the
 // alert is delivered again later). Redirects are not followed: 3xx and the other 4xx (410 Gone…) are
 // final (stockalert.ErrUndeliverable).
 //

@@ -32,7 +32,8 @@ type Config struct {
 	RetryWindow time.Duration
 	// FirstRetry is the first pause between attempts, growing 2× with ±50% jitter (default 1s).
 	FirstRetry time.Duration
-	// MaxRetryAfter caps the wait a receiver's Retry-After asks for (default 10s).
+	// MaxRetryAfter caps the wait a receiver's Retry-After asks for (default 10s); a Retry-After
+	// shorter than FirstRetry is not taken (the backoff's pause applies).
 	MaxRetryAfter time.Duration
 	// AllowPrivate lets requests reach private, loopback, link-local and other special-purpose
 	// addresses (development only).
@@ -215,7 +216,9 @@ func (c *Channel) post(ctx context.Context, target, msgID string, body []byte, s
 		return nil
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		err := fmt.Errorf("the receiver answered %s", resp.Status)
-		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), now, c.cfg.MaxRetryAfter); ok {
+		// A Retry-After shorter than the first pause (0, a date already past) keeps the backoff's
+		// pause: taken as is, it would make the retries come back to back for the whole window.
+		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), now, c.cfg.MaxRetryAfter); ok && wait >= c.cfg.FirstRetry {
 			err = fmt.Errorf("%w: %w", err, &backoff.RetryAfterError{Duration: wait})
 		}
 		return fail("your endpoint answered "+resp.Status, err)

@@ -203,6 +203,31 @@ func TestRetryAfterHonoured(t *testing.T) {
 	require.GreaterOrEqual(t, r.times[1].Sub(r.times[0]), 900*time.Millisecond, "waited the second the receiver asked for")
 }
 
+// A Retry-After of 0 or a date already past must not make the retries come at once: the backoff's
+// pauses still apply, so a receiver answering that way every time is asked a handful of times in the
+// window, not thousands.
+func TestRetryAfterNowKeepsTheBackoff(t *testing.T) {
+	for _, v := range []string{"0", "Thu, 01 Jan 1970 00:00:00 GMT"} {
+		t.Run(v, func(t *testing.T) {
+			script := make([]answer, 1000)
+			for i := range script {
+				script[i] = answer{status: http.StatusServiceUnavailable, retryAfter: v}
+			}
+			r := newReceiver(t, true, script...)
+			cfg := fast(r)
+			cfg.FirstRetry = 100 * time.Millisecond
+			cfg.RetryWindow = time.Second
+			err := webhook.New(cfg).Deliver(t.Context(), delivery(r.settings(r.srv.URL)))
+			require.Error(t, err)
+			require.NotErrorIs(t, err, stockalert.ErrUndeliverable)
+			requests, _, _, _ := r.stats()
+			// Pauses of at least 50, 100, 200, 400 ms (FirstRetry doubling, -50% jitter) fit 5 attempts
+			// in the second at most.
+			require.LessOrEqual(t, requests, 5, "retried without pausing")
+		})
+	}
+}
+
 func TestRetryAfterBeyondTheWindowIsTransient(t *testing.T) {
 	r := newReceiver(t, true, answer{status: 503, retryAfter: "120"})
 	cfg := fast(r)
