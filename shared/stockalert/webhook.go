@@ -4,8 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // MaxWebhookURLLength bounds a webhook's URL (the column user_channels.target holds 2048).
@@ -25,8 +29,9 @@ func NewWebhookSecret() string {
 }
 
 // ParseWebhookURL checks a webhook URL and returns it normalised (url.URL.String). It must be absolute
-// https with a host, no user name or password, no fragment and at most MaxWebhookURLLength bytes;
-// http is accepted only when allowHTTPLoopback is set and the host is "localhost" or a loopback IP
+// https with a host (an IP literal or a valid DNS name, stored in lower case and IDNA ASCII form), a
+// port, when given, from 1 to 65535, no user name or password, no fragment and at most
+// MaxWebhookURLLength bytes; http is accepted only when allowHTTPLoopback is set and the host is "localhost" or a loopback IP
 // literal (development). Errors are *ValidationError naming field. Where the host resolves is checked
 // when the request is sent (the webhook adapter's SSRF guard), not here.
 func ParseWebhookURL(field, raw string, allowHTTPLoopback bool) (string, error) {
@@ -51,6 +56,9 @@ func ParseWebhookURL(field, raw string, allowHTTPLoopback bool) (string, error) 
 	if host == "" {
 		return "", Invalid(field, "has no host")
 	}
+	if err := checkWebhookHost(field, u); err != nil {
+		return "", err
+	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
@@ -71,4 +79,48 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkWebhookHost refuses a port outside 1–65535 and a host that is neither an IP literal nor a name
+// DNS can hold (RFC 1035 §2.3.4: labels of 1 to 63 letters, digits, hyphens, not beginning or ending
+// with a hyphen, at most 253 characters; underscores are let through, as resolvers do). It
+// normalises u's host: lower case, an internationalised name in its ASCII form (IDNA, RFC 5891).
+func checkWebhookHost(field string, u *url.URL) error {
+	host, port := u.Hostname(), u.Port()
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return Invalid(field, "has the port %q: a port is 1 to 65535", port)
+		}
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	name := strings.ToLower(host)
+	if !isASCII(name) {
+		ascii, err := idna.Lookup.ToASCII(name)
+		if err != nil {
+			return Invalid(field, "has no valid host name")
+		}
+		name = ascii
+	}
+	labels := strings.TrimSuffix(name, ".")
+	if labels == "" || len(labels) > 253 {
+		return Invalid(field, "has no valid host name")
+	}
+	for label := range strings.SplitSeq(labels, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.IndexFunc(label, notHostChar) >= 0 {
+			return Invalid(field, "has no valid host name")
+		}
+	}
+	u.Host = name
+	if port != "" {
+		u.Host = net.JoinHostPort(name, port)
+	}
+	return nil
+}
+
+// notHostChar reports whether r may not appear in a host name label (lower case ASCII).
+func notHostChar(r rune) bool {
+	return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
 }
