@@ -402,10 +402,11 @@ func testRetryAfter(t *testing.T, brokers []string) {
 		}
 		switch {
 		case string(inv.Body) == "m-0" && inv.Attempt == 1:
-			inv.Reply.Set("Retry-After", "1")
+			// Long enough that m-3, right behind, is delivered first even on a loaded machine.
+			inv.Reply.Set("Retry-After", "3")
 			return http.StatusServiceUnavailable
 		case string(inv.Body) == "m-1" && inv.Attempt == 1:
-			until := time.Now().Add(2 * time.Second).Truncate(time.Second) // an HTTP-date has whole seconds
+			until := time.Now().Add(4 * time.Second).Truncate(time.Second) // an HTTP-date has whole seconds
 			dateUntil.Store(&until)
 			inv.Reply.Set("Retry-After", until.UTC().Format(http.TimeFormat))
 			return http.StatusTooManyRequests
@@ -440,8 +441,8 @@ func testRetryAfter(t *testing.T, brokers []string) {
 		t.Fatalf("attempts: m-0 %d, m-1 %d, m-3 %d; want 2, 2, 1", len(m0), len(m1), len(m3))
 	}
 	// Retry-After counts from the answer.
-	if gap := m0[1].At.Sub(m0[0].Done); gap < time.Second {
-		t.Errorf("m-0 was invoked again %s after a 503 with Retry-After: 1", gap)
+	if gap := m0[1].At.Sub(m0[0].Done); gap < 3*time.Second {
+		t.Errorf("m-0 was invoked again %s after a 503 with Retry-After: 3", gap)
 	}
 	if until := *dateUntil.Load(); m1[1].At.Before(until) {
 		t.Errorf("m-1 was invoked again at %s, before its Retry-After date %s", m1[1].At.Format(time.RFC3339Nano), until.Format(time.RFC3339Nano))
