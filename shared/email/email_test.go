@@ -14,6 +14,8 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +143,26 @@ func TestStartTLSIsRequired(t *testing.T) {
 	require.Error(t, err)
 	require.NotErrorIs(t, err, stockalert.ErrUndeliverable, "a TLS failure is the operator's to fix: transient")
 	require.Empty(t, srv.Messages())
+}
+
+func TestCAFileTrustsThePrivateRelay(t *testing.T) {
+	// SMTP_CA_FILE: the relay's self-signed certificate, read from a PEM file, is trusted.
+	srv := emailtest.New(t)
+	cfg := email.Config{From: "alerts@example.com", Timeout: 5 * time.Second, PublicBaseURL: base, CAFile: srv.CAFile(t)}
+	s, err := email.Open(cfg, email.Secrets{URL: srv.URL()}, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Deliver(context.Background(), delivery()))
+	require.Len(t, srv.WaitMessages(t, 1, 5*time.Second), 1)
+	require.Equal(t, 1, srv.TLSSessions())
+
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
+	cfg.CAFile = notPEM
+	_, err = email.Open(cfg, email.Secrets{URL: srv.URL()}, nil)
+	require.ErrorContains(t, err, "SMTP_CA_FILE")
+	cfg.CAFile = filepath.Join(t.TempDir(), "missing.pem")
+	_, err = email.Open(cfg, email.Secrets{URL: srv.URL()}, nil)
+	require.ErrorContains(t, err, "SMTP_CA_FILE")
 }
 
 func TestDKIMSignatureCoversUnsubscribeHeaders(t *testing.T) {

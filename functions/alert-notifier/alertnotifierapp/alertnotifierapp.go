@@ -20,14 +20,14 @@
 //	smtp-url                 SMTP_URL                  optional: the e-mail channel is off without it
 //	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign alert mails (shared/email)
 //
-// The e-mail channel's environment: SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR,
+// The e-mail channel's environment: SMTP_FROM, SMTP_TIMEOUT, SMTP_CA_FILE, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR,
 // PUBLIC_BASE_URL (shared/email.Config).
 //
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
 // TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
 // ones answer 503 with Retry-After and Telegram is not called), TELEGRAM_BOT_MESSAGES_PER_SECOND (30),
 // TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), WEBHOOK_TIMEOUT (5s),
-// WEBHOOK_RETRY_WINDOW (15s), WEBHOOK_MAX_RETRY_AFTER (10s), WEBHOOK_MAX_FAILURES (10),
+// WEBHOOK_RETRY_WINDOW (15s), WEBHOOK_FIRST_RETRY (1s), WEBHOOK_MAX_RETRY_AFTER (10s), WEBHOOK_MAX_FAILURES (10),
 // WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HTTP_LOOPBACK (false; development), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
 // (shared/sqlstore/configured), and the function runtime's (port, bind, exec_timeout, max_body_bytes,
 // log_format… see shared/faas.Config).
