@@ -32,7 +32,8 @@
 // # Errors
 //
 // Deliver follows command.AlertChannel: a permanent refusal (5xx) of the recipient (RCPT TO) or of the
-// message (end of DATA) wraps stockalert.ErrUndeliverable; 4xx answers, timeouts, connection, TLS and
+// message (end of DATA) wraps stockalert.ErrUndeliverable, with the user's reason (command.UserReason:
+// "the mail server refused the address", "… the message"); 4xx answers, timeouts, connection, TLS and
 // authentication failures are transient (plain errors), so the alert is delivered again later.
 package email
 
@@ -300,15 +301,33 @@ func (s *Sender) client() (*gomail.Client, error) {
 }
 
 // classify maps a send error to the port's contract: 5xx on RCPT TO or at the end of DATA is
-// undeliverable; everything else is transient.
+// undeliverable (with a reason for the user's alert history, command.UserReason); everything else is
+// transient.
 func classify(what string, err error) error {
 	var se *gomail.SendError
 	if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 &&
 		(se.Reason == gomail.ErrSMTPRcptTo || se.Reason == gomail.ErrSMTPDataClose) {
-		return fmt.Errorf("%s: refused (%d): %w: %w", what, se.ErrorCode(), stockalert.ErrUndeliverable, err)
+		reason := "the mail server refused the address"
+		if se.Reason == gomail.ErrSMTPDataClose {
+			reason = "the mail server refused the message"
+		}
+		return refusal{err: fmt.Errorf("%s: refused (%d): %w: %w", what, se.ErrorCode(), stockalert.ErrUndeliverable, err), reason: reason}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// refusal is a permanent SMTP refusal: the error chain for the log, and the reason in plain words for
+// the user's alert history (command.UserReason).
+type refusal struct {
+	err    error
+	reason string
+}
+
+func (r refusal) Error() string      { return r.err.Error() }
+func (r refusal) Unwrap() error      { return r.err }
+func (r refusal) UserReason() string { return r.reason }
+
+var _ command.UserReason = refusal{}
 
 // writeTo renders m as sent.
 func writeTo(m *gomail.Msg) ([]byte, error) {

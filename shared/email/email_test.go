@@ -219,6 +219,9 @@ func TestDeliveryErrors(t *testing.T) {
 		srv.RefuseRecipients(550, "no such mailbox")
 		err := open(t, srv, email.Config{}, email.Secrets{}).Deliver(ctx, delivery())
 		require.ErrorIs(t, err, stockalert.ErrUndeliverable)
+		var why command.UserReason
+		require.ErrorAs(t, err, &why)
+		require.Equal(t, "the mail server refused the address", why.UserReason(), "the history's reason: plain words, not the server's answer")
 		require.Empty(t, srv.Messages())
 	})
 	t.Run("a server that does not answer is transient after SMTP_TIMEOUT", func(t *testing.T) {
