@@ -75,15 +75,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	return wire(ctx, p)
 }
 
-// WireWith is Wire with extra channels beside those this root builds (a later one replaces an earlier
-// for the same channel): the pipeline test delivers through its own.
-func WireWith(channels ...command.AlertChannel) faas.Wiring {
-	return func(ctx context.Context, p *faas.Process) (http.Handler, error) {
-		return wire(ctx, p, channels...)
-	}
-}
-
-func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (http.Handler, error) {
+func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {
 		return nil, err
@@ -128,19 +120,17 @@ func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (
 	if err != nil {
 		return nil, err
 	}
-	// The channels beside Telegram this root builds (command.Channels takes them all in one call), then
-	// the extra ones, which replace them channel for channel.
+	// The channels beside Telegram (command.Channels takes them all in one call).
 	webhooks, err := webhookChannel(p, store)
 	if err != nil {
 		return nil, err
 	}
-	channels := append([]command.AlertChannel{mail, webhooks}, extra...)
 	send := command.NewSendAlertHandler(store, messenger, alertMessage,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m,
 		command.QuietSummaryFormat(alertmessage.Summary),
 		// The channels beside Telegram: a channel a user enabled without its adapter here is logged
 		// undeliverable ("… is not configured on this server").
-		command.Channels(store, channels...))
+		command.Channels(store, mail, webhooks))
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil
