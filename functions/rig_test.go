@@ -40,11 +40,19 @@ func sharedEnv(t *testing.T, brokers []string, partitions int) func(own map[stri
 	}
 }
 
-// serveGateway serves what the pipelines need of an OpenFaaS gateway until the test ends, and returns
-// its URL: the provider API the kafka-connector reads (alert-system subscribed to to-alert-system,
-// alert-notifier to to-notifier, in namespace openfaas-fn) and, for each function in routes,
-// /function/<name>[.openfaas-fn][/path] handed to its handler with the prefix stripped.
+// serveGateway serves gatewayMux(t, routes) until the test ends, and returns its URL.
 func serveGateway(t *testing.T, routes map[string]http.Handler) string {
+	t.Helper()
+	gateway := httptest.NewServer(gatewayMux(t, routes))
+	t.Cleanup(gateway.Close)
+	return gateway.URL
+}
+
+// gatewayMux is what the pipelines need of an OpenFaaS gateway: the provider API the kafka-connector
+// reads (alert-system subscribed to to-alert-system, alert-notifier to to-notifier, in namespace
+// openfaas-fn) and, for each function in routes, /function/<name>[.openfaas-fn][/path] handed to its
+// handler with the prefix stripped.
+func gatewayMux(t *testing.T, routes map[string]http.Handler) http.Handler {
 	t.Helper()
 	fns := []types.FunctionStatus{
 		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
@@ -59,9 +67,7 @@ func serveGateway(t *testing.T, routes map[string]http.Handler) string {
 			mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
 		}
 	}
-	gateway := httptest.NewServer(mux)
-	t.Cleanup(gateway.Close)
-	return gateway.URL
+	return mux
 }
 
 // runConnector runs the kafka-connector for the production topics against gateway until the test

@@ -12,7 +12,9 @@
 // The user and password (percent-encoded in the URL) are sent with AUTH PLAIN, always over TLS. Without
 // a URL the channel is off: Open logs so at INFO and Deliver returns stockalert.ErrChannelOff.
 // Settings (Config): SMTP_FROM, the From address (required with a URL); SMTP_TIMEOUT, the bound on
-// connecting and on each SMTP command (default 10s); PUBLIC_BASE_URL, the gateway's public address the
+// connecting and on each SMTP command (default 10s); SMTP_CA_FILE, a PEM file of the CA certificates
+// (or the self-signed certificate) the relay's certificate is checked against instead of the system's
+// roots (WithRootCAs takes precedence); PUBLIC_BASE_URL, the gateway's public address the
 // links in the mails start with (…/function/user-commands/email/verify and …/unsubscribe).
 //
 // # Alert mails
@@ -30,7 +32,8 @@
 // # Errors
 //
 // Deliver follows command.AlertChannel: a permanent refusal (5xx) of the recipient (RCPT TO) or of the
-// message (end of DATA) wraps stockalert.ErrUndeliverable; 4xx answers, timeouts, connection, TLS and
+// message (end of DATA) wraps stockalert.ErrUndeliverable, with the user's reason (command.UserReason:
+// "the mail server refused the address", "… the message"); 4xx answers, timeouts, connection, TLS and
 // authentication failures are transient (plain errors), so the alert is delivered again later.
 package email
 
@@ -45,6 +48,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +72,9 @@ type Config struct {
 	// PublicBaseURL is the gateway's public address (PUBLIC_BASE_URL), e.g. https://alerts.example.com;
 	// the links in the mails are PublicBaseURL + "/function/user-commands/email/…".
 	PublicBaseURL string `env:"PUBLIC_BASE_URL"`
+	// CAFile is a PEM file of the certificates the relay's must chain to (SMTP_CA_FILE), trusted instead
+	// of the system's roots: a relay with a private CA or a self-signed certificate. Empty: the system's.
+	CAFile string `env:"SMTP_CA_FILE"`
 }
 
 // Secrets are the channel's secrets: the relay's URL (smtp-url) and the DKIM private key in PEM
@@ -127,6 +134,11 @@ func Open(cfg Config, sec Secrets, logger *slog.Logger, opts ...Option) (*Sender
 		return nil, fmt.Errorf("SMTP_TIMEOUT must be positive, got %s", cfg.Timeout)
 	}
 	s.timeout = cfg.Timeout
+	if cfg.CAFile != "" && s.roots == nil {
+		if s.roots, err = readRoots(cfg.CAFile); err != nil {
+			return nil, err
+		}
+	}
 	base, err := url.Parse(strings.TrimRight(strings.TrimSpace(cfg.PublicBaseURL), "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, fmt.Errorf("PUBLIC_BASE_URL %q must be the gateway's http(s) address, needed for the links in mails", cfg.PublicBaseURL)
@@ -184,6 +196,19 @@ func (s *Sender) parseURL(raw string) error {
 		return fmt.Errorf("smtp-url tls=%q: the only value is none", tlsMode)
 	}
 	return nil
+}
+
+// readRoots reads the PEM certificates of SMTP_CA_FILE.
+func readRoots(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path) //nolint:gosec // the operator's setting names the file
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_CA_FILE: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("SMTP_CA_FILE %s holds no PEM certificate", path)
+	}
+	return roots, nil
 }
 
 // On reports whether a relay is configured.
@@ -276,15 +301,33 @@ func (s *Sender) client() (*gomail.Client, error) {
 }
 
 // classify maps a send error to the port's contract: 5xx on RCPT TO or at the end of DATA is
-// undeliverable; everything else is transient.
+// undeliverable (with a reason for the user's alert history, command.UserReason); everything else is
+// transient.
 func classify(what string, err error) error {
 	var se *gomail.SendError
 	if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 &&
 		(se.Reason == gomail.ErrSMTPRcptTo || se.Reason == gomail.ErrSMTPDataClose) {
-		return fmt.Errorf("%s: refused (%d): %w: %w", what, se.ErrorCode(), stockalert.ErrUndeliverable, err)
+		reason := "the mail server refused the address"
+		if se.Reason == gomail.ErrSMTPDataClose {
+			reason = "the mail server refused the message"
+		}
+		return refusal{err: fmt.Errorf("%s: refused (%d): %w: %w", what, se.ErrorCode(), stockalert.ErrUndeliverable, err), reason: reason}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// refusal is a permanent SMTP refusal: the error chain for the log, and the reason in plain words for
+// the user's alert history (command.UserReason).
+type refusal struct {
+	err    error
+	reason string
+}
+
+func (r refusal) Error() string      { return r.err.Error() }
+func (r refusal) Unwrap() error      { return r.err }
+func (r refusal) UserReason() string { return r.reason }
+
+var _ command.UserReason = refusal{}
 
 // writeTo renders m as sent.
 func writeTo(m *gomail.Msg) ([]byte, error) {

@@ -14,6 +14,8 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +145,26 @@ func TestStartTLSIsRequired(t *testing.T) {
 	require.Empty(t, srv.Messages())
 }
 
+func TestCAFileTrustsThePrivateRelay(t *testing.T) {
+	// SMTP_CA_FILE: the relay's self-signed certificate, read from a PEM file, is trusted.
+	srv := emailtest.New(t)
+	cfg := email.Config{From: "alerts@example.com", Timeout: 5 * time.Second, PublicBaseURL: base, CAFile: srv.CAFile(t)}
+	s, err := email.Open(cfg, email.Secrets{URL: srv.URL()}, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Deliver(context.Background(), delivery()))
+	require.Len(t, srv.WaitMessages(t, 1, 5*time.Second), 1)
+	require.Equal(t, 1, srv.TLSSessions())
+
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
+	cfg.CAFile = notPEM
+	_, err = email.Open(cfg, email.Secrets{URL: srv.URL()}, nil)
+	require.ErrorContains(t, err, "SMTP_CA_FILE")
+	cfg.CAFile = filepath.Join(t.TempDir(), "missing.pem")
+	_, err = email.Open(cfg, email.Secrets{URL: srv.URL()}, nil)
+	require.ErrorContains(t, err, "SMTP_CA_FILE")
+}
+
 func TestDKIMSignatureCoversUnsubscribeHeaders(t *testing.T) {
 	srv := emailtest.New(t)
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -197,6 +219,9 @@ func TestDeliveryErrors(t *testing.T) {
 		srv.RefuseRecipients(550, "no such mailbox")
 		err := open(t, srv, email.Config{}, email.Secrets{}).Deliver(ctx, delivery())
 		require.ErrorIs(t, err, stockalert.ErrUndeliverable)
+		var why command.UserReason
+		require.ErrorAs(t, err, &why)
+		require.Equal(t, "the mail server refused the address", why.UserReason(), "the history's reason: plain words, not the server's answer")
 		require.Empty(t, srv.Messages())
 	})
 	t.Run("a server that does not answer is transient after SMTP_TIMEOUT", func(t *testing.T) {

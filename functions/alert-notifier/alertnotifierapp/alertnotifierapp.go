@@ -20,14 +20,14 @@
 //	smtp-url                 SMTP_URL                  optional: the e-mail channel is off without it
 //	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign alert mails (shared/email)
 //
-// The e-mail channel's environment: SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR,
+// The e-mail channel's environment: SMTP_FROM, SMTP_TIMEOUT, SMTP_CA_FILE, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR,
 // PUBLIC_BASE_URL (shared/email.Config).
 //
 // Environment: TELEGRAM_API_URL (the Bot API, default https://api.telegram.org),
 // TELEGRAM_MAX_RETRY_AFTER (the longest wait, retry_after or pace, taken in place, default 5s; longer
 // ones answer 503 with Retry-After and Telegram is not called), TELEGRAM_BOT_MESSAGES_PER_SECOND (30),
 // TELEGRAM_CHAT_MESSAGES_PER_SECOND (1), TELEGRAM_GROUP_MESSAGES_PER_MINUTE (20), WEBHOOK_TIMEOUT (5s),
-// WEBHOOK_RETRY_WINDOW (15s), WEBHOOK_MAX_RETRY_AFTER (10s), WEBHOOK_MAX_FAILURES (10),
+// WEBHOOK_RETRY_WINDOW (15s), WEBHOOK_FIRST_RETRY (1s), WEBHOOK_MAX_RETRY_AFTER (10s), WEBHOOK_MAX_FAILURES (10),
 // WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HTTP_LOOPBACK (false; development), SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS
 // (shared/sqlstore/configured), and the function runtime's (port, bind, exec_timeout, max_body_bytes,
 // log_format… see shared/faas.Config).
@@ -75,15 +75,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	return wire(ctx, p)
 }
 
-// WireWith is Wire with extra channels beside those this root builds (a later one replaces an earlier
-// for the same channel): the pipeline test delivers through its own.
-func WireWith(channels ...command.AlertChannel) faas.Wiring {
-	return func(ctx context.Context, p *faas.Process) (http.Handler, error) {
-		return wire(ctx, p, channels...)
-	}
-}
-
-func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (http.Handler, error) {
+func wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var cfg config
 	if err := p.Parse(&cfg); err != nil {
 		return nil, err
@@ -128,19 +120,17 @@ func wire(ctx context.Context, p *faas.Process, extra ...command.AlertChannel) (
 	if err != nil {
 		return nil, err
 	}
-	// The channels beside Telegram this root builds (command.Channels takes them all in one call), then
-	// the extra ones, which replace them channel for channel.
+	// The channels beside Telegram (command.Channels takes them all in one call).
 	webhooks, err := webhookChannel(p, store)
 	if err != nil {
 		return nil, err
 	}
-	channels := append([]command.AlertChannel{mail, webhooks}, extra...)
 	send := command.NewSendAlertHandler(store, messenger, alertMessage,
 		command.NewRecordNotificationHandler(store, p.Logger, m), command.NewMoveTelegramChatHandler(store, p.Logger, m), p.Logger, m,
 		command.QuietSummaryFormat(alertmessage.Summary),
 		// The channels beside Telegram: a channel a user enabled without its adapter here is logged
 		// undeliverable ("… is not configured on this server").
-		command.Channels(store, channels...))
+		command.Channels(store, mail, webhooks))
 	return trigger.Message(func(ctx context.Context, a stockalert.AlertEvent) error {
 		return send.Handle(ctx, command.SendAlert{Alert: a})
 	}, p.Config.MaxBodyBytes, p.Logger), nil

@@ -14,8 +14,10 @@ import (
 type webhookConfig struct {
 	// Timeout bounds one request; RetryWindow the retries of one delivery (then the alert comes back
 	// later); MaxRetryAfter the receiver's Retry-After taken in place.
-	Timeout       time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"5s"`
-	RetryWindow   time.Duration `env:"WEBHOOK_RETRY_WINDOW" envDefault:"15s"`
+	Timeout     time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"5s"`
+	RetryWindow time.Duration `env:"WEBHOOK_RETRY_WINDOW" envDefault:"15s"`
+	// FirstRetry is the first pause between attempts, doubling with jitter.
+	FirstRetry    time.Duration `env:"WEBHOOK_FIRST_RETRY" envDefault:"1s"`
 	MaxRetryAfter time.Duration `env:"WEBHOOK_MAX_RETRY_AFTER" envDefault:"10s"`
 	// MaxFailures consecutive failed deliveries turn a user's webhook off.
 	MaxFailures int `env:"WEBHOOK_MAX_FAILURES" envDefault:"10"`
@@ -36,7 +38,7 @@ func webhookChannel(p *faas.Process, store *sqlstore.Store) (command.AlertChanne
 		p.Logger.Warn("WEBHOOK_ALLOW_PRIVATE is set: webhooks may reach private and local addresses (development only)")
 	}
 	ch := webhook.New(webhook.Config{
-		Timeout: cfg.Timeout, RetryWindow: cfg.RetryWindow, MaxRetryAfter: cfg.MaxRetryAfter,
+		Timeout: cfg.Timeout, RetryWindow: cfg.RetryWindow, FirstRetry: cfg.FirstRetry, MaxRetryAfter: cfg.MaxRetryAfter,
 		AllowPrivate: cfg.AllowPrivate, AllowHTTPLoopback: cfg.AllowHTTPLoopback,
 	})
 	return command.LimitChannelFailures(ch, store, cfg.MaxFailures, stockalert.TopicAlerts, nil), nil

@@ -9,7 +9,7 @@
 //	smtp-dkim-key            SMTP_DKIM_KEY             optional: DKIM-sign the mails (shared/email)
 //
 // The e-mail channel: the pages behind its links (GET/POST /email/verify, /email/unsubscribe), and the
-// verification mails (SMTP_FROM, SMTP_TIMEOUT, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR, PUBLIC_BASE_URL;
+// verification mails (SMTP_FROM, SMTP_TIMEOUT, SMTP_CA_FILE, SMTP_DKIM_DOMAIN, SMTP_DKIM_SELECTOR, PUBLIC_BASE_URL;
 // EMAIL_VERIFICATION_TTL, default 24h, how long a code is valid; EMAIL_VERIFICATIONS_PER_HOUR, default
 // 3, how many mails one address may be sent in a rolling hour).
 //

@@ -14,11 +14,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +48,7 @@ type Server struct {
 	addr     string
 	implicit bool
 	roots    *x509.CertPool
+	certPEM  []byte
 
 	mu       sync.Mutex
 	messages []Message
@@ -65,7 +69,8 @@ func ImplicitTLS() Option { return func(s *Server) { s.implicit = true } }
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	cert, roots := selfSigned(t)
-	s := &Server{roots: roots, arrived: make(chan struct{})}
+	s := &Server{roots: roots, arrived: make(chan struct{}),
+		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -113,6 +118,18 @@ func (s *Server) URL() string {
 
 // RootCAs holds the server's self-signed certificate, for the client's TLS configuration.
 func (s *Server) RootCAs() *x509.CertPool { return s.roots }
+
+// CAFile writes the server's self-signed certificate (PEM) to a file in the test's temporary directory
+// and returns its path: the value of SMTP_CA_FILE for a client that connects through its environment
+// (shared/email.Config.CAFile).
+func (s *Server) CAFile(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "smtp-ca.pem")
+	if err := os.WriteFile(path, s.certPEM, 0o600); err != nil {
+		t.Fatalf("emailtest: write CA file: %v", err)
+	}
+	return path
+}
 
 // RefuseRecipients makes every RCPT TO answer code (e.g. 450 or 550) with text; code 0 accepts again.
 func (s *Server) RefuseRecipients(code int, text string) {
