@@ -141,6 +141,7 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 			slog.String("ticker", string(ev.Ticker)), slog.Float64("price", ev.Price), slog.Time("quoted_at", at))
 	}
 	if err == nil && raised > 0 {
+		decorator.CountAlertsRaised(ctx, raised)
 		decorator.Report(ctx, slog.LevelInfo, "alerts raised", slog.String("event", "alerts-raised"),
 			slog.String("ticker", string(ev.Ticker)), slog.Float64("price", ev.Price), slog.Int("alerts", raised))
 	}

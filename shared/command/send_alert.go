@@ -312,6 +312,7 @@ func (h sendAlertHandler) deliverTelegram(ctx, sendCtx context.Context, email st
 	if err := h.record.Handle(context.WithoutCancel(ctx), entry); err != nil {
 		return entry, err
 	}
+	decorator.CountDelivery(ctx, string(stockalert.ChannelTelegram), string(entry.State))
 	if entry.State == stockalert.Failed {
 		return entry, fmt.Errorf("send to chat %d: %w", *entry.ChatID, sendErr)
 	}

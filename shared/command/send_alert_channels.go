@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -180,6 +181,7 @@ func (h sendAlertHandler) deliverOver(ctx, sendCtx context.Context, a stockalert
 	if err := h.channelLog.RecordChannelDelivery(context.WithoutCancel(ctx), out); err != nil {
 		return out.State, err
 	}
+	decorator.CountDelivery(ctx, string(s.Channel), string(out.State))
 	if out.State == stockalert.Failed {
 		return out.State, fmt.Errorf("deliver: %w", sendErr)
 	}

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/shared/alertmessage"
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -289,4 +293,40 @@ func TestSendAlertWithoutAChatGoesToTheOtherChannels(t *testing.T) {
 	require.Len(t, r.email.delivered(), 1)
 	_, err = r.store.DeliveryState(ctx, "n2")
 	require.ErrorIs(t, err, stockalert.ErrNotFound, "nothing logged on Telegram")
+}
+
+// Every delivery recorded is counted by channel and state, a retried one once per attempt; a
+// redelivery that sends nothing counts nothing.
+func TestSendAlertCountsDeliveriesByChannelAndState(t *testing.T) {
+	store := storetest.Open(t)
+	tg := telegramtest.NewServer(t, botToken)
+	sender, err := telegram.NewSender(botToken, tg.URL(), telegram.WithTimeout(2*time.Second))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	m, err := decorator.NewMetrics(reg)
+	require.NoError(t, err)
+	logger := slog.New(slog.DiscardHandler)
+	email := &recordingChannel{channel: stockalert.ChannelEmail}
+	hook := &recordingChannel{channel: stockalert.ChannelWebhook}
+	send := command.NewSendAlertHandler(store, sender, command.TextOnly(alertmessage.Text),
+		command.NewRecordNotificationHandler(store, logger, m), command.NewMoveTelegramChatHandler(store, logger, m), logger, m,
+		command.Channels(store, email, hook))
+	r := &fanOutRig{notifierRig: &notifierRig{store: store, tg: tg, send: send}, email: email, hook: hook}
+	r.enableAll(t, "count@example.com", 503)
+	hook.failNext(errors.New("POST https://hooks.example.com/x: 503 Service Unavailable"))
+	a := alert("c1", "count@example.com", nil)
+
+	require.Error(t, send.Handle(context.Background(), command.SendAlert{Alert: a}))
+	require.NoError(t, send.Handle(context.Background(), command.SendAlert{Alert: a}))
+	require.NoError(t, send.Handle(context.Background(), command.SendAlert{Alert: a}), "a redelivery")
+
+	want := `
+# HELP stockalert_alert_deliveries_total Alert deliveries recorded, by channel (telegram, email, webhook) and state (sent, failed, undeliverable).
+# TYPE stockalert_alert_deliveries_total counter
+stockalert_alert_deliveries_total{channel="email",state="sent"} 1
+stockalert_alert_deliveries_total{channel="telegram",state="sent"} 1
+stockalert_alert_deliveries_total{channel="webhook",state="failed"} 1
+stockalert_alert_deliveries_total{channel="webhook",state="sent"} 1
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "stockalert_alert_deliveries_total"))
 }

@@ -29,12 +29,16 @@ type QueryHandler[Q any, R any] interface {
 // Metrics counts and times handled commands and queries. Create one per process with NewMetrics and
 // share it between all handlers.
 type Metrics struct {
-	duration *prometheus.HistogramVec
-	parked   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	parked     *prometheus.CounterVec
+	raised     prometheus.Counter
+	deliveries *prometheus.CounterVec
 }
 
-// NewMetrics registers the use-case metrics with reg: stockalert_usecase_duration_seconds and
-// stockalert_outbox_parked_total. It returns an error if they are already registered there.
+// NewMetrics registers the use-case metrics with reg: stockalert_usecase_duration_seconds,
+// stockalert_outbox_parked_total, stockalert_alerts_raised_total and
+// stockalert_alert_deliveries_total{channel,state} (the last two counted by handlers through
+// CountAlertsRaised and CountDelivery). It returns an error if they are already registered there.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -46,8 +50,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "stockalert_outbox_parked_total",
 			Help: "Outbox events the broker refused for good, parked for an operator, by topic.",
 		}, []string{"topic"}),
+		raised: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stockalert_alerts_raised_total",
+			Help: "Alerts raised by price events and queued for delivery.",
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockalert_alert_deliveries_total",
+			Help: "Alert deliveries recorded, by channel (telegram, email, webhook) and state (sent, failed, undeliverable).",
+		}, []string{"channel", "state"}),
 	}
-	for _, c := range []prometheus.Collector{m.duration, m.parked} {
+	for _, c := range []prometheus.Collector{m.duration, m.parked, m.raised, m.deliveries} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register use-case metrics: %w", err)
 		}
@@ -94,7 +106,7 @@ type reportingDecorator[C any, R any] struct {
 
 func (d reportingDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 	start := time.Now()
-	hctx, rep := withReport(ctx)
+	hctx, rep := withReport(ctx, d.metrics)
 	r, err := d.base.Handle(hctx, cmd)
 	observe(ctx, d.logger, d.metrics, "command", nameOf(cmd), start, err, rep)
 	return r, err
@@ -108,7 +120,7 @@ type commandDecorator[C any] struct {
 
 func (d commandDecorator[C]) Handle(ctx context.Context, cmd C) error {
 	start := time.Now()
-	hctx, rep := withReport(ctx)
+	hctx, rep := withReport(ctx, d.metrics)
 	err := d.base.Handle(hctx, cmd)
 	observe(ctx, d.logger, d.metrics, "command", nameOf(cmd), start, err, rep)
 	return err
@@ -122,7 +134,7 @@ type queryDecorator[Q any, R any] struct {
 
 func (d queryDecorator[Q, R]) Handle(ctx context.Context, q Q) (R, error) {
 	start := time.Now()
-	hctx, rep := withReport(ctx)
+	hctx, rep := withReport(ctx, d.metrics)
 	r, err := d.base.Handle(hctx, q)
 	observe(ctx, d.logger, d.metrics, "query", nameOf(q), start, err, rep)
 	return r, err

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/stockalert/stockalert/shared/decorator"
 )
@@ -151,9 +153,15 @@ func TestReportingHandlerIsLoggedAndMeasuredAsACommand(t *testing.T) {
 	if len(recs) != 1 || recs[0]["msg"] != "summed" || recs[0]["command"] != "Sum" || recs[0]["sum"] != 5.0 {
 		t.Fatalf("lines %v", recs)
 	}
-	mfs, err := reg.Gather()
+	all, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var mfs []*dto.MetricFamily
+	for _, mf := range all {
+		if mf.GetName() == "stockalert_usecase_duration_seconds" {
+			mfs = append(mfs, mf)
+		}
 	}
 	// One series: a command named after its type, handled once.
 	if len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
@@ -169,5 +177,40 @@ func TestReportingHandlerIsLoggedAndMeasuredAsACommand(t *testing.T) {
 				t.Errorf("series %v count %d", labels, metric.GetHistogram().GetSampleCount())
 			}
 		}
+	}
+}
+
+func TestHandlersCountAlertsRaisedAndDeliveriesByChannel(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := decorator.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := decorator.ApplyCommand[Ping](commandFunc[Ping](func(ctx context.Context, _ Ping) error {
+		decorator.CountAlertsRaised(ctx, 3)
+		decorator.CountDelivery(ctx, "telegram", "sent")
+		decorator.CountDelivery(ctx, "email", "failed")
+		decorator.CountDelivery(ctx, "email", "failed")
+		return nil
+	}), nil, m)
+	if err := h.Handle(context.Background(), Ping{}); err != nil {
+		t.Fatal(err)
+	}
+	// Outside a decorated handler nothing is counted.
+	decorator.CountAlertsRaised(context.Background(), 5)
+	decorator.CountDelivery(context.Background(), "telegram", "sent")
+
+	want := `
+# HELP stockalert_alert_deliveries_total Alert deliveries recorded, by channel (telegram, email, webhook) and state (sent, failed, undeliverable).
+# TYPE stockalert_alert_deliveries_total counter
+stockalert_alert_deliveries_total{channel="email",state="failed"} 2
+stockalert_alert_deliveries_total{channel="telegram",state="sent"} 1
+# HELP stockalert_alerts_raised_total Alerts raised by price events and queued for delivery.
+# TYPE stockalert_alerts_raised_total counter
+stockalert_alerts_raised_total 3
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"stockalert_alerts_raised_total", "stockalert_alert_deliveries_total"); err != nil {
+		t.Fatal(err)
 	}
 }

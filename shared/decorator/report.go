@@ -11,17 +11,18 @@ type reportKey struct{}
 
 // report is what a handler said about its outcome through Report.
 type report struct {
-	mu    sync.Mutex
-	set   bool
-	level slog.Level
-	msg   string
-	attrs []slog.Attr
+	metrics *Metrics // nil when the decorator measures nothing
+	mu      sync.Mutex
+	set     bool
+	level   slog.Level
+	msg     string
+	attrs   []slog.Attr
 }
 
 // withReport returns ctx carrying a fresh report for the handler about to run. Each decorated handler
 // gets its own, so a use case nested in another reports to its own line.
-func withReport(ctx context.Context) (context.Context, *report) {
-	r := &report{}
+func withReport(ctx context.Context, m *Metrics) (context.Context, *report) {
+	r := &report{metrics: m}
 	return context.WithValue(ctx, reportKey{}, r), r
 }
 
@@ -48,4 +49,22 @@ func (r *report) line() (msg string, level slog.Level, attrs []slog.Attr, ok boo
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.msg, r.level, r.attrs, r.set
+}
+
+// CountAlertsRaised adds n alerts to stockalert_alerts_raised_total: the use case handling ctx queued
+// them for delivery. Outside a decorated handler, or when its decorator measures nothing, it does nothing.
+func CountAlertsRaised(ctx context.Context, n int) {
+	if r, ok := ctx.Value(reportKey{}).(*report); ok && r.metrics != nil && n > 0 {
+		r.metrics.raised.Add(float64(n))
+	}
+}
+
+// CountDelivery adds one to stockalert_alert_deliveries_total{channel, state}: the use case handling
+// ctx recorded an alert's (or a quiet-hours summary's) delivery over channel (telegram, email, webhook) in its final or retryable
+// state (sent, failed, undeliverable). Outside a decorated handler, or when its decorator measures
+// nothing, it does nothing.
+func CountDelivery(ctx context.Context, channel, state string) {
+	if r, ok := ctx.Value(reportKey{}).(*report); ok && r.metrics != nil {
+		r.metrics.deliveries.WithLabelValues(channel, state).Inc()
+	}
 }
