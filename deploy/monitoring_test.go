@@ -281,3 +281,19 @@ func TestDashboardQueriesParse(t *testing.T) {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
 }
+
+// The README's metrics table names every metric the code exports.
+func TestReadmeDocumentsEveryMetric(t *testing.T) {
+	readme := readFile(t, filepath.Join(root, "README.md"))
+	for n := range exportedMetrics(t) {
+		base := n
+		for _, s := range []string{"_bucket", "_sum", "_count"} {
+			if strings.HasSuffix(n, s) && !strings.Contains(readme, "| `"+n+"` |") {
+				base = strings.TrimSuffix(n, s)
+			}
+		}
+		if !strings.Contains(readme, "| `"+base+"` |") {
+			t.Errorf("README's metrics table has no row for %s", base)
+		}
+	}
+}
