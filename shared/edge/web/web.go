@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/query"
@@ -69,6 +70,8 @@ type Dashboard struct {
 	WebSession    query.WebSessionHandler
 	StartSession  command.StartWebSessionHandler
 	EndSession    command.EndWebSessionHandler
+	// SessionTTL is how long a sign-in lasts (command.WebSessionTTL when zero).
+	SessionTTL time.Duration
 	Rules         query.RulesHandler
 	LatestPrices  query.LatestPricesHandler
 	AlertHistory  query.AlertHistoryHandler
@@ -83,6 +86,9 @@ type Dashboard struct {
 func New(d Dashboard) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = command.WebSessionTTL
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.signedIn(d.overview))
@@ -162,14 +168,14 @@ func (d Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, stockalert.Invalid("code", "is required: send /web to the bot for a sign-in link"))
 		return
 	}
-	err = d.StartSession.Handle(r.Context(), command.StartWebSession{CodeHash: command.WebSecretHash(code), SessionHash: command.WebSecretHash(id)})
+	err = d.StartSession.Handle(r.Context(), command.StartWebSession{CodeHash: command.WebSecretHash(code), SessionHash: command.WebSecretHash(id), TTL: d.SessionTTL})
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: overHTTPS(r), MaxAge: int(command.WebSessionTTL.Seconds()),
+		Secure: overHTTPS(r), MaxAge: int(d.SessionTTL.Seconds()),
 	})
 	seeOther(w, "./")
 }
