@@ -14,9 +14,9 @@ import (
 	"github.com/stockalert/stockalert/functions/dashboard/dashboardapp"
 	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/edge/web"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/stockalert"
-	"github.com/stockalert/stockalert/shared/edge/web"
 )
 
 var _ = web.SessionCookie
@@ -78,7 +78,16 @@ func client(t *testing.T) *http.Client {
 	}}
 }
 
-func do(t *testing.T, c *http.Client, method, u string, form url.Values, header http.Header) (*http.Response, string) {
+// answer is a response read whole.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+	cookies    []*http.Cookie
+}
+
+func (a answer) Cookies() []*http.Cookie { return a.cookies }
+
+func do(t *testing.T, c *http.Client, method, u string, form url.Values, header http.Header) (answer, string) {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -103,7 +112,7 @@ func do(t *testing.T, c *http.Client, method, u string, form url.Values, header 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, string(b)
+	return answer{StatusCode: resp.StatusCode, Header: resp.Header, cookies: resp.Cookies()}, string(b)
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`)

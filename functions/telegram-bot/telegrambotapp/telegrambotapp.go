@@ -161,8 +161,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		// /web links to the dashboard function behind the same public address as the e-mail links.
-		WebLogin:     command.NewIssueWebLoginHandler(store, nil, p.Logger, m),
-		DashboardURL: dashboardURL(cfg.Email.PublicBaseURL),
+		WebLogin:      command.NewIssueWebLoginHandler(store, nil, p.Logger, m),
+		DashboardURL:  dashboardURL(cfg.Email.PublicBaseURL),
 		SecretToken:   secret,
 		AllowNoSecret: cfg.AllowNoSecret,
 		BotUsername:   cfg.BotUsername,

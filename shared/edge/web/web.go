@@ -67,11 +67,11 @@ func condition(r stockalert.Rule) string {
 
 // Dashboard holds the use cases the pages run.
 type Dashboard struct {
-	WebSession    query.WebSessionHandler
-	StartSession  command.StartWebSessionHandler
-	EndSession    command.EndWebSessionHandler
+	WebSession   query.WebSessionHandler
+	StartSession command.StartWebSessionHandler
+	EndSession   command.EndWebSessionHandler
 	// SessionTTL is how long a sign-in lasts (command.WebSessionTTL when zero).
-	SessionTTL time.Duration
+	SessionTTL    time.Duration
 	Rules         query.RulesHandler
 	LatestPrices  query.LatestPricesHandler
 	AlertHistory  query.AlertHistoryHandler
@@ -173,7 +173,8 @@ func (d Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
+	// Secure only over https (TLS or X-Forwarded-Proto), so that `make run` works on plain http.
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: Secure is set exactly when served over https
 		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: overHTTPS(r), MaxAge: int(d.SessionTTL.Seconds()),
 	})
@@ -185,7 +186,8 @@ func (d Dashboard) logout(w http.ResponseWriter, r *http.Request, s session) {
 		d.fail(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", //nolint:gosec // G124: as in login
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: overHTTPS(r), MaxAge: -1})
 	d.render(w, http.StatusOK, "signin.html", map[string]any{"Notice": "You are signed out."})
 }
