@@ -55,7 +55,7 @@ func writeSummary(w io.Writer, s summary) error {
 	p.printf("\ngateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
 	for _, fn := range s.Functions {
 		if fn.Name == "dashboard" {
-			p.printf("dashboard\t%s/function/dashboard/  (sign in with the link the bot answers to /web)\n", s.Gateway)
+			p.printf("web\t%s/function/dashboard/  (the dashboard: sign in with the link the bot answers to /web)\n", s.Gateway)
 		}
 	}
 	if s.Listen != "" {

@@ -92,7 +92,7 @@ func TestWriteSummaryDashboard(t *testing.T) {
 	if err := writeSummary(&w, testSummary("")); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(strings.Join(w.calls, ""), "\ndashboard ") {
+	if strings.Contains(strings.Join(w.calls, ""), "\nweb ") {
 		t.Errorf("a dashboard row without a dashboard function:\n%s", w.calls)
 	}
 	s := testSummary("")
@@ -102,7 +102,7 @@ func TestWriteSummaryDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := strings.Join(w.calls, "")
-	if want := "dashboard  http://127.0.0.1:8080/function/dashboard/  (sign in with the link the bot answers to /web)"; !strings.Contains(table, want) {
+	if want := "web       http://127.0.0.1:8080/function/dashboard/  (the dashboard: sign in with the link the bot answers to /web)"; !strings.Contains(table, want) {
 		t.Errorf("table lacks %q:\n%s", want, table)
 	}
 }
