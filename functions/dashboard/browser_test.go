@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -43,8 +45,12 @@ func TestBrowser(t *testing.T) {
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
 
-	// The first Run starts the browser; its context must have no timeout (chromedp.Run).
-	if err := chromedp.Do(ctx); err != nil {
+	// The first Run starts the browser; its context must have no timeout (chromedp.Run). The Log domain
+	// reports what the console shows besides console.* calls: failed loads, CSP violations.
+	if err := chromedp.Do(ctx, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, cdplog.Enable, cdp.Empty{})
+		return chromedp.Void{}, err
+	}); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	var mu sync.Mutex
@@ -61,6 +67,10 @@ func TestBrowser(t *testing.T) {
 					args = append(args, string(a.Value)+a.Description)
 				}
 				problems = append(problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
+			}
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
+				problems = append(problems, fmt.Sprintf("console %s (%s): %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
 			}
 		case *runtime.EventExceptionThrown:
 			msg := ev.ExceptionDetails.Text

@@ -82,7 +82,8 @@ type Dashboard struct {
 }
 
 // New returns the dashboard's handler: GET / (the overview), GET and POST /login, POST /logout,
-// POST /rules (add), POST /delete (delete a rule), GET /chart?ticker= (a PNG).
+// POST /rules (add), POST /delete (delete a rule), GET /chart?ticker= (a PNG), GET /favicon.ico (the
+// pages link it relatively, so it is found behind the gateway's prefix too).
 func New(d Dashboard) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -98,6 +99,7 @@ func New(d Dashboard) http.Handler {
 	mux.HandleFunc("POST /rules", d.signedIn(d.addRule))
 	mux.HandleFunc("POST /delete", d.signedIn(d.deleteRule))
 	mux.HandleFunc("GET /chart", d.signedIn(d.chart))
+	mux.HandleFunc("GET /favicon.ico", favicon)
 	return mux
 }
 
