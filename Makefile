@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 GOTESTFLAGS ?=
 
-.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive admin
+.PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive admin dashboard-image
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -26,6 +26,9 @@ trial: ## the fault trial (minutes): make run under kill -9, broker restarts, Te
 	FAULT_TRIAL=1 $(GO) test -count=1 -timeout 30m -run '^TestFaultTrial$$' -v ./localfaas/cmd/localfaas
 
 GOLANGCI_LINT ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+
+dashboard-image: ## docs/dashboard.png: the browser test's screenshot of the signed-in dashboard (needs Chromium)
+	DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(GO) test -count=1 -run '^TestBrowser$$' -v ./functions/dashboard
 
 lint: ## golangci-lint with .golangci.yml (gofmt, goimports, vet, staticcheck, the import rule, …); zero findings
 	$(GO) run $(GOLANGCI_LINT) run --allow-parallel-runners $(PKGS)

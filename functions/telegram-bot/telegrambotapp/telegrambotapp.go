@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/stockalert/stockalert/shared/command"
@@ -159,6 +160,9 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	}
 
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
+		// /web links to the dashboard function behind the same public address as the e-mail links.
+		WebLogin:      command.NewIssueWebLoginHandler(store, nil, p.Logger, m),
+		DashboardURL:  dashboardURL(cfg.Email.PublicBaseURL),
 		SecretToken:   secret,
 		AllowNoSecret: cfg.AllowNoSecret,
 		BotUsername:   cfg.BotUsername,
@@ -216,4 +220,13 @@ func registerMenus(ctx context.Context, sender *telegram.Sender, hook *telegramb
 		}
 		logger.Info("bot command menu set", "event", "telegram-menu", "scope", scope, "commands", len(cmds))
 	}
+}
+
+// dashboardURL is the dashboard function's public address under the gateway's (PUBLIC_BASE_URL); ""
+// when that is not set.
+func dashboardURL(publicBaseURL string) string {
+	if publicBaseURL == "" {
+		return ""
+	}
+	return strings.TrimRight(publicBaseURL, "/") + "/function/dashboard"
 }

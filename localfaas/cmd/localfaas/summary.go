@@ -53,6 +53,11 @@ func writeSummary(w io.Writer, s summary) error {
 			s.Gateway, fn.Name, triggers)
 	}
 	p.printf("\ngateway\t%s  (user %s, password %s)\n", s.Gateway, s.User, s.Password)
+	for _, fn := range s.Functions {
+		if fn.Name == "dashboard" {
+			p.printf("web\t%s/function/dashboard/  (the dashboard: sign in with the link the bot answers to /web)\n", s.Gateway)
+		}
+	}
 	if s.Listen != "" {
 		p.printf("listen\t%s  (%s)\n", s.Listen, listenScope(s.Listen))
 	}

@@ -84,3 +84,25 @@ func TestRunTopics(t *testing.T) {
 		t.Errorf("runTopics = %v, want %v", got, want)
 	}
 }
+
+// TestWriteSummaryDashboard: with a dashboard function in the stack the table names its address and
+// how to sign in; without one it has no dashboard row.
+func TestWriteSummaryDashboard(t *testing.T) {
+	var w writes
+	if err := writeSummary(&w, testSummary("")); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(w.calls, ""), "\nweb ") {
+		t.Errorf("a dashboard row without a dashboard function:\n%s", w.calls)
+	}
+	s := testSummary("")
+	s.Functions = append(s.Functions, types.FunctionStatus{Name: "dashboard", Replicas: 1, AvailableReplicas: 1})
+	w = writes{}
+	if err := writeSummary(&w, s); err != nil {
+		t.Fatal(err)
+	}
+	table := strings.Join(w.calls, "")
+	if want := "web       http://127.0.0.1:8080/function/dashboard/  (the dashboard: sign in with the link the bot answers to /web)"; !strings.Contains(table, want) {
+		t.Errorf("table lacks %q:\n%s", want, table)
+	}
+}

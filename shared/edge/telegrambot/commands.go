@@ -73,6 +73,7 @@ var commandOrder = []string{"start", "register", "token", "status",
 	"watch", "alerts", "delete", "unwatch", "history",
 	"price", "tz", "quiet", "channels",
 	"verify",
+	"web",
 	"set", "stop", "resume", "help"}
 
 // table returns the chat's commands. A command's code lives in a file of its own (cmd_<name>.go).
@@ -100,6 +101,8 @@ func (h *Webhook) table() map[string]commandSpec {
 		// Anyone may see the channels; turning one on or off is for a group's administrators (checked in the command).
 		"channels": {run: h.cmdChannels, args: "[telegram|email|webhook on|off]", usage: "where alerts go: Telegram, e-mail, webhook (alone: show them)", groups: true},
 		"verify":   {run: h.cmdVerify, privateOnly: true, args: "<code>", usage: "confirm your e-mail address with the code of the verification mail"},
+
+		"web": {run: h.cmdWeb, privateOnly: true, usage: "a one-time link to sign in to the web dashboard (valid 10 minutes)"},
 
 		plainTextCommand: {run: h.cmdPlainText},
 	}

@@ -114,6 +114,11 @@ type WebhookConfig struct {
 	// VerifyEmail confirms an e-mail address with the code of its verification mail (/verify <code>).
 	// Optional: without it /verify says e-mail is not set up here.
 	VerifyEmail command.VerifyEmailHandler
+	// WebLogin issues the web dashboard's one-time sign-in codes (/web), linking to DashboardURL (the
+	// dashboard's public address, e.g. https://faas.example.com/function/dashboard). Optional: without
+	// both, /web says the dashboard is not set up here.
+	WebLogin     command.IssueWebLoginHandler
+	DashboardURL string
 
 	// Replies sends the answers. Required.
 	Replies ReplySender
@@ -164,6 +169,8 @@ type Webhook struct {
 	setQuiet    command.SetQuietHoursHandler
 	channels    channelHandlers
 	verifyEmail command.VerifyEmailHandler
+	webLogin    command.IssueWebLoginHandler
+	dashboard   string
 	replies     ReplySender
 	bot         BotAPI
 	commands    map[string]commandSpec
@@ -224,6 +231,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		setQuiet:    cfg.SetQuietHours,
 		channels:    channelHandlers{states: cfg.Channels, enable: cfg.EnableChannel},
 		verifyEmail: cfg.VerifyEmail,
+		webLogin:    cfg.WebLogin,
+		dashboard:   strings.TrimRight(cfg.DashboardURL, "/"),
 		replies:     cfg.Replies,
 		bot:         cfg.Bot,
 		logger:      logger,

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, heldCases...)
 	cases = append(cases, channelCases...)
 	cases = append(cases, emailCases...)
+	cases = append(cases, webSessionCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newFixture(t, open))
