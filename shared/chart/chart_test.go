@@ -19,14 +19,14 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// fixture is a deterministic 5-day history of AAPL with a range rule and an above level, and two
+// fixture is a deterministic 5-day history (65 closes, 110 min apart) of AAPL with a range rule and an above level, and two
 // alerts that fired on it.
 func fixture() query.ChartData {
 	start := time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)
 	pts := make([]stockalert.PricePoint, 0, 65)
 	for i := range 65 {
 		p := 200 + 6*math.Sin(float64(i)/7) + 0.08*float64(i)
-		pts = append(pts, stockalert.PricePoint{Time: start.Add(time.Duration(i) * 30 * time.Minute), Price: math.Round(p*100) / 100})
+		pts = append(pts, stockalert.PricePoint{Time: start.Add(time.Duration(i) * 110 * time.Minute), Price: math.Round(p*100) / 100})
 	}
 	return query.ChartData{
 		History: stockalert.PriceHistory{Ticker: "AAPL", Range: stockalert.Range5Days, Currency: "USD", Points: pts},
