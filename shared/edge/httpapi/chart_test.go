@@ -120,3 +120,38 @@ func jsonField(t *testing.T, body, name string) string {
 	require.NoError(t, json.Unmarshal([]byte(body), &obj), body)
 	return string(obj[name])
 }
+
+// greyPixels counts the level lines' colour.
+func greyPixels(img image.Image) int {
+	n := 0
+	for y := range img.Bounds().Dy() {
+		for x := range img.Bounds().Dx() {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if r>>8 == 0x6a && g>>8 == 0x6a && b>>8 == 0x6a {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// The user's levels on the ticker are drawn: a user with a range rule and an above rule gets more of
+// the levels' grey than one with no rule, on the same history.
+func TestChartDrawsTheUsersLevels(t *testing.T) {
+	a := newAPI(t, storetest.Open)
+	with := a.register(`{"email":"lev@example.com","ticker":"AAPL","high_value":104,"low_value":92}`)
+	without := a.register(`{"email":"bare@example.com"}`)
+	a.setHistory("AAPL", "1d")
+	r := a.cmd(req{method: "POST", path: "/users/lev@example.com/alerts", token: with.Token,
+		body: `{"ticker":"AAPL","kind":"above","level":98}`})
+	require.Equal(t, http.StatusCreated, r.status, r.body)
+
+	r = a.query(req{method: "GET", path: "/users/lev@example.com/chart?ticker=AAPL", token: with.Token})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	levels := greyPixels(decodePNG(t, r.body))
+	r = a.query(req{method: "GET", path: "/users/bare@example.com/chart?ticker=AAPL", token: without.Token})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	bare := greyPixels(decodePNG(t, r.body))
+	require.Greater(t, levels, bare+300, "dashed level lines across the plot")
+	require.Equal(t, 1, a.yahoo.Requests("AAPL"), "the second chart read the cache")
+}
