@@ -16,7 +16,8 @@
 // and /alerts flag older prices as stale), QUOTE_SOURCE and the YAHOO_* settings (shared/quotesource:
 // the source /price asks, behind its circuit breaker, and /watch and /register <email> <TICKER> check
 // a new symbol against, as user-commands does), PRICE_CACHE_TTL (how long /price keeps a symbol's
-// answer, default 30s), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
+// answer, default 30s), CHART_CACHE_TTL (how long /chart keeps a ticker's history per range, default
+// 1m), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
