@@ -5,6 +5,7 @@ PKGS  ?= ./...
 GOTESTFLAGS ?=
 
 .PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive admin dashboard-image
+.PHONY: chart-image
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -35,6 +36,9 @@ lint: ## golangci-lint with .golangci.yml (gofmt, goimports, vet, staticcheck, t
 
 bench: ## benchmarks (timings live here, never in tests)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+chart-image: ## docs/chart.png, the README's chart, drawn from the chart tests' fixed data
+	CHART_IMAGE_OUT=$(CURDIR)/docs/chart.png $(GO) test -count=1 -run '^TestWriteChartImage$$' ./shared/chart/
 
 build-functions: ## the template's build steps for every function, without Docker: build/<fn>/handler
 	@set -e; contexts=$$($(GO) run ./deploy/cmd/shrinkwrap -f stack.yml -o build); \

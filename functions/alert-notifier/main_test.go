@@ -144,7 +144,7 @@ func TestRuleAlertText(t *testing.T) {
 		"Price: 387.10 USD at 2026-03-02 14:30 UTC (previous close 399.57 USD)\n"+
 		"Note: rebalance\n"+
 		"This alert was set to fire once and is now done.", msgs[0].Text)
-	require.JSONEq(t, `{"inline_keyboard":[[{"text":"Snooze 1h","callback_data":"snooze:17"},{"text":"Delete alert","callback_data":"del:17"}]]}`,
+	require.JSONEq(t, `{"inline_keyboard":[[{"text":"Snooze 1h","callback_data":"snooze:17"},{"text":"Delete alert","callback_data":"del:17"},{"text":"Chart","callback_data":"chart:MSFT"}]]}`,
 		msgs[0].ReplyMarkup, "the alert carries the buttons the telegram-bot function serves")
 
 	// A symbol-dropped notice has no rule to snooze or delete: no buttons.

@@ -30,6 +30,9 @@ type Source interface {
 	// Quote returns the ticker's current quote; an error wrapping stockalert.ErrNotFound for a symbol
 	// the source does not know, any other error when it could not tell.
 	Quote(ctx context.Context, t stockalert.Ticker) (stockalert.Quote, error)
+	// History returns the ticker's closes over rng, oldest first; stockalert.ErrNotFound for a symbol
+	// the source does not know (or a range with no close), any other error when it could not tell.
+	History(ctx context.Context, t stockalert.Ticker, rng stockalert.ChartRange) (stockalert.PriceHistory, error)
 }
 
 // Open builds the configured source; Yahoo's client registers its breaker metrics on reg. Errors: an

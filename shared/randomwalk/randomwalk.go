@@ -164,3 +164,55 @@ var TypicalPrices = map[stockalert.Ticker]float64{
 	"TSLA": 420, "BRK-B": 500, "JPM": 300, "V": 340, "MA": 560, "WMT": 100, "JNJ": 190, "XOM": 115,
 	"NFLX": 110, "AMD": 240, "INTC": 38, "KO": 70, "DIS": 112, "^GSPC": 6700, "BTC-USD": 95000,
 }
+
+// historyPoints is how many closes History gives for any range.
+const historyPoints = 120
+
+// History returns a plausible made-up history of ticker over rng: historyPoints closes evenly spaced
+// up to the clock's now, a random walk with σ scaled to the spacing (σ per minute-long step, as Quote
+// moves) that ends at the ticker's current price (its starting price when never quoted), in USD. The
+// same seed gives the same history for the same ticker, range and current price; it does not move the
+// walk.
+//
+// Errors: a *stockalert.ValidationError for a malformed ticker or an unknown range; ctx's error.
+func (s *Source) History(ctx context.Context, ticker stockalert.Ticker, rng stockalert.ChartRange) (stockalert.PriceHistory, error) {
+	t, err := stockalert.ParseTicker(string(ticker))
+	if err != nil {
+		return stockalert.PriceHistory{}, fmt.Errorf("simulated history: %w", err)
+	}
+	if _, err := stockalert.ParseChartRange(string(rng)); err != nil || rng == "" {
+		return stockalert.PriceHistory{}, fmt.Errorf("simulated history: %w", stockalert.Invalid("range", "must be one of 1d, 5d, 1mo, 6mo, 1y"))
+	}
+	if err := ctx.Err(); err != nil {
+		return stockalert.PriceHistory{}, fmt.Errorf("simulated history %s: %w", t, err)
+	}
+	now := s.now()
+	s.mu.Lock()
+	w := s.walks[t]
+	var end float64
+	if w == nil {
+		end = s.newWalk(t).logPrice
+	} else {
+		end = w.logPrice
+	}
+	s.mu.Unlock()
+
+	step := rng.Span() / (historyPoints - 1)
+	sigma := s.sigma * math.Sqrt(step.Minutes())
+	if sigma > MaxVolatility {
+		sigma = MaxVolatility
+	}
+	// Bounded so that a year's history stays a plausible picture, not a crash.
+	sigma = math.Min(sigma, 0.03)
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(string(t) + "/" + string(rng)))
+	r := rand.New(rand.NewPCG(s.seed^0x9e3779b97f4a7c15, h.Sum64())) //nolint:gosec // G404: determinism is the point; nothing secret
+	out := stockalert.PriceHistory{Ticker: t, Range: rng, Currency: Currency, Source: stockalert.QuoteSourceSimulated,
+		Points: make([]stockalert.PricePoint, historyPoints)}
+	lp := end
+	for i := historyPoints - 1; i >= 0; i-- {
+		out.Points[i] = stockalert.PricePoint{Time: now.Add(-time.Duration(historyPoints-1-i) * step).UTC(), Price: cents(lp)}
+		lp -= sigma * r.NormFloat64()
+	}
+	return out, nil
+}

@@ -22,6 +22,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -178,6 +179,40 @@ func (s *Sender) Send(ctx context.Context, chatID int64, text string, keyboard .
 	_, err := s.bot.SendMessage(ctx, params)
 	if err != nil {
 		return fmt.Errorf("telegram send to chat %d: %w", chatID, classify(chatID, err))
+	}
+	return nil
+}
+
+// MaxCaptionLen is the longest photo caption Telegram accepts, in UTF-16 code units (Bot API,
+// sendPhoto: caption 0-1024 characters).
+const MaxCaptionLen = 1024
+
+// SendPhoto sends png as a photo to chatID (Bot API sendPhoto, the file uploaded as
+// multipart/form-data through go-telegram/bot's InputFileUpload) with caption under it (plain text,
+// at most MaxCaptionLen).
+//
+// Errors are classified as Send's; an empty picture, a caption too long or chatID 0 is an error
+// wrapping ErrUndeliverable and a *stockalert.ValidationError (nothing is sent).
+func (s *Sender) SendPhoto(ctx context.Context, chatID int64, png []byte, caption string) error {
+	if err := stockalert.ValidateChatID(chatID); err != nil {
+		return fmt.Errorf("telegram send photo to chat %d: %w: %w", chatID, ErrUndeliverable, err)
+	}
+	if len(png) == 0 {
+		return fmt.Errorf("telegram send photo to chat %d: %w: %w", chatID, ErrUndeliverable, stockalert.Invalid("photo", "is empty"))
+	}
+	if n := len(utf16.Encode([]rune(caption))); n > MaxCaptionLen {
+		return fmt.Errorf("telegram send photo to chat %d: %w: %w", chatID, ErrUndeliverable,
+			stockalert.Invalid("caption", "is %d characters long, the limit is %d", n, MaxCaptionLen))
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err := s.bot.SendPhoto(ctx, &bot.SendPhotoParams{
+		ChatID:  chatID,
+		Photo:   &models.InputFileUpload{Filename: "chart.png", Data: bytes.NewReader(png)},
+		Caption: caption,
+	})
+	if err != nil {
+		return fmt.Errorf("telegram send photo to chat %d: %w", chatID, classify(chatID, err))
 	}
 	return nil
 }

@@ -123,7 +123,8 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	http      *http.Client
-	breaker   *gobreaker.CircuitBreaker[stockalert.Quote]
+	// breaker guards quotes and histories alike: one view of Yahoo's health.
+	breaker *gobreaker.CircuitBreaker[struct{}]
 }
 
 // New builds a Client. It registers two collectors with reg (nil registers nothing):
@@ -192,7 +193,7 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Client, e
 		timeout:   cfg.Timeout,
 		userAgent: cfg.UserAgent,
 		http:      &http.Client{Transport: transport},
-		breaker:   gobreaker.NewCircuitBreaker[stockalert.Quote](settings),
+		breaker:   gobreaker.NewCircuitBreaker[struct{}](settings),
 	}, nil
 }
 
@@ -213,14 +214,29 @@ func (c *Client) Quote(ctx context.Context, ticker stockalert.Ticker) (stockaler
 	if err != nil {
 		return stockalert.Quote{}, fmt.Errorf("yahoo quote: %w", err)
 	}
-	q, err := c.breaker.Execute(func() (stockalert.Quote, error) { return c.fetch(ctx, t) })
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return stockalert.Quote{}, fmt.Errorf("yahoo quote %s: %w: %w", t, ErrUnavailable, ErrCircuitOpen)
-	}
+	var q stockalert.Quote
+	err = c.guarded(func() error {
+		doc, err := c.fetch(ctx, t, chartQuery)
+		if err != nil {
+			return err
+		}
+		q, err = parseChart(t, doc)
+		return err
+	})
 	if err != nil {
 		return stockalert.Quote{}, fmt.Errorf("yahoo quote %s: %w", t, err)
 	}
 	return q, nil
+}
+
+// guarded runs call through the breaker; an open (or busy half-open) breaker is an error wrapping
+// ErrUnavailable and ErrCircuitOpen.
+func (c *Client) guarded(call func() error) error {
+	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, call() })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, ErrCircuitOpen)
+	}
+	return err
 }
 
 // chartResponse is the part of the chart API's answer we read. Pointers tell missing from zero.
@@ -235,6 +251,12 @@ type chartResponse struct {
 				ChartPreviousClose lenientNumber `json:"chartPreviousClose"`
 				PreviousClose      lenientNumber `json:"previousClose"`
 			} `json:"meta"`
+			Timestamp  []int64 `json:"timestamp"`
+			Indicators *struct {
+				Quote []struct {
+					Close []*float64 `json:"close"`
+				} `json:"quote"`
+			} `json:"indicators"`
 		} `json:"result"`
 		Error *struct {
 			Code        string `json:"code"`
@@ -243,35 +265,35 @@ type chartResponse struct {
 	} `json:"chart"`
 }
 
-func (c *Client) fetch(ctx context.Context, t stockalert.Ticker) (stockalert.Quote, error) {
+func (c *Client) fetch(ctx context.Context, t stockalert.Ticker, query url.Values) (chartResponse, error) {
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	u := c.base + chartPathPrefix + escapeSegment(string(t)) + "?" + chartQuery.Encode()
+	u := c.base + chartPathPrefix + escapeSegment(string(t)) + "?" + query.Encode()
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u, nil)
 	if err != nil {
-		return stockalert.Quote{}, fmt.Errorf("build request: %w", err)
+		return chartResponse{}, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return stockalert.Quote{}, c.transportError(ctx, err)
+		return chartResponse{}, c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return stockalert.Quote{}, c.transportError(ctx, err)
+		return chartResponse{}, c.transportError(ctx, err)
 	}
 	if len(body) > maxBody {
-		return stockalert.Quote{}, fmt.Errorf("%w: body longer than %d bytes", ErrInvalidResponse, maxBody)
+		return chartResponse{}, fmt.Errorf("%w: body longer than %d bytes", ErrInvalidResponse, maxBody)
 	}
 
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500,
 		resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
-		return stockalert.Quote{}, fmt.Errorf("%w: status %s", ErrUnavailable, resp.Status)
+		return chartResponse{}, fmt.Errorf("%w: status %s", ErrUnavailable, resp.Status)
 	}
 
 	var doc chartResponse
@@ -279,17 +301,17 @@ func (c *Client) fetch(ctx context.Context, t stockalert.Ticker) (stockalert.Quo
 	if decodeErr == nil && doc.Chart != nil && doc.Chart.Error != nil {
 		e := doc.Chart.Error
 		if resp.StatusCode == http.StatusNotFound || strings.EqualFold(e.Code, "Not Found") {
-			return stockalert.Quote{}, fmt.Errorf("symbol %s: %w (%s)", t, stockalert.ErrNotFound, e.Description)
+			return chartResponse{}, fmt.Errorf("symbol %s: %w (%s)", t, stockalert.ErrNotFound, e.Description)
 		}
-		return stockalert.Quote{}, fmt.Errorf("%w: status %s: %s: %s", ErrInvalidResponse, resp.Status, e.Code, e.Description)
+		return chartResponse{}, fmt.Errorf("%w: status %s: %s: %s", ErrInvalidResponse, resp.Status, e.Code, e.Description)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return stockalert.Quote{}, fmt.Errorf("%w: status %s", ErrInvalidResponse, resp.Status)
+		return chartResponse{}, fmt.Errorf("%w: status %s", ErrInvalidResponse, resp.Status)
 	}
 	if decodeErr != nil {
-		return stockalert.Quote{}, fmt.Errorf("%w: decode chart: %w", ErrInvalidResponse, decodeErr)
+		return chartResponse{}, fmt.Errorf("%w: decode chart: %w", ErrInvalidResponse, decodeErr)
 	}
-	return parseChart(t, doc)
+	return doc, nil
 }
 
 func parseChart(t stockalert.Ticker, doc chartResponse) (stockalert.Quote, error) {

@@ -7,21 +7,35 @@
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: QUOTE_MAX_AGE (query.Freshness: a latest price older than it is answered with
-// "stale": true); SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and
+// "stale": true); QUOTE_SOURCE and the YAHOO_* settings (shared/quotesource: the source the charts'
+// histories come from, behind its circuit breaker) and CHART_CACHE_TTL (how long a ticker's history
+// per range is kept); SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and
 // the function runtime's (port, bind, exec_timeout, max_body_bytes, log_format… see
 // shared/faas.Config).
 package stockqueriesapp
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/stockalert/stockalert/shared/chart"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 )
+
+// Config is the function's configuration beside the store's and the runtime's.
+type Config struct {
+	// Quotes is the source the charts' histories come from: yahoo or simulated.
+	Quotes quotesource.Config
+	// ChartCacheTTL is how long a ticker's history over a range is kept: a burst makes one call.
+	ChartCacheTTL time.Duration `env:"CHART_CACHE_TTL" envDefault:"1m"`
+}
 
 // Name is the function's name in stack.yml, its logs and its metrics.
 const Name = "stock-queries"
@@ -32,6 +46,10 @@ const Name = "stock-queries"
 func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	var fresh query.Freshness
 	if err := p.Parse(&fresh); err != nil {
+		return nil, err
+	}
+	var cfg Config
+	if err := p.Parse(&cfg); err != nil {
 		return nil, err
 	}
 	if err := fresh.Validate(); err != nil {
@@ -46,6 +64,14 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	histories, err := quotesource.NewHistoryCache(source, cfg.ChartCacheTTL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("CHART_CACHE_TTL: %w", err)
+	}
 	return httpapi.NewStockQueries(httpapi.StockQueries{
 		Authenticate:  query.NewAuthenticateHandler(store, p.Logger, m),
 		UserProfile:   query.NewUserProfileHandler(store, p.Logger, m),
@@ -55,6 +81,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Rules:         query.NewRulesHandler(store, fresh, p.Logger, m),
 		AlertHistory:  query.NewAlertHistoryHandler(store, p.Logger, m),
 		ChannelStates: query.NewChannelStatesHandler(store, p.Logger, m),
+		Chart:         query.NewChartHandler(store, histories, chart.Renderer{}, p.Logger, m),
 		Logger:        p.Logger,
 	}), nil
 }

@@ -16,7 +16,8 @@
 // and /alerts flag older prices as stale), QUOTE_SOURCE and the YAHOO_* settings (shared/quotesource:
 // the source /price asks, behind its circuit breaker, and /watch and /register <email> <TICKER> check
 // a new symbol against, as user-commands does), PRICE_CACHE_TTL (how long /price keeps a symbol's
-// answer, default 30s), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
+// answer, default 30s), CHART_CACHE_TTL (how long /chart keeps a ticker's history per range, default
+// 1m), SYMBOL_CHECK_TIMEOUT, MAX_RULES_PER_USER, SQLITE_PATH, IDEMPOTENCY_TTL and
 // DB_MAX_OPEN_CONNS (shared/sqlstore/configured), and the function runtime's (see shared/faas.Config).
 package telegrambotapp
 
@@ -28,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockalert/stockalert/shared/chart"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
@@ -68,6 +70,8 @@ type config struct {
 	MaxRulesPerUser int `env:"MAX_RULES_PER_USER" envDefault:"100"`
 	// PriceCacheTTL is how long /price keeps a symbol's answer: a burst of asks makes one call.
 	PriceCacheTTL time.Duration `env:"PRICE_CACHE_TTL" envDefault:"30s"`
+	// ChartCacheTTL is how long /chart keeps a ticker's history per range: a burst makes one call.
+	ChartCacheTTL time.Duration `env:"CHART_CACHE_TTL" envDefault:"1m"`
 }
 
 // Secret names, with their environment fallbacks for local runs.
@@ -158,6 +162,10 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PRICE_CACHE_TTL: %w", err)
 	}
+	histories, err := quotesource.NewHistoryCache(source, cfg.ChartCacheTTL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("CHART_CACHE_TTL: %w", err)
+	}
 
 	hook, err := telegrambot.NewWebhook(telegrambot.WebhookConfig{
 		// /web links to the dashboard function behind the same public address as the e-mail links.
@@ -191,6 +199,9 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		// No EmailVerifier yet: /channels email on answers "e-mail is not configured on this server".
 		EnableChannel: command.NewEnableChannelHandler(store, command.EmailVerifierOf(command.NewSendEmailVerificationHandler(store, mailer,
 			command.EmailVerificationSettings{TTL: cfg.VerificationTTL, PerHour: cfg.VerificationsPerHour}, p.Logger, m)), p.Logger, m),
+
+		Chart:  query.NewChartHandler(store, histories, chart.Renderer{}, p.Logger, m),
+		Photos: sender,
 
 		Replies:      telegram.NewRetryAfter(sender, floodWait, 2),
 		Bot:          sender,

@@ -15,12 +15,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stockalert/stockalert/shared/chart"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/edge/httpapi"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/stockalert"
+	"github.com/stockalert/stockalert/shared/yahoo"
+	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
 
 // testBot is the Telegram bot username the tests configure.
@@ -40,6 +44,8 @@ type api struct {
 
 	recordPrices command.RecordPricesHandler
 	link         command.LinkTelegramHandler
+	// yahoo is the fake chart API the charts' histories come from.
+	yahoo *yahootest.Server
 }
 
 func newAPI(t testing.TB, open storetest.Opener) *api { return newAPIWithBot(t, open, "@"+testBot) }
@@ -56,7 +62,11 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 	s := open(t, sqlstore.WithClock(clock.Now))
 	logs := &logcapture.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	a := &api{t: t, store: s, clock: clock, logs: logs}
+	a := &api{t: t, store: s, clock: clock, logs: logs, yahoo: yahootest.NewServer(t)}
+	yc, err := yahoo.New(yahoo.Config{BaseURL: a.yahoo.URL(), Timeout: 2 * time.Second, BreakerFailures: 2}, nil, nil)
+	require.NoError(t, err)
+	histories, err := quotesource.NewHistoryCache(yc, time.Minute, 0)
+	require.NoError(t, err)
 	deps := httpapi.UserCommands{
 		RegisterUser:  command.NewRegisterUserHandler(s, logger, nil),
 		UpdateUser:    command.NewUpdateUserHandler(s, logger, nil),
@@ -88,6 +98,7 @@ func newAPIWith(t testing.TB, open storetest.Opener, bot string, refuseChatID bo
 		Rules:         query.NewRulesHandler(s, query.Freshness{Now: clock.Now}, logger, nil),
 		AlertHistory:  query.NewAlertHistoryHandler(s, logger, nil),
 		ChannelStates: query.NewChannelStatesHandler(s, logger, nil),
+		Chart:         query.NewChartHandler(s, histories, chart.Renderer{}, logger, nil),
 		Logger:        logger,
 	})
 	a.recordPrices = command.NewRecordPricesHandler(s, stockalert.TopicPrices, nil, nil)

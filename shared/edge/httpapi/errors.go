@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/stockalert/stockalert/shared/edge/httpjson"
+	"github.com/stockalert/stockalert/shared/query"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -28,6 +29,7 @@ var errUnsupportedMediaType = errors.New("unsupported media type")
 //	errUnsupportedMediaType              415, field "Content-Type"
 //	stockalert.ErrIdempotencyKeyReused   422, field "Idempotency-Key"
 //	stockalert.ErrTooManyVerifications   429, field "email", Retry-After: 3600
+//	query.ErrHistoryUnavailable          503, Retry-After: 60: the quote source cannot be reached
 //	anything else                        500 "internal error"; the error is logged, never sent
 func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
@@ -54,6 +56,9 @@ func (e *edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			"the Idempotency-Key was already used for a different request", "Idempotency-Key")
 	case errors.Is(err, stockalert.ErrTooManyVerifications):
 		writeTooManyVerifications(w)
+	case errors.Is(err, query.ErrHistoryUnavailable):
+		w.Header().Set("Retry-After", "60")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, "price history is unavailable right now: the quote source cannot be reached; try again in a minute", "")
 	case errors.As(err, &conflict):
 		httpjson.WriteError(w, http.StatusConflict, conflict.Reason, conflict.Field)
 	case errors.Is(err, stockalert.ErrConflict):

@@ -92,6 +92,7 @@ type StockQueries struct {
 	Rules         query.RulesHandler
 	AlertHistory  query.AlertHistoryHandler
 	ChannelStates query.ChannelStatesHandler
+	Chart         query.ChartHandler
 
 	// Logger receives the errors answered with 500 (nil: discarded).
 	Logger *slog.Logger
@@ -161,6 +162,7 @@ func NewUserCommands(d UserCommands) http.Handler {
 //	GET /users/{email}/alerts[?ticker=T]             the user's alert rules
 //	GET /users/{email}/alerts/history[?ticker=T&limit=N]  the alerts raised, newest first
 //	GET /users/{email}/channels                      the user's channels and their state
+//	GET /users/{email}/chart?ticker=T[&range=R]      a PNG chart of T over R with the user's levels
 //
 // It panics when a required dependency is missing.
 func NewStockQueries(d StockQueries) http.Handler {
@@ -168,7 +170,7 @@ func NewStockQueries(d StockQueries) http.Handler {
 		"Authenticate": d.Authenticate, "UserProfile": d.UserProfile,
 		"LatestPrice": d.LatestPrice, "AveragePrice": d.AveragePrice, "LatestPrices": d.LatestPrices,
 		"Rules": d.Rules, "AlertHistory": d.AlertHistory,
-		"ChannelStates": d.ChannelStates,
+		"ChannelStates": d.ChannelStates, "Chart": d.Chart,
 	} {
 		if dep == nil {
 			panic("httpapi: StockQueries." + name + " is required")
@@ -183,6 +185,7 @@ func NewStockQueries(d StockQueries) http.Handler {
 	mux.Handle("GET /users/{email}/alerts", e.authenticated(q.rules))
 	mux.Handle("GET /users/{email}/alerts/history", e.authenticated(q.history))
 	mux.Handle("GET /users/{email}/channels", e.authenticated(q.channels))
+	mux.Handle("GET /users/{email}/chart", e.authenticated(q.chart))
 	return router{mux}
 }
 

@@ -17,6 +17,9 @@ const (
 	deleteAction = "del"
 )
 
+// chartButtonLabel is the alert messages' "Chart" button, which sends the ticker's 1d chart.
+const chartButtonLabel = "Chart"
+
 // Notices of the alert buttons that are not built from the outcome.
 const (
 	ruleDeletedNotice    = "Alert deleted"
@@ -25,7 +28,8 @@ const (
 )
 
 // AlertKeyboard returns the inline keyboard the alert-notifier puts under ev's message: one row with a
-// button per alertmessage.Actions ("Snooze 1h", "Delete alert"), whose presses this webhook serves;
+// button per alertmessage.Actions ("Snooze 1h", "Delete alert") and "Chart" (callback data
+// "chart:<TICKER>": the ticker's 1d chart is sent to the chat), whose presses this webhook serves;
 // nil when ev offers none (a symbol-dropped notice, an event without a rule id).
 func AlertKeyboard(ev stockalert.AlertEvent) [][]stockalert.ChatButton {
 	var row []stockalert.ChatButton
@@ -43,6 +47,11 @@ func AlertKeyboard(ev stockalert.AlertEvent) [][]stockalert.ChatButton {
 			continue
 		}
 		row = append(row, stockalert.ChatButton{Text: a.Label(), Data: data})
+	}
+	if len(row) > 0 && ev.Ticker != "" {
+		if data := chartAction + ":" + string(ev.Ticker); len(data) <= stockalert.MaxButtonData {
+			row = append(row, stockalert.ChatButton{Text: chartButtonLabel, Data: data})
+		}
 	}
 	if len(row) == 0 {
 		return nil

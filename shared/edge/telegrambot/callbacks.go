@@ -43,6 +43,7 @@ func (h *Webhook) callbackTable() map[string]callbackSpec {
 		deleteAction: {run: h.pressDelete, admin: true},
 		relinkAction: {run: h.pressRelink, admin: true},
 		keepAction:   {run: h.pressKeep, admin: true},
+		chartAction:  {run: h.pressChart},
 	}
 }
 
@@ -100,7 +101,7 @@ func (h *Webhook) handleCallback(ctx context.Context, updateID int64, q *models.
 		// The press was served; an answer that fails (the query expired) only leaves a spinner.
 		log.WarnContext(ctx, "telegram webhook: could not answer the button press", slog.String("err", err.Error()))
 	}
-	if follow.text != "" {
+	if follow.text != "" || follow.photo != nil {
 		if err := h.send(ctx, cb.chatID, follow); err != nil {
 			return "", fail(errReplyFailed, err)
 		}

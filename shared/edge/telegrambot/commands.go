@@ -42,6 +42,8 @@ func newRequest(updateID int64, msg *models.Message) request {
 type answer struct {
 	text     string
 	keyboard [][]stockalert.ChatButton
+	// photo, when not nil, is sent as a picture with text as its caption.
+	photo []byte
 }
 
 // reply is an answer of text alone.
@@ -71,7 +73,7 @@ const plainTextCommand = "_text"
 // commandOrder is the order of /help and of the "/" menu.
 var commandOrder = []string{"start", "register", "token", "status",
 	"watch", "alerts", "delete", "unwatch", "history",
-	"price", "tz", "quiet", "channels",
+	"price", "chart", "tz", "quiet", "channels",
 	"verify",
 	"web",
 	"set", "stop", "resume", "help"}
@@ -95,6 +97,7 @@ func (h *Webhook) table() map[string]commandSpec {
 		"history": {run: h.cmdHistory, args: "[TICKER]", usage: "your last 10 alerts and whether they were delivered", groups: true},
 
 		"price": {run: h.cmdPrice, args: "<TICKER> [TICKER…]", usage: "the current price of up to 5 symbols", groups: true},
+		"chart": {run: h.cmdChart, args: "<TICKER> [1d|5d|1mo|6mo|1y]", usage: "a chart of the price with your levels and alerts", groups: true},
 		"tz":    {run: h.cmdTimeZone, admin: true, args: "<zone>", usage: "the time zone times are shown in, e.g. Europe/Paris (alone: show it)", groups: true},
 		"quiet": {run: h.cmdQuiet, admin: true, args: "<HH:MM>-<HH:MM> | off", usage: "hold alerts during these hours, then sum them up (alone: show them)", groups: true},
 

@@ -74,6 +74,8 @@ func errorReply(cmd botCommand, err error) (text string, fault bool) {
 			return fmt.Sprintf("%s is not a time zone I know. %s", strings.Join(cmd.args, " "), tzUsage), false
 		case "quiet_hours":
 			return quietUsage, false
+		case "range":
+			return fmt.Sprintf("%s is not a chart range. %s", strings.Join(cmd.args[min(1, len(cmd.args)):], " "), chartUsage), false
 		case "tickers":
 			if len(cmd.args) == 0 {
 				return priceUsage, false

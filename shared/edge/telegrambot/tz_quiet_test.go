@@ -69,6 +69,7 @@ func TestHelpListsPriceTimeZoneAndQuiet(t *testing.T) {
 	help := b.say(42, "/help")
 	require.Contains(t, help, `
 /price <TICKER> [TICKER…] - the current price of up to 5 symbols
+/chart <TICKER> [1d|5d|1mo|6mo|1y] - a chart of the price with your levels and alerts
 /tz <zone> - the time zone times are shown in, e.g. Europe/Paris (alone: show it)
 /quiet <HH:MM>-<HH:MM> | off - hold alerts during these hours, then sum them up (alone: show them)
 `)

@@ -120,6 +120,11 @@ type WebhookConfig struct {
 	WebLogin     command.IssueWebLoginHandler
 	DashboardURL string
 
+	// Chart draws /chart's and the alerts' "Chart" button's pictures, and Photos sends them. Optional:
+	// without both, /chart says charts are not set up.
+	Chart  query.ChartHandler
+	Photos PhotoSender
+
 	// Replies sends the answers. Required.
 	Replies ReplySender
 	// Bot answers button presses and tells group administrators apart (a *telegram.Sender). Without
@@ -165,6 +170,8 @@ type Webhook struct {
 	rotateToken command.RotateTokenHandler
 	codeHolder  query.LinkCodeHolderHandler
 	prices      query.CurrentQuotesHandler
+	chart       query.ChartHandler
+	photos      PhotoSender
 	setZone     command.SetTimeZoneHandler
 	setQuiet    command.SetQuietHoursHandler
 	channels    channelHandlers
@@ -227,6 +234,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		rules: ruleHandlers{create: cfg.CreateRule, subscribe: cfg.Subscribe, delete: cfg.DeleteRule,
 			unsubscribe: cfg.Unsubscribe, snooze: cfg.SnoozeRule, list: cfg.Rules, history: cfg.History},
 		prices:      cfg.Prices,
+		chart:       cfg.Chart,
+		photos:      cfg.Photos,
 		setZone:     cfg.SetTimeZone,
 		setQuiet:    cfg.SetQuietHours,
 		channels:    channelHandlers{states: cfg.Channels, enable: cfg.EnableChannel},
@@ -479,9 +488,12 @@ func (h *Webhook) handle(ctx context.Context, upd models.Update) (string, error)
 	return "", nil
 }
 
-// send sends a reply: one message, or, past Telegram's message length, several (split between lines),
-// the keyboard under the last.
+// send sends a reply: a photo with its caption, or one message, or, past Telegram's message length,
+// several (split between lines), the keyboard under the last.
 func (h *Webhook) send(ctx context.Context, chatID int64, out answer) error {
+	if out.photo != nil {
+		return h.photos.SendPhoto(ctx, chatID, out.photo, out.text)
+	}
 	parts := splitMessage(out.text, maxMessageLen)
 	for i, part := range parts {
 		var kb [][]stockalert.ChatButton

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stockalert/stockalert/internal/logcapture"
+	"github.com/stockalert/stockalert/shared/chart"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/edge/telegrambot"
 	"github.com/stockalert/stockalert/shared/query"
@@ -84,6 +85,9 @@ func newBot(t testing.TB, adjust ...func(*telegrambot.WebhookConfig)) *bot {
 
 		Channels:      query.NewChannelStatesHandler(s, nil, nil),
 		EnableChannel: command.NewEnableChannelHandler(s, nil, nil, nil),
+
+		Chart:  query.NewChartHandler(s, newHistories(t, y), chart.Renderer{}, nil, nil),
+		Photos: sender,
 
 		Replies: sender,
 		Bot:     sender,

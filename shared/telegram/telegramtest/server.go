@@ -61,6 +61,27 @@ type SentMessage struct {
 	Date        time.Time
 }
 
+// SentPhoto is a sendPhoto call the fake accepted: a file uploaded as multipart/form-data (Bot API,
+// "Sending files": InputFile), with its caption.
+type SentPhoto struct {
+	MessageID int64
+	ChatID    int64
+	Caption   string
+	// Photo is the uploaded file's bytes.
+	Photo []byte
+	// ReplyMarkup is the raw reply_markup parameter (JSON), empty if none.
+	ReplyMarkup string
+}
+
+// MaxCaptionLen is sendPhoto's caption limit, in UTF-16 code units.
+const MaxCaptionLen = 1024
+
+// MaxPhotoBytes is the largest photo sendPhoto accepts as an upload (Bot API: 10 MB).
+const MaxPhotoBytes = 10 << 20
+
+// uploadPrefix marks an uploaded file's bytes among a request's parameters.
+const uploadPrefix = "\x00file:"
+
 // WebhookInfo is what setWebhook recorded.
 type WebhookInfo struct {
 	URL            string
@@ -80,6 +101,7 @@ type Server struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every change waiters care about
 	messages []SentMessage
+	photos   []SentPhoto
 	nextMsg  int64
 	updates  []json.RawMessage // pending, oldest first, each with its update_id
 	ids      []int64           // update_id of each pending update
@@ -185,6 +207,31 @@ func (s *Server) Messages() []SentMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.messages)
+}
+
+// Photos returns the photos sent so far, oldest first.
+func (s *Server) Photos() []SentPhoto {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.photos)
+}
+
+// WaitPhotos waits until at least n photos were sent and returns them all; ctx's error, with the
+// photos so far, if ctx ends first.
+func (s *Server) WaitPhotos(ctx context.Context, n int) ([]SentPhoto, error) {
+	for {
+		s.mu.Lock()
+		photos, changed := slices.Clone(s.photos), s.changed
+		s.mu.Unlock()
+		if len(photos) >= n {
+			return photos, nil
+		}
+		select {
+		case <-ctx.Done():
+			return photos, fmt.Errorf("waiting for %d photos, have %d: %w", n, len(photos), ctx.Err())
+		case <-changed:
+		}
+	}
 }
 
 // WaitMessages waits until at least n messages were sent and returns them all. It returns ctx's
@@ -610,6 +657,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeOK(w, s.me(), "")
 	case "sendmessage":
 		s.sendMessage(w, p)
+	case "sendphoto":
+		s.sendPhoto(w, p)
 	case "getupdates":
 		s.getUpdates(w, r, p)
 	case "setwebhook":
@@ -685,6 +734,18 @@ func readParams(r *http.Request) (params, error) {
 		defer func() { _ = form.RemoveAll() }()
 		for k, v := range form.Value {
 			p[k] = v[0]
+		}
+		for k, fhs := range form.File {
+			f, err := fhs[0].Open()
+			if err != nil {
+				return nil, fmt.Errorf("can't open uploaded file %q: %w", k, err)
+			}
+			data, err := io.ReadAll(f)
+			_ = f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("can't read uploaded file %q: %w", k, err)
+			}
+			p[uploadPrefix+k] = string(data)
 		}
 	default:
 		return nil, fmt.Errorf("unsupported Content-Type %q", mediaType)
@@ -764,6 +825,51 @@ func (s *Server) sendMessage(w http.ResponseWriter, p params) {
 		"chat":       chat,
 		"date":       m.Date.Unix(),
 		"text":       text,
+	}, "")
+}
+
+// sendPhoto accepts an uploaded photo only (a file_id or URL is refused: the fake has no files).
+func (s *Server) sendPhoto(w http.ResponseWriter, p params) {
+	chatID, err := strconv.ParseInt(p["chat_id"], 10, 64)
+	if err != nil || chatID == 0 {
+		writeErr(w, badRequest("chat not found"))
+		return
+	}
+	photo, uploaded := p[uploadPrefix+"photo"]
+	switch {
+	case !uploaded || len(photo) == 0:
+		writeErr(w, badRequest("there is no photo in the request"))
+		return
+	case len(photo) > MaxPhotoBytes:
+		writeErr(w, apiError{code: http.StatusRequestEntityTooLarge, desc: "Request Entity Too Large"})
+		return
+	case utf16Len(p["caption"]) > MaxCaptionLen:
+		writeErr(w, badRequest("message caption is too long"))
+		return
+	}
+	s.mu.Lock()
+	if e, flooded := s.flooded(chatID); flooded {
+		s.mu.Unlock()
+		writeErr(w, e)
+		return
+	}
+	if e, rejected := s.chats[chatID]; rejected {
+		s.mu.Unlock()
+		writeErr(w, e)
+		return
+	}
+	m := SentPhoto{MessageID: s.nextMsg, ChatID: chatID, Caption: p["caption"], Photo: []byte(photo), ReplyMarkup: p["reply_markup"]}
+	s.nextMsg++
+	s.photos = append(s.photos, m)
+	s.notify()
+	s.mu.Unlock()
+	writeOK(w, map[string]any{
+		"message_id": m.MessageID,
+		"from":       map[string]any{"id": s.botID, "is_bot": true, "first_name": BotFirstName, "username": BotUsername},
+		"chat":       map[string]any{"id": chatID, "type": "private"},
+		"date":       time.Now().Unix(),
+		"caption":    m.Caption,
+		"photo":      []map[string]any{{"file_id": fmt.Sprintf("photo%d", m.MessageID), "file_unique_id": fmt.Sprintf("u%d", m.MessageID), "width": 1000, "height": 560}},
 	}, "")
 }
 

@@ -25,6 +25,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	quotes     map[string]quote
+	histories  map[historyKey]history
 	prevClose  map[string]prevCloseFields
 	raw        map[string]rawAnswer
 	faults     []*fault
@@ -32,6 +33,19 @@ type Server struct {
 	total      int
 	userAgents []string
 	uris       []string
+}
+
+type historyKey struct{ symbol, rng string }
+
+type history struct {
+	currency string
+	bars     []Bar
+}
+
+// Bar is one bar of a history: its time and close (nil for a bar Yahoo sends with a null close).
+type Bar struct {
+	Time  time.Time
+	Close *float64
 }
 
 type quote struct {
@@ -65,6 +79,7 @@ func NewServer(tb testing.TB) *Server {
 	s := &Server{
 		closing:   make(chan struct{}),
 		quotes:    map[string]quote{},
+		histories: map[historyKey]history{},
 		prevClose: map[string]prevCloseFields{},
 		raw:       map[string]rawAnswer{},
 		requests:  map[string]int{},
@@ -93,6 +108,16 @@ func (s *Server) SetQuote(symbol string, price float64, currency string, t time.
 	defer s.mu.Unlock()
 	delete(s.raw, symbol)
 	s.quotes[symbol] = quote{price: price, currency: currency, time: t}
+}
+
+// SetHistory makes symbol known and answers requests for it with range rng (e.g. "5d") with bars:
+// their times in `timestamp`, their closes in `indicators.quote[0].close` (nil as null), the meta in
+// currency, priced at the last bar's close. Other ranges of the symbol answer as before.
+func (s *Server) SetHistory(symbol, rng, currency string, bars []Bar) {
+	symbol = strings.ToUpper(symbol)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.histories[historyKey{symbol, rng}] = history{currency: currency, bars: slices.Clone(bars)}
 }
 
 // SetPreviousClose sets the previous close that symbol's chart meta carries: chartPreviousClose and
@@ -185,6 +210,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	raw, isRaw := s.raw[symbol]
 	q, known := s.quotes[symbol]
 	pc, pcSet := s.prevClose[symbol]
+	hist, isHist := s.histories[historyKey{symbol, r.URL.Query().Get("range")}]
 	s.mu.Unlock()
 
 	switch {
@@ -210,11 +236,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if iv, rg := r.URL.Query().Get("interval"), r.URL.Query().Get("range"); intraday(iv) && !slices.Contains([]string{"", "1d", "5d", "1mo"}, rg) {
+		writeChartError(w, http.StatusUnprocessableEntity, "Unprocessable Entity",
+			fmt.Sprintf("%s data not available for range=%s. The requested range must be within the last 60 days.", iv, rg))
+		return
+	}
+
 	switch {
 	case isRaw:
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
 		w.WriteHeader(raw.status)
 		_, _ = w.Write([]byte(raw.body))
+	case isHist:
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		_ = json.NewEncoder(w).Encode(historyChart(symbol, r.URL.Query().Get("range"), r.URL.Query().Get("interval"), hist))
 	case known:
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
 		chart := Chart(symbol, q.price, q.currency, q.time)
@@ -404,6 +439,37 @@ func Chart(symbol string, price float64, currency string, t time.Time) ChartResp
 
 	var out ChartResponse
 	out.Chart.Result = []ChartResult{res}
+	return out
+}
+
+// intraday tells the intervals Yahoo serves for the last 60 days only (1h/60m go back 730 days).
+func intraday(interval string) bool {
+	return slices.Contains([]string{"1m", "2m", "5m", "15m", "30m", "90m"}, interval)
+}
+
+// historyChart is the chart answer for a history set with SetHistory.
+func historyChart(symbol, rng, interval string, h history) ChartResponse {
+	var last float64
+	var at time.Time
+	for _, b := range h.bars {
+		if b.Close != nil {
+			last, at = *b.Close, b.Time
+		}
+	}
+	out := Chart(symbol, last, h.currency, at)
+	res := &out.Chart.Result[0]
+	res.Meta.Range, res.Meta.DataGranularity = rng, interval
+	res.Timestamp = nil
+	q := Bars{}
+	for _, b := range h.bars {
+		res.Timestamp = append(res.Timestamp, b.Time.Unix())
+		q.Open = append(q.Open, b.Close)
+		q.High = append(q.High, b.Close)
+		q.Low = append(q.Low, b.Close)
+		q.Close = append(q.Close, b.Close)
+		q.Volume = append(q.Volume, nil)
+	}
+	res.Indicators.Quote = []Bars{q}
 	return out
 }
 
