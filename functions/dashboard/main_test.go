@@ -32,7 +32,8 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	env := faastest.Env(t, nil, nil)
+	// Simulated quotes: the charts need a price history, and tests make no call to Yahoo.
+	env := faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "simulated"})
 	base := faastest.Run(t, dashboardapp.Name, dashboardapp.Wire, env)
 	store := faastest.Store(t, env)
 	chat := int64(777)

@@ -16,14 +16,17 @@ package dashboardapp
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/stockalert/stockalert/shared/chart"
 	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/decorator"
 	"github.com/stockalert/stockalert/shared/edge/web"
 	"github.com/stockalert/stockalert/shared/faas"
 	"github.com/stockalert/stockalert/shared/query"
+	"github.com/stockalert/stockalert/shared/quotesource"
 	"github.com/stockalert/stockalert/shared/sqlstore/configured"
 )
 
@@ -34,6 +37,10 @@ type config struct {
 	Freshness       query.Freshness
 	MaxRulesPerUser int           `env:"MAX_RULES_PER_USER" envDefault:"100"`
 	SessionTTL      time.Duration `env:"DASHBOARD_SESSION_TTL" envDefault:"168h"`
+	// Quotes is the source the charts' histories come from (yahoo or simulated), ChartCacheTTL how
+	// long a ticker's history over a range is kept.
+	Quotes        quotesource.Config
+	ChartCacheTTL time.Duration `env:"CHART_CACHE_TTL" envDefault:"1m"`
 }
 
 // Wire is the function's faas.Wiring: the dashboard (web.New) over the configured store, with the use
@@ -56,6 +63,14 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
+	if err != nil {
+		return nil, err
+	}
+	histories, err := quotesource.NewHistoryCache(source, cfg.ChartCacheTTL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("CHART_CACHE_TTL: %w", err)
+	}
 	return web.New(web.Dashboard{
 		WebSession:    query.NewWebSessionHandler(store, nil, p.Logger, m),
 		StartSession:  command.NewStartWebSessionHandler(store, nil, p.Logger, m),
@@ -67,6 +82,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		ChannelStates: query.NewChannelStatesHandler(store, p.Logger, m),
 		CreateRule:    command.NewCreateRuleHandler(store, nil, p.Logger, m, command.MaxRulesPerUser(cfg.MaxRulesPerUser)),
 		DeleteRule:    command.NewDeleteRuleHandler(store, p.Logger, m),
+		Chart:         query.NewChartHandler(store, histories, chart.Renderer{}, p.Logger, m),
 		Logger:        p.Logger,
 	}), nil
 }

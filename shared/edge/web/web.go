@@ -78,7 +78,9 @@ type Dashboard struct {
 	ChannelStates query.ChannelStatesHandler
 	CreateRule    command.CreateRuleHandler
 	DeleteRule    command.DeleteRuleHandler
-	Logger        *slog.Logger
+	// Chart draws a ticker's chart for the user (the img of each ticker).
+	Chart  query.ChartHandler
+	Logger *slog.Logger
 }
 
 // New returns the dashboard's handler: GET / (the overview), GET and POST /login, POST /logout,
@@ -311,20 +313,21 @@ func (d Dashboard) deleteRule(w http.ResponseWriter, r *http.Request, s session)
 	seeOther(w, "./")
 }
 
-func (d Dashboard) chart(w http.ResponseWriter, r *http.Request, _ session) {
-	ticker, err := stockalert.ParseTicker(r.URL.Query().Get("ticker"))
-	if err != nil {
-		d.fail(w, r, err)
-		return
+// chart serves the ticker's chart for the signed-in user (query.Chart: the same picture as /chart in
+// the chat and GET …/chart on stock-queries), over range (1d when absent).
+func (d Dashboard) chart(w http.ResponseWriter, r *http.Request, s session) {
+	rng := r.URL.Query().Get("range")
+	if rng == "" {
+		rng = "1d"
 	}
-	png, err := placeholderChartPNG(ticker)
+	img, err := d.Chart.Handle(r.Context(), query.Chart{Email: string(s.email), Ticker: r.URL.Query().Get("ticker"), Range: rng})
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, max-age=60")
-	_, _ = w.Write(png)
+	_, _ = w.Write(img.PNG)
 }
 
 // fail is the one place errors become statuses and pages: a validation error is a 400 naming the
@@ -337,6 +340,11 @@ func (d Dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, stockalert.ErrNotFound) {
 		d.render(w, http.StatusNotFound, "error.html", map[string]any{"Message": notFoundText(err)})
+		return
+	}
+	if errors.Is(err, query.ErrHistoryUnavailable) {
+		w.Header().Set("Retry-After", "60")
+		d.render(w, http.StatusServiceUnavailable, "error.html", map[string]any{"Message": "Prices are unavailable right now: the quote source cannot be reached. Try again in a minute."})
 		return
 	}
 	d.Logger.ErrorContext(r.Context(), "dashboard request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
