@@ -297,3 +297,85 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 		}
 	}
 }
+
+// prometheus.yml scrapes every function of stack.yml, each through its own /function/<name>/metrics
+// and labelled function_name=<name>: a new function must not go unwatched.
+func TestPrometheusScrapesEveryFunction(t *testing.T) {
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Labels map[string]string
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(root, "deploy", "monitoring", "prometheus.yml"))), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	var scraped []string
+	for _, job := range cfg.ScrapeConfigs {
+		if job.JobName != "stockalert-functions" {
+			continue
+		}
+		for _, sc := range job.StaticConfigs {
+			name := sc.Labels["function_name"]
+			if want := "/function/" + name + "/metrics"; sc.Labels["__metrics_path__"] != want {
+				t.Errorf("function %q: __metrics_path__ %q, want %q", name, sc.Labels["__metrics_path__"], want)
+			}
+			scraped = append(scraped, name)
+		}
+	}
+	slices.Sort(scraped)
+	if want := loadStack(t, defaultsOnly).FunctionNames(); !slices.Equal(scraped, want) {
+		t.Errorf("the stockalert-functions job scrapes %v, stack.yml has %v", scraped, want)
+	}
+}
+
+// The alerting rules fire as meant, on series shaped as the code exports them and labelled as
+// prometheus.yml scrapes them (promtool test rules; .ci/run installs promtool).
+func TestAlertRulesFire(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed (Debian: apt-get install prometheus); .ci/run installs it")
+	}
+	rules, err := filepath.Abs(filepath.Join(root, "deploy", "monitoring", "alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	breakerDescription, err := json.Marshal("In the data-collector: no fresh quotes, prices are not collected and no alert fires; " +
+		"elsewhere, no new ticker is accepted and no chart is drawn. Check the function's log (\"quote source breaker state changed\"), " +
+		"whether the quote API answers from this network, and stockalert_collector_quotes_total by outcome.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every function that opens a quote source has its own breaker and its own gauge: the collector's
+	// stays open while the other functions' stay closed (they seldom ask for quotes).
+	tests := `rule_files: [` + rules + `]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'stockalert_quote_breaker_state{job="stockalert-functions",function_name="data-collector",source="yahoo"}'
+        values: '0 0 2x30'
+      - series: 'stockalert_quote_breaker_state{job="stockalert-functions",function_name="stock-queries",source="yahoo"}'
+        values: '0x32'
+    alert_rule_test:
+      - eval_time: 5m
+        alertname: QuoteBreakerOpen
+        exp_alerts: []
+      - eval_time: 25m
+        alertname: QuoteBreakerOpen
+        exp_alerts:
+          - exp_labels: {severity: warning, source: yahoo, function_name: data-collector}
+            exp_annotations:
+              summary: "The yahoo quote source's circuit breaker in data-collector has not closed for 15 minutes."
+              description: ` + string(breakerDescription) + `
+`
+	file := filepath.Join(t.TempDir(), "alerts_test.yml")
+	if err := os.WriteFile(file, []byte(tests), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "test", "rules", file).CombinedOutput(); err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+}
