@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,44 @@ func TestAddAndDeleteRulesWithErrors(t *testing.T) {
 	}
 	if n := r.count("alert_rules"); n != 0 {
 		t.Fatalf("%d rules after delete", n)
+	}
+}
+
+// Another site's form cannot sign a visitor in (to the other site's account: login CSRF) nor post
+// the signed-in forms: the browser says it is cross-site (Sec-Fetch-Site) and the dashboard refuses.
+func TestCrossSiteFormsAreRefused(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	crossSite := http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	resp, body := do(t, client(t), "POST", r.base+"/login", url.Values{"code": {r.issue(time.Minute)}}, crossSite)
+	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 || !strings.Contains(body, "another site") {
+		t.Fatalf("cross-site POST /login = %d %v: %s", resp.StatusCode, resp.Cookies(), body)
+	}
+	if r.count("web_logins") != 1 || r.count("web_sessions") != 0 {
+		t.Fatalf("a cross-site sign-in changed the store: %d codes, %d sessions", r.count("web_logins"), r.count("web_sessions"))
+	}
+
+	c := client(t)
+	token := r.signIn(c)
+	resp, body = do(t, c, "POST", r.base+"/rules", url.Values{"csrf": {token}, "ticker": {"AAPL"}, "kind": {"above"}, "level": {"200"}}, crossSite)
+	if resp.StatusCode != http.StatusForbidden || r.count("alert_rules") != 0 {
+		t.Fatalf("cross-site POST /rules = %d, %d rules: %s", resp.StatusCode, r.count("alert_rules"), body)
+	}
+	// A browser that sends no Sec-Fetch-Site (plain http to another host than localhost): its Origin.
+	oldBrowser := http.Header{"Origin": {"http://evil.example"}, "X-Forwarded-Host": {"dash.example:8080"}}
+	resp, body = do(t, c, "POST", r.base+"/rules", url.Values{"csrf": {token}, "ticker": {"AAPL"}, "kind": {"above"}, "level": {"200"}}, oldBrowser)
+	if resp.StatusCode != http.StatusForbidden || r.count("alert_rules") != 0 {
+		t.Fatalf("POST /rules from another Origin = %d, %d rules: %s", resp.StatusCode, r.count("alert_rules"), body)
+	}
+	// The dashboard's own pages post same-origin: told by the browser, or by an Origin that is the
+	// host the browser asked (behind the gateway, X-Forwarded-Host).
+	for i, h := range []http.Header{
+		{"Sec-Fetch-Site": {"same-origin"}},
+		{"Origin": {"http://dash.example:8080"}, "X-Forwarded-Host": {"dash.example:8080"}},
+	} {
+		resp, body = do(t, c, "POST", r.base+"/rules", url.Values{"csrf": {token}, "ticker": {"AAPL"}, "kind": {"above"}, "level": {strconv.Itoa(200 + i)}}, h)
+		if resp.StatusCode != http.StatusSeeOther || r.count("alert_rules") != i+1 {
+			t.Fatalf("same-origin POST /rules %v = %d: %s", h, resp.StatusCode, body)
+		}
 	}
 }

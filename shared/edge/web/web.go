@@ -85,7 +85,8 @@ type Dashboard struct {
 
 // New returns the dashboard's handler: GET / (the overview), GET and POST /login, POST /logout,
 // POST /rules (add), POST /delete (delete a rule), GET /chart?ticker= (a PNG), GET /favicon.ico (the
-// pages link it relatively, so it is found behind the gateway's prefix too).
+// pages link it relatively, so it is found behind the gateway's prefix too). A cross-origin POST
+// (see sameOrigin) is answered 403 with an error page and changes nothing.
 func New(d Dashboard) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -102,7 +103,31 @@ func New(d Dashboard) http.Handler {
 	mux.HandleFunc("POST /delete", d.signedIn(d.deleteRule))
 	mux.HandleFunc("GET /chart", d.signedIn(d.chart))
 	mux.HandleFunc("GET /favicon.ico", favicon)
-	return mux
+	return d.sameOrigin(mux)
+}
+
+// sameOrigin refuses a cross-origin POST before any handler runs, with a 403 page
+// (http.CrossOriginProtection: the browser's Sec-Fetch-Site, else Origin against the host). The CSRF
+// token guards the signed-in forms; this guards POST /login too, which has none: another site must not
+// sign a visitor in to its own account. Behind the OpenFaaS gateway the request's Host is the
+// function's own address and the browser's is in X-Forwarded-Host (set by the gateway's proxy; a
+// cross-site form cannot set it), so Origin is compared with that one.
+func (d Dashboard) sameOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		checked := r
+		if fh, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ","); strings.TrimSpace(fh) != "" {
+			c := *r
+			c.Host = strings.TrimSpace(fh)
+			checked = &c
+		}
+		if err := cop.Check(checked); err != nil {
+			d.render(w, http.StatusForbidden, "error.html", map[string]any{
+				"Message": "This form came from another site. Open the dashboard's own page and try again."})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // session is the signed-in user of a request.
