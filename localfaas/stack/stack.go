@@ -255,6 +255,26 @@ func (s *Stack) FunctionNames() []string {
 
 // Topics returns the Kafka topics the stack's functions are triggered by (the "topic" annotations,
 // without cron-function) and their dead-letter twins, sorted.
+// DefaultTopicPartitions is how many partitions the functions give the topics they create when their
+// KAFKA_TOPIC_PARTITIONS is not set (shared/kafka.TopicSettings).
+const DefaultTopicPartitions = 6
+
+// TopicPartitions returns the partition count the stack's functions create their topics with: the
+// largest KAFKA_TOPIC_PARTITIONS in their environments (as loaded, ${…} expanded), or
+// DefaultTopicPartitions when none sets a valid one.
+func (s *Stack) TopicPartitions() int32 {
+	n := int32(0)
+	for _, fn := range s.Functions {
+		if v, err := strconv.ParseInt(strings.TrimSpace(fn.Environment["KAFKA_TOPIC_PARTITIONS"]), 10, 32); err == nil && int32(v) > n {
+			n = int32(v)
+		}
+	}
+	if n < 1 {
+		return DefaultTopicPartitions
+	}
+	return n
+}
+
 func (s *Stack) Topics() []string {
 	set := map[string]bool{}
 	for _, fn := range s.Functions {

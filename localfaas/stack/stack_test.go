@@ -192,3 +192,18 @@ func TestLoadStackReadsTheFile(t *testing.T) {
 		t.Fatalf("stack %+v", s)
 	}
 }
+
+func TestTopicPartitions(t *testing.T) {
+	s := &Stack{Functions: map[string]Function{
+		"a": {Environment: map[string]string{"KAFKA_TOPIC_PARTITIONS": "4"}},
+		"b": {Environment: map[string]string{"KAFKA_TOPIC_PARTITIONS": " 12 "}},
+		"c": {Environment: map[string]string{}},
+	}}
+	if got := s.TopicPartitions(); got != 12 {
+		t.Errorf("TopicPartitions = %d, want the largest, 12", got)
+	}
+	none := &Stack{Functions: map[string]Function{"c": {Environment: map[string]string{"KAFKA_TOPIC_PARTITIONS": "many"}}}}
+	if got := none.TopicPartitions(); got != DefaultTopicPartitions {
+		t.Errorf("TopicPartitions without a valid setting = %d, want %d", got, DefaultTopicPartitions)
+	}
+}

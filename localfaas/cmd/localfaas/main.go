@@ -153,7 +153,7 @@ func run(stackFile string, logger *slog.Logger) error {
 	// A broker that cannot be reached does not stop the run: the topics are created in the background
 	// once it answers (the connector waits for them), and the status table says so.
 	topicsCtx, stopTopics := context.WithCancel(ctx)
-	topicsDone := ensureTopics(topicsCtx, strings.Split(brokers, ","), st.Topics(), &kafkaDesc, logger)
+	topicsDone := ensureTopics(topicsCtx, strings.Split(brokers, ","), st.Topics(), st.TopicPartitions(), &kafkaDesc, logger)
 	defer func() { stopTopics(); <-topicsDone }()
 	functionEnv := map[string]string{"KAFKA_BROKERS": brokers, "gateway_url": gateway}
 	store := "MySQL (MYSQL_DSN)"

@@ -90,9 +90,11 @@ func TestProgram(t *testing.T) {
 	if _, v := get("/function/echo/env?name=secret_mount_path", false); v != filepath.Join(dataDir, "secrets") {
 		t.Errorf("secret_mount_path = %q", v)
 	}
-	// The topics exist on the embedded broker.
-	if topics := listTopics(t, brokers); !topics["local-test"] || !topics["local-test.dlq"] {
-		t.Fatalf("topics %v", topics)
+	// The topics exist on the embedded broker, with the partitions the functions would give them
+	// (stack.DefaultTopicPartitions: the test stack sets no KAFKA_TOPIC_PARTITIONS), not the broker's 3.
+	topics := listTopics(t, brokers)
+	if topics["local-test"] != 6 || topics["local-test.dlq"] != 6 {
+		t.Fatalf("topics and their partitions %v, want local-test and local-test.dlq with 6", topics)
 	}
 
 	// Cron runs the ticker through the gateway.
@@ -142,7 +144,8 @@ func TestProgram(t *testing.T) {
 }
 
 // listTopics lists the topics on the broker at addr.
-func listTopics(t *testing.T, addr string) map[string]bool {
+// listTopics returns the broker's topics with their partition counts.
+func listTopics(t *testing.T, addr string) map[string]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -159,9 +162,9 @@ func listTopics(t *testing.T, addr string) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := map[string]bool{}
+	topics := map[string]int{}
 	for _, p := range parts {
-		topics[p.Topic] = true
+		topics[p.Topic]++
 	}
 	return topics
 }

@@ -17,16 +17,17 @@ import (
 // until its context ends).
 const topicsAttempt = 3 * time.Second
 
-// ensureTopics creates the stack's topics (the brokers' default partitions). When the brokers do not
+// ensureTopics creates the stack's topics with partitions partitions (the count the functions would
+// give them: stack.TopicPartitions, not the embedded broker's default). When the brokers do not
 // answer at once it appends the reason to *desc (the status table's kafka line), logs it, and keeps
 // trying in the background with backoff until it succeeds or ctx ends; the returned channel is closed
 // then. The run goes on meanwhile: the connector waits for the topics, and the functions' outboxes
 // keep what they could not publish.
-func ensureTopics(ctx context.Context, brokers, names []string, desc *string, logger *slog.Logger) <-chan struct{} {
+func ensureTopics(ctx context.Context, brokers, names []string, partitions int32, desc *string, logger *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	topics := make([]kafka.TopicSpec, 0, len(names))
 	for _, name := range names {
-		topics = append(topics, kafka.TopicSpec{Name: name})
+		topics = append(topics, kafka.TopicSpec{Name: name, Partitions: partitions})
 	}
 	try := func() error {
 		attempt, cancel := context.WithTimeout(ctx, topicsAttempt)
