@@ -253,8 +253,6 @@ func (s *Stack) FunctionNames() []string {
 	return names
 }
 
-// Topics returns the Kafka topics the stack's functions are triggered by (the "topic" annotations,
-// without cron-function) and their dead-letter twins, sorted.
 // DefaultTopicPartitions is how many partitions the functions give the topics they create when their
 // KAFKA_TOPIC_PARTITIONS is not set (shared/kafka.TopicSettings).
 const DefaultTopicPartitions = 6
@@ -275,6 +273,8 @@ func (s *Stack) TopicPartitions() int32 {
 	return n
 }
 
+// Topics returns the Kafka topics the stack's functions are triggered by (the "topic" annotations,
+// without cron-function) and their dead-letter twins, sorted.
 func (s *Stack) Topics() []string {
 	set := map[string]bool{}
 	for _, fn := range s.Functions {
