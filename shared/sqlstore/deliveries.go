@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/stockalert/stockalert/shared/command"
@@ -34,45 +32,18 @@ func (s *Store) ClaimChannelDelivery(ctx context.Context, c command.ChannelClaim
 	if c.Lease <= 0 {
 		return "", false, fmt.Errorf("claim the %s delivery of %s: lease %s is not positive", c.Channel, c.EventID, c.Lease)
 	}
-	var (
-		prev    stockalert.DeliveryState
-		claimed bool
-	)
-	err := s.InTx(ctx, func(ctx context.Context) error {
-		now := s.now()
-		until := ms(now.Add(c.Lease))
-		var held sql.NullInt64
-		err := s.q(ctx).QueryRowContext(ctx,
-			`SELECT state, claimed_until FROM deliveries WHERE event_id = ? AND channel = ?`+s.d.ForUpdate, c.EventID, c.Channel).
-			Scan(&prev, &held)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			prev = ""
-			_, err = s.q(ctx).ExecContext(ctx,
-				`INSERT INTO deliveries (event_id, channel, user_id, state, attempts, claimed_until, created_at, updated_at)
-				 VALUES (?, ?, ?, ?, 0, ?, ?, ?)`,
-				c.EventID, c.Channel, c.UserID, stockalert.Sending, until, ms(now), ms(now))
-			if err != nil && s.d.IsDuplicate(err) { // a concurrent claim inserted it first
-				prev = stockalert.Sending
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("log the claim: %w", err)
-			}
-			claimed = true
-			return nil
-		case err != nil:
-			return fmt.Errorf("read the delivery: %w", err)
-		case prev.Final(), prev == stockalert.Sending && held.Valid && held.Int64 > ms(now):
-			return nil
-		}
-		if _, err := s.q(ctx).ExecContext(ctx,
-			`UPDATE deliveries SET state = ?, claimed_until = ?, updated_at = ? WHERE event_id = ? AND channel = ?`,
-			stockalert.Sending, until, ms(now), c.EventID, c.Channel); err != nil {
-			return fmt.Errorf("log the claim: %w", err)
-		}
-		claimed = true
-		return nil
+	prev, claimed, err := s.claimRow(ctx, c.Lease, claimStatements{
+		selectSQL:  `SELECT state, claimed_until FROM deliveries WHERE event_id = ? AND channel = ?`,
+		selectArgs: []any{c.EventID, c.Channel},
+		insert: func(until, now int64) (string, []any) {
+			return `INSERT INTO deliveries (event_id, channel, user_id, state, attempts, claimed_until, created_at, updated_at)
+			        VALUES (?, ?, ?, ?, 0, ?, ?, ?)`,
+				[]any{c.EventID, c.Channel, c.UserID, stockalert.Sending, until, now, now}
+		},
+		update: func(until, now int64) (string, []any) {
+			return `UPDATE deliveries SET state = ?, claimed_until = ?, updated_at = ? WHERE event_id = ? AND channel = ?`,
+				[]any{stockalert.Sending, until, now, c.EventID, c.Channel}
+		},
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("claim the %s delivery of %s: %w", c.Channel, c.EventID, err)

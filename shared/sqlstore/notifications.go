@@ -33,46 +33,20 @@ func (s *Store) ClaimDelivery(ctx context.Context, c command.DeliveryClaim) (sto
 	if c.Lease <= 0 {
 		return "", false, fmt.Errorf("claim delivery of %s: lease %s is not positive", c.Alert.EventID, c.Lease)
 	}
-	var (
-		prev    stockalert.DeliveryState
-		claimed bool
-	)
-	err := s.InTx(ctx, func(ctx context.Context) error {
-		now := s.now()
-		until := ms(now.Add(c.Lease))
-		var held sql.NullInt64
-		err := s.q(ctx).QueryRowContext(ctx,
-			`SELECT state, claimed_until FROM notifications WHERE event_id = ?`+s.d.ForUpdate, c.Alert.EventID).Scan(&prev, &held)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			prev = ""
-			_, err = s.q(ctx).ExecContext(ctx,
-				`INSERT INTO notifications (event_id, user_id, ticker, alert_condition, price, threshold, chat_id,
-				                            state, attempts, claimed_until, created_at, updated_at)
-				 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
-				c.Alert.EventID, c.UserID, c.Alert.Ticker, c.Alert.Condition, c.Alert.Price, c.Alert.Threshold,
-				nullInt(c.ChatID), stockalert.Sending, until, ms(now), ms(now))
-			if err != nil && s.d.IsDuplicate(err) { // a concurrent claim inserted it first
-				prev = stockalert.Sending
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("log the claim: %w", err)
-			}
-			claimed = true
-			return nil
-		case err != nil:
-			return fmt.Errorf("read notification: %w", err)
-		case prev.Final(), prev == stockalert.Sending && held.Valid && held.Int64 > ms(now):
-			return nil
-		}
-		if _, err := s.q(ctx).ExecContext(ctx,
-			`UPDATE notifications SET state = ?, claimed_until = ?, chat_id = ?, updated_at = ? WHERE event_id = ?`,
-			stockalert.Sending, until, nullInt(c.ChatID), ms(now), c.Alert.EventID); err != nil {
-			return fmt.Errorf("log the claim: %w", err)
-		}
-		claimed = true
-		return nil
+	prev, claimed, err := s.claimRow(ctx, c.Lease, claimStatements{
+		selectSQL:  `SELECT state, claimed_until FROM notifications WHERE event_id = ?`,
+		selectArgs: []any{c.Alert.EventID},
+		insert: func(until, now int64) (string, []any) {
+			return `INSERT INTO notifications (event_id, user_id, ticker, alert_condition, price, threshold, chat_id,
+			                                   state, attempts, claimed_until, created_at, updated_at)
+			        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+				[]any{c.Alert.EventID, c.UserID, c.Alert.Ticker, c.Alert.Condition, c.Alert.Price, c.Alert.Threshold,
+					nullInt(c.ChatID), stockalert.Sending, until, now, now}
+		},
+		update: func(until, now int64) (string, []any) {
+			return `UPDATE notifications SET state = ?, claimed_until = ?, chat_id = ?, updated_at = ? WHERE event_id = ?`,
+				[]any{stockalert.Sending, until, nullInt(c.ChatID), now, c.Alert.EventID}
+		},
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("claim delivery of %s: %w", c.Alert.EventID, err)
