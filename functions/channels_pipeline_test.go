@@ -205,23 +205,7 @@ func TestChannelsInProcess(t *testing.T) {
 
 	call := func(method, path, token, body string, want int) map[string]any {
 		t.Helper()
-		req, err := http.NewRequest(method, gateway+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		raw, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
-		require.NoError(t, res.Body.Close())
-		require.Equal(t, want, res.StatusCode, "%s %s: %s", method, path, raw)
-		var out map[string]any
-		if len(raw) > 0 {
-			require.NoError(t, json.Unmarshal(raw, &out), string(raw))
-		}
-		return out
+		return callJSON(t, gateway, method, path, token, body, want)
 	}
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	for _, ticker := range []string{"AAPL", "MSFT", "NVDA"} {

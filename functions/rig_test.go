@@ -3,6 +3,7 @@ package functions_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -94,4 +95,27 @@ func runConnector(t *testing.T, gateway string, brokers []string, partitions int
 		require.NoError(t, <-stopped)
 	})
 	return ctx
+}
+
+// callJSON sends method path (with a bearer token unless empty, and a JSON body) to gateway, requires
+// the status want, and returns the JSON object answered (nil for an empty body).
+func callJSON(t *testing.T, gateway, method, path, token, body string, want int) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, gateway+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, want, res.StatusCode, "%s %s: %s", method, path, raw)
+	var out map[string]any
+	if len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	}
+	return out
 }
