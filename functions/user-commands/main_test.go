@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/stockalert/stockalert/functions/stock-queries/stockqueriesapp"
 	"github.com/stockalert/stockalert/functions/user-commands/usercommandsapp"
 	"github.com/stockalert/stockalert/internal/faastest"
+	"github.com/stockalert/stockalert/shared/deadport"
 	"github.com/stockalert/stockalert/shared/sqlstore/storetest"
 	"github.com/stockalert/stockalert/shared/yahoo/yahootest"
 )
@@ -83,14 +83,7 @@ func TestANewSymbolUnknownToYahooIsRefused(t *testing.T) {
 // When Yahoo cannot be reached the symbol is accepted, and recorded as unverified for the collector.
 func TestANewSymbolIsAcceptedUnverifiedWhenYahooIsUnreachable(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
+	down := "http://" + deadport.Addr(t)
 	env := faastest.Env(t, nil, map[string]string{"QUOTE_SOURCE": "yahoo", "YAHOO_FINANCE_URL": down})
 	base := faastest.Run(t, usercommandsapp.Name, usercommandsapp.Wire, env)
 	store := faastest.Store(t, env)

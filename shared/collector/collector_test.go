@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/stockalert/stockalert/shared/collector"
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/deadport"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/query"
@@ -214,7 +214,7 @@ func TestEventsSurviveAKafkaOutageAndGoOutWithTheNextRun(t *testing.T) {
 	r.yahoo.SetQuote("AAPL", 190.5, "USD", at)
 	r.subscribe(t, "a@example.com", "AAPL")
 
-	down := deadBroker(t)
+	down := deadport.Addr(t)
 	// One attempt: the publish gives up on the dead broker after 3 s rather than 9.
 	rep, err := r.collectorWith(t, []string{down}, 1).Run(context.Background())
 	require.NoError(t, err, "a broker outage does not fail the run")
@@ -235,15 +235,6 @@ func TestEventsSurviveAKafkaOutageAndGoOutWithTheNextRun(t *testing.T) {
 	}
 	require.Equal(t, []float64{190.5, 191}, prices, "the held-back event first, then the new one")
 	require.Zero(t, storetest.Count(t, r.store.DB(), "outbox", ""))
-}
-
-// deadBroker returns an address where nothing listens.
-func deadBroker(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }
 
 // A run's summary is the one line its use-case decorator writes: the console event of `make run`.

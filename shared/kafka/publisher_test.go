@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/stockalert/stockalert/internal/logcapture"
+	"github.com/stockalert/stockalert/shared/deadport"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/stockalert"
@@ -289,7 +290,7 @@ func TestEnsureTopicsReportsRefusals(t *testing.T) {
 
 func TestPublishFailsWithinDeadlineWhenBrokerUnreachable(t *testing.T) {
 	t.Parallel()
-	dead := deadAddr(t)
+	dead := deadport.Addr(t)
 	p := newPublisher(t, []string{dead}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -379,19 +380,6 @@ func TestPublishFailsWithinDeadlineWhenBrokerHangs(t *testing.T) {
 	if err == nil {
 		t.Fatal("Publish without deadline to a hanging broker succeeded")
 	}
-}
-
-// deadAddr returns a loopback address nothing listens on.
-func deadAddr(t *testing.T) string {
-	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 func TestPublishConcurrently(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/stockalert/stockalert/cmd/stockalert-admin/adminapp"
 	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/command"
+	"github.com/stockalert/stockalert/shared/deadport"
 	"github.com/stockalert/stockalert/shared/kafka"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
 	"github.com/stockalert/stockalert/shared/query"
@@ -478,19 +478,10 @@ func TestIsTerminal(t *testing.T) {
 	require.False(t, adminapp.IsTerminal(null), os.DevNull)
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // A broker that is down, or a topic that does not exist, is said in plain words; health still prints
 // the store part but fails.
 func TestBrokerErrorsInPlainWords(t *testing.T) {
-	addr := closedAddr(t)
+	addr := deadport.Addr(t)
 	e := newEnv(t, []string{addr})
 	e.register("ann@example.com", "AAPL")
 
