@@ -253,24 +253,7 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 	tickers, rep.OverLimit = c.bound(tickers)
 	c.skipped.Add(float64(rep.OverLimit))
 
-	quotes := make([]stockalert.Quote, len(tickers))
-	outcomes := make([]error, len(tickers))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.cfg.Concurrency)
-	for i, t := range tickers {
-		g.Go(func() error {
-			qctx, cancel := context.WithTimeout(gctx, c.cfg.QuoteTimeout)
-			defer cancel()
-			q, err := c.source.Quote(qctx, t)
-			if err == nil {
-				err = q.Validate() // a source's bad quote must not sink the whole batch
-			}
-			quotes[i], outcomes[i] = q, err
-			return nil
-		})
-	}
-	_ = g.Wait() // the goroutines never fail the group; outcomes holds each result
-
+	quotes, outcomes := c.price(ctx, tickers)
 	var got, stale []stockalert.Quote
 	now := c.cfg.Now()
 	for i, err := range outcomes {
@@ -329,6 +312,29 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 		}
 	}
 	return rep, purgeErr, nil
+}
+
+// price prices tickers: quotes[i] and outcomes[i] are tickers[i]'s quote and error (nil, one wrapping
+// stockalert.ErrNotFound, or a failure worth retrying). It never fails as a whole.
+func (c *Collector) price(ctx context.Context, tickers []stockalert.Ticker) (quotes []stockalert.Quote, outcomes []error) {
+	quotes = make([]stockalert.Quote, len(tickers))
+	outcomes = make([]error, len(tickers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.Concurrency)
+	for i, t := range tickers {
+		g.Go(func() error {
+			qctx, cancel := context.WithTimeout(gctx, c.cfg.QuoteTimeout)
+			defer cancel()
+			q, err := c.source.Quote(qctx, t)
+			if err == nil {
+				err = q.Validate() // a source's bad quote must not sink the whole batch
+			}
+			quotes[i], outcomes[i] = q, err
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines never fail the group; outcomes holds each result
+	return quotes, outcomes
 }
 
 // bound returns at most MaxTickers of tickers, starting where the previous bounded run stopped and
