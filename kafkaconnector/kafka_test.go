@@ -91,6 +91,32 @@ func (c *cluster) createTopic(t testing.TB, name string, partitions int32) {
 	if err != nil {
 		t.Fatalf("create topic %s: %v", name, err)
 	}
+	// A real broker answers CreateTopics before every partition has a leader: producing at once can
+	// fail with UNKNOWN_TOPIC_OR_PARTITION. Wait until the metadata shows each partition led.
+	for {
+		ds, err := c.admin.ListTopics(ctx, name)
+		if err != nil {
+			t.Fatalf("list topic %s: %v", name, err)
+		}
+		if d := ds[name]; d.Err == nil && len(d.Partitions) == int(partitions) && allLed(d.Partitions) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("topic %s: its %d partitions have no leader yet: %v", name, partitions, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// allLed reports whether every partition has a leader and no error.
+func allLed(ps kadm.PartitionDetails) bool {
+	for _, p := range ps {
+		if p.Err != nil || p.Leader < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // topicExists reports whether the cluster has topic with its partitions.
