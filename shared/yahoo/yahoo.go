@@ -51,10 +51,10 @@ const (
 	CrumbPath = "/v1/test/getcrumb"
 	// DefaultBatchSize is the symbols per v7 quote request (measured: see the README's "Collection
 	// at scale").
-	DefaultBatchSize = 100
+	DefaultBatchSize = 50
 	// DefaultRateLimit and DefaultRateBurst are each host's request budget, in requests/s.
-	DefaultRateLimit = 50
-	DefaultRateBurst = 50
+	DefaultRateLimit = 100
+	DefaultRateBurst = 100
 	// DefaultThrottleHold is how long a host keeps the rate a 429 lowered after its last 429.
 	DefaultThrottleHold = time.Minute
 	// DefaultHandshakeRetry is the first wait after a failed handshake (then doubling, up to
@@ -110,11 +110,11 @@ type Config struct {
 	CrumbURL string `env:"YAHOO_CRUMB_URL"`
 	// BatchSize is how many symbols one v7 quote request carries (Quotes). 1 turns batching off: the
 	// collector then prices each symbol with its own chart request.
-	BatchSize int `env:"YAHOO_BATCH_SIZE" envDefault:"100"`
+	BatchSize int `env:"YAHOO_BATCH_SIZE" envDefault:"50"`
 	// RateLimit is each upstream host's request budget in requests/s, RateBurst how many may go at
 	// once (golang.org/x/time/rate's token bucket).
-	RateLimit float64 `env:"YAHOO_RATE_LIMIT" envDefault:"50"`
-	RateBurst int     `env:"YAHOO_RATE_BURST" envDefault:"50"`
+	RateLimit float64 `env:"YAHOO_RATE_LIMIT" envDefault:"100"`
+	RateBurst int     `env:"YAHOO_RATE_BURST" envDefault:"100"`
 	// ThrottleHold is how long a host keeps the lowered rate after its last 429: then the next
 	// request finds the configured rate back.
 	ThrottleHold time.Duration `env:"YAHOO_THROTTLE_HOLD" envDefault:"1m"`
