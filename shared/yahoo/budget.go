@@ -59,8 +59,9 @@ func (b *budgets) host(host string) *hostBudget {
 
 // wait blocks until host's budget lets one more request go: after any Retry-After pause, then a token
 // of the (possibly lowered) rate. A host whose lowered rate has been quiet for hold gets the
-// configured rate back first. It returns ctx's error when ctx ends first, or an error wrapping
-// ErrUnavailable at once when the pause outlasts ctx's deadline.
+// configured rate back first. It returns ctx's error when ctx ends first; at once, an error wrapping
+// ErrUnavailable when a Retry-After pause outlasts ctx's deadline (Yahoo refuses us), or one wrapping
+// context.DeadlineExceeded when the budget has no token before it (our own pace: no outage).
 func (b *budgets) wait(ctx context.Context, host string) error {
 	b.mu.Lock()
 	h := b.host(host)
@@ -91,8 +92,9 @@ func (b *budgets) wait(ctx context.Context, host string) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("request abandoned: %w", context.Cause(ctx))
 		}
-		// The limiter refuses a wait that would outlast ctx's deadline.
-		return fmt.Errorf("%w: request budget of %s: %w", ErrUnavailable, host, err)
+		// The limiter refuses a wait that would outlast ctx's deadline: our own budget, not Yahoo's
+		// failure, so the breaker does not count it.
+		return fmt.Errorf("request abandoned: no token of %s's request budget before the caller's deadline (%w): %w", host, err, context.DeadlineExceeded)
 	}
 	return nil
 }

@@ -227,3 +227,18 @@ func TestQuotesGivesUpWithTheCaller(t *testing.T) {
 	require.Zero(t, f.fake.HTTPRequests(yahootest.EndpointChart), "no fallback once the caller gave up")
 	require.Equal(t, "closed", f.c.BreakerState())
 }
+
+// Our own request budget running dry before the caller's deadline is no outage of Yahoo's.
+func TestAnExhaustedBudgetIsNoOutage(t *testing.T) {
+	f := newFixture(t, yahoo.Config{BreakerFailures: 1, RateLimit: 0.01, RateBurst: 1, BatchSize: 1})
+	f.fake.SetQuote("AAPL", 1, "USD", marketTime)
+	_, err := f.c.Quote(context.Background(), "AAPL") // the burst's one token
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = f.c.Quote(ctx, "AAPL") // the next token is 100 s away
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, yahoo.ErrUnavailable)
+	require.Equal(t, "closed", f.c.BreakerState())
+	require.Equal(t, 1, f.fake.HTTPRequests(""))
+}
