@@ -28,6 +28,15 @@ type QuoteSource interface {
 	Quote(ctx context.Context, t stockalert.Ticker) (stockalert.Quote, error)
 }
 
+// batchSource is a QuoteSource that prices many tickers per request (the Yahoo client's v7 quote
+// endpoint, with its chart fallback).
+type batchSource interface {
+	// BatchSize is the most tickers one Quotes call should carry; 1 means batching is off.
+	BatchSize() int
+	// Quotes prices tickers: quotes[i] and errs[i] are tickers[i]'s, with Quote's error contract.
+	Quotes(ctx context.Context, tickers []stockalert.Ticker) (quotes []stockalert.Quote, errs []error)
+}
+
 // breakerReporter is a QuoteSource that reports its circuit breaker's state.
 type breakerReporter interface {
 	BreakerState() string
@@ -35,9 +44,10 @@ type breakerReporter interface {
 
 // Config tunes a run.
 type Config struct {
-	// Concurrency bounds the quote requests in flight.
+	// Concurrency bounds the source calls in flight: batches of quotes when the source prices many
+	// tickers per request (Yahoo: YAHOO_BATCH_SIZE), single quotes otherwise.
 	Concurrency int `env:"COLLECTOR_CONCURRENCY" envDefault:"8"`
-	// QuoteTimeout bounds one quote request.
+	// QuoteTimeout bounds one source call: one quote, or one batch with its chart fallbacks.
 	QuoteTimeout time.Duration `env:"COLLECTOR_QUOTE_TIMEOUT" envDefault:"15s"`
 	// MaxQuoteAge is the age past which a quote is stale (stockalert.IsStale): a symbol that stopped
 	// trading (renamed, delisted) whose source still answers with its last trade. A stale quote is
@@ -315,12 +325,34 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 }
 
 // price prices tickers: quotes[i] and outcomes[i] are tickers[i]'s quote and error (nil, one wrapping
-// stockalert.ErrNotFound, or a failure worth retrying). It never fails as a whole.
+// stockalert.ErrNotFound, or a failure worth retrying). A source that prices many tickers per request
+// (batchSource, the Yahoo client) gets them in batches of its BatchSize, Concurrency batches in
+// flight; any other source one ticker per call, Concurrency calls in flight. It never fails as a whole.
 func (c *Collector) price(ctx context.Context, tickers []stockalert.Ticker) (quotes []stockalert.Quote, outcomes []error) {
 	quotes = make([]stockalert.Quote, len(tickers))
 	outcomes = make([]error, len(tickers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
+	if b, ok := c.source.(batchSource); ok && b.BatchSize() > 1 {
+		size := b.BatchSize()
+		for start := 0; start < len(tickers); start += size {
+			end := min(start+size, len(tickers))
+			g.Go(func() error {
+				qctx, cancel := context.WithTimeout(gctx, c.cfg.QuoteTimeout)
+				defer cancel()
+				qs, errs := b.Quotes(qctx, tickers[start:end])
+				for k := range qs {
+					if errs[k] == nil {
+						errs[k] = qs[k].Validate()
+					}
+					quotes[start+k], outcomes[start+k] = qs[k], errs[k]
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		return quotes, outcomes
+	}
 	for i, t := range tickers {
 		g.Go(func() error {
 			qctx, cancel := context.WithTimeout(gctx, c.cfg.QuoteTimeout)

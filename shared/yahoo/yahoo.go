@@ -1,5 +1,7 @@
-// Package yahoo is the quote source over Yahoo Finance's chart API
-// (GET /v8/finance/chart/{SYMBOL}?range=1d&interval=1m).
+// Package yahoo is the quote source over Yahoo Finance: the chart API
+// (GET /v8/finance/chart/{SYMBOL}?range=1d&interval=1m) for one symbol and for histories, and the v7
+// quote API (GET /v7/finance/quote?symbols=A,B,…&crumb=…, behind a cookie and crumb handshake) for
+// many symbols per request, with the chart call as its fallback (see Quotes).
 //
 // Every request goes through a circuit breaker (github.com/sony/gobreaker/v2). Only failures of the
 // service count against it: 5xx, 429, 401/403 (Yahoo refusing us), timeouts and connection errors. An
@@ -7,8 +9,12 @@
 // fails fast with an error wrapping ErrCircuitOpen (and ErrUnavailable). State changes are logged and
 // exported as Prometheus metrics.
 //
-// A Client is safe for concurrent use. Bounding how many tickers are fetched at once is the caller's
-// business.
+// Every request also spends from a request budget per upstream host (golang.org/x/time/rate): a 429,
+// or an error answer carrying Retry-After, halves that host's rate and pauses it for the Retry-After
+// before the request is retried (see Config.RateLimit and Config.ThrottleHold).
+//
+// A Client is safe for concurrent use. Bounding how many requests are in flight is the caller's
+// business (Config.Conns sizes the connection pool for it).
 package yahoo
 
 import (
@@ -38,6 +44,22 @@ const (
 	DefaultBreakerFailures         = 5
 	DefaultBreakerOpenTimeout      = time.Minute
 	DefaultBreakerHalfOpenRequests = 1
+	// DefaultCookieURL answers any request with Yahoo's session cookie (usually on a 404 page); the
+	// handshake of yahoo-finance2 and yfinance starts there.
+	DefaultCookieURL = "https://fc.yahoo.com"
+	// CrumbPath is the crumb endpoint's path on BaseURL's host.
+	CrumbPath = "/v1/test/getcrumb"
+	// DefaultBatchSize is the symbols per v7 quote request (measured: see the README's "Collection
+	// at scale").
+	DefaultBatchSize = 50
+	// DefaultRateLimit and DefaultRateBurst are each host's request budget, in requests/s.
+	DefaultRateLimit = 100
+	DefaultRateBurst = 100
+	// DefaultThrottleHold is how long a host keeps the rate a 429 lowered after its last 429.
+	DefaultThrottleHold = time.Minute
+	// DefaultHandshakeRetry is the first wait after a failed handshake (then doubling, up to
+	// maxHandshakeRetry).
+	DefaultHandshakeRetry = 2 * time.Minute
 )
 
 const (
@@ -46,6 +68,9 @@ const (
 	chartPathPrefix         = "/v8/finance/chart/"
 	defaultMaxIdlePerHost   = 16
 	defaultIdleConnsTimeout = 90 * time.Second
+	// maxThrottleRetries is how many times one request is retried after a 429 before it fails.
+	maxThrottleRetries = 3
+	maxHandshakeRetry  = time.Hour
 )
 
 // Errors Quote wraps; test them with errors.Is.
@@ -76,6 +101,29 @@ type Config struct {
 	// BreakerHalfOpenRequests is how many probes may run while half-open; as many consecutive
 	// successes close the breaker again.
 	BreakerHalfOpenRequests uint32 `env:"YAHOO_BREAKER_HALF_OPEN_REQUESTS" envDefault:"1"`
+	// CookieURL is where the handshake gets Yahoo's session cookie: the Set-Cookie of whatever it
+	// answers (fc.yahoo.com answers 404 with it). Empty: DefaultCookieURL when BaseURL is Yahoo's
+	// (DefaultBaseURL), else BaseURL itself (a fake or a proxy that serves the handshake on one host).
+	CookieURL string `env:"YAHOO_COOKIE_URL"`
+	// CrumbURL answers the crumb that goes with the cookie, as a plain-text body. Empty:
+	// BaseURL + CrumbPath.
+	CrumbURL string `env:"YAHOO_CRUMB_URL"`
+	// BatchSize is how many symbols one v7 quote request carries (Quotes). 1 turns batching off: the
+	// collector then prices each symbol with its own chart request.
+	BatchSize int `env:"YAHOO_BATCH_SIZE" envDefault:"50"`
+	// RateLimit is each upstream host's request budget in requests/s, RateBurst how many may go at
+	// once (golang.org/x/time/rate's token bucket).
+	RateLimit float64 `env:"YAHOO_RATE_LIMIT" envDefault:"100"`
+	RateBurst int     `env:"YAHOO_RATE_BURST" envDefault:"100"`
+	// ThrottleHold is how long a host keeps the lowered rate after its last 429: then the next
+	// request finds the configured rate back.
+	ThrottleHold time.Duration `env:"YAHOO_THROTTLE_HOLD" envDefault:"1m"`
+	// HandshakeRetry is how long after a failed handshake the next one may be tried (meanwhile Quotes
+	// falls back to chart requests); it doubles with each failure in a row, up to an hour.
+	HandshakeRetry time.Duration `env:"YAHOO_HANDSHAKE_RETRY" envDefault:"2m"`
+	// Conns sizes the connection pool: at most Conns connections per host, all kept idle between
+	// requests. The data-collector sets it to COLLECTOR_CONCURRENCY; 0 keeps 16 idle and no cap.
+	Conns int `env:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -97,6 +145,30 @@ func (c Config) withDefaults() Config {
 	if c.BreakerHalfOpenRequests == 0 {
 		c.BreakerHalfOpenRequests = DefaultBreakerHalfOpenRequests
 	}
+	if c.CookieURL == "" {
+		c.CookieURL = DefaultCookieURL
+		if strings.TrimSuffix(c.BaseURL, "/") != DefaultBaseURL {
+			c.CookieURL = strings.TrimSuffix(c.BaseURL, "/") + "/"
+		}
+	}
+	if c.CrumbURL == "" {
+		c.CrumbURL = strings.TrimSuffix(c.BaseURL, "/") + CrumbPath
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = DefaultRateBurst
+	}
+	if c.ThrottleHold == 0 {
+		c.ThrottleHold = DefaultThrottleHold
+	}
+	if c.HandshakeRetry == 0 {
+		c.HandshakeRetry = DefaultHandshakeRetry
+	}
 	return c
 }
 
@@ -114,6 +186,29 @@ func (c Config) validate() error {
 	if c.BreakerOpenTimeout < 0 {
 		return fmt.Errorf("YAHOO_BREAKER_OPEN_TIMEOUT: %s must be positive", c.BreakerOpenTimeout)
 	}
+	for _, u := range []struct{ name, v string }{{"YAHOO_COOKIE_URL", c.CookieURL}, {"YAHOO_CRUMB_URL", c.CrumbURL}} {
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("%s: %q is not an http(s) URL", u.name, u.v)
+		}
+	}
+	if c.BatchSize < 1 {
+		return fmt.Errorf("YAHOO_BATCH_SIZE: %d must be at least 1", c.BatchSize)
+	}
+	if c.RateLimit <= 0 || math.IsInf(c.RateLimit, 0) || math.IsNaN(c.RateLimit) {
+		return fmt.Errorf("YAHOO_RATE_LIMIT: %v must be a positive number of requests/s", c.RateLimit)
+	}
+	if c.RateBurst < 1 {
+		return fmt.Errorf("YAHOO_RATE_BURST: %d must be at least 1", c.RateBurst)
+	}
+	if c.ThrottleHold < 0 {
+		return fmt.Errorf("YAHOO_THROTTLE_HOLD: %s must be positive", c.ThrottleHold)
+	}
+	if c.HandshakeRetry < 0 {
+		return fmt.Errorf("YAHOO_HANDSHAKE_RETRY: %s must be positive", c.HandshakeRetry)
+	}
+	if c.Conns < 0 {
+		return fmt.Errorf("yahoo Conns: %d must not be negative", c.Conns)
+	}
 	return nil
 }
 
@@ -122,14 +217,36 @@ type Client struct {
 	base      string
 	timeout   time.Duration
 	userAgent string
+	batchSize int
+	logger    *slog.Logger
 	http      *http.Client
+	// noRedirect is http without following redirects: the cookie request reads the first answer's
+	// Set-Cookie (and sees a redirect to the EU consent flow as such).
+	noRedirect *http.Client
 	// breaker guards quotes and histories alike: one view of Yahoo's health.
 	breaker *gobreaker.CircuitBreaker[struct{}]
+	budgets *budgets
+	session *session
+	m       metrics
 }
 
-// New builds a Client. It registers two collectors with reg (nil registers nothing):
-// stockalert_quote_breaker_state{source="yahoo"} (0 closed, 1 half-open, 2 open) and
-// stockalert_quote_breaker_transitions_total{source="yahoo",from,to}. A nil logger logs nowhere.
+// metrics are the Client's Prometheus collectors beyond the breaker's.
+type metrics struct {
+	batches    *prometheus.CounterVec
+	fallbacks  *prometheus.CounterVec
+	handshakes *prometheus.CounterVec
+	throttled  *prometheus.CounterVec
+	rate       *prometheus.GaugeVec
+}
+
+// New builds a Client. It registers its collectors with reg (nil registers nothing), all labelled
+// source="yahoo": stockalert_quote_breaker_state (0 closed, 1 half-open, 2 open),
+// stockalert_quote_breaker_transitions_total{from,to}, stockalert_quote_batches_total{outcome}
+// (ok, fallback), stockalert_quote_fallbacks_total{reason} (symbols priced by a chart request instead:
+// batch_failed, missing), stockalert_quote_handshakes_total{outcome} (ok, failed),
+// stockalert_quote_throttled_total{host} (429 or Retry-After answers) and
+// stockalert_quote_rate_limit{host} (the host's current budget, requests/s). A nil logger logs
+// nowhere.
 //
 // It returns an error naming the variable when cfg is invalid, or the registration error when reg
 // already holds collectors of those names and labels.
@@ -142,23 +259,49 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Client, e
 		logger = slog.New(slog.DiscardHandler)
 	}
 
+	source := prometheus.Labels{"source": sourceLabel}
 	state := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "stockalert_quote_breaker_state",
 		Help:        "State of the quote source's circuit breaker: 0 closed, 1 half-open, 2 open.",
-		ConstLabels: prometheus.Labels{"source": sourceLabel},
+		ConstLabels: source,
 	})
 	transitions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name:        "stockalert_quote_breaker_transitions_total",
 		Help:        "State changes of the quote source's circuit breaker.",
-		ConstLabels: prometheus.Labels{"source": sourceLabel},
+		ConstLabels: source,
 	}, []string{"from", "to"})
+	m := metrics{
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockalert_quote_batches_total", ConstLabels: source,
+			Help: "Batch quote requests by outcome: ok, or fallback (the batch or its handshake failed; its symbols went to chart requests).",
+		}, []string{"outcome"}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockalert_quote_fallbacks_total", ConstLabels: source,
+			Help: "Symbols of a batch priced by a chart request instead, by reason: batch_failed, missing (not in the batch's answer).",
+		}, []string{"reason"}),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockalert_quote_handshakes_total", ConstLabels: source,
+			Help: "Cookie and crumb handshakes by outcome: ok, failed.",
+		}, []string{"outcome"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockalert_quote_throttled_total", ConstLabels: source,
+			Help: "Answers that asked us to slow down (429, or Retry-After), by host.",
+		}, []string{"host"}),
+		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "stockalert_quote_rate_limit", ConstLabels: source,
+			Help: "Current request budget of each upstream host, requests/s (lowered after a 429).",
+		}, []string{"host"}),
+	}
 	if reg != nil {
-		if err := reg.Register(state); err != nil {
-			return nil, fmt.Errorf("register yahoo breaker state gauge: %w", err)
-		}
-		if err := reg.Register(transitions); err != nil {
-			reg.Unregister(state)
-			return nil, fmt.Errorf("register yahoo breaker transitions counter: %w", err)
+		var done []prometheus.Collector
+		for _, col := range []prometheus.Collector{state, transitions, m.batches, m.fallbacks, m.handshakes, m.throttled, m.rate} {
+			if err := reg.Register(col); err != nil {
+				for _, d := range done {
+					reg.Unregister(d)
+				}
+				return nil, fmt.Errorf("register yahoo metrics: %w", err)
+			}
+			done = append(done, col)
 		}
 	}
 
@@ -186,14 +329,26 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Client, e
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = defaultMaxIdlePerHost
+	if cfg.Conns > 0 {
+		transport.MaxIdleConnsPerHost = cfg.Conns
+		transport.MaxConnsPerHost = cfg.Conns
+		transport.MaxIdleConns = max(transport.MaxIdleConns, 2*cfg.Conns)
+	}
 	transport.IdleConnTimeout = defaultIdleConnsTimeout
 
 	return &Client{
-		base:      strings.TrimSuffix(cfg.BaseURL, "/"),
-		timeout:   cfg.Timeout,
-		userAgent: cfg.UserAgent,
-		http:      &http.Client{Transport: transport},
-		breaker:   gobreaker.NewCircuitBreaker[struct{}](settings),
+		base:       strings.TrimSuffix(cfg.BaseURL, "/"),
+		timeout:    cfg.Timeout,
+		userAgent:  cfg.UserAgent,
+		batchSize:  cfg.BatchSize,
+		logger:     logger,
+		http:       &http.Client{Transport: transport},
+		noRedirect: &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		breaker:    gobreaker.NewCircuitBreaker[struct{}](settings),
+		budgets: newBudgets(cfg.RateLimit, cfg.RateBurst, cfg.ThrottleHold,
+			func(host string, r float64) { m.rate.WithLabelValues(host).Set(r) }),
+		session: newSession(cfg.CookieURL, cfg.CrumbURL, cfg.HandshakeRetry),
+		m:       m,
 	}, nil
 }
 
@@ -266,52 +421,116 @@ type chartResponse struct {
 }
 
 func (c *Client) fetch(ctx context.Context, t stockalert.Ticker, query url.Values) (chartResponse, error) {
-	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
 	u := c.base + chartPathPrefix + escapeSegment(string(t)) + "?" + query.Encode()
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u, nil)
+	resp, err := c.get(ctx, c.http, u, http.Header{"Accept": {"application/json"}})
 	if err != nil {
-		return chartResponse{}, fmt.Errorf("build request: %w", err)
+		return chartResponse{}, err
 	}
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return chartResponse{}, c.transportError(ctx, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return chartResponse{}, c.transportError(ctx, err)
-	}
-	if len(body) > maxBody {
-		return chartResponse{}, fmt.Errorf("%w: body longer than %d bytes", ErrInvalidResponse, maxBody)
-	}
-
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500,
-		resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
-		return chartResponse{}, fmt.Errorf("%w: status %s", ErrUnavailable, resp.Status)
+	if err := serviceFailure(resp); err != nil {
+		return chartResponse{}, err
 	}
 
 	var doc chartResponse
-	decodeErr := json.Unmarshal(body, &doc)
+	decodeErr := json.Unmarshal(resp.body, &doc)
 	if decodeErr == nil && doc.Chart != nil && doc.Chart.Error != nil {
 		e := doc.Chart.Error
-		if resp.StatusCode == http.StatusNotFound || strings.EqualFold(e.Code, "Not Found") {
+		if resp.status == http.StatusNotFound || strings.EqualFold(e.Code, "Not Found") {
 			return chartResponse{}, fmt.Errorf("symbol %s: %w (%s)", t, stockalert.ErrNotFound, e.Description)
 		}
-		return chartResponse{}, fmt.Errorf("%w: status %s: %s: %s", ErrInvalidResponse, resp.Status, e.Code, e.Description)
+		return chartResponse{}, fmt.Errorf("%w: status %d: %s: %s", ErrInvalidResponse, resp.status, e.Code, e.Description)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return chartResponse{}, fmt.Errorf("%w: status %s", ErrInvalidResponse, resp.Status)
+	if resp.status != http.StatusOK {
+		return chartResponse{}, fmt.Errorf("%w: status %d", ErrInvalidResponse, resp.status)
 	}
 	if decodeErr != nil {
 		return chartResponse{}, fmt.Errorf("%w: decode chart: %w", ErrInvalidResponse, decodeErr)
 	}
 	return doc, nil
+}
+
+// serviceFailure is the error wrapping ErrUnavailable for an answer that says the service failed or
+// refuses us (429, 5xx, 401, 403), nil for any other.
+func serviceFailure(resp response) error {
+	switch s := resp.status; {
+	case s == http.StatusTooManyRequests, s >= 500, s == http.StatusUnauthorized, s == http.StatusForbidden:
+		return fmt.Errorf("%w: status %d %s", ErrUnavailable, s, http.StatusText(s))
+	}
+	return nil
+}
+
+// response is an answer read in full (at most maxBody bytes).
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// get sends GET u with the User-Agent and header through hc, within the request budget of u's host,
+// each attempt bounded by the client's timeout. A 429, or an error answer carrying Retry-After, slows
+// the host down (budgets.throttled); a 429 is then retried, after its Retry-After, up to
+// maxThrottleRetries times while the pause fits within the timeout, and returned as it is after that.
+//
+// Errors: as transportError classifies a request that got no answer; ErrInvalidResponse for a body
+// over maxBody; the budget's (ctx's error, or ErrUnavailable when a pause outlasts ctx's deadline).
+func (c *Client) get(ctx context.Context, hc *http.Client, u string, header http.Header) (response, error) {
+	host := hostOf(u)
+	for attempt := 0; ; attempt++ {
+		if err := c.budgets.wait(ctx, host); err != nil {
+			return response{}, err
+		}
+		resp, err := c.once(ctx, hc, u, header)
+		if err != nil {
+			return response{}, err
+		}
+		ra, hasRA := retryAfter(resp.header, time.Now())
+		if resp.status != http.StatusTooManyRequests && (!hasRA || resp.status < 400) {
+			return resp, nil
+		}
+		c.m.throttled.WithLabelValues(host).Inc()
+		pause := c.budgets.throttled(host, ra)
+		c.logger.Log(ctx, slog.LevelWarn, "yahoo asked us to slow down: lowered the request rate",
+			"host", host, "status", resp.status, "retry_after", ra.String(), "rate", c.budgets.rate(host), "attempt", attempt+1)
+		if resp.status != http.StatusTooManyRequests || attempt >= maxThrottleRetries || pause > c.timeout {
+			return resp, nil
+		}
+	}
+}
+
+// once makes one request and reads its answer.
+func (c *Client) once(ctx context.Context, hc *http.Client, u string, header http.Header) (response, error) {
+	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u, nil)
+	if err != nil {
+		return response{}, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+
+	resp, err := hc.Do(req)
+	if err != nil {
+		return response{}, c.transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return response{}, c.transportError(ctx, err)
+	}
+	if len(body) > maxBody {
+		return response{}, fmt.Errorf("%w: body longer than %d bytes", ErrInvalidResponse, maxBody)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+// hostOf is u's host (with its port), the key of its request budget.
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
 }
 
 func parseChart(t stockalert.Ticker, doc chartResponse) (stockalert.Quote, error) {

@@ -260,7 +260,8 @@ func TestServiceFailuresTripTheBreaker(t *testing.T) {
 		{"500", func(s *yahootest.Server) { s.Fail("", 500, 1) }},
 		{"502", func(s *yahootest.Server) { s.Fail("", 502, 1) }},
 		{"503", func(s *yahootest.Server) { s.Fail("", 503, 1) }},
-		{"429", func(s *yahootest.Server) { s.Fail("", 429, 1) }},
+		// A 429 slows down and is retried (three times): only a fourth in a row fails the request.
+		{"429", func(s *yahootest.Server) { s.Fail("", 429, 4) }},
 		{"401", func(s *yahootest.Server) { s.Fail("", 401, 1) }},
 		{"403", func(s *yahootest.Server) { s.Fail("", 403, 1) }},
 		{"timeout", func(s *yahootest.Server) { s.Hang("", 1) }},
@@ -445,6 +446,8 @@ func TestConfigFromEnvironment(t *testing.T) {
 		BaseURL: yahoo.DefaultBaseURL, Timeout: yahoo.DefaultTimeout, UserAgent: yahoo.DefaultUserAgent,
 		BreakerFailures: yahoo.DefaultBreakerFailures, BreakerOpenTimeout: yahoo.DefaultBreakerOpenTimeout,
 		BreakerHalfOpenRequests: yahoo.DefaultBreakerHalfOpenRequests,
+		BatchSize:               yahoo.DefaultBatchSize, RateLimit: yahoo.DefaultRateLimit, RateBurst: yahoo.DefaultRateBurst,
+		ThrottleHold: yahoo.DefaultThrottleHold, HandshakeRetry: yahoo.DefaultHandshakeRetry,
 	}
 	if cfg != want {
 		t.Errorf("defaults from env tags = %+v, want %+v", cfg, want)

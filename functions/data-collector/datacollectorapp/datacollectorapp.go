@@ -13,8 +13,10 @@
 // that may find a symbol accepted unverified unknown before its subscriptions are dropped, each user
 // told on to-notifier) (a quote older than it is recorded but announces no
 // event; shared/collector); YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
-// YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT and YAHOO_BREAKER_HALF_OPEN_REQUESTS
-// (shared/yahoo); SIMULATED_SEED and SIMULATED_VOLATILITY (shared/randomwalk); KAFKA_BROKERS
+// YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT, YAHOO_BREAKER_HALF_OPEN_REQUESTS,
+// YAHOO_COOKIE_URL, YAHOO_CRUMB_URL, YAHOO_BATCH_SIZE, YAHOO_RATE_LIMIT, YAHOO_RATE_BURST,
+// YAHOO_THROTTLE_HOLD and YAHOO_HANDSHAKE_RETRY (shared/yahoo; its connection pool is sized to
+// COLLECTOR_CONCURRENCY); SIMULATED_SEED and SIMULATED_VOLATILITY (shared/randomwalk); KAFKA_BROKERS
 // (required), KAFKA_CLIENT_ID, KAFKA_WRITE_TIMEOUT, KAFKA_BATCH_TIMEOUT, KAFKA_BATCH_SIZE,
 // KAFKA_MAX_ATTEMPTS, KAFKA_AUTO_CREATE_TOPICS, KAFKA_TOPIC_PARTITIONS and KAFKA_TOPIC_REPLICATION
 // (shared/kafka); SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured); and
@@ -60,6 +62,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err := p.Parse(&cfg); err != nil {
 		return nil, err
 	}
+	// One connection per batch in flight, kept between runs.
+	cfg.Quotes.Yahoo.Conns = cfg.Collector.Concurrency
 	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
 	if err != nil {
 		return nil, err

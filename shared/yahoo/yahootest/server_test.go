@@ -98,7 +98,7 @@ func TestUnknownSymbolAndBadInput(t *testing.T) {
 	if status != 400 || !strings.Contains(string(body), `"code":"Bad Request"`) {
 		t.Errorf("bad interval: %d %s", status, body)
 	}
-	status, _, _ = get(t, s.URL()+"/v7/finance/quote?symbols=AAPL")
+	status, _, _ = get(t, s.URL()+"/v6/finance/quote?symbols=AAPL")
 	if status != 404 {
 		t.Errorf("other path: %d", status)
 	}
