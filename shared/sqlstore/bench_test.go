@@ -65,61 +65,78 @@ func BenchmarkRecordPrices(b *testing.B) {
 // outbox, one transaction); "find/set-based" only the statement that finds the firing rules;
 // "find/per-rule" the baseline that finds the same rules with one query per rule of the ticker. Each
 // reports its p50 and p99 per event in milliseconds: compare ratios within one run.
+//
+// BENCH_SCALE=1 (make bench BENCH_SCALE=1) adds the same at 1,000,000 rules (100,000 users × 10, 1,000
+// rules a ticker), as sqlite-1M and mysql-1M.
 func BenchmarkEvaluatePrice(b *testing.B) {
+	type size struct {
+		suffix string
+		users  int
+	}
+	sizes := []size{{"", 10_000}}
+	if os.Getenv("BENCH_SCALE") != "" {
+		sizes = append(sizes, size{"-1M", 100_000})
+	}
 	for _, st := range benchStores() {
-		b.Run(st.name, func(b *testing.B) {
-			s := st.open(b)
-			seed(b, s.DB(), 10_000, 10, 1000, 1)
-			settle(b, s)
-			ctx := context.Background()
-			t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-			quote := func(i int) stockalert.Quote {
-				rng := rand.New(rand.NewPCG(uint64(i), 7))
-				price := 100 + rng.Float64()*50
-				return stockalert.Quote{Ticker: stockalert.Ticker(ticker(i % 1000)), Price: price, Currency: "USD",
-					PreviousClose: price * (0.96 + rng.Float64()*0.08), Time: t0.Add(time.Duration(i) * time.Second)}
+		for _, sz := range sizes {
+			benchmarkEvaluatePrice(b, st.name+sz.suffix, st.open, sz.users)
+		}
+	}
+}
+
+func benchmarkEvaluatePrice(b *testing.B, name string, open storetest.Opener, users int) {
+	b.Run(name, func(b *testing.B) {
+		s := open(b)
+		seed(b, s.DB(), users, 10, 1000, 1)
+		settle(b, s)
+		ctx := context.Background()
+		t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+		quote := func(i int) stockalert.Quote {
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			price := 100 + rng.Float64()*50
+			return stockalert.Quote{Ticker: stockalert.Ticker(ticker(i % 1000)), Price: price, Currency: "USD",
+				PreviousClose: price * (0.96 + rng.Float64()*0.08), Time: t0.Add(time.Duration(i) * time.Second)}
+		}
+		for i := range 20 { // the baseline finds what the set-based statement finds
+			set, err := s.FiringRules(ctx, quote(i))
+			if err != nil {
+				b.Fatal(err)
 			}
-			for i := range 20 { // the baseline finds what the set-based statement finds
-				set, err := s.FiringRules(ctx, quote(i))
-				if err != nil {
+			one, err := s.FiringRulesOneByOne(ctx, quote(i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ids(set) != ids(one) {
+				b.Fatalf("%s: set-based %s, one by one %s", quote(i).Ticker, ids(set), ids(one))
+			}
+		}
+		evaluate := command.NewEvaluatePriceHandler(s, stockalert.TopicAlerts, nil, nil)
+		b.Run("evaluate", func(b *testing.B) {
+			before := storetest.Count(b, s.DB(), "alerts", "")
+			perOp(b, func(i int) {
+				if err := evaluate.Handle(ctx, command.EvaluatePrice{Event: stockalert.NewPriceEvent(fmt.Sprintf("bench-%d", i), quote(i))}); err != nil {
 					b.Fatal(err)
 				}
-				one, err := s.FiringRulesOneByOne(ctx, quote(i))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if ids(set) != ids(one) {
-					b.Fatalf("%s: set-based %s, one by one %s", quote(i).Ticker, ids(set), ids(one))
-				}
-			}
-			evaluate := command.NewEvaluatePriceHandler(s, stockalert.TopicAlerts, nil, nil)
-			b.Run("evaluate", func(b *testing.B) {
-				before := storetest.Count(b, s.DB(), "alerts", "")
+			})
+			b.ReportMetric(float64(storetest.Count(b, s.DB(), "alerts", "")-before)/float64(b.N), "alerts/op")
+		})
+		for _, find := range []struct {
+			name string
+			fn   func(context.Context, stockalert.Quote) ([]stockalert.OwnedRule, error)
+		}{{"find/set-based", s.FiringRules}, {"find/per-rule", s.FiringRulesOneByOne}} {
+			b.Run(find.name, func(b *testing.B) {
+				found := 0
 				perOp(b, func(i int) {
-					if err := evaluate.Handle(ctx, command.EvaluatePrice{Event: stockalert.NewPriceEvent(fmt.Sprintf("bench-%d", i), quote(i))}); err != nil {
+					rules, err := find.fn(ctx, quote(i))
+					if err != nil {
 						b.Fatal(err)
 					}
+					found += len(rules)
 				})
-				b.ReportMetric(float64(storetest.Count(b, s.DB(), "alerts", "")-before)/float64(b.N), "alerts/op")
+				b.ReportMetric(float64(found)/float64(b.N), "rules/op")
 			})
-			for _, find := range []struct {
-				name string
-				fn   func(context.Context, stockalert.Quote) ([]stockalert.OwnedRule, error)
-			}{{"find/set-based", s.FiringRules}, {"find/per-rule", s.FiringRulesOneByOne}} {
-				b.Run(find.name, func(b *testing.B) {
-					found := 0
-					perOp(b, func(i int) {
-						rules, err := find.fn(ctx, quote(i))
-						if err != nil {
-							b.Fatal(err)
-						}
-						found += len(rules)
-					})
-					b.ReportMetric(float64(found)/float64(b.N), "rules/op")
-				})
-			}
-		})
-	}
+		}
+	})
 }
 
 // perOp runs op under b.Loop and reports the p50 and p99 of its durations in milliseconds.
