@@ -34,8 +34,22 @@ dashboard-image: ## docs/dashboard.png: the browser test's screenshot of the sig
 lint: ## golangci-lint with .golangci.yml (gofmt, goimports, vet, staticcheck, the import rule, …); zero findings
 	$(GO) run $(GOLANGCI_LINT) run --allow-parallel-runners $(PKGS)
 
-bench: ## benchmarks (timings live here, never in tests)
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+# bench: every package's benchmarks, then the issue-16 ones with fixed counts, all into bin/bench.txt,
+# then cmd/benchtable's table of figures, baselines, ratios and goals. BENCH_SCALE=1 adds the 1M-rule rows.
+BENCH_SCALE ?=
+TABLE_BENCH := ^Benchmark(EvaluatePrice|HotTicker|Delivery|ColdStart|Collection)$$
+bench: ## benchmarks (timings live here, never in tests), ending with the one table (README "Tests, benchmarks, CI")
+	@mkdir -p bin
+	set -o pipefail; { \
+	$(GO) test -run '^$$' -bench . -benchmem -skip '$(TABLE_BENCH)' $(PKGS) && \
+	BENCH_SCALE=$(BENCH_SCALE) $(GO) test -run '^$$' -bench '^BenchmarkEvaluatePrice$$' -benchtime 300x -timeout 30m ./shared/sqlstore && \
+	$(GO) test -run '^$$' -bench '^BenchmarkHotTicker$$' -benchtime 2x -timeout 30m ./shared/sqlstore && \
+	$(GO) test -run '^$$' -bench '^BenchmarkDelivery$$' -benchtime 90x ./shared/telegram && \
+	$(GO) test -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 35x ./localfaas/supervisor ./localfaas/cmd/localfaas && \
+	if [ -d shared/collector ] && grep -qs 'func BenchmarkCollection' shared/collector/*_test.go; then \
+	$(GO) test -run '^$$' -bench '^BenchmarkCollection$$' ./shared/collector; fi; \
+	} 2>&1 | tee bin/bench.txt
+	@echo; $(GO) run ./cmd/benchtable -stack stack.yml bin/bench.txt
 
 chart-image: ## docs/chart.png, the README's chart, drawn from the chart tests' fixed data
 	CHART_IMAGE_OUT=$(CURDIR)/docs/chart.png $(GO) test -count=1 -run '^TestWriteChartImage$$' ./shared/chart/

@@ -219,7 +219,9 @@ func (in *instance) awaitHealth(ctx context.Context, exited <-chan struct{}, sta
 			in.s.log.Info("function ready", "function", in.fn.name, "instance", in.name, "url", in.urlString(), "after", took.Round(time.Millisecond))
 			return
 		}
-		if interval < 250*time.Millisecond {
+		// Every 5 ms for the first second (a function is typically ready in 15–40 ms, and doubling from
+		// 5 ms reported one ready at 16 ms only at 35 ms, one at 36 ms at 75 ms), then backing off to 250 ms.
+		if interval < 250*time.Millisecond && time.Since(started) > time.Second {
 			interval *= 2
 		}
 		if !warned && time.Since(started) > 30*time.Second {

@@ -99,8 +99,12 @@ var (
 // q meets, of users who are not paused, with their owners' delivery settings, in one statement (see
 // firingSQL). change_pct rules are considered only when q carries a previous close.
 func (s *Store) FiringRules(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error) {
-	stmt, args := firingStatement(q)
-	rows, err := s.q(ctx).QueryContext(ctx, stmt, args...)
+	query, args := firingStatement(q)
+	stmt, err := s.prepared(ctx, query) //nolint:sqlclosecheck // the store's statement: Store.Close closes it
+	if err != nil {
+		return nil, fmt.Errorf("rules fired by %s at %g: %w", q.Ticker, q.Price, err)
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rules fired by %s at %g: %w", q.Ticker, q.Price, err)
 	}
@@ -180,8 +184,12 @@ func (s *Store) MarkAlerted(ctx context.Context, ids []int64, state stockalert.A
 // Rules that are done stay as they are; so do change_pct rules when q has no previous close (their
 // condition is then unknown).
 func (s *Store) Rearm(ctx context.Context, q stockalert.Quote) error {
-	stmt, args := rearmStatement(q)
-	if _, err := s.q(ctx).ExecContext(ctx, stmt, args...); err != nil {
+	query, args := rearmStatement(q)
+	stmt, err := s.prepared(ctx, query) //nolint:sqlclosecheck // the store's statement: Store.Close closes it
+	if err != nil {
+		return fmt.Errorf("re-arm: %w", err)
+	}
+	if _, err := stmt.ExecContext(ctx, args...); err != nil {
 		return fmt.Errorf("re-arm: %w", err)
 	}
 	return nil
@@ -209,6 +217,22 @@ func rearmStatement(q stockalert.Quote) (string, []any) {
 // false and records nothing; the caller then leaves every subscription as it is. The ticker's row is
 // locked until the transaction ends, so concurrent evaluations of one ticker take turns.
 func (s *Store) MarkEvaluated(ctx context.Context, ticker stockalert.Ticker, at time.Time) (newest bool, err error) {
+	// The usual case, a ticker evaluated before at an older (or the same) time, in one statement: the
+	// UPDATE locks the row and, on MySQL, re-reads it once the lock is granted (so two evaluations of a
+	// ticker still take turns). Matched rows, not changed ones, are counted on both stores (MySQL's
+	// CLIENT_FOUND_ROWS), so the same time counts too.
+	stmt, err := s.prepared(ctx, `UPDATE price_evaluations SET evaluated_at = ? WHERE ticker = ? AND evaluated_at <= ?`) //nolint:sqlclosecheck // the store's statement: Store.Close closes it
+	if err != nil {
+		return false, fmt.Errorf("record the evaluation of %s: %w", ticker, err)
+	}
+	res, err := stmt.ExecContext(ctx, ms(at), ticker, ms(at))
+	if err != nil {
+		return false, fmt.Errorf("record the evaluation of %s: %w", ticker, err)
+	}
+	if n, err := rowsAffected(res); err != nil || n == 1 {
+		return n == 1, err
+	}
+	// A first evaluation of the ticker, or a late quote.
 	q := s.q(ctx)
 	if _, err := q.ExecContext(ctx, `INSERT INTO price_evaluations (ticker, evaluated_at) VALUES (?, ?)`+
 		s.d.onConflictDoNothing("ticker"), ticker, ms(at)); err != nil {

@@ -169,7 +169,7 @@ func listTopics(t *testing.T, addr string) map[string]int {
 	return topics
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := listenGateway("127.0.0.1", 0)
 	if err != nil {
@@ -184,7 +184,7 @@ func freePort(t *testing.T) int {
 }
 
 // waitFor waits for cond, failing the test when the program exits first or within passes.
-func waitFor(t *testing.T, within time.Duration, what string, exited <-chan error, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, what string, exited <-chan error, cond func() bool) {
 	t.Helper()
 	lftest.Eventually(t, within, what, func() bool {
 		select {

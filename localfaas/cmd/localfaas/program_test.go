@@ -15,7 +15,7 @@ import (
 
 // program is the localfaas binary running as a user runs it, for the tests of the whole program.
 type program struct {
-	t              *testing.T
+	t              testing.TB
 	cmd            *exec.Cmd
 	stdout, stderr logcapture.Buffer
 	exited         chan error
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 // startProgram runs localfaas (this test binary as the program) on stackFile with a fresh data folder, a free gateway port
 // and env added to the test's environment. It kills the program, if still running, when the test ends,
 // and prints its output if the test failed.
-func startProgram(t *testing.T, stackFile string, env ...string) *program {
+func startProgram(t testing.TB, stackFile string, env ...string) *program {
 	t.Helper()
 	p := &program{t: t, exited: make(chan error, 1), port: freePort(t), data: filepath.Join(t.TempDir(), "data")}
 	p.gateway = "http://127.0.0.1:" + strconv.Itoa(p.port)

@@ -81,6 +81,11 @@ func OpenDB(dsn string, o Options) (*sql.DB, error) {
 	cfg.ParseTime = true       // goose's lock table scans DATETIME columns
 	cfg.ClientFoundRows = true // UPDATE reports matched rows, so "not found" is never "unchanged"
 	cfg.Collation = "utf8mb4_general_ci"
+	// One round trip per statement instead of three (prepare, execute, close): the driver quotes the
+	// arguments into the text itself. Safe here: utf8mb4 is not one of the multi-byte character sets
+	// (Big5, GBK, SJIS…) whose escaping it cannot do, which it refuses anyway (errInvalidDSNUnsafeCollation),
+	// and the store never enables multiStatements. Measured in README "Scaling: evaluation".
+	cfg.InterpolateParams = true
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
