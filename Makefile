@@ -46,8 +46,7 @@ bench: ## benchmarks (timings live here, never in tests), ending with the one ta
 	$(GO) test -run '^$$' -bench '^BenchmarkHotTicker$$' -benchtime 2x -timeout 30m ./shared/sqlstore && \
 	$(GO) test -run '^$$' -bench '^BenchmarkDelivery$$' -benchtime 90x ./shared/telegram && \
 	$(GO) test -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 35x ./localfaas/supervisor ./localfaas/cmd/localfaas && \
-	if [ -d shared/collector ] && grep -qs 'func BenchmarkCollection' shared/collector/*_test.go; then \
-	$(GO) test -run '^$$' -bench '^BenchmarkCollection$$' ./shared/collector; fi; \
+	$(GO) test -run '^$$' -bench '^BenchmarkCollection$$' ./shared/collector; \
 	} 2>&1 | tee bin/bench.txt
 	@echo; $(GO) run ./cmd/benchtable -stack stack.yml bin/bench.txt
 
