@@ -19,6 +19,7 @@ import (
 
 	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
 	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
+	"github.com/stockalert/stockalert/functions/quote-collector/quotecollectorapp"
 	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
@@ -50,14 +51,15 @@ func serveGateway(t *testing.T, routes map[string]http.Handler) string {
 }
 
 // gatewayMux is what the pipelines need of an OpenFaaS gateway: the provider API the kafka-connector
-// reads (alert-system subscribed to to-alert-system, alert-notifier to to-notifier, in namespace
-// openfaas-fn) and, for each function in routes, /function/<name>[.openfaas-fn][/path] handed to its
+// reads (alert-system subscribed to to-alert-system, alert-notifier to to-notifier, quote-collector to
+// to-quote-collector, in namespace openfaas-fn) and, for each function in routes, /function/<name>[.openfaas-fn][/path] handed to its
 // handler with the prefix stripped.
 func gatewayMux(t *testing.T, routes map[string]http.Handler) http.Handler {
 	t.Helper()
 	fns := []types.FunctionStatus{
 		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
 		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
+		{Name: quotecollectorapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicCollect}},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
