@@ -28,17 +28,18 @@ import (
 // through the shipped composition roots, the fake Yahoo answering each request after 50 ms
 // (BENCH_YAHOO_LATENCY): from the cron call to the data-collector until the last price event is in
 // to-alert-system. Single process (COLLECTOR_FANOUT_BATCH=0) against fan-out in batches of 100 over
-// 6 partitions, to one and to two quote-collector replicas (processes behind the gateway, which
+// 6 partitions (BENCH_FANOUT_BATCH), to one and to two quote-collector replicas (processes behind the gateway, which
 // spreads the connector's invocations over them in turn); COLLECTOR_CONCURRENCY is the default, 8.
 // It reports tickers/s and Yahoo requests per collection.
 func BenchmarkCollectionOverReplicas(b *testing.B) {
 	tickers := benchInt(b, "BENCH_COLLECT_TICKERS", 5000)
 	latency, err := time.ParseDuration(benchEnv("BENCH_YAHOO_LATENCY", "50ms"))
 	require.NoError(b, err)
+	batch := benchInt(b, "BENCH_FANOUT_BATCH", 100)
 	for _, c := range []struct {
 		name            string
 		batch, replicas int
-	}{{"single-process", 0, 0}, {"fanout-batch100/replicas=1", 100, 1}, {"fanout-batch100/replicas=2", 100, 2}} {
+	}{{"single-process", 0, 0}, {fmt.Sprintf("fanout-batch%d/replicas=1", batch), batch, 1}, {fmt.Sprintf("fanout-batch%d/replicas=2", batch), batch, 2}} {
 		b.Run(c.name, func(b *testing.B) { benchCollection(b, tickers, latency, c.batch, c.replicas) })
 	}
 }
