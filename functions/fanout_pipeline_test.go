@@ -88,6 +88,9 @@ func TestPipelineFansTheCollectionOutOverReplicas(t *testing.T) {
 
 	// Every price event reaches alert-system, the failed batch's after its retry.
 	require.Eventually(t, func() bool { return len(evaluator.answered()) == len(tickers) }, time.Minute, 20*time.Millisecond)
+	// A replica publishes its events before it answers: wait for the answers (four: one batch twice).
+	require.Eventually(t, func() bool { return len(pool.routes[0].answered())+len(pool.routes[1].answered()) == 4 },
+		time.Minute, 20*time.Millisecond)
 	var answered []int
 	for i, r := range pool.routes {
 		got := r.answered()
