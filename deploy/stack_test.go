@@ -161,7 +161,7 @@ func TestCronScheduleParsesAsTheCronConnectorDoes(t *testing.T) {
 func TestTopicsAgreeAcrossStackLocalFaaSAndDeployFiles(t *testing.T) {
 	s := loadStack(t, defaultsOnly)
 	consumed := s.ConsumedTopics()
-	published := []string{stockalert.TopicAlerts, stockalert.TopicPrices}
+	published := []string{stockalert.TopicAlerts, stockalert.TopicPrices, stockalert.TopicCollect}
 	slices.Sort(published)
 	if !reflect.DeepEqual(consumed, published) {
 		t.Errorf("functions are triggered by %v but publish to %v", consumed, published)

@@ -37,7 +37,7 @@ type route struct {
 	statuses []int
 }
 
-func newRoute(t *testing.T, base string) *route {
+func newRoute(t testing.TB, base string) *route {
 	t.Helper()
 	u, err := url.Parse(base)
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stockalert/stockalert/functions/alert-notifier/alertnotifierapp"
 	"github.com/stockalert/stockalert/functions/alert-system/alertsystemapp"
+	"github.com/stockalert/stockalert/functions/quote-collector/quotecollectorapp"
 	"github.com/stockalert/stockalert/internal/faastest"
 	"github.com/stockalert/stockalert/kafkaconnector"
 	"github.com/stockalert/stockalert/shared/kafka/kafkatest"
@@ -29,7 +30,7 @@ import (
 // function shares, as on one OpenFaaS (a fresh store, the brokers, the partitions of the topics they
 // create), plus the function's own settings. Never the test process's environment: the tests run in
 // parallel.
-func sharedEnv(t *testing.T, brokers []string, partitions int) func(own map[string]string) map[string]string {
+func sharedEnv(t testing.TB, brokers []string, partitions int) func(own map[string]string) map[string]string {
 	t.Helper()
 	shared := faastest.StoreEnv(t)
 	shared["KAFKA_BROKERS"] = strings.Join(brokers, ",")
@@ -42,7 +43,7 @@ func sharedEnv(t *testing.T, brokers []string, partitions int) func(own map[stri
 }
 
 // serveGateway serves gatewayMux(t, routes) until the test ends, and returns its URL.
-func serveGateway(t *testing.T, routes map[string]http.Handler) string {
+func serveGateway(t testing.TB, routes map[string]http.Handler) string {
 	t.Helper()
 	gateway := httptest.NewServer(gatewayMux(t, routes))
 	t.Cleanup(gateway.Close)
@@ -50,14 +51,15 @@ func serveGateway(t *testing.T, routes map[string]http.Handler) string {
 }
 
 // gatewayMux is what the pipelines need of an OpenFaaS gateway: the provider API the kafka-connector
-// reads (alert-system subscribed to to-alert-system, alert-notifier to to-notifier, in namespace
-// openfaas-fn) and, for each function in routes, /function/<name>[.openfaas-fn][/path] handed to its
+// reads (alert-system subscribed to to-alert-system, alert-notifier to to-notifier, quote-collector to
+// to-quote-collector, in namespace openfaas-fn) and, for each function in routes, /function/<name>[.openfaas-fn][/path] handed to its
 // handler with the prefix stripped.
-func gatewayMux(t *testing.T, routes map[string]http.Handler) http.Handler {
+func gatewayMux(t testing.TB, routes map[string]http.Handler) http.Handler {
 	t.Helper()
 	fns := []types.FunctionStatus{
 		{Name: alertsystemapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicPrices}},
 		{Name: alertnotifierapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicAlerts}},
+		{Name: quotecollectorapp.Name, Namespace: "openfaas-fn", Annotations: &map[string]string{"topic": stockalert.TopicCollect}},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /system/namespaces", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode([]string{"openfaas-fn"}) })
@@ -74,7 +76,7 @@ func gatewayMux(t *testing.T, routes map[string]http.Handler) http.Handler {
 // runConnector runs the kafka-connector for the production topics against gateway until the test
 // ends (then it must stop cleanly), creating the topics with partitions partitions; adjust, when not
 // nil, changes its settings. The context it returns ends with the test.
-func runConnector(t *testing.T, gateway string, brokers []string, partitions int, adjust func(*kafkaconnector.Config)) context.Context {
+func runConnector(t testing.TB, gateway string, brokers []string, partitions int, adjust func(*kafkaconnector.Config)) context.Context {
 	t.Helper()
 	cfg := kafkaconnector.Config{
 		GatewayURL: gateway, Brokers: brokers, Topics: []string{stockalert.TopicPrices, stockalert.TopicAlerts},
@@ -99,7 +101,7 @@ func runConnector(t *testing.T, gateway string, brokers []string, partitions int
 
 // callJSON sends method path (with a bearer token unless empty, and a JSON body) to gateway, requires
 // the status want, and returns the JSON object answered (nil for an empty body).
-func callJSON(t *testing.T, gateway, method, path, token, body string, want int) map[string]any {
+func callJSON(t testing.TB, gateway, method, path, token, body string, want int) map[string]any {
 	t.Helper()
 	req, err := http.NewRequest(method, gateway+path, strings.NewReader(body))
 	require.NoError(t, err)

@@ -29,7 +29,7 @@ import (
 // StoreEnv returns the environment of a fresh store for function processes to share: SQLITE_PATH in a
 // temporary folder and an empty MYSQL_DSN, or a scratch MySQL database when the test process's
 // MYSQL_DSN is set.
-func StoreEnv(t *testing.T) map[string]string {
+func StoreEnv(t testing.TB) map[string]string {
 	t.Helper()
 	vars := map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "stockalert.db"), "MYSQL_DSN": ""}
 	if os.Getenv("MYSQL_DSN") != "" {
@@ -42,7 +42,7 @@ func StoreEnv(t *testing.T) map[string]string {
 // secret_mount_path holding the given secrets as files, quiet text logs, a fresh store (StoreEnv)
 // unless env names one (SQLITE_PATH or MYSQL_DSN), and then env (which may override any of these).
 // Functions given the same StoreEnv share a store.
-func Env(t *testing.T, secrets, env map[string]string) map[string]string {
+func Env(t testing.TB, secrets, env map[string]string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, value := range secrets {
@@ -79,7 +79,7 @@ func Base(environ map[string]string) string {
 // Run runs wire as function name with faas.RunEnv and environ until the test ends (then it must stop
 // cleanly within 30 s), and returns its base URL once it answers /_/health with 200. It fails the test
 // if the function stops or is not healthy within 30 s.
-func Run(t *testing.T, name string, wire faas.Wiring, environ map[string]string) string {
+func Run(t testing.TB, name string, wire faas.Wiring, environ map[string]string) string {
 	t.Helper()
 	base := Base(environ)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,7 +116,7 @@ func Run(t *testing.T, name string, wire faas.Wiring, environ map[string]string)
 }
 
 // Start is Env then Run: the function, running, and its base URL.
-func Start(t *testing.T, name string, wire faas.Wiring, secrets, env map[string]string) string {
+func Start(t testing.TB, name string, wire faas.Wiring, secrets, env map[string]string) string {
 	t.Helper()
 	return Run(t, name, wire, Env(t, secrets, env))
 }
@@ -124,7 +124,7 @@ func Start(t *testing.T, name string, wire faas.Wiring, secrets, env map[string]
 // Store opens the store a function running with environ uses (SQLite at its SQLITE_PATH, or its MySQL
 // database: the mysql-dsn secret, else MYSQL_DSN), so that a test can write what another process
 // would. It is closed when the test ends.
-func Store(t *testing.T, environ map[string]string) *sqlstore.Store {
+func Store(t testing.TB, environ map[string]string) *sqlstore.Store {
 	t.Helper()
 	secrets := envSecrets{files: faas.NewSecrets(environ["secret_mount_path"]), env: environ}
 	s, err := configured.OpenFrom(context.Background(), environ, secrets, slog.New(slog.DiscardHandler))

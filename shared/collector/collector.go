@@ -69,6 +69,9 @@ type Config struct {
 	// NoticeTopic is where Handlers.Unverified queues its notices (stockalert.TopicAlerts when empty):
 	// a run that found a symbol unknown publishes it too.
 	NoticeTopic string `env:"-"`
+	// FanOut, when FanOut.Batch is set, makes a run dispatch work batches to the quote-collector
+	// replicas instead of pricing the tickers itself (see FanOutConfig).
+	FanOut FanOutConfig
 }
 
 // DefaultMaxTickers is the MaxTickers of a zero Config.
@@ -87,6 +90,8 @@ type Handlers struct {
 	// are over, every run (see command.NewReleaseHeldAlertsHandler): a failure is logged, never fails
 	// the run.
 	Release command.ReleaseHeldAlertsHandler
+	// Dispatch queues a fanned-out run's work batches; required when Config.FanOut.Batch is set.
+	Dispatch command.QueueCollectWorkHandler
 }
 
 // Report says what a run did.
@@ -109,6 +114,10 @@ type Report struct {
 	PublishError string `json:"publish_error,omitempty"`
 	// TookMS is the run's duration in milliseconds.
 	TookMS int64 `json:"took_ms"`
+	// RunID and Batches are set by a fanned-out run: its id and how many work batches it dispatched
+	// (Quoted is then 0: the quote-collector replicas price them).
+	RunID   string `json:"run_id,omitempty"`
+	Batches int    `json:"batches,omitempty"`
 }
 
 // Collect is the command of one collector run, as the use-case decorator names it in logs and metrics.
@@ -128,6 +137,7 @@ type Collector struct {
 	// turn is where the next run over MaxTickers starts in the ticker list (guarded by running).
 	turn    int
 	collect decorator.ReportingHandler[Collect, Report]
+	fanOut  fanOut
 }
 
 // New builds a Collector and registers its metrics with reg. Each run is a use case decorated with
@@ -180,6 +190,9 @@ func New(cfg Config, source QuoteSource, h Handlers, logger *slog.Logger, m *dec
 		}
 	}
 	c.collect = decorator.ApplyReporting[Collect, Report](collectHandler{c}, logger, m)
+	if err := c.initFanOut(h, m, reg); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -235,6 +248,9 @@ func (h collectHandler) Handle(ctx context.Context, _ Collect) (Report, error) {
 	if rep.PublishError != "" {
 		level = slog.LevelWarn
 	}
+	if rep.Batches > 0 {
+		attrs = append(attrs, slog.String("run_id", rep.RunID), slog.Int("batches", rep.Batches))
+	}
 	if purgeErr != nil {
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("purge_error", purgeErr.Error()))
@@ -251,8 +267,9 @@ func (c *Collector) maxQuoteAge() time.Duration {
 	return c.cfg.MaxQuoteAge
 }
 
-// run prices, records and publishes. purgeErr is the failure to purge expired idempotency keys, which
-// does not fail the run; err fails it.
+// run prices, records and publishes — or, fanned out, dispatches the tickers to the quote-collector
+// replicas. purgeErr is the failure to purge expired idempotency keys, which does not fail the run;
+// err fails it.
 func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 	purgeErr = c.h.Purge.Handle(ctx, command.PurgeIdempotencyKeys{})
 	tickers, err := c.h.Tickers.Handle(ctx, query.DistinctTickers{})
@@ -263,6 +280,30 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 	tickers, rep.OverLimit = c.bound(tickers)
 	c.skipped.Add(float64(rep.OverLimit))
 
+	if c.cfg.FanOut.Batch > 0 {
+		err = c.dispatch(ctx, tickers, &rep)
+	} else {
+		err = c.collectTickers(ctx, tickers, &rep)
+	}
+	if err != nil {
+		return rep, purgeErr, err
+	}
+	if c.h.Release != nil {
+		if err := c.h.Release.Handle(ctx, command.ReleaseHeldAlerts{}); err != nil {
+			c.logger.WarnContext(ctx, "could not queue the quiet-hours summaries; the next run tries again", "err", err)
+		}
+		// Quiet-hours summaries, and notices of dropped symbols that an earlier run (or quote-collector
+		// batch) could not publish.
+		c.publishNotices(ctx, &rep)
+	}
+	return rep, purgeErr, nil
+}
+
+// collectTickers prices tickers, records the quotes, tracks the unverified symbols among them and
+// publishes the price events (and the notices of symbols it dropped): what a run does in one process
+// and what a quote-collector does with one batch. It fills rep's Quoted, Unknown, Stale, Failed and
+// PublishError; its error (store faults, a cancelled ctx) means nothing was recorded.
+func (c *Collector) collectTickers(ctx context.Context, tickers []stockalert.Ticker, rep *Report) error {
 	quotes, outcomes := c.price(ctx, tickers)
 	var got, stale []stockalert.Quote
 	now := c.cfg.Now()
@@ -286,12 +327,12 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return rep, purgeErr, fmt.Errorf("collector run: %w", ctx.Err())
+		return fmt.Errorf("collector run: %w", ctx.Err())
 	}
 	rep.Quoted = len(got) + len(stale)
 	if rep.Quoted > 0 {
 		if err := c.h.Record.Handle(ctx, command.RecordPrices{Quotes: got, Stale: stale}); err != nil {
-			return rep, purgeErr, err
+			return err
 		}
 	}
 	if c.h.Unverified != nil {
@@ -300,28 +341,26 @@ func (c *Collector) run(ctx context.Context) (rep Report, purgeErr, err error) {
 			priced = append(priced, q.Ticker)
 		}
 		if err := c.h.Unverified.Handle(ctx, command.TrackUnverifiedSymbols{Priced: priced, Unknown: rep.Unknown}); err != nil {
-			return rep, purgeErr, err
+			return err
 		}
 	}
 	if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.Topic}); err != nil {
 		// The events stay queued for the next run; the run's line reports it.
 		rep.PublishError = err.Error()
 	}
-	released := false
-	if c.h.Release != nil {
-		if err := c.h.Release.Handle(ctx, command.ReleaseHeldAlerts{}); err != nil {
-			c.logger.WarnContext(ctx, "could not queue the quiet-hours summaries; the next run tries again", "err", err)
-		}
-		released = true
+	if c.h.Release == nil && c.h.Unverified != nil && len(rep.Unknown) > 0 {
+		// Notices of the symbols this run dropped, if any (with Release set, run publishes them).
+		c.publishNotices(ctx, rep)
 	}
-	if released || (c.h.Unverified != nil && len(rep.Unknown) > 0) {
-		// Notices of dropped symbols, if this run dropped any (or an earlier one could not publish them),
-		// and quiet-hours summaries.
-		if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.NoticeTopic}); err != nil && rep.PublishError == "" {
-			rep.PublishError = err.Error()
-		}
+	return nil
+}
+
+// publishNotices publishes what is queued on NoticeTopic, noting a failure in rep.PublishError unless
+// it already holds one.
+func (c *Collector) publishNotices(ctx context.Context, rep *Report) {
+	if err := c.h.Publish.Handle(ctx, command.PublishOutbox{Topic: c.cfg.NoticeTopic}); err != nil && rep.PublishError == "" {
+		rep.PublishError = err.Error()
 	}
-	return rep, purgeErr, nil
 }
 
 // price prices tickers: quotes[i] and outcomes[i] are tickers[i]'s quote and error (nil, one wrapping

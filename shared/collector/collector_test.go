@@ -32,6 +32,8 @@ type rig struct {
 	client  *yahoo.Client
 	brokers []string
 	topic   string
+	// work is the topic of a fanned-out run's batches (stockalert.TopicCollect in production).
+	work string
 	// logger is what the collector and its use cases log to (nothing, unless a test looks).
 	logger *slog.Logger
 	// now is the collector's clock: half an hour after the quotes the tests set (2026-03-02 15:00 UTC).
@@ -53,6 +55,7 @@ func newRig(t *testing.T) *rig {
 		BreakerFailures: 3, BreakerOpenTimeout: time.Minute, BreakerHalfOpenRequests: 1}, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	return &rig{store: storetest.Open(t), yahoo: fake, client: client, brokers: kafkatest.Brokers(t), topic: kafkatest.Topic(t, "prices"),
+		work:    kafkatest.Topic(t, "collect"),
 		notices: kafkatest.Topic(t, "notices"), maxMisses: 3,
 		logger: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Date(2026, 3, 2, 15, 30, 0, 0, time.UTC) }}
 }
@@ -67,26 +70,37 @@ func (r *rig) collector(t *testing.T, brokers []string) *collector.Collector {
 // after attempts × 3 s.
 func (r *rig) collectorWith(t *testing.T, brokers []string, attempts int) *collector.Collector {
 	t.Helper()
+	return r.collectorAdjusted(t, brokers, attempts, nil)
+}
+
+// collectorAdjusted is collectorWith, its configuration and handlers changed by adjust (when not nil)
+// before the collector is built.
+func (r *rig) collectorAdjusted(t *testing.T, brokers []string, attempts int, adjust func(*collector.Config, *collector.Handlers)) *collector.Collector {
+	t.Helper()
 	cfg := kafka.NewConfig(brokers...)
 	cfg.WriteTimeout = 2 * time.Second
 	cfg.MaxAttempts = attempts
 	pub, err := kafka.NewPublisher(cfg, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
-	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic, r.notices)...)
+	pub.EnsureTopicsFirst(kafka.TopicSettings{Partitions: 3, ReplicationFactor: 1}.Specs(r.topic, r.notices, r.work)...)
 	t.Cleanup(func() {
 		if err := pub.Close(); err != nil {
 			t.Errorf("close publisher: %v", err)
 		}
 	})
-	c, err := collector.New(collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic,
-		MaxQuoteAge: r.maxQuoteAge, MaxTickers: r.maxTickers, Now: r.now, NoticeTopic: r.notices}, r.client,
-		collector.Handlers{
-			Tickers:    query.NewDistinctTickersHandler(r.store, r.logger, nil),
-			Record:     command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),
-			Publish:    command.NewPublishOutboxHandler(r.store, pub, r.logger, nil),
-			Purge:      command.NewPurgeIdempotencyKeysHandler(r.store, r.logger, nil),
-			Unverified: command.NewTrackUnverifiedSymbolsHandler(r.store, r.notices, r.maxMisses, r.now, r.logger, nil),
-		}, r.logger, nil, r.newMetrics())
+	ccfg := collector.Config{Concurrency: 4, QuoteTimeout: 3 * time.Second, Topic: r.topic,
+		MaxQuoteAge: r.maxQuoteAge, MaxTickers: r.maxTickers, Now: r.now, NoticeTopic: r.notices}
+	h := collector.Handlers{
+		Tickers:    query.NewDistinctTickersHandler(r.store, r.logger, nil),
+		Record:     command.NewRecordPricesHandler(r.store, r.topic, r.logger, nil),
+		Publish:    command.NewPublishOutboxHandler(r.store, pub, r.logger, nil),
+		Purge:      command.NewPurgeIdempotencyKeysHandler(r.store, r.logger, nil),
+		Unverified: command.NewTrackUnverifiedSymbolsHandler(r.store, r.notices, r.maxMisses, r.now, r.logger, nil),
+	}
+	if adjust != nil {
+		adjust(&ccfg, &h)
+	}
+	c, err := collector.New(ccfg, r.client, h, r.logger, nil, r.newMetrics())
 	require.NoError(t, err)
 	return c
 }

@@ -15,7 +15,52 @@ const (
 	TopicPrices = "to-alert-system"
 	// TopicAlerts carries an AlertEvent per alert, keyed by user e-mail.
 	TopicAlerts = "to-notifier"
+	// TopicCollect carries the CollectWork of a fanned-out collection (data-collector with
+	// COLLECTOR_FANOUT_BATCH set), one message per batch of tickers, to the quote-collector replicas.
+	TopicCollect = "to-quote-collector"
 )
+
+// CollectWork is one batch of a fanned-out collection: the data-collector's cron run splits the
+// subscribed tickers into Batches batches and publishes one CollectWork per batch on TopicCollect,
+// keyed by CollectWorkKey; a quote-collector replica prices Tickers, records the quotes and publishes
+// their price events. RunID names the run (the same in each of its batches), Batch is the batch's
+// index from 0, and Time is when the run started, for logs and lag: a quote's own time is the one
+// recorded.
+type CollectWork struct {
+	RunID   string    `json:"run_id"`
+	Batch   int       `json:"batch"`
+	Batches int       `json:"batches"`
+	Tickers []Ticker  `json:"tickers"`
+	Time    time.Time `json:"time"`
+}
+
+// Validate returns a *ValidationError naming the first bad field (run_id, batch, tickers[i]): such a
+// message can never be processed.
+func (w CollectWork) Validate() error {
+	switch {
+	case w.RunID == "":
+		return Invalid("run_id", "is required")
+	case w.Batches < 1 || w.Batch < 0 || w.Batch >= w.Batches:
+		return Invalid("batch", "must be from 0 to batches-1, got %d of %d", w.Batch, w.Batches)
+	case len(w.Tickers) == 0:
+		return Invalid("tickers", "must not be empty")
+	}
+	for i, t := range w.Tickers {
+		if _, err := ParseTicker(string(t)); err != nil {
+			v, _ := AsValidation(err)
+			return Invalid(fmt.Sprintf("tickers[%d]", i), "%s", v.Reason)
+		}
+	}
+	return nil
+}
+
+// CollectWorkKey is the Kafka key of a run's batch: its index in decimal, so that a run's batches
+// hash (murmur2, as every producer here) to the topic's partitions the same way every run and spread
+// over them — and so over the quote-collector invocations the kafka-connector makes in parallel, one
+// per partition. Keys 0–11 fall on partitions 2 3 2 5 1 0 4 3 3 5 4 0 of 6.
+func CollectWorkKey(batch int) string {
+	return strconv.Itoa(batch)
+}
 
 // PriceEvent is published by the collector for each ticker it priced. PreviousClose, DayChange (in
 // the currency as quoted) and DayChangePercent are present only when the quote source gave a previous

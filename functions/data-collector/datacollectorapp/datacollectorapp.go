@@ -1,15 +1,18 @@
 // Package datacollectorapp is the composition root of the data-collector function, triggered by cron:
 // it prices every subscribed ticker from the configured quote source (Yahoo Finance behind a circuit
 // breaker, or the simulated random walk), records the quotes and publishes one event per new quote to
-// Kafka topic to-alert-system (stockalert.TopicPrices) through the store's outbox. Its main package
-// and the tests run this wiring.
+// Kafka topic to-alert-system (stockalert.TopicPrices) through the store's outbox. With
+// COLLECTOR_FANOUT_BATCH set it prices nothing itself: it publishes the tickers in work batches of
+// that size to to-quote-collector (stockalert.TopicCollect), through the outbox too, for the
+// quote-collector replicas to price (functions/quote-collector). Either way it releases the
+// quiet-hours summaries to to-notifier. Its main package and the tests run this wiring.
 //
 // Secrets (file in secret_mount_path, else the environment variable):
 //
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
 // Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY,
-// COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_MAX_TICKERS and QUOTE_MAX_AGE; UNVERIFIED_SYMBOL_MAX_MISSES (runs
+// COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_MAX_TICKERS, COLLECTOR_FANOUT_BATCH and QUOTE_MAX_AGE; UNVERIFIED_SYMBOL_MAX_MISSES (runs
 // that may find a symbol accepted unverified unknown before its subscriptions are dropped, each user
 // told on to-notifier) (a quote older than it is recorded but announces no
 // event; shared/collector); YAHOO_FINANCE_URL, YAHOO_TIMEOUT, YAHOO_USER_AGENT,
@@ -86,7 +89,7 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub.EnsureTopicsFirst(cfg.Topics.Specs(stockalert.TopicPrices, stockalert.TopicAlerts)...)
+	pub.EnsureTopicsFirst(cfg.Topics.Specs(stockalert.TopicPrices, stockalert.TopicAlerts, stockalert.TopicCollect)...)
 	p.Defer(pub.Close)
 
 	m, err := decorator.NewMetrics(p.Registry)
@@ -103,7 +106,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 		Purge:   command.NewPurgeIdempotencyKeysHandler(store, p.Logger, m),
 		Unverified: command.NewTrackUnverifiedSymbolsHandler(store, stockalert.TopicAlerts, cfg.UnverifiedMaxMisses,
 			cfg.Collector.Now, p.Logger, m),
-		Release: command.NewReleaseHeldAlertsHandler(store, stockalert.TopicAlerts, cfg.Collector.Now, p.Logger, m),
+		Release:  command.NewReleaseHeldAlertsHandler(store, stockalert.TopicAlerts, cfg.Collector.Now, p.Logger, m),
+		Dispatch: command.NewQueueCollectWorkHandler(store, stockalert.TopicCollect, p.Logger, m),
 	}, p.Logger, m, p.Registry)
 	if err != nil {
 		return nil, err

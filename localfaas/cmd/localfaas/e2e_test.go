@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -86,7 +87,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	// The collector prices AAPL at 150 > 100: the alert reaches the linked chat, once, however many
 	// collector runs follow at the unchanged price.
 	p.waitFor(time.Minute, "the alert", func() bool { return messageTo(tg, chat, "AAPL is above") >= 1 })
-	p.waitForCollectorRuns(2)
+	waitForQuotes(p, yahoo, "AAPL", 2)
 	if n := messageTo(tg, chat, "AAPL is above"); n != 1 {
 		t.Fatalf("%d alerts for one breach, want 1", n)
 	}
@@ -102,9 +103,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 		return newPID != pid && available(t, gateway, password, "alert-notifier") == 1
 	})
 	yahoo.SetQuote("AAPL", 90, "USD", time.Now()) // back in range: the subscription re-arms
-	// A run that started after the new quote has finished once two runs have ended since (runs never
-	// overlap); its price event precedes the next one on the ticker's partition.
-	p.waitForCollectorRuns(2)
+	// The second request for AAPL from now on was sent after the new quote was set. The stack fans the
+	// collection out: each run's one batch goes to the same partition of to-quote-collector (key 0),
+	// so the batches are priced in turn, each publishing its price event before the next is priced,
+	// and the 90 precedes the next price on the ticker's partition of to-alert-system.
+	waitForQuotes(p, yahoo, "AAPL", 2)
 	yahoo.SetQuote("AAPL", 170, "USD", time.Now()) // out again: a second alert
 	p.waitFor(time.Minute, "the alert after the restart", func() bool { return messageTo(tg, chat, "AAPL is above") == 2 })
 
@@ -113,6 +116,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if stray := messagesNotTo(tg, chat); stray != 0 {
 		t.Errorf("%d messages went to another chat", stray)
 	}
+}
+
+// waitForQuotes waits until Yahoo has been asked for ticker n more times.
+func waitForQuotes(p *program, yahoo *yahootest.Server, ticker string, n int) {
+	p.t.Helper()
+	from := yahoo.Requests(ticker)
+	p.waitFor(time.Minute, fmt.Sprintf("%d more quotes of %s", n, ticker), func() bool { return yahoo.Requests(ticker) >= from+n })
 }
 
 func messageTo(tg *telegramtest.Server, chat int64, containing string) int {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,13 +82,6 @@ func (p *program) waitReady(within time.Duration) {
 // cronRuns counts the finished cron runs of a function the program has logged.
 func (p *program) cronRuns(function string) int {
 	return strings.Count(p.stderr.String(), `msg="cron run" function=`+function+" ")
-}
-
-// waitForCollectorRuns waits until n more runs of the data-collector have finished.
-func (p *program) waitForCollectorRuns(n int) {
-	p.t.Helper()
-	from := p.cronRuns("data-collector")
-	p.waitFor(time.Minute, fmt.Sprintf("%d more collector runs", n), func() bool { return p.cronRuns("data-collector") >= from+n })
 }
 
 // password is the generated admin password.
