@@ -77,8 +77,11 @@ func TestPipelineFansTheCollectionOutOverReplicas(t *testing.T) {
 		require.NoError(t, command.NewSubscribeHandler(store, nil, nil).Handle(ctx, command.Subscribe{Email: "fan@example.com", Ticker: tk}))
 	}
 	// The batches are AAPL AMZN, GOOG MSFT, NVDA TSLA (the tickers in order): the second fails once.
-	quotes.Fail("GOOG", http.StatusServiceUnavailable, 1)
-	quotes.Fail("MSFT", http.StatusServiceUnavailable, 1)
+	// Its first quote API request fails (GOOG's first fault), and so do both chart requests it falls
+	// back to (GOOG's second, MSFT's first); its retry's quote API request fails too (MSFT's second)
+	// and its chart fallbacks succeed.
+	quotes.Fail("GOOG", http.StatusServiceUnavailable, 2)
+	quotes.Fail("MSFT", http.StatusServiceUnavailable, 2)
 
 	body := callJSON(t, gateway, http.MethodPost, "/function/data-collector", "", "", http.StatusOK)
 	require.Equal(t, 6.0, body["tickers"], body)
@@ -101,9 +104,9 @@ func TestPipelineFansTheCollectionOutOverReplicas(t *testing.T) {
 	require.Equal(t, []int{http.StatusNoContent, http.StatusNoContent, http.StatusNoContent, http.StatusInternalServerError}, answered,
 		"three batches done, one retried once")
 	for _, tk := range tickers {
-		want := 1
+		want := 1 // one quote API request
 		if tk == "GOOG" || tk == "MSFT" {
-			want = 2
+			want = 4 // two quote API requests, each followed by a chart request
 		}
 		require.Equal(t, want, quotes.Requests(tk), "%s: the retry redid only its own batch", tk)
 	}

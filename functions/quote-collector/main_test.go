@@ -51,7 +51,7 @@ func TestSmoke(t *testing.T) {
 	status, body = faastest.Call(t, http.MethodPost, base+"/", `{"run_id":"r","batches":1,"tickers":[]}`, header)
 	require.Equal(t, http.StatusBadRequest, status, "a malformed batch is poison: dead-letter it: %s", body)
 
-	quotes.Fail("GOOG", http.StatusServiceUnavailable, 1)
+	quotes.Fail("GOOG", http.StatusServiceUnavailable, 2) // the batch request, then its chart fallback
 	status, body = faastest.Call(t, http.MethodPost, base+"/", batch("GOOG"), header)
 	require.Equal(t, http.StatusInternalServerError, status, "every quote failed: retry the batch: %s", body)
 

@@ -222,8 +222,10 @@ func TestABatchThatFailedWhollyIsRetriedWithinTheWindow(t *testing.T) {
 		return stockalert.CollectWork{RunID: "run-1", Batches: 1, Tickers: tickers, Time: r.now().Add(-age)}
 	}
 
-	// (The client's breaker opens after 3 consecutive failures: a success comes between these.)
-	r.yahoo.Fail("AAPL", 503, 1)
+	// Each Fail(…, 2) fails the batch (quote API) request, then the symbol's chart request it falls
+	// back to. (The client's breaker counts only chart failures and opens after 3 in a row: a success
+	// comes between these.)
+	r.yahoo.Fail("AAPL", 503, 2)
 	_, err := c.CollectBatch(context.Background(), batch(10*time.Second, "AAPL"))
 	require.ErrorIs(t, err, collector.ErrBatchFailed)
 	require.Zero(t, storetest.Count(t, r.store.DB(), "prices", ""))
@@ -232,12 +234,12 @@ func TestABatchThatFailedWhollyIsRetriedWithinTheWindow(t *testing.T) {
 	require.NoError(t, err, "the retry succeeds")
 	require.Equal(t, 1, rep.Quoted)
 
-	r.yahoo.Fail("MSFT", 503, 1)
+	r.yahoo.Fail("MSFT", 503, 2)
 	rep, err = c.CollectBatch(context.Background(), batch(2*time.Minute, "MSFT"))
 	require.NoError(t, err, "past the retry window the batch is let go")
 	require.True(t, rep.Abandoned)
 
-	r.yahoo.Fail("MSFT", 503, 1)
+	r.yahoo.Fail("MSFT", 503, 2)
 	rep, err = c.CollectBatch(context.Background(), batch(10*time.Second, "AAPL", "MSFT"))
 	require.NoError(t, err, "a batch with a quote is done; the failed ticker waits for the next run")
 	require.Equal(t, []stockalert.Ticker{"MSFT"}, rep.Failed)
