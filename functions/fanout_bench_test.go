@@ -93,7 +93,7 @@ func benchCollection(b *testing.B, n int, latency time.Duration, batch, nReplica
 	}
 
 	var took time.Duration
-	requests := quotes.Requests("")
+	requests := quotes.HTTPRequests("")
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -110,7 +110,7 @@ func benchCollection(b *testing.B, n int, latency time.Duration, batch, nReplica
 		took += time.Since(start)
 	}
 	b.ReportMetric(float64(n*b.N)/took.Seconds(), "tickers/s")
-	b.ReportMetric(float64(quotes.Requests("")-requests)/float64(b.N), "yahoo-requests/op")
+	b.ReportMetric(float64(quotes.HTTPRequests("")-requests)/float64(b.N), "yahoo-requests/op")
 }
 
 func benchEnv(name, def string) string {
