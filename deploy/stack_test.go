@@ -283,3 +283,33 @@ func TestNotifierPaceIsSetThroughTheStack(t *testing.T) {
 		t.Errorf("alert-notifier label com.openfaas.scale.max = %q, want \"1\" (the per-bot pace is per process)", got)
 	}
 }
+
+// TestQuoteCollectorPricesWithTheDataCollectorsSettings: under fan-out the quote-collector prices what
+// the data-collector would have priced, so every quote-source setting stack.yml gives the
+// data-collector (YAHOO_*, QUOTE_*, COLLECTOR_CONCURRENCY, COLLECTOR_QUOTE_TIMEOUT) reaches the
+// quote-collector too, with the same value, and a value in the user's environment reaches both.
+func TestQuoteCollectorPricesWithTheDataCollectorsSettings(t *testing.T) {
+	shared := func(k string) bool {
+		return strings.HasPrefix(k, "YAHOO_") || strings.HasPrefix(k, "QUOTE_") ||
+			k == "COLLECTOR_CONCURRENCY" || k == "COLLECTOR_QUOTE_TIMEOUT"
+	}
+	dc := loadStack(t, defaultsOnly).Functions["data-collector"]
+	set := map[string]string{}
+	for k := range dc.Environment {
+		if shared(k) {
+			set[k] = "7"
+		}
+	}
+	if len(set) < 3 {
+		t.Fatalf("data-collector has only %v of the quote-source settings", set)
+	}
+	for _, env := range []func(string) (string, bool){defaultsOnly, envOf(set)} {
+		s := loadStack(t, env)
+		dc, qc := s.Functions["data-collector"], s.Functions["quote-collector"]
+		for k, v := range dc.Environment {
+			if shared(k) && qc.Environment[k] != v {
+				t.Errorf("data-collector prices with %s=%q but quote-collector gets %q", k, v, qc.Environment[k])
+			}
+		}
+	}
+}

@@ -20,8 +20,11 @@
 // Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY (quote requests
 // in flight per batch), COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_FANOUT_RETRY_WINDOW and QUOTE_MAX_AGE
 // (shared/collector); UNVERIFIED_SYMBOL_MAX_MISSES; YAHOO_FINANCE_URL, YAHOO_TIMEOUT,
-// YAHOO_USER_AGENT, YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT and
-// YAHOO_BREAKER_HALF_OPEN_REQUESTS (shared/yahoo; the breaker is per replica); SIMULATED_SEED and
+// YAHOO_USER_AGENT, YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT,
+// YAHOO_BREAKER_HALF_OPEN_REQUESTS, YAHOO_COOKIE_URL, YAHOO_CRUMB_URL, YAHOO_BATCH_SIZE,
+// YAHOO_RATE_LIMIT, YAHOO_RATE_BURST, YAHOO_THROTTLE_HOLD and YAHOO_HANDSHAKE_RETRY (shared/yahoo; the
+// breaker, the handshake and the request budget are per replica, the connection pool is sized to
+// COLLECTOR_CONCURRENCY); SIMULATED_SEED and
 // SIMULATED_VOLATILITY (shared/randomwalk); KAFKA_BROKERS (required) and the other KAFKA_* settings
 // (shared/kafka); SQLITE_PATH, IDEMPOTENCY_TTL and DB_MAX_OPEN_CONNS (shared/sqlstore/configured);
 // and the function runtime's (port, bind, exec_timeout, max_body_bytes, log_format… see
@@ -70,6 +73,8 @@ func Wire(ctx context.Context, p *faas.Process) (http.Handler, error) {
 	}
 	// A batch is priced here, never dispatched again.
 	cfg.Collector.FanOut.Batch = 0
+	// One connection per batch in flight, kept between invocations, as in the data-collector.
+	cfg.Quotes.Yahoo.Conns = cfg.Collector.Concurrency
 	source, err := quotesource.Open(cfg.Quotes, p.Logger, p.Registry)
 	if err != nil {
 		return nil, err
