@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -23,7 +24,9 @@ func (c *Client) BatchSize() int { return c.batchSize }
 // each. It asks Yahoo's v7 quote endpoint for up to BatchSize symbols per request, one request after
 // another (GET {YAHOO_FINANCE_URL}/v7/finance/quote?symbols=A,B,…&crumb=…, with the handshake's cookie;
 // a result's regularMarketPrice at regularMarketTime (epoch s) in currency, its previous close
-// regularMarketPreviousClose), and prices with Quote's chart request:
+// regularMarketPreviousClose), and prices with Quote's chart request — concurrently, at most
+// Config.Conns (else 8) chart fallbacks in flight across all of the Client's Quotes calls, the pace of
+// the per-symbol path:
 //
 //   - every symbol of a batch whose request failed (the handshake failed or waits for its backoff, the
 //     crumb was refused twice, any failure status or unusable body), and every symbol when the breaker
@@ -32,8 +35,8 @@ func (c *Client) BatchSize() int { return c.batchSize }
 //     yahoo-finance2 drops results of quoteType NONE, delisted), or gave without a usable price: it
 //     is unknown only when the chart request says so.
 //
-// A 401 "Invalid Crumb" (an expired cookie, a crumb Yahoo no longer takes) makes one new handshake
-// and retries the batch once. When ctx ends, the symbols not priced yet get ctx's error.
+// A 401 (Yahoo's "Invalid Crumb": an expired cookie, a crumb Yahoo no longer takes; any other 401
+// alike) makes one new handshake and retries the batch once. When ctx ends, the symbols not priced yet get ctx's error.
 func (c *Client) Quotes(ctx context.Context, tickers []stockalert.Ticker) (quotes []stockalert.Quote, errs []error) {
 	quotes = make([]stockalert.Quote, len(tickers))
 	errs = make([]error, len(tickers))
@@ -50,6 +53,7 @@ func (c *Client) Quotes(ctx context.Context, tickers []stockalert.Ticker) (quote
 	for start := 0; start < len(syms); start += c.batchSize {
 		end := min(start+c.batchSize, len(syms))
 		got, err := c.batch(ctx, syms[start:end])
+		var fallbacks sync.WaitGroup
 		reason := "missing"
 		if err != nil {
 			reason = "batch_failed"
@@ -71,8 +75,16 @@ func (c *Client) Quotes(ctx context.Context, tickers []stockalert.Ticker) (quote
 				continue
 			}
 			c.m.fallbacks.WithLabelValues(reason).Inc()
-			quotes[i], errs[i] = c.Quote(ctx, t)
+			fallbacks.Go(func() {
+				if err := c.fallback.Acquire(ctx, 1); err != nil {
+					errs[i] = fmt.Errorf("yahoo quote %s: request abandoned: %w", t, context.Cause(ctx))
+					return
+				}
+				defer c.fallback.Release(1)
+				quotes[i], errs[i] = c.Quote(ctx, t)
+			})
 		}
+		fallbacks.Wait()
 	}
 	return quotes, errs
 }

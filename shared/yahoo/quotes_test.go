@@ -141,6 +141,30 @@ func TestAFailingBatchFallsBackToChartsWithoutTrippingTheBreaker(t *testing.T) {
 	require.Equal(t, 1.0, metricValue(t, f.reg, "stockalert_quote_batches_total", map[string]string{"outcome": "fallback"}))
 }
 
+// The chart fallbacks of a failed batch go concurrently, as the per-symbol path did: one hanging
+// chart request does not hold up the batch's other symbols (sequentially, 50 fallbacks at Yahoo's
+// 300 ms filled COLLECTOR_QUOTE_TIMEOUT's 15 s and the last symbols failed).
+func TestAFailedBatchsFallbacksDoNotWaitForEachOther(t *testing.T) {
+	f := newFixture(t, yahoo.Config{Timeout: time.Minute})
+	f.fake.SetQuote("AAPL", 1, "USD", marketTime)
+	f.fake.SetQuote("MSFT", 2, "USD", marketTime)
+	f.fake.FailEndpoint(yahootest.EndpointQuote, 502, 1)
+	f.fake.Hang("AAPL", 1) // AAPL's chart request, the first fallback
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan []error)
+	go func() {
+		_, errs := f.c.Quotes(ctx, tickers("AAPL", "MSFT"))
+		done <- errs
+	}()
+	require.Eventually(t, func() bool { return f.fake.Requests("MSFT") == 2 }, 10*time.Second, 5*time.Millisecond,
+		"MSFT's chart request goes while AAPL's hangs")
+	cancel()
+	errs := <-done
+	require.ErrorIs(t, errs[0], context.Canceled)
+	require.NoError(t, errs[1])
+}
+
 func TestASymbolMissingFromTheBatchGoesToItsChart(t *testing.T) {
 	f := newFixture(t, yahoo.Config{})
 	f.fake.SetQuote("AAPL", 1, "USD", marketTime)
@@ -197,17 +221,22 @@ func TestTheLoweredRateComesBackAfterTheHold(t *testing.T) {
 }
 
 func TestAnOutageStillOpensTheBreaker(t *testing.T) {
-	f := newFixture(t, yahoo.Config{BreakerFailures: 2})
+	// One chart fallback at a time (in no set order), so that the last one comes after the breaker opened.
+	f := newFixture(t, yahoo.Config{BreakerFailures: 2, Conns: 1})
 	f.fake.SetQuote("AAPL", 1, "USD", marketTime)
 	f.fake.SetQuote("MSFT", 2, "USD", marketTime)
 	f.fake.SetQuote("GOOG", 3, "USD", marketTime)
 	f.fake.Fail("", 500, 1000)
 
 	_, errs := f.c.Quotes(context.Background(), tickers("AAPL", "MSFT", "GOOG"))
+	open := 0
 	for _, err := range errs {
 		require.ErrorIs(t, err, yahoo.ErrUnavailable)
+		if errors.Is(err, yahoo.ErrCircuitOpen) {
+			open++
+		}
 	}
-	require.True(t, errors.Is(errs[2], yahoo.ErrCircuitOpen), "the third met the open breaker: %v", errs[2])
+	require.Equal(t, 1, open, "the third fallback met the open breaker: %v", errs)
 	require.Equal(t, "open", f.c.BreakerState())
 
 	before := f.fake.HTTPRequests("")

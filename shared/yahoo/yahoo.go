@@ -18,6 +18,7 @@
 package yahoo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
@@ -71,6 +73,9 @@ const (
 	// maxThrottleRetries is how many times one request is retried after a 429 before it fails.
 	maxThrottleRetries = 3
 	maxHandshakeRetry  = time.Hour
+	// defaultFallbacks bounds the chart fallbacks of Quotes in flight when Config.Conns is 0: the
+	// collector's default concurrency.
+	defaultFallbacks = 8
 )
 
 // Errors Quote wraps; test them with errors.Is.
@@ -122,7 +127,8 @@ type Config struct {
 	// falls back to chart requests); it doubles with each failure in a row, up to an hour.
 	HandshakeRetry time.Duration `env:"YAHOO_HANDSHAKE_RETRY" envDefault:"2m"`
 	// Conns sizes the connection pool: at most Conns connections per host, all kept idle between
-	// requests. The data-collector sets it to COLLECTOR_CONCURRENCY; 0 keeps 16 idle and no cap.
+	// requests. The data-collector sets it to COLLECTOR_CONCURRENCY; 0 keeps 16 idle and no cap. It
+	// also bounds the chart fallbacks of Quotes in flight (0: defaultFallbacks).
 	Conns int `env:"-"`
 }
 
@@ -227,7 +233,9 @@ type Client struct {
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	budgets *budgets
 	session *session
-	m       metrics
+	// fallback bounds the chart requests Quotes makes in place of batches, over all its calls.
+	fallback *semaphore.Weighted
+	m        metrics
 }
 
 // metrics are the Client's Prometheus collectors beyond the breaker's.
@@ -347,8 +355,9 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Client, e
 		breaker:    gobreaker.NewCircuitBreaker[struct{}](settings),
 		budgets: newBudgets(cfg.RateLimit, cfg.RateBurst, cfg.ThrottleHold,
 			func(host string, r float64) { m.rate.WithLabelValues(host).Set(r) }),
-		session: newSession(cfg.CookieURL, cfg.CrumbURL, cfg.HandshakeRetry),
-		m:       m,
+		session:  newSession(cfg.CookieURL, cfg.CrumbURL, cfg.HandshakeRetry),
+		fallback: semaphore.NewWeighted(int64(cmp.Or(cfg.Conns, defaultFallbacks))),
+		m:        m,
 	}, nil
 }
 
