@@ -9,7 +9,7 @@ import (
 
 // testdata/bench.txt is output captured from this repository's benchmarks (sqlstore, telegram,
 // localfaas), with BenchmarkCollection's lines written in the shape shared/collector reports them
-// (batched: run-s, requests/run, new-conns/run; sequential: run-s) and no supervisor ColdStart line.
+// (run-s, requests/run, new-conns/run) and no supervisor ColdStart line.
 func readCaptured(t *testing.T) Results {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "bench.txt"))
@@ -92,5 +92,27 @@ func TestRenderPrintsOneLinePerRow(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The requests row's baseline is the sequential path's count from the same run, not a constant.
+func TestRequestsBaselineIsMeasured(t *testing.T) {
+	res := Results{}
+	res[key(pkgCollector, "Collection/batched", "requests/run")] = 100
+	requests := func() Row {
+		for _, r := range Rows(res, 6) {
+			if r.What == "Yahoo requests per collection" {
+				return r
+			}
+		}
+		t.Fatal("no requests row")
+		return Row{}
+	}
+	if r := requests(); r.HasBaseline || r.Met() != "yes" {
+		t.Errorf("without the sequential run: baseline %v (%t), met %q", r.Baseline, r.HasBaseline, r.Met())
+	}
+	res[key(pkgCollector, "Collection/sequential", "requests/run")] = 4950
+	if r := requests(); !r.HasBaseline || r.Baseline != 4950 || r.Ratio() != 49.5 {
+		t.Errorf("baseline %v (%t), ratio %v; want 4950, 49.5", r.Baseline, r.HasBaseline, r.Ratio())
 	}
 }

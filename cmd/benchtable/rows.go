@@ -86,9 +86,12 @@ func Rows(res Results, partitions int) []Row {
 		pkgCollector, "Collection/sequential", "run-s", "sequential", Goal{"<", 3}, false, 1)
 	cost("collection × sequential", "s", pkgCollector, "Collection/batched", "run-s",
 		pkgCollector, "Collection/sequential", "run-s", "sequential", Goal{">=", 80}, true, 1)
+	// The baseline is the sequential path's requests, counted by the fake Yahoo in the same run (one per
+	// ticker), not a constant.
 	req, ok := res.Get(pkgCollector, "Collection/batched", "requests/run")
-	rows = append(rows, Row{What: "Yahoo requests per collection", Unit: "requests", Figure: req, Baseline: 5000,
-		HasBaseline: true, BaselineWhat: "one per ticker", Goal: Goal{"<=", 500}, OK: ok})
+	seqReq, hasSeq := res.Get(pkgCollector, "Collection/sequential", "requests/run")
+	rows = append(rows, Row{What: "Yahoo requests per collection", Unit: "requests", Figure: req, Baseline: seqReq,
+		HasBaseline: hasSeq, BaselineWhat: "sequential, one per ticker", Goal: Goal{"<=", 500}, OK: ok})
 	conns, ok := res.Get(pkgCollector, "Collection/batched", "new-conns/run")
 	rows = append(rows, Row{What: "new connections per collection", Unit: "conns", Figure: conns, OK: ok})
 	// Evaluation (shared/sqlstore's BenchmarkEvaluatePrice, 100,000 rules; -1M with BENCH_SCALE).
