@@ -118,6 +118,39 @@ func TestAFailingHandshakeFallsBackToChartsAndWaitsForItsBackoff(t *testing.T) {
 	require.Zero(t, f.fake.HTTPRequests(yahootest.EndpointQuote))
 }
 
+// A batch waiting for another's handshake gives up with its own caller: a hanging cookie host holds
+// only the batch that makes the handshake, up to YAHOO_TIMEOUT, not every batch waiting behind it.
+func TestAWaiterForTheHandshakeGivesUpWithItsCaller(t *testing.T) {
+	f := newFixture(t, yahoo.Config{Timeout: time.Minute})
+	f.fake.SetQuote("AAPL", 1, "USD", marketTime)
+	f.fake.Hang("", 1) // the first request: the cookie request of the first caller's handshake
+
+	first, cancelFirst := context.WithCancel(context.Background())
+	defer cancelFirst()
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		f.c.Quotes(first, tickers("AAPL"))
+	}()
+	require.Eventually(t, func() bool { return f.fake.HTTPRequests(yahootest.EndpointCookie) == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	secondDone := make(chan []error)
+	go func() {
+		_, errs := f.c.Quotes(ctx, tickers("AAPL"))
+		secondDone <- errs
+	}()
+	select {
+	case errs := <-secondDone:
+		require.ErrorIs(t, errs[0], context.DeadlineExceeded)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second caller still waits for the first one's handshake")
+	}
+	cancelFirst()
+	<-firstDone
+}
+
 func TestTheHandshakeIsRetriedAfterItsBackoff(t *testing.T) {
 	f := newFixture(t, yahoo.Config{HandshakeRetry: time.Millisecond})
 	f.fake.SetQuote("AAPL", 1, "USD", marketTime)

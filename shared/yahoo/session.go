@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -24,7 +23,9 @@ type session struct {
 	cookieURL, crumbURL string
 	now                 func() time.Time
 
-	mu sync.Mutex
+	// lock guards the fields below; it is held through a handshake. A channel rather than a
+	// sync.Mutex so that a caller waiting for another's handshake gives up when its ctx ends.
+	lock chan struct{}
 	// cookie is the Cookie header (name=value pairs), crumb its crumb; both empty until a handshake.
 	cookie, crumb string
 	// expires is when the earliest cookie expires (zero: no expiry given).
@@ -35,19 +36,24 @@ type session struct {
 }
 
 func newSession(cookieURL, crumbURL string, retry time.Duration) *session {
-	return &session{cookieURL: cookieURL, crumbURL: crumbURL, now: time.Now,
+	return &session{cookieURL: cookieURL, crumbURL: crumbURL, now: time.Now, lock: make(chan struct{}, 1),
 		backoff: &backoff.ExponentialBackOff{InitialInterval: retry, RandomizationFactor: 0.1, Multiplier: 2,
 			MaxInterval: max(retry, maxHandshakeRetry)}}
 }
 
 // credentials returns the cookie header and crumb, making the handshake when there is none (or the
-// cookie expired). Concurrent callers wait for one handshake. After a failed handshake no other is
-// tried before its backoff (Config.HandshakeRetry, doubling) has passed: until then it returns an
-// error wrapping errHandshakeDeferred at once. Errors: the handshake's failure, ctx's error.
+// cookie expired). Concurrent callers wait for one handshake, each no longer than its ctx. After a
+// failed handshake no other is tried before its backoff (Config.HandshakeRetry, doubling) has passed:
+// until then it returns an error wrapping errHandshakeDeferred at once. Errors: the handshake's
+// failure, ctx's error (also when ctx ends while another caller's handshake runs).
 func (c *Client) credentials(ctx context.Context) (cookie, crumb string, err error) {
 	s := c.session
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	select {
+	case s.lock <- struct{}{}:
+		defer func() { <-s.lock }()
+	case <-ctx.Done():
+		return "", "", fmt.Errorf("wait for the cookie and crumb handshake: %w", context.Cause(ctx))
+	}
 	now := s.now()
 	if s.crumb != "" && (s.expires.IsZero() || now.Before(s.expires)) {
 		return s.cookie, s.crumb, nil
@@ -78,8 +84,8 @@ func (c *Client) credentials(ctx context.Context) (cookie, crumb string, err err
 // replaced it, the next credentials call makes a new handshake at once.
 func (c *Client) refused(crumb string) {
 	s := c.session
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock <- struct{}{}
+	defer func() { <-s.lock }()
 	if s.crumb == crumb {
 		s.cookie, s.crumb, s.expires = "", "", time.Time{}
 	}
@@ -89,8 +95,8 @@ func (c *Client) refused(crumb string) {
 // and waits for its backoff like a failed one.
 func (c *Client) failedAgain(ctx context.Context, crumb string, why error) {
 	s := c.session
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock <- struct{}{}
+	defer func() { <-s.lock }()
 	if s.crumb == crumb {
 		s.cookie, s.crumb, s.expires = "", "", time.Time{}
 	}
