@@ -17,8 +17,8 @@
 //
 //	mysql-dsn                MYSQL_DSN                 optional: SQLite at SQLITE_PATH otherwise
 //
-// Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY (quote requests
-// in flight per batch), COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_FANOUT_RETRY_WINDOW and QUOTE_MAX_AGE
+// Environment: QUOTE_SOURCE (yahoo, the default, or simulated); COLLECTOR_CONCURRENCY (source calls
+// in flight per work batch: Yahoo batches of YAHOO_BATCH_SIZE), COLLECTOR_QUOTE_TIMEOUT, COLLECTOR_FANOUT_RETRY_WINDOW and QUOTE_MAX_AGE
 // (shared/collector); UNVERIFIED_SYMBOL_MAX_MISSES; YAHOO_FINANCE_URL, YAHOO_TIMEOUT,
 // YAHOO_USER_AGENT, YAHOO_BREAKER_FAILURES, YAHOO_BREAKER_OPEN_TIMEOUT,
 // YAHOO_BREAKER_HALF_OPEN_REQUESTS, YAHOO_COOKIE_URL, YAHOO_CRUMB_URL, YAHOO_BATCH_SIZE,
