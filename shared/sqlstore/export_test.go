@@ -14,8 +14,8 @@ const (
 	AveragePriceSQL = averagePriceSQL
 )
 
-// FiringStatement is the statement FiringRules runs for q, with its arguments.
-func FiringStatement(q stockalert.Quote) (string, []any) { return firingStatement(q) }
+// FiringStatement is the statement FiringRules runs for q on the store's database, with its arguments.
+func (s *Store) FiringStatement(q stockalert.Quote) (string, []any) { return firingStatement(s.d, q) }
 
 // RearmStatement is the statement Rearm runs for q, with its arguments.
 func RearmStatement(q stockalert.Quote) (string, []any) { return rearmStatement(q) }
