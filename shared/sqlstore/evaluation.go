@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -176,33 +177,66 @@ func dayMove(q stockalert.Quote) (side stockalert.Direction, size float64, moved
 	return stockalert.DirectionUp, pct, true
 }
 
-// MarkAlerted records an alert raised at at on side state for the rules: a rule already breached on
-// that side keeps the time its breach began, any other starts a breach at at. With done the rules
-// are also done (they fire once).
-func (s *Store) MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time, done bool) error {
-	var doneAt any
-	if done {
-		doneAt = ms(at)
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		// breached_since first: MySQL evaluates the assignments in order, each seeing the ones before.
-		args := []any{state, ms(at), ms(at), state, ms(at), doneAt}
-		for _, id := range ids[:n] {
-			args = append(args, id)
+// MarkAlerted records the alerts raised at at, each on its rule (RuleID) and side (Event.Condition),
+// in one UPDATE per 500 alerts: a rule already breached on that side keeps the time its breach began,
+// any other starts a breach at at; a rule whose alert says RuleDone is also done (it fires once). It
+// runs in the caller's transaction. Errors: the store's, wrapped.
+func (s *Store) MarkAlerted(ctx context.Context, alerts []command.RaisedAlert, at time.Time) error {
+	for len(alerts) > 0 {
+		chunk := alerts[:min(len(alerts), 500)]
+		alerts = alerts[len(chunk):]
+		query, args := markAlertedStatement(chunk, ms(at))
+		if _, err := s.q(ctx).ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("mark %d rules alerted: %w", len(chunk), err)
 		}
-		_, err := s.q(ctx).ExecContext(ctx,
-			`UPDATE alert_rules
-			    SET breached_since = CASE WHEN alert_state = ? THEN COALESCE(breached_since, ?) ELSE ? END,
-			        alert_state = ?, last_alerted_at = ?, done_at = COALESCE(done_at, ?)
-			  WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("mark alerted: %w", err)
-		}
-		ids = ids[n:]
 	}
 	return nil
 }
+
+// markAlertedStatement is MarkAlerted's UPDATE of the alerts' rules, and its arguments: each rule's new
+// state comes from a CASE over the id lists of each side, written once for breached_since (MySQL
+// evaluates the assignments in order, each seeing the ones before, so it comes first and reads the old
+// state) and once for alert_state.
+func markAlertedStatement(alerts []command.RaisedAlert, at int64) (string, []any) {
+	var (
+		sides     []stockalert.AlertState
+		bySide    = map[stockalert.AlertState][]int64{}
+		done, all []int64
+	)
+	for _, a := range alerts {
+		side := stockalert.AlertState(a.Event.Condition)
+		if _, ok := bySide[side]; !ok {
+			sides = append(sides, side)
+		}
+		bySide[side] = append(bySide[side], a.RuleID)
+		if a.Event.RuleDone {
+			done = append(done, a.RuleID)
+		}
+		all = append(all, a.RuleID)
+	}
+	var state strings.Builder
+	var stateArgs []any
+	state.WriteString("CASE")
+	for _, side := range sides {
+		state.WriteString(" WHEN id IN " + idList(len(bySide[side])) + " THEN ?")
+		stateArgs = append(append(stateArgs, int64sAsAny(bySide[side])...), side)
+	}
+	state.WriteString(" END")
+	args := append(append(append([]any{}, stateArgs...), at, at), stateArgs...)
+	args = append(args, at)
+	doneAt := "done_at"
+	if len(done) > 0 {
+		doneAt = "CASE WHEN id IN " + idList(len(done)) + " THEN COALESCE(done_at, ?) ELSE done_at END"
+		args = append(append(args, int64sAsAny(done)...), at)
+	}
+	return `UPDATE alert_rules
+	           SET breached_since = CASE WHEN alert_state = ` + state.String() + ` THEN COALESCE(breached_since, ?) ELSE ? END,
+	               alert_state = ` + state.String() + `, last_alerted_at = ?, done_at = ` + doneAt + `
+	         WHERE id IN ` + idList(len(all)), append(args, int64sAsAny(all)...)
+}
+
+// idList is "(?, ?, …)" for n ids.
+func idList(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" }
 
 // Rearm re-arms the breached rules of q's ticker whose condition q no longer meets, in one statement.
 // Rules that are done stay as they are; so do change_pct rules when q has no previous close (their

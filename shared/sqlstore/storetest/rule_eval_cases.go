@@ -95,6 +95,30 @@ var ruleEvalCases = []contractCase{
 		require.Len(t, got, 2, "the 210 rule and the other user's range; the 200 rule waits for the interval")
 		require.Contains(t, ruleIDs(got), stockalert.RuleIDString(b))
 	}},
+	{"EvaluatePrice/one event marks rules on both sides, repeats and once rules, each as its own", func(t *testing.T, f *fixture) {
+		repeat := f.addRule("ed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200})
+		once := f.addRule("ed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 205, Repeat: stockalert.RepeatOnce})
+		fall := f.addRule("ed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindChangePct, Percent: 3, Direction: stockalert.DirectionDown})
+		t0 := f.clock.Now()
+		require.Equal(t, []string{stockalert.RuleIDString(repeat)}, ruleIDs(f.evaluatePrice("e1", "AAPL", 201, 0, t0)))
+		t1 := t0.Add(time.Hour)
+		got := f.evaluatePrice("e2", "AAPL", 210, 220, t1) // above both levels, down 4.5 % on the day
+		require.ElementsMatch(t, []string{stockalert.RuleIDString(repeat), stockalert.RuleIDString(once), stockalert.RuleIDString(fall)}, ruleIDs(got))
+		for _, c := range []struct {
+			id          int64
+			state       string
+			since, done time.Time
+		}{
+			{repeat, "above", t0, time.Time{}}, // still breached: keeps the time its breach began
+			{once, "above", t1, t1},
+			{fall, "below", t1, time.Time{}},
+		} {
+			state, since, done := f.ruleState(c.id)
+			require.Equal(t, c.state, state, "rule %d", c.id)
+			require.True(t, c.since.Equal(since), "rule %d breached since %v, want %v", c.id, since, c.since)
+			require.True(t, c.done.Equal(done), "rule %d done at %v, want %v", c.id, done, c.done)
+		}
+	}},
 	{"EvaluatePrice/a repeat while still breached says since when", func(t *testing.T, f *fixture) {
 		id := f.addRule("cy@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200, Note: "trim"})
 		t0 := f.clock.Now()
