@@ -34,9 +34,9 @@ type AlertStore interface {
 	// FiringRules returns the live rules of q's ticker whose condition q meets (not done, not expired
 	// at q.Time), of users who are not paused, in one set-based statement.
 	FiringRules(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error)
-	// MarkAlerted records that the rules were alerted about a breach on side state at at (and, with
-	// done, that they are done).
-	MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time, done bool) error
+	// MarkAlerted records that each alert's rule was alerted at at about a breach on the alert's side
+	// (Event.Condition), and that it is done when the alert says RuleDone, in one statement.
+	MarkAlerted(ctx context.Context, alerts []RaisedAlert, at time.Time) error
 	// Rearm re-arms the breached rules of q's ticker whose condition q no longer meets.
 	Rearm(ctx context.Context, q stockalert.Quote) error
 	// MarkEvaluated records that ticker's quote of time at is being evaluated and reports whether it is
@@ -95,11 +95,6 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 		if err != nil {
 			return fmt.Errorf("evaluate %s at %g: %w", ev.Ticker, ev.Price, err)
 		}
-		type group struct {
-			state stockalert.AlertState
-			done  bool
-		}
-		marked := map[group][]int64{}
 		var (
 			msgs    []stockalert.OutboxMessage
 			history []RaisedAlert
@@ -116,13 +111,9 @@ func (h evaluatePriceHandler) Handle(ctx context.Context, cmd EvaluatePrice) err
 			}
 			msgs = append(msgs, stockalert.OutboxMessage{Topic: h.topic, Key: string(f.Email), Value: body})
 			history = append(history, RaisedAlert{UserID: f.UserID, RuleID: f.ID, Event: alert})
-			g := group{stockalert.AlertState(cond), alert.RuleDone}
-			marked[g] = append(marked[g], f.ID)
 		}
-		for g, ids := range marked {
-			if err := h.store.MarkAlerted(ctx, ids, g.state, at, g.done); err != nil {
-				return fmt.Errorf("mark %d rules of %s alerted: %w", len(ids), ev.Ticker, err)
-			}
+		if err := h.store.MarkAlerted(ctx, history, at); err != nil {
+			return fmt.Errorf("mark %d rules of %s alerted: %w", len(history), ev.Ticker, err)
 		}
 		if err := h.store.Rearm(ctx, q); err != nil {
 			return fmt.Errorf("re-arm rules of %s: %w", ev.Ticker, err)

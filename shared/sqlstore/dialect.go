@@ -21,6 +21,10 @@ type Dialect struct {
 	// transaction has locked (MySQL 8.0.1+, MariaDB 10.6+: FOR UPDATE SKIP LOCKED); empty where
 	// transactions are serialised anyway.
 	SkipLocked string
+	// MergesIndexRanges says the planner reads "col1 < ? OR col2 > ?", each column the second of its
+	// own index, as one merge of the index ranges (MySQL/MariaDB's index_merge sort_union), so one
+	// SELECT with ORed conditions beats a UNION ALL of one SELECT per index (see firingORSQL).
+	MergesIndexRanges bool
 	// UpsertStyle says how to write INSERT … ON CONFLICT.
 	UpsertStyle UpsertStyle
 	// IsDuplicate reports whether err is a unique-key violation.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/stockalert/stockalert/shared/command"
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
@@ -66,40 +68,58 @@ func (s *Store) DistinctTickers(ctx context.Context) ([]stockalert.Ticker, error
 	return out, rows.Err()
 }
 
-// firingBranch is one index range scan of firingSQL: the rules of a ticker whose condition column
-// compares with the price (or the day change) as cond says, live at the quote's time (not done, not
-// expired, not snoozed past it) and of a user who is not paused. Its arguments: the ticker, cond's,
-// then the quote's time twice (expiry, snooze).
-func firingBranch(cond string) string {
-	return `SELECT ` + ruleColumns + `, u.email, u.telegram_chat_id, u.notify_interval_s
+// The statements that find the rules a price fires: the live rules of a ticker (not done, not expired
+// and not snoozed past the quote's time) of users who are not paused, whose condition column compares
+// with the price (or the day change) as one of five conditions says, each a range of its own index:
+// range, above and below on (ticker, high_value) and (ticker, low_value), strictly; move_pct on (ticker,
+// move_up_level) and (ticker, move_down_level), inclusively; change_pct on (ticker, kind, percent), with
+// the day change's size and side as arguments (the "WithChange" forms, used when the day change is
+// known and not zero). A rule meets at most one condition for a given price: a range's high is above
+// its low, a move rule's up level above its down level, and the change condition takes one side.
+//
+// Two forms with the same rows (Dialect.MergesIndexRanges chooses):
+//   - firingORSQL: one SELECT whose WHERE ORs the conditions; MariaDB reads the union of the five
+//     ranges in one index merge (sort_union), opening alert_rules once. Its arguments: the ticker, the
+//     price four times (then the day change's size and side), then the quote's time twice.
+//   - firingUnionSQL: a UNION ALL of one SELECT per condition, each one index range scan; SQLite's
+//     planner reads an OR over the ticker's rows instead, so SQLite keeps this form. Its arguments, per
+//     SELECT: the ticker, the condition's, then the quote's time twice (expiry, snooze).
+//
+// On MariaDB the OR form took 0.34 ms where the UNION ALL took 0.47 ms (100,000 rules, a quiet run;
+// README "Scaling", Evaluation): each table reference of a statement costs the server about as much as
+// reading the rows it returns.
+const (
+	firingSelect = `SELECT ` + ruleColumns + `, u.email, u.telegram_chat_id, u.notify_interval_s
   FROM alert_rules s JOIN users u ON u.id = s.user_id
- WHERE s.ticker = ? AND ` + cond + ` AND s.done_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
+ WHERE s.ticker = ? AND `
+	firingLive = ` AND s.done_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
    AND (s.snoozed_until IS NULL OR s.snoozed_until <= ?) AND u.paused = 0`
-}
-
-// The statements that find the rules a price fires, one UNION ALL of index range scans: range, above
-// and below on (ticker, high_value) and (ticker, low_value), strictly; move_pct on (ticker,
-// move_up_level) and (ticker, move_down_level), inclusively; change_pct on (ticker, kind, percent),
-// with the day change's size and side as arguments (firingWithChangeSQL, used when the day change is
-// known and not zero). A rule is in at most one branch for a given price: a range's high is above its
-// low, a move rule's up level above its down level, and the change branch takes one side.
-var (
-	firingSQL = strings.Join([]string{
-		firingBranch("s.high_value < ?"),
-		firingBranch("s.low_value > ?"),
-		firingBranch("s.move_up_level <= ?"),
-		firingBranch("s.move_down_level >= ?"),
-	}, "\nUNION ALL\n")
-	firingWithChangeSQL = firingSQL + "\nUNION ALL\n" +
-		firingBranch("s.kind = 'change_pct' AND s.percent <= ? AND s.direction IN (?, 'either')")
+	firingChange = `(s.kind = 'change_pct' AND s.percent <= ? AND s.direction IN (?, 'either'))`
 )
+
+var (
+	firingConds           = []string{"s.high_value < ?", "s.low_value > ?", "s.move_up_level <= ?", "s.move_down_level >= ?"}
+	firingORSQL           = firingSelect + "(" + strings.Join(firingConds, " OR ") + ")" + firingLive
+	firingORWithChangeSQL = firingSelect + "(" + strings.Join(append(slices.Clone(firingConds), firingChange), " OR ") + ")" + firingLive
+	firingUnionSQL        = unionOf(firingConds)
+	firingUnionWithChange = unionOf(append(slices.Clone(firingConds), firingChange))
+)
+
+// unionOf is the UNION ALL of one firing SELECT per condition.
+func unionOf(conds []string) string {
+	branches := make([]string, len(conds))
+	for i, c := range conds {
+		branches[i] = firingSelect + c + firingLive
+	}
+	return strings.Join(branches, "\nUNION ALL\n")
+}
 
 // FiringRules returns the live rules of q's ticker (not done, not expired and not snoozed at q.Time:
 // a rule snoozed until t fires again for a quote of t or later) whose condition
 // q meets, of users who are not paused, with their owners' delivery settings, in one statement (see
-// firingSQL). change_pct rules are considered only when q carries a previous close.
+// firingORSQL). change_pct rules are considered only when q carries a previous close.
 func (s *Store) FiringRules(ctx context.Context, q stockalert.Quote) ([]stockalert.OwnedRule, error) {
-	query, args := firingStatement(q)
+	query, args := firingStatement(s.d, q)
 	stmt, err := s.prepared(ctx, query) //nolint:sqlclosecheck // the store's statement: Store.Close closes it
 	if err != nil {
 		return nil, fmt.Errorf("rules fired by %s at %g: %w", q.Ticker, q.Price, err)
@@ -128,15 +148,21 @@ func (s *Store) FiringRules(ctx context.Context, q stockalert.Quote) ([]stockale
 	return out, rows.Err()
 }
 
-// firingStatement returns the statement FiringRules runs for q, and its arguments.
-func firingStatement(q stockalert.Quote) (string, []any) {
+// firingStatement returns the statement FiringRules runs for q on d, and its arguments.
+func firingStatement(d Dialect, q stockalert.Quote) (string, []any) {
 	at := ms(q.Time)
-	args := []any{q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at}
 	side, size, moved := dayMove(q)
-	if !moved {
-		return firingSQL, args
+	if d.MergesIndexRanges {
+		if moved {
+			return firingORWithChangeSQL, []any{q.Ticker, q.Price, q.Price, q.Price, q.Price, size, side, at, at}
+		}
+		return firingORSQL, []any{q.Ticker, q.Price, q.Price, q.Price, q.Price, at, at}
 	}
-	return firingWithChangeSQL, append(args, q.Ticker, size, side, at, at)
+	args := []any{q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at, q.Ticker, q.Price, at, at}
+	if moved {
+		return firingUnionWithChange, append(args, q.Ticker, size, side, at, at)
+	}
+	return firingUnionSQL, args
 }
 
 // dayMove returns the side and size (percent, > 0) of q's day change; moved is false when q has no
@@ -152,33 +178,66 @@ func dayMove(q stockalert.Quote) (side stockalert.Direction, size float64, moved
 	return stockalert.DirectionUp, pct, true
 }
 
-// MarkAlerted records an alert raised at at on side state for the rules: a rule already breached on
-// that side keeps the time its breach began, any other starts a breach at at. With done the rules
-// are also done (they fire once).
-func (s *Store) MarkAlerted(ctx context.Context, ids []int64, state stockalert.AlertState, at time.Time, done bool) error {
-	var doneAt any
-	if done {
-		doneAt = ms(at)
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		// breached_since first: MySQL evaluates the assignments in order, each seeing the ones before.
-		args := []any{state, ms(at), ms(at), state, ms(at), doneAt}
-		for _, id := range ids[:n] {
-			args = append(args, id)
+// MarkAlerted records the alerts raised at at, each on its rule (RuleID) and side (Event.Condition),
+// in one UPDATE per 500 alerts: a rule already breached on that side keeps the time its breach began,
+// any other starts a breach at at; a rule whose alert says RuleDone is also done (it fires once). It
+// runs in the caller's transaction. Errors: the store's, wrapped.
+func (s *Store) MarkAlerted(ctx context.Context, alerts []command.RaisedAlert, at time.Time) error {
+	for len(alerts) > 0 {
+		chunk := alerts[:min(len(alerts), 500)]
+		alerts = alerts[len(chunk):]
+		query, args := markAlertedStatement(chunk, ms(at))
+		if _, err := s.q(ctx).ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("mark %d rules alerted: %w", len(chunk), err)
 		}
-		_, err := s.q(ctx).ExecContext(ctx,
-			`UPDATE alert_rules
-			    SET breached_since = CASE WHEN alert_state = ? THEN COALESCE(breached_since, ?) ELSE ? END,
-			        alert_state = ?, last_alerted_at = ?, done_at = COALESCE(done_at, ?)
-			  WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("mark alerted: %w", err)
-		}
-		ids = ids[n:]
 	}
 	return nil
 }
+
+// markAlertedStatement is MarkAlerted's UPDATE of the alerts' rules, and its arguments: each rule's new
+// state comes from a CASE over the id lists of each side, written once for breached_since (MySQL
+// evaluates the assignments in order, each seeing the ones before, so it comes first and reads the old
+// state) and once for alert_state.
+func markAlertedStatement(alerts []command.RaisedAlert, at int64) (string, []any) {
+	var (
+		sides     []stockalert.AlertState
+		bySide    = map[stockalert.AlertState][]int64{}
+		done, all []int64
+	)
+	for _, a := range alerts {
+		side := stockalert.AlertState(a.Event.Condition)
+		if _, ok := bySide[side]; !ok {
+			sides = append(sides, side)
+		}
+		bySide[side] = append(bySide[side], a.RuleID)
+		if a.Event.RuleDone {
+			done = append(done, a.RuleID)
+		}
+		all = append(all, a.RuleID)
+	}
+	var state strings.Builder
+	var stateArgs []any
+	state.WriteString("CASE")
+	for _, side := range sides {
+		state.WriteString(" WHEN id IN " + idList(len(bySide[side])) + " THEN ?")
+		stateArgs = append(append(stateArgs, int64sAsAny(bySide[side])...), side)
+	}
+	state.WriteString(" END")
+	args := append(append(append([]any{}, stateArgs...), at, at), stateArgs...)
+	args = append(args, at)
+	doneAt := "done_at"
+	if len(done) > 0 {
+		doneAt = "CASE WHEN id IN " + idList(len(done)) + " THEN COALESCE(done_at, ?) ELSE done_at END"
+		args = append(append(args, int64sAsAny(done)...), at)
+	}
+	return `UPDATE alert_rules
+	           SET breached_since = CASE WHEN alert_state = ` + state.String() + ` THEN COALESCE(breached_since, ?) ELSE ? END,
+	               alert_state = ` + state.String() + `, last_alerted_at = ?, done_at = ` + doneAt + `
+	         WHERE id IN ` + idList(len(all)), append(args, int64sAsAny(all)...)
+}
+
+// idList is "(?, ?, …)" for n ids.
+func idList(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" }
 
 // Rearm re-arms the breached rules of q's ticker whose condition q no longer meets, in one statement.
 // Rules that are done stay as they are; so do change_pct rules when q has no previous close (their

@@ -25,14 +25,15 @@ const (
 
 // Dialect is the MySQL/MariaDB dialect of the SQL store.
 var Dialect = sqlstore.Dialect{
-	Name:        "mysql",
-	Migrations:  schema.MySQL(),
-	TxOptions:   &sql.TxOptions{Isolation: sql.LevelReadCommitted},
-	ForUpdate:   " FOR UPDATE",
-	SkipLocked:  " FOR UPDATE SKIP LOCKED",
-	UpsertStyle: sqlstore.OnDuplicateKey,
-	IsDuplicate: func(err error) bool { return hasNumber(err, errDupEntry) },
-	IsRetryable: func(err error) bool { return hasNumber(err, errDeadlock) || hasNumber(err, errLockWaitTimeout) },
+	Name:              "mysql",
+	Migrations:        schema.MySQL(),
+	TxOptions:         &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+	ForUpdate:         " FOR UPDATE",
+	SkipLocked:        " FOR UPDATE SKIP LOCKED",
+	UpsertStyle:       sqlstore.OnDuplicateKey,
+	MergesIndexRanges: true,
+	IsDuplicate:       func(err error) bool { return hasNumber(err, errDupEntry) },
+	IsRetryable:       func(err error) bool { return hasNumber(err, errDeadlock) || hasNumber(err, errLockWaitTimeout) },
 }
 
 func hasNumber(err error, n uint16) bool {

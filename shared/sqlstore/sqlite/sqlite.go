@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/gofrs/flock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -122,7 +123,20 @@ func openDB(ctx context.Context, path string, autoCheckpoint bool) (*sql.DB, err
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	if err := db.PingContext(ctx); err != nil {
+	// A new connection runs the pragmas above; journal_mode(WAL) on a file that other processes are
+	// opening at the same moment can meet their lock and answer SQLITE_BUSY without waiting for
+	// busy_timeout (SQLite does not call the busy handler there). Connecting again a few milliseconds
+	// later finds the mode set.
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		err := db.PingContext(ctx)
+		if err != nil && !hasPrimaryCode(err, sqlite3.SQLITE_BUSY) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{
+		InitialInterval: 5 * time.Millisecond, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 200 * time.Millisecond,
+	}), backoff.WithMaxElapsedTime(BusyTimeout))
+	if err != nil {
 		_ = db.Close() // the error that made us give up is the one to report
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,58 @@ var ruleEvalCases = []contractCase{
 		got := f.evaluatePrice("e2", "AAPL", 215, 0, t0.Add(time.Minute))
 		require.Len(t, got, 2, "the 210 rule and the other user's range; the 200 rule waits for the interval")
 		require.Contains(t, ruleIDs(got), stockalert.RuleIDString(b))
+	}},
+	{"EvaluatePrice/one event marks rules on both sides, repeats and once rules, each as its own", func(t *testing.T, f *fixture) {
+		repeat := f.addRule("ed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200})
+		once := f.addRule("ed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 205, Repeat: stockalert.RepeatOnce})
+		fall := f.addRule("ed@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindChangePct, Percent: 3, Direction: stockalert.DirectionDown})
+		t0 := f.clock.Now()
+		require.Equal(t, []string{stockalert.RuleIDString(repeat)}, ruleIDs(f.evaluatePrice("e1", "AAPL", 201, 0, t0)))
+		t1 := t0.Add(time.Hour)
+		got := f.evaluatePrice("e2", "AAPL", 210, 220, t1) // above both levels, down 4.5 % on the day
+		require.ElementsMatch(t, []string{stockalert.RuleIDString(repeat), stockalert.RuleIDString(once), stockalert.RuleIDString(fall)}, ruleIDs(got))
+		for _, c := range []struct {
+			id          int64
+			state       string
+			since, done time.Time
+		}{
+			{repeat, "above", t0, time.Time{}}, // still breached: keeps the time its breach began
+			{once, "above", t1, t1},
+			{fall, "below", t1, time.Time{}},
+		} {
+			state, since, done := f.ruleState(c.id)
+			require.Equal(t, c.state, state, "rule %d", c.id)
+			require.True(t, c.since.Equal(since), "rule %d breached since %v, want %v", c.id, since, c.since)
+			require.True(t, c.done.Equal(done), "rule %d done at %v, want %v", c.id, done, c.done)
+		}
+	}},
+	{"EvaluatePrice/over 500 alerts in one event: every rule is marked, and a breached rule still re-arms", func(t *testing.T, f *fixture) {
+		fell := f.addRule("gu@example.com", stockalert.Rule{Ticker: "HOT", Kind: stockalert.KindBelow, Level: 50})
+		u, err := f.store.UserByEmail(f.ctx, "gu@example.com")
+		require.NoError(t, err)
+		const n = 1001 // three statements of up to 500
+		t0 := f.clock.Now()
+		args := make([]any, 0, 5*n)
+		for i := range n { // every third rule fires once
+			repeat := stockalert.RepeatRearm
+			if i%3 == 0 {
+				repeat = stockalert.RepeatOnce
+			}
+			args = append(args, u.ID, 100+float64(i)/100, repeat, "armed", t0.UnixMilli())
+		}
+		_, err = f.store.DB().ExecContext(f.ctx, `INSERT INTO alert_rules (user_id, ticker, kind, high_value, repeat_mode, alert_state, created_at)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?, 'HOT', 'above', ?, ?, ?, ?), ", n), ", "), args...)
+		require.NoError(t, err)
+		require.Equal(t, []string{stockalert.RuleIDString(fell)}, ruleIDs(f.evaluatePrice("e1", "HOT", 40, 0, t0)))
+		t1 := t0.Add(time.Hour)
+		require.Len(t, f.evaluatePrice("e2", "HOT", 120, 0, t1), n)
+		require.Equal(t, n, f.count("alert_rules", "kind = 'above' AND alert_state = 'above' AND breached_since = ? AND last_alerted_at = ?",
+			t1.UnixMilli(), t1.UnixMilli()))
+		require.Equal(t, (n+2)/3, f.count("alert_rules", "kind = 'above' AND done_at = ?", t1.UnixMilli()))
+		require.Equal(t, n-(n+2)/3, f.count("alert_rules", "kind = 'above' AND done_at IS NULL"))
+		state, since, _ := f.ruleState(fell)
+		require.Equal(t, "armed", state, "back above its level")
+		require.True(t, since.IsZero())
 	}},
 	{"EvaluatePrice/a repeat while still breached says since when", func(t *testing.T, f *fixture) {
 		id := f.addRule("cy@example.com", stockalert.Rule{Ticker: "AAPL", Kind: stockalert.KindAbove, Level: 200, Note: "trim"})
