@@ -60,13 +60,15 @@ func NewCache(src Source, ttl time.Duration, size int) (*Cache, error) {
 // tell. A caller whose ctx ends while the shared call runs returns ctx's error; the call goes on for
 // the others.
 func (c *Cache) Quote(ctx context.Context, t stockalert.Ticker) (stockalert.Quote, error) {
-	if a, ok := c.answers.Get(t); ok && c.now().Before(a.expires) {
-		if !a.known {
-			return stockalert.Quote{}, fmt.Errorf("quote %s: %w", t, stockalert.ErrNotFound)
-		}
-		return a.quote, nil
+	if q, ok, err := c.kept(t); ok {
+		return q, err
 	}
 	ch := c.group.DoChan(string(t), func() (any, error) {
+		// Asked again inside the flight: a caller that missed the cache just before an earlier flight
+		// stored its answer and ended starts a new flight, which must find that answer, not call again.
+		if q, ok, err := c.kept(t); ok {
+			return q, err
+		}
 		// The shared call must not end when the first caller gives up: the others wait for it. It
 		// keeps the first caller's values and deadline at most.
 		qctx := context.WithoutCancel(ctx)
@@ -93,4 +95,17 @@ func (c *Cache) Quote(ctx context.Context, t stockalert.Ticker) (stockalert.Quot
 		}
 		return r.Val.(stockalert.Quote), nil //nolint:forcetypeassert // the function above returns a Quote
 	}
+}
+
+// kept returns t's kept answer, ok=false when there is none or it has expired: its quote, or an error
+// wrapping stockalert.ErrNotFound for a symbol the source does not know.
+func (c *Cache) kept(t stockalert.Ticker) (q stockalert.Quote, ok bool, err error) {
+	a, found := c.answers.Get(t)
+	if !found || !c.now().Before(a.expires) {
+		return stockalert.Quote{}, false, nil
+	}
+	if !a.known {
+		return stockalert.Quote{}, true, fmt.Errorf("quote %s: %w", t, stockalert.ErrNotFound)
+	}
+	return a.quote, true, nil
 }

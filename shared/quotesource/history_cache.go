@@ -61,13 +61,15 @@ func NewHistoryCache(src HistorySource, ttl time.Duration, size int) (*HistoryCa
 // caller. Errors are the source's; a caller whose ctx ends first returns ctx's error.
 func (c *HistoryCache) History(ctx context.Context, t stockalert.Ticker, rng stockalert.ChartRange) (stockalert.PriceHistory, error) {
 	key := historyKey{t, rng}
-	if a, ok := c.answers.Get(key); ok && c.now().Before(a.expires) {
-		if !a.known {
-			return stockalert.PriceHistory{}, fmt.Errorf("history %s %s: %w", t, rng, stockalert.ErrNotFound)
-		}
-		return a.history, nil
+	if h, ok, err := c.kept(key); ok {
+		return h, err
 	}
 	ch := c.group.DoChan(string(t)+" "+string(rng), func() (any, error) {
+		// Asked again inside the flight, as Cache.Quote does: an earlier flight may have stored the
+		// answer between the look-up above and this flight.
+		if h, ok, err := c.kept(key); ok {
+			return h, err
+		}
 		hctx := context.WithoutCancel(ctx)
 		if deadline, ok := ctx.Deadline(); ok {
 			var cancel context.CancelFunc
@@ -92,4 +94,17 @@ func (c *HistoryCache) History(ctx context.Context, t stockalert.Ticker, rng sto
 		}
 		return r.Val.(stockalert.PriceHistory), nil //nolint:forcetypeassert // the function above returns a PriceHistory
 	}
+}
+
+// kept returns key's kept answer, ok=false when there is none or it has expired: its history, or an
+// error wrapping stockalert.ErrNotFound for a symbol the source does not know.
+func (c *HistoryCache) kept(key historyKey) (h stockalert.PriceHistory, ok bool, err error) {
+	a, found := c.answers.Get(key)
+	if !found || !c.now().Before(a.expires) {
+		return stockalert.PriceHistory{}, false, nil
+	}
+	if !a.known {
+		return stockalert.PriceHistory{}, true, fmt.Errorf("history %s %s: %w", key.ticker, key.rng, stockalert.ErrNotFound)
+	}
+	return a.history, true, nil
 }
