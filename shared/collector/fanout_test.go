@@ -19,10 +19,12 @@ import (
 	"github.com/stockalert/stockalert/shared/stockalert"
 )
 
-// dispatcher is the data-collector's collector with COLLECTOR_FANOUT_BATCH batch, publishing to brokers.
-func (r *rig) dispatcher(t *testing.T, brokers []string, batch int) *collector.Collector {
+// dispatcher is the data-collector's collector with COLLECTOR_FANOUT_BATCH batch, publishing to brokers
+// with up to attempts tries per publish (a real broker may answer NOT_LEADER_FOR_PARTITION to the first
+// produce to a topic just created, which the next try gets past; one try gives up on a dead broker fast).
+func (r *rig) dispatcher(t *testing.T, brokers []string, batch, attempts int) *collector.Collector {
 	t.Helper()
-	return r.collectorAdjusted(t, brokers, 1, func(cfg *collector.Config, h *collector.Handlers) {
+	return r.collectorAdjusted(t, brokers, attempts, func(cfg *collector.Config, h *collector.Handlers) {
 		cfg.FanOut = collector.FanOutConfig{Batch: batch, Topic: r.work}
 		h.Dispatch = command.NewQueueCollectWorkHandler(r.store, r.work, r.logger, nil)
 	})
@@ -92,7 +94,7 @@ func TestAFannedOutRunDispatchesBatchesAndPricesNothing(t *testing.T) {
 	all := []string{"AAPL", "GOOG", "MSFT", "NVDA", "TSLA"}
 	r.subscribe(t, "a@example.com", all...)
 
-	rep, err := r.dispatcher(t, r.brokers, 2).Run(context.Background())
+	rep, err := r.dispatcher(t, r.brokers, 2, 3).Run(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 5, rep.Tickers)
 	require.Equal(t, 3, rep.Batches)
@@ -127,7 +129,7 @@ func TestAFannedOutRunTakesTurnsPastMaxTickers(t *testing.T) {
 	r.maxTickers = 3
 	all := []string{"AAPL", "GOOG", "MSFT", "NVDA", "TSLA"}
 	r.subscribe(t, "a@example.com", all...)
-	c := r.dispatcher(t, r.brokers, 2)
+	c := r.dispatcher(t, r.brokers, 2, 3)
 
 	rep, err := c.Run(context.Background())
 	require.NoError(t, err)
@@ -151,13 +153,13 @@ func TestBatchesSurviveAKafkaOutageAndGoOutWithTheNextRun(t *testing.T) {
 	r := newRig(t)
 	r.subscribe(t, "a@example.com", "AAPL", "MSFT")
 
-	rep, err := r.dispatcher(t, []string{deadport.Addr(t)}, 1).Run(context.Background())
+	rep, err := r.dispatcher(t, []string{deadport.Addr(t)}, 1, 1).Run(context.Background())
 	require.NoError(t, err, "a broker outage does not fail the run")
 	require.NotEmpty(t, rep.PublishError)
 	require.Equal(t, 2, storetest.Count(t, r.store.DB(), "outbox", ""), "its batches wait in the outbox")
 	first := rep.RunID
 
-	rep, err = r.dispatcher(t, r.brokers, 1).Run(context.Background())
+	rep, err = r.dispatcher(t, r.brokers, 1, 3).Run(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, rep.PublishError)
 	runs := map[string]int{}
