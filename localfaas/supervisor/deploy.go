@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,15 +14,19 @@ import (
 	"github.com/openfaas/faas-provider/types"
 	"github.com/robfig/cron/v3"
 
+	"github.com/stockalert/stockalert/localfaas/classic"
 	"github.com/stockalert/stockalert/localfaas/provider"
 	"github.com/stockalert/stockalert/localfaas/secret"
 	"github.com/stockalert/stockalert/localfaas/stack"
 )
 
 // Deploy builds a function of the stack and starts its replicas (com.openfaas.scale.min of its labels,
-// default 1). The request must name a stack function with its stack image; its envVars, labels and
-// annotations are merged over stack.yml's, and its secrets, limits and requests replace stack.yml's
-// when given. It does not wait for readiness (see WaitReady). Errors wrap provider.ErrInvalid (the request),
+// default 1). A request naming a stack function with its stack image has its envVars, labels and
+// annotations merged over stack.yml's, and its secrets, limits and requests replace stack.yml's when
+// given. A request with another image (or a function not in the stack) and an envProcess that resolves
+// to an executable on PATH is a process function: its fprocess runs under the classic package's
+// runner, one fork per request, with exactly the settings sent (nothing merged from the stack);
+// anything else is invalid. It does not wait for readiness (see WaitReady). Errors wrap provider.ErrInvalid (the request),
 // provider.ErrExists (already deployed) or provider.ErrStopped; a failed build is returned with the compiler's output.
 func (s *Supervisor) Deploy(ctx context.Context, req types.FunctionDeployment) error {
 	unlock := s.lock(req.Service)
@@ -33,8 +38,10 @@ func (s *Supervisor) Deploy(ctx context.Context, req types.FunctionDeployment) e
 	if _, err := s.function(sp.name); err == nil {
 		return fmt.Errorf("deploy function %s: %w (use PUT /system/functions to update it)", sp.name, provider.ErrExists)
 	}
-	if sp.binary, err = s.build(ctx, sp.name, sp.dir, false); err != nil {
-		return err
+	if sp.process == "" {
+		if sp.binary, err = s.build(ctx, sp.name, sp.dir, false); err != nil {
+			return err
+		}
 	}
 	f := &function{name: sp.name, createdAt: time.Now().UTC(), spec: sp}
 	s.mu.Lock()
@@ -60,6 +67,9 @@ func (s *Supervisor) resolve(req types.FunctionDeployment) (*spec, int, error) {
 		return nil, 0, err
 	}
 	sf, ok := s.cfg.Stack.Functions[name]
+	if req.EnvProcess != "" && (!ok || normalizeImage(req.Image) != normalizeImage(sf.Image)) {
+		return s.resolveProcess(req)
+	}
 	if !ok {
 		return nil, 0, provider.Invalid("function %q is not in %s: localfaas runs only the functions of its stack file", name, s.stackName())
 	}
@@ -88,29 +98,82 @@ func (s *Supervisor) resolve(req types.FunctionDeployment) (*spec, int, error) {
 	if sp.requests == nil && sf.Requests != nil {
 		sp.requests = &types.FunctionResources{Memory: sf.Requests.Memory, CPU: sf.Requests.CPU}
 	}
-	replicas := 1
-	if v, ok := sp.labels[stack.LabelScaleMin]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > s.cfg.MaxReplicas {
-			return nil, 0, provider.Invalid("label %s must be a whole number from 0 to %d, not %q", stack.LabelScaleMin, s.cfg.MaxReplicas, v)
-		}
-		replicas = n
+	replicas, err := s.minReplicas(sp.labels)
+	if err != nil {
+		return nil, 0, err
 	}
 	if schedule, ok := stack.CronSchedule(sp.annotations); ok {
 		if _, err := cron.ParseStandard(schedule); err != nil {
 			return nil, 0, provider.Invalid("annotation schedule %q is not a cron schedule: %v", schedule, err)
 		}
 	}
+	if err := s.checkSecrets(sp); err != nil {
+		return nil, 0, err
+	}
+	return sp, replicas, nil
+}
+
+// resolveProcess checks a deploy request for a process function: its envProcess must resolve to an
+// executable. Its settings are kept exactly as sent, absent ones absent and empty ones empty.
+func (s *Supervisor) resolveProcess(req types.FunctionDeployment) (*spec, int, error) {
+	if _, err := classic.Command(req.EnvProcess); err != nil {
+		return nil, 0, provider.Invalid("function %s: image %q is not built from %s and %v: localfaas runs the functions of its stack file, and other images only as an fprocess that is an executable of this machine",
+			req.Service, req.Image, s.stackName(), err)
+	}
+	sp := &spec{
+		name:        req.Service,
+		image:       req.Image,
+		envProcess:  req.EnvProcess,
+		process:     req.EnvProcess,
+		env:         maps.Clone(req.EnvVars),
+		secrets:     slices.Clone(req.Secrets),
+		labels:      maps.Clone(deref(req.Labels)),
+		annotations: maps.Clone(deref(req.Annotations)),
+		limits:      req.Limits,
+		requests:    req.Requests,
+	}
+	if req.Labels != nil && sp.labels == nil {
+		sp.labels = map[string]string{}
+	}
+	if req.Annotations != nil && sp.annotations == nil {
+		sp.annotations = map[string]string{}
+	}
+	replicas, err := s.minReplicas(sp.labels)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.checkSecrets(sp); err != nil {
+		return nil, 0, err
+	}
+	return sp, replicas, nil
+}
+
+// minReplicas is com.openfaas.scale.min of the labels (1 when absent), or an error wrapping
+// provider.ErrInvalid.
+func (s *Supervisor) minReplicas(labels map[string]string) (int, error) {
+	v, ok := labels[stack.LabelScaleMin]
+	if !ok {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > s.cfg.MaxReplicas {
+		return 0, provider.Invalid("label %s must be a whole number from 0 to %d, not %q", stack.LabelScaleMin, s.cfg.MaxReplicas, v)
+	}
+	return n, nil
+}
+
+// checkSecrets validates the names of a function's secrets and warns about the missing ones.
+func (s *Supervisor) checkSecrets(sp *spec) error {
 	for _, name := range sp.secrets {
 		if err := secret.ValidName(name); err != nil {
-			return nil, 0, err
+			return fmt.Errorf("function %s: %w", sp.name, err)
 		}
 		if _, err := os.Stat(filepath.Join(s.cfg.SecretsDir, name)); err != nil {
 			s.log.Warn("function secret missing: create it with faas-cli secret create or in the secrets folder",
 				"function", sp.name, "secret", name, "folder", s.cfg.SecretsDir)
 		}
 	}
-	return sp, replicas, nil
+	return nil
 }
 
 func (s *Supervisor) stackName() string {
@@ -164,8 +227,10 @@ func (s *Supervisor) Update(ctx context.Context, req types.FunctionDeployment) e
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	if sp.binary, err = s.build(ctx, sp.name, sp.dir, true); err != nil {
-		return err
+	if sp.process == "" {
+		if sp.binary, err = s.build(ctx, sp.name, sp.dir, true); err != nil {
+			return err
+		}
 	}
 	if s.isStopping() {
 		return fmt.Errorf("update function %s: %w", sp.name, provider.ErrStopped)

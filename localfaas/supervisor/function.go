@@ -3,6 +3,7 @@ package supervisor
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,13 @@ type spec struct {
 	requests    *types.FunctionResources
 	binary      string
 	dir         string // the handler folder, the processes' working directory
+	// process, when set, makes this a process function: the fprocess the classic runner forks per
+	// request; binary and dir are then unused.
+	process string
 }
+
+// LabelFunction is the label every function status carries, with the function's name.
+const LabelFunction = "faas_function"
 
 // function is a deployed function: its spec and its replicas, each an instance (a supervised process).
 type function struct {
@@ -55,7 +62,7 @@ func (f *function) status() types.FunctionStatus {
 		Namespace:         stack.Namespace,
 		EnvProcess:        s.envProcess,
 		EnvVars:           maps.Clone(s.env),
-		Secrets:           append([]string(nil), s.secrets...),
+		Secrets:           slices.Clone(s.secrets),
 		Limits:            s.limits,
 		Requests:          s.requests,
 		InvocationCount:   float64(f.invocations.Load()),
@@ -63,10 +70,13 @@ func (f *function) status() types.FunctionStatus {
 		AvailableReplicas: uint64(countReady(f.instances)), //nolint:gosec // G115: a count, never negative
 		CreatedAt:         f.createdAt,
 	}
-	if s.labels != nil {
-		labels := maps.Clone(s.labels)
-		st.Labels = &labels
+	// faas_function names the function on every status, as OpenFaaS providers label their workloads.
+	labels := maps.Clone(s.labels)
+	if labels == nil {
+		labels = map[string]string{}
 	}
+	labels[LabelFunction] = f.name
+	st.Labels = &labels
 	if s.annotations != nil {
 		annotations := maps.Clone(s.annotations)
 		st.Annotations = &annotations

@@ -149,6 +149,9 @@ func (in *instance) supervise(ctx context.Context) {
 // runOnce starts the process on a free port, marks the instance ready once /_/health answers 200 and
 // returns how the process ended.
 func (in *instance) runOnce(ctx context.Context) error {
+	if in.spec.process != "" {
+		return in.runClassic(ctx)
+	}
 	port, err := freePort()
 	if err != nil {
 		return fmt.Errorf("find a free port: %w", err)
