@@ -16,9 +16,12 @@ GO_TEST      ?= true
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-run: ## the whole pipeline on this machine: localfaas with embedded Kafka and SQLite (see README)
+# STACK: the stack file make run loads; localfaas/testdata/empty.yml starts a provider with nothing deployed.
+STACK ?= stack.yml
+
+run: ## the whole pipeline on this machine: localfaas with embedded Kafka and SQLite (see README); STACK=… for another stack file
 	$(GO) build -o bin/localfaas ./localfaas/cmd/localfaas
-	bin/localfaas -f stack.yml
+	bin/localfaas -f $(STACK)
 
 test: ## all tests; uses MYSQL_DSN / KAFKA_BROKERS when set, embedded stores otherwise
 	$(GO) test -count=1 $(GOTESTFLAGS) $(PKGS)

@@ -156,8 +156,10 @@ func Parse(raw []byte, dir string, lookup func(string) (string, bool)) (*Stack, 
 	if stack.Provider.Name != "openfaas" {
 		bad("provider.name", "must be openfaas, not %q", stack.Provider.Name)
 	}
-	if len(stack.Functions) == 0 {
-		bad("functions", "the stack has no functions")
+	if stack.Functions == nil {
+		// An explicit empty map is a stack with nothing to deploy (testdata/empty.yml); a missing key is
+		// more likely a mistake.
+		bad("functions", "the stack has no functions: write `functions: {}` for a provider that starts empty")
 	}
 	for _, name := range stack.FunctionNames() {
 		fn := stack.Functions[name]

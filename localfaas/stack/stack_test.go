@@ -103,6 +103,9 @@ functions:
 	if _, err := Parse([]byte(valid), dir, lookupFrom(nil)); err != nil {
 		t.Fatalf("minimal stack: %v", err)
 	}
+	if st, err := Parse([]byte("provider: {name: openfaas}\nfunctions: {}\n"), dir, lookupFrom(nil)); err != nil || len(st.FunctionNames()) != 0 {
+		t.Fatalf("empty stack: %v, %v", st, err)
+	}
 	cases := map[string]struct{ yaml, want string }{
 		"version":         {`version: 2.0` + valid, "version: must be 1.0"},
 		"provider":        {"provider: {name: faas}\nfunctions:\n  fn: {handler: ./fn, image: x}\n", "provider.name: must be openfaas"},

@@ -73,6 +73,7 @@ type config struct {
 	ReadyTimeout      time.Duration `env:"READY_TIMEOUT" envDefault:"60s"`
 	StopGrace         time.Duration `env:"STOP_GRACE" envDefault:"10s"`
 	FunctionLogs      string        `env:"FUNCTION_LOGS" envDefault:"notable"`
+	SecretsLink       string        `env:"SECRETS_LINK"` // e.g. /var/openfaas/secrets: made a link to <data>/secrets
 	TelegramToken     string        `env:"TELEGRAM_BOT_TOKEN"`
 	TelegramAPIURL    string        `env:"TELEGRAM_API_URL"` // empty: the one kept with the token, else the real Bot API
 	TelegramSecret    string        `env:"TELEGRAM_WEBHOOK_SECRET"`
@@ -169,6 +170,12 @@ func run(stackFile string, logger *slog.Logger) error {
 	secrets, err := secret.New(secretsDir(dataDir))
 	if err != nil {
 		return err
+	}
+	if cfg.SecretsLink != "" {
+		if err := linkSecrets(cfg.SecretsLink, secrets.Dir()); err != nil {
+			return fmt.Errorf("SECRETS_LINK: %w", err)
+		}
+		logger.Info("secrets: "+cfg.SecretsLink+" links to the secrets folder", "folder", secrets.Dir())
 	}
 	telegramCfg, tokenSource, err := telegramSecrets(secrets, cfg, dataDir)
 	if err != nil {
