@@ -14,7 +14,8 @@ type Deployer interface {
 }
 
 // MakeDeployHandler serves POST /system/functions: 202 when the function is built and its processes
-// are starting, 400 for an image or function not in stack.yml, 409 when it is already deployed.
+// are starting, 400 for an image or function not in stack.yml (unless its envProcess makes it a process
+// function), 409 when it is already deployed.
 func MakeDeployHandler(d Deployer) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req types.FunctionDeployment

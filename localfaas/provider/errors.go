@@ -15,8 +15,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists: the function or secret already exists (409).
 	ErrExists = errors.New("already exists")
-	// ErrInvalid: the request cannot be applied as given (an image that is not in stack.yml, a bad
-	// name, an unknown namespace, too many replicas) (400).
+	// ErrInvalid: the request cannot be applied as given (an image that is not in stack.yml without an
+	// envProcess on PATH, a bad name, an unknown namespace, too many replicas) (400).
 	ErrInvalid = errors.New("invalid request")
 	// ErrUnavailable: the function is deployed but no process of it can take a request (503).
 	ErrUnavailable = errors.New("unavailable")

@@ -30,7 +30,8 @@ import (
 
 // Config configures a Supervisor. Zero durations and counts take the defaults shown.
 type Config struct {
-	// Stack lists the functions that may be deployed; a deploy must name one of them with its image.
+	// Stack lists the functions built from source; a deploy names one of them with its image, or is a
+	// process function (an envProcess on PATH, run by the classic runner).
 	Stack *stack.Stack
 	// BinDir receives the built functions. It is created if missing.
 	BinDir string
