@@ -22,7 +22,7 @@ type late struct{ *supervisor.Supervisor }
 
 // scalingGateway is a test gateway over a real supervisor with the autoscaler as its observer and a
 // waker that waits at most wakeWithin.
-func scalingGateway(t *testing.T, cfg autoscale.Config, wakeWithin time.Duration) (*lftest.Gateway, *autoscale.Autoscaler) {
+func scalingGateway(t testing.TB, cfg autoscale.Config, wakeWithin time.Duration) (*lftest.Gateway, *autoscale.Autoscaler) {
 	t.Helper()
 	sup := &late{}
 	cfg.Logger = lftest.Logger(t)
