@@ -40,16 +40,20 @@ func CheckNamespace(ns string) error {
 
 // writeError is the one place where errors become HTTP statuses.
 func writeError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
+	http.Error(w, err.Error(), statusOf(err))
+}
+
+// statusOf is the HTTP status of an error of this package's kinds (500 for any other).
+func statusOf(err error) int {
 	switch {
 	case errors.Is(err, ErrInvalid):
-		status = http.StatusBadRequest
+		return http.StatusBadRequest
 	case errors.Is(err, ErrNotFound):
-		status = http.StatusNotFound
+		return http.StatusNotFound
 	case errors.Is(err, ErrExists):
-		status = http.StatusConflict
+		return http.StatusConflict
 	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrStopped):
-		status = http.StatusServiceUnavailable
+		return http.StatusServiceUnavailable
 	}
-	http.Error(w, err.Error(), status)
+	return http.StatusInternalServerError
 }

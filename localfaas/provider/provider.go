@@ -38,6 +38,11 @@ type Options struct {
 	// DefaultMaxBodyBytes is the request body limit of a function whose environment sets no
 	// max_body_bytes (0: none). See MakeProxyHandler.
 	DefaultMaxBodyBytes int64
+	// Observer, when not nil, is told of every invocation (the autoscaler counts them).
+	Observer InvocationObserver
+	// Waker, when not nil, wakes a function scaled to zero on its first call, which waits for it
+	// instead of being answered 503.
+	Waker Waker
 }
 
 // Handlers returns the endpoints for NewRouter (or bootstrap.Serve) over fns and secrets, with opts.
@@ -53,7 +58,9 @@ func Handlers(fns Functions, secrets SecretStore, m *Metrics, opts Options, cfg 
 	}
 	return &types.FaaSHandlers{
 		ListNamespaces: protect(MakeNamespacesHandler()),
-		FunctionProxy:  MakeProxyHandler(fns, m, cfg, opts.DefaultMaxBodyBytes),
+		FunctionProxy: MakeProxyHandler(fns, m, cfg, ProxyOptions{
+			DefaultMaxBodyBytes: opts.DefaultMaxBodyBytes, Observer: opts.Observer, Waker: opts.Waker,
+		}),
 		FunctionLister: protect(MakeListHandler(fns)),
 		DeployFunction: protect(MakeDeployHandler(fns)),
 		UpdateFunction: protect(MakeUpdateHandler(fns)),

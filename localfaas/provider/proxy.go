@@ -1,15 +1,19 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 	fhttputil "github.com/openfaas/faas-provider/httputil"
 	"github.com/openfaas/faas-provider/proxy"
@@ -30,35 +34,94 @@ type Invoker interface {
 	MaxBodyBytes(name string) int64
 }
 
+// InvocationObserver is told of the invocations of deployed functions: Started when one is let
+// through to the function (or waits for it to wake), Finished with the status the caller got.
+type InvocationObserver interface {
+	Started(name string)
+	Finished(name string, status int)
+}
+
+// Waker wakes a function that has no ready replica because it is scaled to zero. Wake returns nil
+// once a replica is ready, or an error wrapping ErrNotFound or ErrUnavailable (not woken in time, or
+// not a function at zero replicas: then it is Ready's error).
+type Waker interface {
+	Wake(ctx context.Context, name string) error
+}
+
+// ProxyOptions are MakeProxyHandler's settings; the zero value proxies with no body limit of its own,
+// no observer and no scale from zero.
+type ProxyOptions struct {
+	// DefaultMaxBodyBytes is the body limit of a function whose environment sets none (0: none).
+	DefaultMaxBodyBytes int64
+	// Observer, when not nil, is told of each invocation.
+	Observer InvocationObserver
+	// Waker, when not nil, is asked to wake a function that is not ready (see MakeProxyHandler).
+	Waker Waker
+}
+
+// The headers of the OpenFaaS gateway's call-id middleware (gateway/handlers/callid_middleware.go in
+// github.com/openfaas/faas): a call's id (a UUID, kept when the caller sent one) and the time the
+// gateway received it, in Unix nanoseconds (UTC), on the request to the function and on the answer.
+const (
+	HeaderCallID    = "X-Call-Id"
+	HeaderStartTime = "X-Start-Time"
+)
+
 // MakeProxyHandler serves /function/{name}[.openfaas-fn][/path] through faas-provider's proxy: the
-// method, path, query, headers and body go to a ready process of the function. It answers 404 for a
-// function that is not deployed (or another namespace) and 503 when no process is ready, with a body
-// saying why. cfg gives the proxy its timeout (ReadTimeout); m, when not nil, counts the invocations.
-// Open: no basic auth, as in OpenFaaS.
+// method, path, query, headers and body go to a ready process of the function, and its answer comes
+// back as it is (redirects are passed back, not followed). faas-provider proxies GET, POST, PUT, PATCH,
+// DELETE, OPTIONS and HEAD; any other method goes through net/http/httputil's ReverseProxy, the same
+// way. Like the OpenFaaS gateway it adds X-Call-Id and X-Start-Time to the request and to the answer.
+// It answers 404 for a function that is not deployed (or another namespace) and 503 when no process
+// is ready, with a body saying why; with a Waker, a function without a ready process is first woken
+// (a function scaled to zero is scaled up and the call waits for it, see the Waker). cfg gives the
+// proxy its timeout (ReadTimeout); m, when not nil, counts the invocations. Open: no basic auth, as in
+// OpenFaaS.
 //
-// A body over the function's limit (its max_body_bytes, else defaultMaxBody; none when both are 0) is
-// answered 413 {"error":"request body too large: larger than N bytes","field":"body"} by the gateway
-// itself, the answer the function's runtime gives: at once when Content-Length declares it, without
-// calling the function; and when a body without one (chunked) runs over while it is being relayed.
-// Without this a function that answers 413 and closes while the proxy is still writing a large body
-// can turn into a 500 "Can't reach service" (the connection is reset before its answer is read).
-func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, defaultMaxBody int64) http.HandlerFunc {
-	upstream := proxy.NewHandlerFunc(cfg, resolver{inv}, false)
+// A body over the function's limit (its max_body_bytes, else DefaultMaxBodyBytes; none when both are
+// 0) is answered 413 {"error":"request body too large: larger than N bytes","field":"body"} by the
+// gateway itself, the answer the function's runtime gives: at once when Content-Length declares it,
+// without calling the function; and when a body without one (chunked) runs over while it is being
+// relayed. Without this a function that answers 413 and closes while the proxy is still writing a
+// large body can turn into a 500 "Can't reach service" (the connection is reset before its answer is
+// read).
+func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, opts ProxyOptions) http.HandlerFunc {
+	providerProxy := proxy.NewHandlerFunc(cfg, resolver{inv}, false)
+	otherProxy := newMethodProxy(inv, cfg.ReadTimeout)
 	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		tagCall(w, r, start)
 		name, err := functionName(mux.Vars(r)["name"])
 		if err != nil {
 			writeError(w, err)
 			return
 		}
 		if err := inv.Ready(name); err != nil {
-			writeError(w, err)
-			return
+			if opts.Waker == nil || !errors.Is(err, ErrUnavailable) {
+				writeError(w, err)
+				return
+			}
+			if opts.Observer != nil {
+				opts.Observer.Started(name)
+			}
+			if err := opts.Waker.Wake(r.Context(), name); err != nil {
+				if opts.Observer != nil {
+					opts.Observer.Finished(name, statusOf(err))
+				}
+				writeError(w, err)
+				return
+			}
+		} else if opts.Observer != nil {
+			opts.Observer.Started(name)
+		}
+		upstream := providerProxy
+		if !providerMethods[r.Method] {
+			upstream = otherProxy
 		}
 		appendForwardedFor(r)
-		start := time.Now()
 		limit := inv.MaxBodyBytes(name)
 		if limit <= 0 {
-			limit = defaultMaxBody
+			limit = opts.DefaultMaxBodyBytes
 		}
 		ww := fhttputil.NewHttpWriteInterceptor(w)
 		switch {
@@ -73,9 +136,73 @@ func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, defaultMaxB
 			upstream(ww, r)
 			inv.Invoked(name)
 		}
+		if opts.Observer != nil {
+			opts.Observer.Finished(name, ww.Status())
+		}
 		m.observe(name, ww.Status(), time.Since(start))
 	}
 }
+
+// tagCall adds the call-id middleware's headers to the request and to its answer: X-Call-Id (the
+// caller's, else a new UUID) and X-Start-Time (start in Unix nanoseconds).
+func tagCall(w http.ResponseWriter, r *http.Request, start time.Time) {
+	id := r.Header.Get(HeaderCallID)
+	if id == "" {
+		id = uuid.NewString()
+		r.Header.Set(HeaderCallID, id)
+	}
+	at := strconv.FormatInt(start.UTC().UnixNano(), 10)
+	r.Header.Set(HeaderStartTime, at)
+	w.Header().Set(HeaderCallID, id)
+	w.Header().Set(HeaderStartTime, at)
+}
+
+// providerMethods are the methods faas-provider v0.25.8's proxy.NewHandlerFunc relays (it answers 405
+// to the others).
+var providerMethods = map[string]bool{
+	http.MethodGet: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodOptions: true, http.MethodHead: true,
+}
+
+// newMethodProxy relays a request with a method faas-provider's proxy refuses (TRACE, PROPFIND, ...)
+// to a ready process of the function, to the same path and query as faas-provider would, within
+// timeout.
+func newMethodProxy(inv Invoker, timeout time.Duration) http.HandlerFunc {
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			base := pr.In.Context().Value(baseURLKey{}).(url.URL) //nolint:forcetypeassert // set below, always a url.URL
+			pr.Out.URL.Scheme, pr.Out.URL.Host = base.Scheme, base.Host
+			pr.Out.URL.Path = "/" + mux.Vars(pr.In)["params"]
+			pr.Out.URL.RawPath = ""
+			pr.Out.URL.RawQuery = pr.In.URL.RawQuery
+			pr.Out.Host = ""
+			if xff := pr.In.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+				pr.Out.Header["X-Forwarded-For"] = xff
+			} else {
+				pr.Out.Header.Set("X-Forwarded-For", pr.In.RemoteAddr)
+			}
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, fmt.Sprintf("Can't reach service: %v", err), http.StatusInternalServerError)
+		},
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		base, err := resolver{inv}.Resolve(mux.Vars(r)["name"])
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		ctx := r.Context()
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, baseURLKey{}, base)))
+	}
+}
+
+type baseURLKey struct{}
 
 // appendForwardedFor adds the caller's address (host:port, as faas-provider writes it) to an
 // X-Forwarded-For the request already carries, as a proxy does. faas-provider's proxy sets the header

@@ -33,6 +33,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stockalert/stockalert/kafkaconnector"
+	"github.com/stockalert/stockalert/localfaas/autoscale"
 	"github.com/stockalert/stockalert/localfaas/embedded"
 	"github.com/stockalert/stockalert/localfaas/provider"
 	"github.com/stockalert/stockalert/localfaas/secret"
@@ -59,6 +60,10 @@ var optionalSecrets = []string{"mysql-dsn", "telegram-bot-token", "telegram-webh
 // telegramFunction is the stack's webhook function the Telegram forwarder delivers to.
 const telegramFunction = "telegram-bot"
 
+// maxReplicas is the most processes a function runs (the supervisor's limit, and the autoscaler's cap
+// on com.openfaas.scale.max).
+const maxReplicas = 10
+
 type config struct {
 	GatewayPort       int           `env:"GATEWAY_PORT" envDefault:"8080"`
 	GatewayBind       string        `env:"GATEWAY_BIND" envDefault:"127.0.0.1"`
@@ -74,6 +79,9 @@ type config struct {
 	StopGrace         time.Duration `env:"STOP_GRACE" envDefault:"10s"`
 	FunctionLogs      string        `env:"FUNCTION_LOGS" envDefault:"notable"`
 	SecretsLink       string        `env:"SECRETS_LINK"` // e.g. /var/openfaas/secrets: made a link to <data>/secrets
+	Autoscale         bool          `env:"AUTOSCALE" envDefault:"true"`
+	ScaleToZeroAfter  time.Duration `env:"SCALE_TO_ZERO_AFTER" envDefault:"0s"`
+	ScaleFromZeroWait time.Duration `env:"SCALE_FROM_ZERO_TIMEOUT" envDefault:"30s"`
 	TelegramToken     string        `env:"TELEGRAM_BOT_TOKEN"`
 	TelegramAPIURL    string        `env:"TELEGRAM_API_URL"` // empty: the one kept with the token, else the real Bot API
 	TelegramSecret    string        `env:"TELEGRAM_WEBHOOK_SECRET"`
@@ -202,6 +210,7 @@ func run(stackFile string, logger *slog.Logger) error {
 		Env:          functionEnv,
 		ReadyTimeout: cfg.ReadyTimeout,
 		StopGrace:    cfg.StopGrace,
+		MaxReplicas:  maxReplicas,
 		Echo:         echo,
 		Logger:       logger,
 		Registerer:   prometheus.DefaultRegisterer,
@@ -223,9 +232,14 @@ func run(stackFile string, logger *slog.Logger) error {
 		return err
 	}
 	faasConfig := types.FaaSConfig{ReadTimeout: cfg.Timeout, WriteTimeout: cfg.Timeout}
+	// Scaling: the autoscaler counts the invocations (and runs once the stack is up); the waker scales
+	// a function from zero on its first call.
+	scaler := autoscale.New(sup, autoscale.Config{Autoscale: cfg.Autoscale, Limit: maxReplicas, IdleAfter: cfg.ScaleToZeroAfter, Logger: logger})
 	handlers := provider.Handlers(sup, secrets, metrics, provider.Options{
-		Creds: creds,
-		Role:  role,
+		Creds:    creds,
+		Role:     role,
+		Observer: scaler,
+		Waker:    autoscale.NewWaker(sup, maxReplicas, cfg.ScaleFromZeroWait),
 		// The functions' runtime (shared/faas) limits a body to 1 MiB unless max_body_bytes says
 		// otherwise: the gateway answers a larger one 413 itself.
 		DefaultMaxBodyBytes: faas.DefaultMaxBodyBytes,
@@ -265,6 +279,14 @@ func run(stackFile string, logger *slog.Logger) error {
 			return nil
 		}
 		return err
+	}
+
+	// Autoscaling, stopped before the functions are.
+	if cfg.Autoscale || cfg.ScaleToZeroAfter > 0 {
+		scaleCtx, stopScaling := context.WithCancel(ctx)
+		scaling := make(chan struct{})
+		go func() { defer close(scaling); scaler.Run(scaleCtx, time.Second) }()
+		defer func() { stopScaling(); <-scaling }()
 	}
 
 	// The triggers.

@@ -5,6 +5,7 @@
 //	GET  /env?name=X      the value of environment variable X
 //	GET  /secret?name=X   the content of $secret_mount_path/X
 //	GET  /cron            one line per cron invocation seen: "<start unix nano> <end unix nano>"
+//	GET  /redirect?to=U   302 to U
 //	anything else         a JSON echo: pid, method, path, query, headers, body
 //
 // A POST / with the headers X-Connector: cron-connector and X-Topic: cron-function is recorded for /cron
@@ -63,6 +64,9 @@ func main() {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprint(w, strings.Join(cronRuns, "\n"))
+	})
+	mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	})
 	maxBody, _ := strconv.ParseInt(os.Getenv("max_body_bytes"), 10, 64)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
