@@ -5,7 +5,7 @@ PKGS  ?= ./...
 GOTESTFLAGS ?=
 
 .PHONY: help run test trial lint bench clean build-functions secrets telegram-webhook connector-image dlq-list dlq-redrive admin dashboard-image
-.PHONY: chart-image
+.PHONY: chart-image certify
 
 # OpenFaaS images, as in stack.yml: $(IMAGE_PREFIX)/<function>:$(IMAGE_TAG).
 IMAGE_PREFIX ?= stockalert
@@ -28,6 +28,13 @@ test: ## all tests; uses MYSQL_DSN / KAFKA_BROKERS when set, embedded stores oth
 
 trial: ## the fault trial (minutes): make run under kill -9, broker restarts, Telegram 429/500 storms; fails if an alert is lost
 	FAULT_TRIAL=1 $(GO) test -count=1 -timeout 30m -run '^TestFaultTrial$$' -v ./localfaas/cmd/localfaas
+
+# certify: the OpenFaaS provider certifier against localfaas. CERTIFIER: a checkout of
+# github.com/openfaas/certifier (cloned into a temporary folder when empty); CERTIFY_FLAGS: its flags.
+CERTIFIER     ?=
+CERTIFY_FLAGS ?=
+certify: ## the OpenFaaS certifier against localfaas on an empty stack (CERTIFIER=<checkout>; localfaas/README.md)
+	localfaas/certify.sh $(CERTIFIER) $(CERTIFY_FLAGS)
 
 GOLANGCI_LINT ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
