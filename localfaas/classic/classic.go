@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,12 +79,17 @@ func duration(v string, fallback time.Duration) time.Duration {
 	return fallback
 }
 
-// Command returns the executable of an fprocess, its first word resolved on PATH (exec.LookPath), or an
-// error saying why it cannot be run.
+// Command returns the executable of an fprocess, its first word resolved on PATH (exec.LookPath) or an
+// absolute path, or an error saying why it cannot be run. A relative path such as "./handler" is an
+// error: in a container it names a file of the function's image, here it would name one of whatever
+// folder localfaas was started from.
 func Command(process string) (string, error) {
 	parts := strings.Split(process, " ")
 	if parts[0] == "" {
 		return "", errors.New("envProcess (fprocess) is empty")
+	}
+	if strings.Contains(parts[0], "/") && !filepath.IsAbs(parts[0]) {
+		return "", fmt.Errorf("envProcess %q: a relative path is not resolved (it would name a file of localfaas's working folder): use a command on PATH or an absolute path", process)
 	}
 	path, err := exec.LookPath(parts[0])
 	if err != nil {

@@ -4,6 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -139,5 +142,28 @@ func TestFromEnvAndCommand(t *testing.T) {
 		if _, err := classic.Command(p); err == nil {
 			t.Errorf("Command(%q) resolved", p)
 		}
+	}
+	// An executable that exists, named by its absolute path (resolved) and by a path relative to the
+	// working folder (refused: it would depend on where localfaas was started).
+	abs, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := classic.Command(abs + " -c true"); err != nil || got != abs {
+		t.Errorf("Command(%q) = %q, %v", abs, got, err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(rel); err != nil {
+		t.Fatalf("the relative path %s does not name sh: %v", rel, err)
+	}
+	if _, err := classic.Command(rel); err == nil || !strings.Contains(err.Error(), "relative path") {
+		t.Errorf("Command(%q): %v, want a relative path refused", rel, err)
 	}
 }
