@@ -108,6 +108,13 @@ type Function struct {
 
 var functionNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
+// ValidFunctionName reports whether name is a function name OpenFaaS accepts: a DNS-1123 label, 1-63
+// lower-case letters, digits and '-', starting and ending alphanumeric (faas-netes and faasd refuse
+// any other, as a Kubernetes Service or a container name would).
+func ValidFunctionName(name string) bool {
+	return functionNamePattern.MatchString(name) && len(name) <= 63
+}
+
 // Load reads a stack file, substitutes ${VAR}, ${VAR:-default} and the other forms faas-cli
 // supports (github.com/drone/envsubst) with values from lookup (os.LookupEnv in the program; an unset
 // variable is empty), merges each function's environment files and validates the result. Its error names
@@ -165,7 +172,7 @@ func Parse(raw []byte, dir string, lookup func(string) (string, bool)) (*Stack, 
 		fn := stack.Functions[name]
 		fn.Name = name
 		field := "functions." + name
-		if !functionNamePattern.MatchString(name) || len(name) > 63 {
+		if !ValidFunctionName(name) {
 			bad(field, "name must be 1-63 lower-case letters, digits and '-', starting and ending alphanumeric")
 		}
 		if fn.Image == "" {

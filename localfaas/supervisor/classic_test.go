@@ -119,6 +119,16 @@ func TestProcessFunctionDeployIsRefusedClearlyOrWithoutAuth(t *testing.T) {
 		t.Errorf("400 body %q", r.Body)
 	}
 	req.EnvProcess = "env"
+	// Names OpenFaaS refuses (not a DNS-1123 label): a path, a traversal, a line break for the logs.
+	for _, name := range []string{"../../etc", "a/b", "Bad-Name", "x\nlevel=ERROR msg=forged", "-x", strings.Repeat("a", 64)} {
+		bad := req
+		bad.Service = name
+		r := lftest.Call(t, http.MethodPost, gw.URL+"/system/functions", lftest.Creds, bad)
+		lftest.ExpectStatus(t, r, http.StatusBadRequest, "deploy a process function named "+strconv.Quote(name))
+		if !strings.Contains(r.Body, "function name") {
+			t.Errorf("400 body for %q: %q", name, r.Body)
+		}
+	}
 	lftest.ExpectStatus(t, lftest.Call(t, http.MethodPost, gw.URL+"/system/functions", nil, req), http.StatusUnauthorized, "deploy without credentials")
 	if _, err := gw.Function("redirector"); err == nil {
 		t.Error("the refused function is deployed")

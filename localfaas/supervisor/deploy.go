@@ -113,9 +113,12 @@ func (s *Supervisor) resolve(req types.FunctionDeployment) (*spec, int, error) {
 	return sp, replicas, nil
 }
 
-// resolveProcess checks a deploy request for a process function: its envProcess must resolve to an
-// executable. Its settings are kept exactly as sent, absent ones absent and empty ones empty.
+// resolveProcess checks a deploy request for a process function: its name must be a valid function
+// name and its envProcess must resolve to an executable (see classic.Command). Its settings are kept exactly as sent, absent ones absent and empty ones empty.
 func (s *Supervisor) resolveProcess(req types.FunctionDeployment) (*spec, int, error) {
+	if !stack.ValidFunctionName(req.Service) {
+		return nil, 0, provider.Invalid("function name %q must be 1-63 lower-case letters, digits and '-', starting and ending alphanumeric", req.Service)
+	}
 	if _, err := classic.Command(req.EnvProcess); err != nil {
 		return nil, 0, provider.Invalid("function %s: image %q is not built from %s and %v: localfaas runs the functions of its stack file, and other images only as an fprocess that is an executable of this machine",
 			req.Service, req.Image, s.stackName(), err)
