@@ -49,7 +49,15 @@ type Config struct {
 	ContentType string
 	// Log receives the runner's log lines ("Forking fprocess.", "Wrote <n> Bytes - Duration: <s>s").
 	Log func(line string)
+	// Stop, when closed, kills the forks still running (the runner is going away: its function was
+	// scaled down, updated or deleted, or localfaas is stopping); their callers get 503. A caller that
+	// goes away does not kill its fork, as with the watchdog. nil: forks end only by themselves or by
+	// ExecTimeout.
+	Stop <-chan struct{}
 }
+
+// errStopped is why a fork was killed when Config.Stop was closed.
+var errStopped = errors.New("runner stopping")
 
 // FromEnv reads a function's watchdog settings from its deployed environment, with the watchdog's
 // names and defaults: exec_timeout, read_timeout, write_timeout (whole seconds or a Go duration such as
@@ -116,8 +124,8 @@ func Server(cfg Config) *http.Server {
 
 // Handler serves HealthPath and, on every other path, forks the fprocess for GET, POST, PUT, PATCH and
 // DELETE (405 for other methods, as the watchdog): 200 with the output and X-Duration-Seconds; 500 with
-// the exit error and the output when the process fails; 408 "Killed process." after ExecTimeout; 400
-// when the body cannot be read.
+// the exit error and the output when the process fails; 408 "Killed process." after ExecTimeout; 503
+// when Stop killed it; 400 when the body cannot be read.
 func Handler(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = func(string) {}
@@ -149,7 +157,17 @@ func fork(cfg Config, w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	ctx := context.WithoutCancel(r.Context())
+	ctx, stop := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	defer stop(nil)
+	if cfg.Stop != nil {
+		go func() {
+			select {
+			case <-cfg.Stop:
+				stop(errStopped)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	var cancel context.CancelFunc = func() {}
 	if cfg.ExecTimeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, cfg.ExecTimeout)
@@ -171,7 +189,12 @@ func fork(cfg Config, w http.ResponseWriter, r *http.Request) {
 	if !cfg.CombineOutput && stderr.Len() > 0 {
 		cfg.Log("stderr: " + stderr.String())
 	}
-	if ctx.Err() != nil && cfg.ExecTimeout > 0 {
+	if errors.Is(context.Cause(ctx), errStopped) {
+		cfg.Log("Killing process (runner stopping): " + cfg.Process)
+		http.Error(w, "Killed process: the function's runner is stopping.", http.StatusServiceUnavailable)
+		return
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && cfg.ExecTimeout > 0 {
 		cfg.Log("Killing process: " + cfg.Process)
 		w.WriteHeader(http.StatusRequestTimeout)
 		_, _ = w.Write([]byte("Killed process.\n"))

@@ -1,6 +1,7 @@
 package classic_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,12 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stockalert/stockalert/localfaas/classic"
+	"github.com/stockalert/stockalert/localfaas/internal/lftest"
 )
 
 // runner serves a classic runner of process with env, and collects its log lines.
@@ -165,5 +169,59 @@ func TestFromEnvAndCommand(t *testing.T) {
 	}
 	if _, err := classic.Command(rel); err == nil || !strings.Contains(err.Error(), "relative path") {
 		t.Errorf("Command(%q): %v, want a relative path refused", rel, err)
+	}
+}
+
+func TestStopKillsRunningForks(t *testing.T) {
+	t.Parallel()
+	// A fprocess that says it started (its pid in a file) and then never ends on its own.
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	script := filepath.Join(dir, "forever")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 600\n"), 0o700); err != nil { //nolint:gosec // G306: an executable
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	srv, logs := runner(t, classic.Config{Process: script, Env: []string{"PATH=/usr/bin:/bin"}, Stop: stop})
+	type result struct {
+		status int
+		body   string
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := http.Post(srv.URL, "text/plain", nil) //nolint:noctx // a test call
+		if err != nil {
+			done <- result{0, err.Error()}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		done <- result{res.StatusCode, string(b)}
+	}()
+	var pid int
+	lftest.Eventually(t, 30*time.Second, "the fork to start", func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	close(stop)
+	select {
+	case r := <-done:
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "runner is stopping") {
+			t.Errorf("the killed fork's caller got %d %q, want 503", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(pid, syscall.SIGKILL) // so that the server can close
+		t.Fatal("the fork was not killed when Stop was closed")
+	}
+	// The fork was killed and reaped: its pid is gone.
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("fork %d after Stop: kill 0 says %v, want ESRCH", pid, err)
+	}
+	if got := logs(); !slices.Contains(got, "Killing process (runner stopping): "+script) {
+		t.Errorf("log lines %q", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/stockalert/stockalert/localfaas/classic"
@@ -32,6 +33,13 @@ func (in *instance) runClassic(ctx context.Context) error {
 	cfg.Process = in.spec.process
 	cfg.Env = in.processEnviron()
 	cfg.Log = in.record
+	// Forks still running when the runner goes (after the grace below) are killed: without this they
+	// outlived a deleted function and localfaas itself (a "sleep 987" fork was left to init).
+	kill := make(chan struct{})
+	var killOnce sync.Once
+	killForks := func() { killOnce.Do(func() { close(kill) }) }
+	defer killForks()
+	cfg.Stop = kill
 	srv := classic.Server(cfg)
 
 	in.mu.Lock()
@@ -52,6 +60,7 @@ func (in *instance) runClassic(ctx context.Context) error {
 		err = srv.Shutdown(shutdown)
 		cancel()
 		if err != nil {
+			killForks()
 			err = errors.Join(err, srv.Close())
 		}
 	}
