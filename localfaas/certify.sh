@@ -63,7 +63,7 @@ stack=$(cd "$(dirname "$stack")" && pwd)/$(basename "$stack")
 password=$(head -c 18 /dev/urandom | base64 | tr -d '+/=')
 # The stack file's own folder is the working directory: its handler paths are relative to it.
 (cd "$(dirname "$stack")" &&
-	DATA_DIR=$work/data GATEWAY_PORT=0 BASIC_AUTH_PASSWORD=$password \
+	DATA_DIR=$work/data GATEWAY_PORT=0 AUTOSCALE=${AUTOSCALE:-true} BASIC_AUTH_PASSWORD=$password \
 		exec "$work/localfaas" -f "$stack") >"$out_dir/localfaas.log" 2>&1 &
 localfaas_pid=$!
 

@@ -124,6 +124,11 @@ func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, opts ProxyO
 			limit = opts.DefaultMaxBodyBytes
 		}
 		ww := fhttputil.NewHttpWriteInterceptor(w)
+		if opts.Observer != nil {
+			// Deferred: a call that panics (http.ErrAbortHandler from the reverse proxy, say) is
+			// finished too, or the function would count as busy forever and never idle to zero.
+			defer func() { opts.Observer.Finished(name, ww.Status()) }()
+		}
 		switch {
 		case limit > 0 && r.ContentLength > limit:
 			writeTooLarge(ww, limit)
@@ -135,9 +140,6 @@ func MakeProxyHandler(inv Invoker, m *Metrics, cfg types.FaaSConfig, opts ProxyO
 		default:
 			upstream(ww, r)
 			inv.Invoked(name)
-		}
-		if opts.Observer != nil {
-			opts.Observer.Finished(name, ww.Status())
 		}
 		m.observe(name, ww.Status(), time.Since(start))
 	}

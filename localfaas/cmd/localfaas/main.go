@@ -79,7 +79,7 @@ type config struct {
 	StopGrace         time.Duration `env:"STOP_GRACE" envDefault:"10s"`
 	FunctionLogs      string        `env:"FUNCTION_LOGS" envDefault:"notable"`
 	SecretsLink       string        `env:"SECRETS_LINK"` // e.g. /var/openfaas/secrets: made a link to <data>/secrets
-	Autoscale         bool          `env:"AUTOSCALE" envDefault:"true"`
+	Autoscale         bool          `env:"AUTOSCALE" envDefault:"false"`
 	ScaleToZeroAfter  time.Duration `env:"SCALE_TO_ZERO_AFTER" envDefault:"0s"`
 	ScaleFromZeroWait time.Duration `env:"SCALE_FROM_ZERO_TIMEOUT" envDefault:"30s"`
 	TelegramToken     string        `env:"TELEGRAM_BOT_TOKEN"`
